@@ -1,0 +1,55 @@
+//! Runs magsim scenarios: drives the engine through each step, performs command lines the way
+//! the real clients would (printing what `openstack` and `kubectl` print), checks every
+//! expectation, and reports as a readable timeline, JUnit XML or JSON.
+//!
+//! ```
+//! let (file, text) = magsim_scenario::builtin()[0];
+//! let scenario = magsim_scenario::parse(file, text).unwrap();
+//! let report = magsim_runner::run(&scenario, None);
+//! assert!(report.passed(), "{}", report.timeline_text());
+//! ```
+
+mod check;
+mod cli;
+mod explain;
+mod report;
+mod tables;
+
+pub use explain::explain;
+pub use report::{junit_xml, json_report, Check, Line, ScenarioReport};
+
+use magsim_scenario::{Scenario, StepAction};
+
+/// Runs one scenario with `seed` (or its own) and checks its expectations.
+pub fn run(scenario: &Scenario, seed: Option<u64>) -> ScenarioReport {
+    let mut engine = scenario.engine(seed);
+    let mut report = ScenarioReport::new(scenario, seed.unwrap_or(scenario.seed));
+    let mut shown = 0;
+    for step in &scenario.steps {
+        engine.run_until(step.at);
+        report.absorb_trace(&engine.trace, &mut shown);
+        report.step(step);
+        let outcome = match &step.action {
+            StepAction::Check => None,
+            StepAction::Command { line, command, applied } => {
+                Some(cli::perform(&mut engine, command, applied, step.request_id.clone(), line))
+            }
+            StepAction::Op { label, op } => {
+                let resp = engine.apply(op.clone(), step.request_id.clone());
+                Some(cli::Outcome::from_op(label, resp))
+            }
+        };
+        report.absorb_trace(&engine.trace, &mut shown);
+        if let Some(o) = &outcome {
+            report.outcome(o);
+        }
+        if let Some(expect) = &step.expect {
+            for c in check::expect(&engine, scenario, step, expect, outcome.as_ref()) {
+                report.check(step.at, c);
+            }
+        }
+    }
+    engine.run_until(scenario.end);
+    report.absorb_trace(&engine.trace, &mut shown);
+    report
+}

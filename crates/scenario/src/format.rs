@@ -1,0 +1,454 @@
+//! The YAML schema, as serde structs. Unknown fields are errors, so typos never pass silently.
+
+use crate::error::{LoadError, Located};
+use crate::values::{Bytes, CommandLine, Cpu, Duration, Text};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub seed: u64,
+    /// UTC start of the virtual clock, `2025-11-10T14:00:00Z`.
+    pub start: Option<String>,
+    /// How long to run; defaults to one minute past the last step.
+    pub duration: Option<Duration>,
+    pub cloud: RawCloud,
+    #[serde(default)]
+    pub autoscalers: Vec<RawAutoscaler>,
+    #[serde(default)]
+    pub workload: RawWorkload,
+    #[serde(default)]
+    pub steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloud {
+    #[serde(default = "default_project")]
+    pub project_id: String,
+    /// Server create until the node registers.
+    pub boot_delay: Option<Duration>,
+    /// Registration until Ready.
+    pub node_ready_delay: Option<Duration>,
+    /// Flavors beyond Jetstream2's.
+    #[serde(default)]
+    pub flavors: Vec<RawFlavor>,
+    pub cluster: RawCluster,
+}
+
+fn default_project() -> String {
+    "83bd0e70b4ba4cd092c2fb82b1ce06fb".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFlavor {
+    pub name: String,
+    pub vcpus: u64,
+    pub ram_gib: u64,
+    #[serde(default)]
+    pub disk_gb: u64,
+    #[serde(default)]
+    pub gpus: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    pub name: String,
+    pub uuid: Option<String>,
+    /// Helm release name (CAPI) or stack id (Heat).
+    pub stack_id: Option<String>,
+    #[serde(default = "default_driver")]
+    pub driver: String,
+    pub driver_version: Option<String>,
+    /// Kept in file order: python-openstackclient prints them in the order Magnum stores them.
+    #[serde(default)]
+    pub labels: indexmap::IndexMap<String, Text>,
+    #[serde(default = "default_coe_version")]
+    pub coe_version: String,
+    pub nodegroups: Vec<RawNodegroup>,
+}
+
+fn default_driver() -> String {
+    "magnum-capi-helm".into()
+}
+
+fn default_coe_version() -> String {
+    "v1.30.4".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodegroup {
+    pub name: String,
+    pub flavor: String,
+    pub node_count: u32,
+    #[serde(default)]
+    pub role: Option<String>,
+    pub min_node_count: Option<u32>,
+    pub max_node_count: Option<u32>,
+    /// Defaults to true for `default-worker` and `default-master`.
+    pub is_default: Option<bool>,
+    pub uuid: Option<String>,
+    /// Extra labels on this group's nodes.
+    #[serde(default)]
+    pub node_labels: BTreeMap<String, Text>,
+    /// Taints on this group's nodes, `key=value:Effect`.
+    #[serde(default)]
+    pub node_taints: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoscaler {
+    pub name: String,
+    /// `managed` (run by the cloud, outside the cluster) or `in-cluster`.
+    #[serde(default = "default_placement")]
+    pub placement: String,
+    #[serde(default = "default_namespace_ks")]
+    pub namespace: String,
+    #[serde(default = "default_image")]
+    pub image: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Files in the container by path (a managed autoscaler's cloud-config).
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    #[serde(default)]
+    pub mounts: Vec<RawMount>,
+    /// `yaml` (1.30+) or `legacy` (the text format of 1.29 and earlier).
+    pub status_format: Option<String>,
+}
+
+fn default_placement() -> String {
+    "managed".into()
+}
+
+fn default_namespace_ks() -> String {
+    "kube-system".into()
+}
+
+fn default_image() -> String {
+    "registry.k8s.io/autoscaling/cluster-autoscaler:v1.30.2".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMount {
+    pub mount_path: String,
+    pub secret: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    #[serde(default)]
+    pub deployments: Vec<RawDeployment>,
+    #[serde(default)]
+    pub secrets: Vec<RawSecret>,
+    /// The priority expander's ConfigMap `priorities`: priority → group-id regexes.
+    pub priority_expander: Option<BTreeMap<i64, Vec<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeployment {
+    pub name: String,
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    pub replicas: u32,
+    #[serde(default)]
+    pub labels: BTreeMap<String, Text>,
+    /// Names for the first pods, e.g. `high-memory-deployment-844964899f-4md88`.
+    #[serde(default)]
+    pub pod_names: Vec<String>,
+    pub template_hash: Option<String>,
+    #[serde(default)]
+    pub requests: RawRequests,
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, Text>,
+    /// Required node affinity: a list of terms, each a list of `{key, operator, values}`.
+    #[serde(default)]
+    pub node_affinity: Vec<Vec<RawRequirement>>,
+    #[serde(default)]
+    pub tolerations: Vec<RawToleration>,
+    #[serde(default)]
+    pub host_ports: Vec<u16>,
+    #[serde(default)]
+    pub priority: i32,
+    pub node_name: Option<String>,
+    pub image: Option<String>,
+}
+
+pub fn default_namespace() -> String {
+    "default".into()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequests {
+    pub cpu: Option<Cpu>,
+    pub memory: Option<Bytes>,
+    #[serde(default, rename = "nvidia.com/gpu", alias = "gpu")]
+    pub gpu: u64,
+    #[serde(rename = "ephemeral-storage")]
+    pub ephemeral_storage: Option<Bytes>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequirement {
+    pub key: String,
+    pub operator: String,
+    #[serde(default)]
+    pub values: Vec<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawToleration {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default = "default_tol_op")]
+    pub operator: String,
+    #[serde(default)]
+    pub value: String,
+    pub effect: Option<String>,
+}
+
+fn default_tol_op() -> String {
+    "Equal".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSecret {
+    pub name: String,
+    #[serde(default = "default_namespace_ks")]
+    pub namespace: String,
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub at: Duration,
+    /// A short label for the timeline.
+    pub note: Option<String>,
+    /// A command line exactly as typed.
+    pub run: Option<CommandLine>,
+    /// The manifest `kubectl apply -f -` reads.
+    pub manifest: Option<String>,
+    /// A structured operation instead of a command line.
+    #[serde(rename = "do")]
+    pub action: Option<RawAction>,
+    /// Answer Magnum calls with this `x-openstack-request-id` (a recorded one).
+    pub request_id: Option<String>,
+    #[serde(default)]
+    pub expect: Option<Expect>,
+}
+
+/// Structured operations: exactly one key per step.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAction {
+    /// Cloud operator: set (string) or remove (null) cluster labels behind the API.
+    pub admin_set_cluster_labels: Option<indexmap::IndexMap<String, Option<Text>>>,
+    /// Cloud operator: restart a managed autoscaler with new flags.
+    pub admin_set_autoscaler_args: Option<RawAutoscalerArgs>,
+    pub scale: Option<RawScale>,
+    pub update_nodegroup: Option<RawNodegroupUpdate>,
+    pub resize: Option<RawResize>,
+    pub cordon: Option<String>,
+    pub uncordon: Option<String>,
+    pub deploy_autoscaler: Option<RawAutoscaler>,
+    pub remove_autoscaler: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoscalerArgs {
+    pub autoscaler: String,
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScale {
+    pub deployment: String,
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    pub replicas: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodegroupUpdate {
+    pub nodegroup: String,
+    pub min_node_count: Option<u32>,
+    pub max_node_count: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResize {
+    pub nodegroup: Option<String>,
+    pub node_count: i64,
+}
+
+/// What must hold after a step.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// HTTP status of the step's API call.
+    pub status: Option<u16>,
+    /// Magnum's error title.
+    pub title: Option<String>,
+    pub request_id: Option<String>,
+    /// The client's exit status.
+    pub exit_code: Option<i32>,
+    /// Exact stdout / stderr of the command, or substrings with `output_contains`.
+    pub stdout: Option<String>,
+    pub stderr: Option<String>,
+    #[serde(default)]
+    pub output_contains: Vec<String>,
+    #[serde(default)]
+    pub output_lacks: Vec<String>,
+    #[serde(default)]
+    pub pods: Vec<PodExpect>,
+    #[serde(default)]
+    pub events: Vec<EventExpect>,
+    pub status_configmap: Option<StatusExpect>,
+    #[serde(default)]
+    pub nodes: Vec<NodeExpect>,
+    #[serde(default)]
+    pub autoscalers: Vec<AutoscalerExpect>,
+    #[serde(default)]
+    pub nodegroups: Vec<NodegroupExpect>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PodExpect {
+    /// A pod name, or `deployment/<name>` for all its pods.
+    pub name: String,
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// `Running` or `Pending`.
+    pub phase: Option<String>,
+    /// `Unschedulable` when the scheduler has tried and failed.
+    pub reason: Option<String>,
+    /// The exact FailedScheduling message.
+    pub message: Option<String>,
+    /// How many pods match (for `deployment/<name>`).
+    pub count: Option<usize>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventExpect {
+    /// `pod/<name>` or `configmap/<name>`.
+    pub object: String,
+    pub reason: String,
+    /// Exact message; `message_contains` for a substring.
+    pub message: Option<String>,
+    pub message_contains: Option<String>,
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    /// `false` asserts there is no such event.
+    #[serde(default = "yes")]
+    pub present: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Fields of `kube-system/cluster-autoscaler-status`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusExpect {
+    /// Which autoscaler's status (default: the first).
+    pub autoscaler: Option<String>,
+    /// A substring of the node group's name.
+    pub node_group: Option<String>,
+    #[serde(rename = "maxSize")]
+    pub max_size: Option<u32>,
+    #[serde(rename = "minSize")]
+    pub min_size: Option<u32>,
+    #[serde(rename = "cloudProviderTarget")]
+    pub target: Option<u32>,
+    pub health: Option<String>,
+    #[serde(rename = "scaleUp")]
+    pub scale_up: Option<String>,
+    pub ready: Option<u32>,
+    /// Substrings of the ConfigMap's `status` text.
+    #[serde(default)]
+    pub contains: Vec<String>,
+    /// `false` asserts no status was written.
+    #[serde(default = "yes")]
+    pub present: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeExpect {
+    /// Count only this nodegroup's nodes (default: all).
+    pub nodegroup: Option<String>,
+    pub ready: Option<usize>,
+    pub total: Option<usize>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoscalerExpect {
+    pub name: String,
+    /// `Running` or `CrashLoopBackOff`.
+    pub state: String,
+    pub message: Option<String>,
+    pub message_contains: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodegroupExpect {
+    pub name: String,
+    pub node_count: Option<u32>,
+    pub min_node_count: Option<u32>,
+    pub max_node_count: Option<u32>,
+    /// The MachineDeployment's autoscaler annotations, `min:max`, or `none`.
+    pub autoscaler_bounds: Option<String>,
+}
+
+/// Parses YAML into the raw schema, turning serde's errors into `file:line:col: field: message`.
+pub fn from_yaml(file: &str, text: &str) -> Result<RawScenario, LoadError> {
+    let de = serde_yaml_ng::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let loc = inner.location();
+        let mut message = inner.to_string();
+        if let Some(i) = message.find(" at line ") {
+            message.truncate(i);
+        }
+        // serde_yaml_ng prefixes its own (partial) path; the full one is printed already.
+        if let Some((head, rest)) = message.split_once(": ") {
+            if !head.contains(' ') && field.starts_with(head) {
+                message = rest.to_string();
+            }
+        }
+        LoadError::At(Located {
+            file: file.to_string(),
+            line: loc.as_ref().map(|l| l.line()),
+            column: loc.as_ref().map(|l| l.column()),
+            field,
+            message,
+        })
+    })
+}

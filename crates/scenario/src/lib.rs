@@ -1,0 +1,64 @@
+//! magsim's scenario files: what an operator writes to ask "will this change unblock my
+//! pending pods, and when?".
+//!
+//! A scenario declares the cloud (cluster, labels, driver, nodegroups, flavors, boot delay),
+//! the autoscalers (how they are deployed, their flags and cloud-config), the workload, and a
+//! timeline of steps. Steps are command lines exactly as typed (`openstack coe nodegroup
+//! update k8s default-worker replace max_node_count=6`, `kubectl scale ...`) or structured
+//! operations, each with expectations. [`load`] reads a file into a [`Scenario`] ready to run;
+//! any mistake is reported with file, line, column, the field and what was expected.
+//!
+//! ```
+//! let text = r#"
+//! name: tiny
+//! cloud:
+//!   cluster:
+//!     name: k8s
+//!     nodegroups:
+//!       - {name: default-worker, flavor: m3.small, node_count: 1}
+//! "#;
+//! let scenario = magsim_scenario::parse("tiny.yaml", text).unwrap();
+//! assert_eq!(scenario.name, "tiny");
+//! ```
+
+pub mod command;
+mod error;
+mod format;
+pub mod manifest;
+mod model;
+mod values;
+
+pub use command::{Command, KubectlCall, OsCall};
+pub use manifest::Applied;
+pub use error::LoadError;
+pub use format::{Expect, EventExpect, NodeExpect, PodExpect, StatusExpect};
+pub use model::{Scenario, Step, StepAction};
+
+use std::path::Path;
+
+/// Reads and validates one scenario file.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse(&path.display().to_string(), &text)
+}
+
+/// Parses scenario text; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Scenario, LoadError> {
+    let raw = format::from_yaml(file, text)?;
+    model::build(file, text, raw)
+}
+
+/// The scenarios built into the binary: the 2025-11-10 incident and its variations.
+pub fn builtin() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("scenarios/incident/01-as-it-happened.yaml", include_str!("../../../scenarios/incident/01-as-it-happened.yaml")),
+        ("scenarios/incident/02-jetstream2-raises-bound.yaml", include_str!("../../../scenarios/incident/02-jetstream2-raises-bound.yaml")),
+        ("scenarios/incident/03-manual-resize.yaml", include_str!("../../../scenarios/incident/03-manual-resize.yaml")),
+        ("scenarios/incident/04-in-cluster-autoscaler-crashloops.yaml", include_str!("../../../scenarios/incident/04-in-cluster-autoscaler-crashloops.yaml")),
+        ("scenarios/incident/05-in-cluster-trust-config.yaml", include_str!("../../../scenarios/incident/05-in-cluster-trust-config.yaml")),
+        ("scenarios/incident/06-driver-1.0.0.yaml", include_str!("../../../scenarios/incident/06-driver-1.0.0.yaml")),
+    ]
+}

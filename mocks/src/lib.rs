@@ -1,0 +1,76 @@
+//! Wire shapes of the mock cloud: how Magnum's answers look on the wire (status line, headers,
+//! body bytes), shared by the scenario runner's `--debug` output and, later, the mock servers.
+//!
+//! ```
+//! use magsim_mocks::magnum_response;
+//! use magsim_sim::cloud::ApiError;
+//! use magsim_sim::engine::ApiResponse;
+//!
+//! let e = ApiError::new(400, "cannot change cluster property(ies) labels.");
+//! let r = ApiResponse { status: 400, request_id: Some("req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9".into()), body: e.body(), error: Some(e) };
+//! let wire = magnum_response(&r);
+//! assert_eq!(wire.body.len(), 190);
+//! assert!(wire.headers.contains(&("x-openstack-request-id".into(), "req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9".into())));
+//! ```
+
+use magsim_sim::engine::ApiResponse;
+use serde_json::Value;
+
+/// Magnum's microversion range (2023.2 – 2025.1 releases, what Jetstream2 answers).
+pub const MAGNUM_MIN_VERSION: &str = "1.1";
+pub const MAGNUM_MAX_VERSION: &str = "1.11";
+
+/// An HTTP response as bytes on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// Magnum's response: JSON serialized as Python's `json.dumps` does, microversion headers and
+/// the request id header.
+pub fn magnum_response(r: &ApiResponse) -> WireResponse {
+    let body = python_json(&r.body);
+    let mut headers = vec![
+        ("Content-Length".to_string(), body.len().to_string()),
+        ("Content-Type".to_string(), "application/json".to_string()),
+        ("OpenStack-API-Maximum-Version".to_string(), format!("container-infra {MAGNUM_MAX_VERSION}")),
+        ("OpenStack-API-Minimum-Version".to_string(), format!("container-infra {MAGNUM_MIN_VERSION}")),
+        ("OpenStack-API-Version".to_string(), format!("container-infra {MAGNUM_MAX_VERSION}")),
+        ("Vary".to_string(), "OpenStack-API-Version".to_string()),
+    ];
+    if let Some(id) = &r.request_id {
+        headers.push(("x-openstack-request-id".to_string(), id.clone()));
+    }
+    WireResponse { status: r.status, headers, body }
+}
+
+/// Python's `json.dumps` with default separators (`", "`, `": "`), keys in insertion order.
+pub fn python_json(v: &Value) -> String {
+    match v {
+        Value::Array(a) => format!("[{}]", a.iter().map(python_json).collect::<Vec<_>>().join(", ")),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter().map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json(v))).collect::<Vec<_>>().join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_error_is_the_measured_190_bytes() {
+        let e = magsim_sim::cloud::ApiError::new(400, "cannot change cluster property(ies) labels.");
+        let r = ApiResponse { status: 400, request_id: None, body: e.body(), error: Some(e) };
+        let w = magnum_response(&r);
+        assert_eq!(
+            w.body,
+            r#"{"errors": [{"request_id": "", "code": "client", "status": 400, "title": "cannot change cluster property(ies) labels", "detail": "cannot change cluster property(ies) labels.", "links": []}]}"#
+        );
+        assert_eq!(w.body.len(), 190);
+    }
+}

@@ -1,0 +1,62 @@
+//! Equivalence groups: pods of one controller with equal labels and scheduling spec are
+//! decided once (`core/scaleup/equivalence/groups.go`).
+
+use crate::kube::{Pod, PodId};
+use crate::world::World;
+
+/// Upstream keeps at most this many distinct groups per controller; further specs each get a
+/// group of their own.
+const MAX_GROUPS_PER_CONTROLLER: usize = 10;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodGroup {
+    /// Pods in the order they were listed; the first is the exemplar.
+    pub pods: Vec<PodId>,
+}
+
+impl PodGroup {
+    pub fn exemplar(&self) -> PodId {
+        self.pods[0]
+    }
+}
+
+fn equivalent(a: &Pod, b: &Pod) -> bool {
+    a.labels == b.labels && a.spec == b.spec
+}
+
+/// Groups `pods`, keeping first-seen order so the result is deterministic (upstream iterates a
+/// Go map here).
+pub fn build(world: &World, pods: &[PodId]) -> Vec<PodGroup> {
+    let mut groups: Vec<PodGroup> = Vec::new();
+    let mut per_owner: Vec<(String, Vec<usize>)> = Vec::new();
+    for &id in pods {
+        let pod = world.pod(id);
+        let Some(owner) = &pod.owner else {
+            groups.push(PodGroup { pods: vec![id] });
+            continue;
+        };
+        let key = format!("{}/{}/{}", owner.kind, pod.namespace, owner.name);
+        let slot = match per_owner.iter().position(|(k, _)| k == &key) {
+            Some(i) => i,
+            None => {
+                per_owner.push((key, Vec::new()));
+                per_owner.len() - 1
+            }
+        };
+        let found = per_owner[slot]
+            .1
+            .iter()
+            .copied()
+            .find(|&g| equivalent(world.pod(groups[g].exemplar()), pod));
+        match found {
+            Some(g) => groups[g].pods.push(id),
+            None => {
+                groups.push(PodGroup { pods: vec![id] });
+                if per_owner[slot].1.len() < MAX_GROUPS_PER_CONTROLLER {
+                    per_owner[slot].1.push(groups.len() - 1);
+                }
+            }
+        }
+    }
+    groups
+}

@@ -1,0 +1,148 @@
+//! The binpacking estimator: how many template nodes a group needs for the given pods
+//! (`estimator/binpacking_estimator.go`), first-fit decreasing.
+
+use super::provider::Template;
+use crate::kube::{PodId, PodSpec};
+use crate::scheduler::{SnapNode, Snapshot};
+
+/// Pods that share one scheduling spec, estimated together.
+pub struct EstimateGroup<'a> {
+    pub spec: &'a PodSpec,
+    pub pods: &'a [PodId],
+}
+
+/// How many new nodes the pods need, and which pods they hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Estimate {
+    pub node_count: u32,
+    pub pods: Vec<PodId>,
+}
+
+/// `DecreasingPodOrderer`'s score: requests relative to the template's allocatable.
+fn score(spec: &PodSpec, t: &SnapNode) -> f64 {
+    let part = |req: u64, alloc: u64| if alloc == 0 { 0.0 } else { req as f64 / alloc as f64 };
+    part(spec.requests.milli_cpu, t.allocatable.milli_cpu) + part(spec.requests.memory, t.allocatable.memory)
+}
+
+/// Packs `groups` onto copies of `template`. `node_limit` caps new nodes (`None` = no cap);
+/// the limiter is consulted only when a node is about to be added, as upstream does.
+pub fn estimate(groups: &[EstimateGroup], template: &Template, node_limit: Option<u32>) -> Estimate {
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by(|&a, &b| {
+        score(groups[b].spec, &template.node)
+            .partial_cmp(&score(groups[a].spec, &template.node))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut snap = Snapshot::default();
+    let mut used = Vec::<bool>::new();
+    let mut placed = Vec::new();
+    let mut cursor = 0usize;
+    for g in order {
+        let EstimateGroup { spec, pods } = groups[g];
+        // On nodes already added: stop at the first pod that fits none of them.
+        let mut rest = pods;
+        while let Some((&pod, tail)) = rest.split_first() {
+            if snap.nodes.is_empty() {
+                break;
+            }
+            let Some(i) = snap.first_fit(spec, cursor) else { break };
+            snap.nodes[i].place(spec);
+            used[i] = true;
+            cursor = (i + 1) % snap.nodes.len();
+            placed.push(pod);
+            rest = tail;
+        }
+        // On new nodes: the last added one, else a fresh template copy.
+        for &pod in rest {
+            if let Some(last) = snap.nodes.len().checked_sub(1) {
+                if snap.nodes[last].check(spec).is_ok() {
+                    snap.nodes[last].place(spec);
+                    used[last] = true;
+                    placed.push(pod);
+                    continue;
+                }
+                if !used[last] {
+                    break;
+                }
+            }
+            if node_limit.is_some_and(|l| snap.nodes.len() as u32 >= l) {
+                break;
+            }
+            let mut node = template.node.clone();
+            node.name = format!("{}-e-{}", template.node.name, snap.nodes.len());
+            snap.nodes.push(node);
+            used.push(false);
+            let last = snap.nodes.len() - 1;
+            if snap.nodes[last].check(spec).is_err() {
+                break;
+            }
+            snap.nodes[last].place(spec);
+            used[last] = true;
+            placed.push(pod);
+        }
+    }
+    Estimate {
+        node_count: used.iter().filter(|u| **u).count() as u32,
+        pods: placed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::Resources;
+
+    fn template(cpu: u64, mem: u64, pods: u64) -> Template {
+        let alloc = Resources { milli_cpu: cpu, memory: mem, pods, gpus: 0, ephemeral_storage: 0 };
+        Template {
+            node: SnapNode {
+                name: "t".into(),
+                id: None,
+                allocatable: alloc,
+                labels: Default::default(),
+                taints: vec![],
+                unschedulable: false,
+                requested: Resources::ZERO,
+                host_ports: vec![],
+            },
+            capacity: alloc,
+        }
+    }
+
+    fn spec(cpu: u64, mem: u64) -> PodSpec {
+        PodSpec { requests: Resources { milli_cpu: cpu, memory: mem, pods: 1, ..Resources::ZERO }, ..Default::default() }
+    }
+
+    fn ids(range: std::ops::Range<u32>) -> Vec<PodId> {
+        range.map(PodId).collect()
+    }
+
+    #[test]
+    fn upstream_benchmark_answer() {
+        let t = template(1000, 5000 << 20, 100);
+        let (small, big) = (spec(50, 100), spec(95, 190));
+        let (a, b) = (ids(0..50_000), ids(50_000..51_000));
+        let e = estimate(
+            &[EstimateGroup { spec: &small, pods: &a }, EstimateGroup { spec: &big, pods: &b }],
+            &t,
+            Some(3000),
+        );
+        assert_eq!((e.node_count, e.pods.len()), (2595, 51_000));
+    }
+
+    #[test]
+    fn limits_and_pod_slots() {
+        let t = template(1000, 1 << 30, 10);
+        let p = spec(350, 0);
+        assert_eq!(estimate(&[EstimateGroup { spec: &p, pods: &ids(0..10) }], &t, None).node_count, 5);
+        let tiny = spec(10, 0);
+        let t2 = template(10_000, 1 << 30, 10);
+        assert_eq!(estimate(&[EstimateGroup { spec: &tiny, pods: &ids(0..20) }], &t2, None).node_count, 2);
+        let half = spec(500, 0);
+        let e = estimate(&[EstimateGroup { spec: &half, pods: &ids(0..20) }], &t, Some(5));
+        assert_eq!((e.node_count, e.pods.len()), (5, 10));
+        let too_big = spec(2000, 0);
+        let e = estimate(&[EstimateGroup { spec: &too_big, pods: &ids(0..3) }], &t, None);
+        assert_eq!((e.node_count, e.pods.len()), (0, 0));
+    }
+}

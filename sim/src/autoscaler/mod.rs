@@ -1,0 +1,21 @@
+//! cluster-autoscaler 1.30's scale-up loop (`RunOnce`), its events and its status ConfigMap.
+//!
+//! [`Autoscaler`] is one deployed autoscaler process: it starts (or crash-loops) from its
+//! [`AutoscalerSpec`](crate::deploy::AutoscalerSpec), then every scan interval reads its node
+//! groups through its [`provider`], decides with the [`orchestrator`], acts on the world and
+//! writes events and status.
+
+pub mod clusterstate;
+pub mod equivalence;
+pub mod estimator;
+pub mod expander;
+pub mod options;
+pub mod orchestrator;
+pub mod provider;
+pub mod reasons;
+pub mod status;
+
+mod run;
+
+pub use orchestrator::{Decision, GroupVerdict, Outcome};
+pub use run::{Autoscaler, LoopReport, Phase, Running};

@@ -1,0 +1,268 @@
+//! The cloud-provider side of the autoscaler: which node groups exist, their bounds, target
+//! sizes and templates, and how a group grows. One implementation per deployment model.
+
+use super::options::NodeGroupSpec;
+use crate::deploy::{Discovery, MagnumManager, ProviderKind};
+use crate::resources::Resources;
+use crate::scheduler::SnapNode;
+use crate::time::{SimDuration, SimTime};
+use crate::world::World;
+use std::collections::BTreeMap;
+
+/// How to grow a node group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handle {
+    /// clusterapi: bump `spec.replicas` of this MachineDeployment.
+    MachineDeployment(usize),
+    /// magnum >= 1.19: `POST actions/resize` for this Magnum nodegroup.
+    MagnumNodegroup(String),
+    /// magnum <= 1.18: `PATCH /node_count` on the cluster.
+    HeatCluster,
+}
+
+/// A node group as the autoscaler sees it in one loop.
+#[derive(Clone, Debug)]
+pub struct NodeGroup {
+    pub id: String,
+    pub min: u32,
+    pub max: u32,
+    pub target: u32,
+    /// Magnum nodegroups whose nodes belong to this group.
+    pub nodegroups: Vec<String>,
+    pub handle: Handle,
+    pub template: Option<Template>,
+}
+
+/// The node the autoscaler imagines adding to a group.
+#[derive(Clone, Debug)]
+pub struct Template {
+    pub node: SnapNode,
+    pub capacity: Resources,
+}
+
+impl Template {
+    /// Whole cores and bytes of capacity, as the resource limits count them.
+    pub fn cores(&self) -> u64 {
+        self.capacity.milli_cpu.div_ceil(1000)
+    }
+}
+
+/// Per-group facts the magnum provider caches between loops.
+#[derive(Clone, Debug)]
+struct MagnumGroupCache {
+    min: u32,
+    max: u32,
+    target: u32,
+}
+
+/// Provider state that lives as long as the autoscaler process.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    kind: ProviderKind,
+    magnum_groups: BTreeMap<String, MagnumGroupCache>,
+    last_discovery: Option<SimTime>,
+    templates: BTreeMap<String, Template>,
+}
+
+/// Magnum auto-discovery re-reads nodegroups at most this often (`discoveryRefreshInterval`).
+const DISCOVERY_REFRESH: SimDuration = SimDuration::from_secs(60);
+
+impl Provider {
+    pub fn new(kind: ProviderKind) -> Provider {
+        Provider {
+            kind,
+            magnum_groups: BTreeMap::new(),
+            last_discovery: None,
+            templates: BTreeMap::new(),
+        }
+    }
+
+    pub fn kind(&self) -> &ProviderKind {
+        &self.kind
+    }
+
+    /// `Refresh()` then `NodeGroups()`: the groups for this loop, with templates.
+    pub fn node_groups(&mut self, world: &World, now: SimTime) -> Result<Vec<NodeGroup>, String> {
+        let mut groups = match self.kind.clone() {
+            ProviderKind::ClusterApi => cluster_api_groups(world)?,
+            ProviderKind::Magnum(MagnumManager::Heat { spec }) => heat_group(world, &spec)?,
+            ProviderKind::Magnum(MagnumManager::Nodegroups { discovery }) => {
+                self.magnum_groups(world, now, &discovery)?
+            }
+        };
+        for g in &mut groups {
+            g.template = self.template(world, g);
+        }
+        Ok(groups)
+    }
+
+    /// A template from a Ready, schedulable node of the group (cached, as upstream caches it),
+    /// else the provider's own: clusterapi builds one from the flavor (scale-from-zero
+    /// capacity); the magnum provider has none before 1.33.
+    fn template(&mut self, world: &World, g: &NodeGroup) -> Option<Template> {
+        let real = world
+            .live_nodes()
+            .filter(|(_, n)| n.ready && !n.unschedulable)
+            .filter(|(_, n)| n.nodegroup.as_ref().is_some_and(|ng| g.nodegroups.contains(ng)))
+            .min_by(|a, b| a.1.name.cmp(&b.1.name));
+        if let Some((_, n)) = real {
+            let mut labels = n.labels.clone();
+            labels.remove("kubernetes.io/hostname");
+            let t = Template {
+                node: SnapNode {
+                    name: format!("template-node-for-{}", g.id),
+                    id: None,
+                    allocatable: n.allocatable,
+                    labels,
+                    taints: n.taints.clone(),
+                    unschedulable: false,
+                    requested: Resources::ZERO,
+                    host_ports: Vec::new(),
+                },
+                capacity: n.capacity,
+            };
+            self.templates.insert(g.id.clone(), t.clone());
+            return Some(t);
+        }
+        if let Some(t) = self.templates.get(&g.id) {
+            return Some(t.clone());
+        }
+        if !matches!(self.kind, ProviderKind::ClusterApi) {
+            return None;
+        }
+        let shape = world.node_shape(g.nodegroups.first()?)?;
+        Some(Template {
+            node: SnapNode {
+                name: format!("template-node-for-{}", g.id),
+                id: None,
+                allocatable: shape.allocatable,
+                labels: shape.labels,
+                taints: shape.taints,
+                unschedulable: false,
+                requested: Resources::ZERO,
+                host_ports: Vec::new(),
+            },
+            capacity: shape.capacity,
+        })
+    }
+
+    fn magnum_groups(&mut self, world: &World, now: SimTime, discovery: &Discovery) -> Result<Vec<NodeGroup>, String> {
+        let cluster = heat_cluster(world)?;
+        match discovery {
+            Discovery::Static(specs) => {
+                for spec in specs {
+                    if !self.magnum_groups.contains_key(&spec.name) {
+                        let ng = cluster.nodegroup(&spec.name).map_err(|e| e.message)?;
+                        self.magnum_groups.insert(
+                            spec.name.clone(),
+                            MagnumGroupCache { min: spec.min, max: spec.max, target: ng.node_count },
+                        );
+                    }
+                }
+            }
+            Discovery::Roles(roles) => {
+                if self.last_discovery.is_none_or(|t| now.since(t) >= DISCOVERY_REFRESH) {
+                    self.last_discovery = Some(now);
+                    let eligible: Vec<_> = cluster
+                        .nodegroups
+                        .iter()
+                        .filter(|n| !n.is_master() && roles.contains(&n.role))
+                        .filter_map(|n| n.max_node_count.map(|max| (n, max)))
+                        .collect();
+                    self.magnum_groups.retain(|name, _| eligible.iter().any(|(n, _)| &n.name == name));
+                    for (ng, max) in eligible {
+                        let entry = self.magnum_groups.entry(ng.name.clone()).or_insert(MagnumGroupCache {
+                            min: ng.min_node_count,
+                            max,
+                            target: ng.node_count,
+                        });
+                        entry.min = ng.min_node_count;
+                        entry.max = max;
+                    }
+                }
+            }
+        }
+        Ok(self
+            .magnum_groups
+            .iter()
+            .filter_map(|(name, c)| {
+                let ng = cluster.nodegroup(name).ok()?;
+                Some(NodeGroup {
+                    id: format!("{}-{}", ng.name, ng.uuid.split('-').next().unwrap_or("")),
+                    min: c.min,
+                    max: c.max,
+                    target: c.target,
+                    nodegroups: vec![name.clone()],
+                    handle: Handle::MagnumNodegroup(name.clone()),
+                    template: None,
+                })
+            })
+            .collect())
+    }
+
+    /// `IncreaseSize(delta)`: asks the cloud for more nodes. The caller applies the
+    /// cloud-side effect (Magnum resize, MachineDeployment replicas) through `grow`.
+    pub fn increase_size(&mut self, group: &NodeGroup, delta: u32) -> Result<(), String> {
+        if delta == 0 {
+            return Err("size increase must be positive".into());
+        }
+        let desired = group.target + delta;
+        if desired > group.max {
+            return Err(match group.handle {
+                Handle::MachineDeployment(_) => format!("size increase too large - desired:{desired} max:{}", group.max),
+                _ => format!("size increase too large, desired:{desired} max:{}", group.max),
+            });
+        }
+        if let Handle::MagnumNodegroup(name) = &group.handle {
+            if let Some(c) = self.magnum_groups.get_mut(name) {
+                c.target = desired;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn cluster_api_groups(world: &World) -> Result<Vec<NodeGroup>, String> {
+    let mut groups = Vec::new();
+    for (i, md) in world.machine_deployments.iter().enumerate() {
+        let Some((min, max)) = md.bounds().map_err(|e| format!("error getting node groups: {e}"))? else {
+            continue;
+        };
+        groups.push(NodeGroup {
+            id: md.group_id(),
+            min,
+            max,
+            target: md.replicas,
+            nodegroups: vec![md.nodegroup.clone()],
+            handle: Handle::MachineDeployment(i),
+            template: None,
+        });
+    }
+    Ok(groups)
+}
+
+/// The magnum provider finds a group's nodes through Heat stacks, which only the Heat driver
+/// creates; on a magnum-capi-helm cluster every loop fails (upstream: inference from code).
+fn heat_cluster(world: &World) -> Result<&crate::cloud::Cluster, String> {
+    let cluster = world.cluster.as_ref().ok_or("no Magnum cluster")?;
+    if cluster.driver.is_capi() {
+        return Err(format!(
+            "magsim: the magnum provider maps nodes to groups through Heat stacks; cluster {} runs {} and has none",
+            cluster.name, cluster.driver
+        ));
+    }
+    Ok(cluster)
+}
+
+fn heat_group(world: &World, spec: &NodeGroupSpec) -> Result<Vec<NodeGroup>, String> {
+    let cluster = heat_cluster(world)?;
+    Ok(vec![NodeGroup {
+        id: spec.name.clone(),
+        min: spec.min,
+        max: spec.max,
+        target: cluster.node_count(),
+        nodegroups: cluster.nodegroups.iter().filter(|n| !n.is_master()).map(|n| n.name.clone()).collect(),
+        handle: Handle::HeatCluster,
+        template: None,
+    }])
+}

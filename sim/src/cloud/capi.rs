@@ -1,0 +1,217 @@
+//! The magnum-capi-helm driver's mapping from Magnum records to Cluster API
+//! MachineDeployments, which is where Jetstream2's managed autoscaler reads its limits.
+
+use super::magnum::{Cluster, Driver, Nodegroup};
+use std::collections::BTreeMap;
+
+pub const MIN_SIZE_ANNOTATION: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
+pub const MAX_SIZE_ANNOTATION: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
+
+/// A MachineDeployment in the management cluster (`magnum-<project>` namespace).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MachineDeployment {
+    pub name: String,
+    pub namespace: String,
+    /// The Magnum nodegroup this deployment renders.
+    pub nodegroup: String,
+    pub replicas: u32,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl MachineDeployment {
+    /// The cluster-autoscaler's node group id: `MachineDeployment/<namespace>/<name>`.
+    pub fn group_id(&self) -> String {
+        format!("MachineDeployment/{}/{}", self.namespace, self.name)
+    }
+
+    /// The autoscaler bounds from the annotations; `None` when the deployment is not autoscaled
+    /// (clusterapi provider: missing annotations, or max 0).
+    pub fn bounds(&self) -> Result<Option<(u32, u32)>, String> {
+        let read = |key: &str, what: &str| -> Result<Option<u32>, String> {
+            match self.annotations.get(key) {
+                None => Ok(None),
+                Some(v) => v
+                    .parse::<u32>()
+                    .map(Some)
+                    .map_err(|_| format!("error validating min/max annotations: invalid {what} annotation")),
+            }
+        };
+        let min = read(MIN_SIZE_ANNOTATION, "min")?.unwrap_or(0);
+        let Some(max) = read(MAX_SIZE_ANNOTATION, "max")? else {
+            return Ok(None);
+        };
+        if max < min {
+            return Err("error validating min/max annotations: invalid max annotation".into());
+        }
+        Ok((max > 0).then_some((min, max)))
+    }
+}
+
+/// The driver's answer for one nodegroup: autoscaled between bounds, or a fixed count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scaling {
+    Autoscaled { min: u32, max: u32 },
+    Fixed(u32),
+}
+
+fn label_u32(labels: &indexmap::IndexMap<String, String>, key: &str) -> Option<u32> {
+    labels.get(key).and_then(|v| v.trim().parse().ok())
+}
+
+/// `_get_node_counts`: where the autoscaler's bounds come from for one nodegroup.
+///
+/// - >= 1.1.0: min = max = node_count, then the nodegroup's fields, then for the *default
+///   worker* the cluster labels `min_node_count`/`max_node_count` override both (a nodegroup
+///   `min_node_count` of 1 counts as unset there);
+/// - 1.0.0: the nodegroup's `max_node_count` wins; labels are only a fallback.
+pub fn node_counts(cluster: &Cluster, ng: &Nodegroup) -> (u32, u32) {
+    let Driver::CapiHelm { major, minor, .. } = cluster.driver else {
+        return (ng.min_node_count, ng.max_node_count.unwrap_or(ng.node_count));
+    };
+    let labels = &cluster.labels;
+    if (major, minor) >= (1, 1) {
+        let mut min = ng.node_count;
+        let mut max = ng.max_node_count.unwrap_or(ng.node_count);
+        if ng.min_node_count > 0 && !(ng.is_default && ng.min_node_count == 1) {
+            min = ng.min_node_count;
+        }
+        if ng.is_default {
+            min = label_u32(labels, "min_node_count").unwrap_or(min);
+            max = label_u32(labels, "max_node_count").unwrap_or(max);
+        }
+        (min, max)
+    } else {
+        let min = if ng.min_node_count > 0 {
+            ng.min_node_count
+        } else {
+            label_u32(labels, "min_node_count").unwrap_or(ng.node_count)
+        };
+        let max = ng
+            .max_node_count
+            .or_else(|| label_u32(labels, "max_node_count"))
+            .unwrap_or(ng.node_count);
+        (min, max)
+    }
+}
+
+/// How the Helm values come out for one nodegroup, with the driver's conductor-side checks
+/// (`_validate_allowed_node_counts`), whose failures become `UPDATE_FAILED` + `status_reason`.
+pub fn scaling(cluster: &Cluster, ng: &Nodegroup) -> Result<Scaling, String> {
+    let enabled = cluster
+        .labels
+        .get("auto_scaling_enabled")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let (min, max) = node_counts(cluster, ng);
+    if !enabled || min == max {
+        return Ok(Scaling::Fixed(ng.node_count));
+    }
+    if min < 1 {
+        return Err("Min node count must be greater than or equal to 1 for all node groups.".into());
+    }
+    if min > ng.node_count {
+        return Err("Min node count must be less than or equal to current node count".into());
+    }
+    if max < min {
+        return Err("Max node count must be greater than or equal to min node count".into());
+    }
+    Ok(Scaling::Autoscaled { min, max })
+}
+
+/// Re-renders the Helm release: updates `mds` in place (creating missing ones) and returns the
+/// driver error for the first nodegroup that fails validation, if any.
+///
+/// With autoscaling the chart omits `replicas`, so the autoscaler's count is kept; a Magnum
+/// resize still sets it (`resize` is true), which is how `coe cluster resize` adds a node.
+pub fn render(cluster: &Cluster, mds: &mut Vec<MachineDeployment>, resized: Option<&str>) -> Result<(), String> {
+    let namespace = format!(
+        "magnum-{}",
+        cluster.project_id.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase()
+    );
+    for ng in cluster.nodegroups.iter().filter(|n| !n.is_master()) {
+        let scaling = scaling(cluster, ng)?;
+        let name = format!("{}-{}", cluster.stack_id, ng.name);
+        let idx = match mds.iter().position(|m| m.nodegroup == ng.name) {
+            Some(i) => i,
+            None => {
+                mds.push(MachineDeployment {
+                    name,
+                    namespace: namespace.clone(),
+                    nodegroup: ng.name.clone(),
+                    replicas: ng.node_count,
+                    annotations: BTreeMap::new(),
+                });
+                mds.len() - 1
+            }
+        };
+        let md = &mut mds[idx];
+        match scaling {
+            Scaling::Autoscaled { min, max } => {
+                md.annotations.insert(MIN_SIZE_ANNOTATION.into(), min.to_string());
+                md.annotations.insert(MAX_SIZE_ANNOTATION.into(), max.to_string());
+                if resized == Some(ng.name.as_str()) {
+                    md.replicas = ng.node_count;
+                }
+            }
+            Scaling::Fixed(n) => {
+                md.annotations.remove(MIN_SIZE_ANNOTATION);
+                md.annotations.remove(MAX_SIZE_ANNOTATION);
+                md.replicas = n;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::magnum::tests::incident_cluster;
+
+    #[test]
+    fn labels_win_for_the_default_worker_from_1_1_0() {
+        let c = incident_cluster();
+        assert_eq!(node_counts(&c, &c.nodegroups[0]), (1, 5));
+        let mut mds = Vec::new();
+        render(&c, &mut mds, None).unwrap();
+        assert_eq!(mds[0].group_id(), "MachineDeployment/magnum-0123456789abcdef0123456789abcdef/k8s-wamiv264xiet-default-worker");
+        assert_eq!(mds[0].bounds(), Ok(Some((1, 5))));
+        assert_eq!(mds[0].replicas, 5);
+    }
+
+    #[test]
+    fn nodegroup_field_wins_in_1_0_0() {
+        let mut c = incident_cluster();
+        c.driver = Driver::CapiHelm { major: 1, minor: 0, patch: 0 };
+        assert_eq!(node_counts(&c, &c.nodegroups[0]), (1, 6));
+    }
+
+    #[test]
+    fn no_label_means_the_nodegroup_field() {
+        let mut c = incident_cluster();
+        c.labels.remove("max_node_count");
+        assert_eq!(node_counts(&c, &c.nodegroups[0]), (1, 6));
+    }
+
+    #[test]
+    fn disabled_autoscaling_fixes_replicas_and_drops_annotations() {
+        let mut c = incident_cluster();
+        let mut mds = Vec::new();
+        render(&c, &mut mds, None).unwrap();
+        c.labels.insert("auto_scaling_enabled".into(), "false".into());
+        render(&c, &mut mds, None).unwrap();
+        assert_eq!(mds[0].bounds(), Ok(None));
+    }
+
+    #[test]
+    fn bad_annotations_are_reported_like_the_clusterapi_provider() {
+        let mut md = MachineDeployment {
+            name: "x".into(),
+            namespace: "n".into(),
+            nodegroup: "g".into(),
+            replicas: 1,
+            annotations: BTreeMap::new(),
+        };
+        md.annotations.insert(MAX_SIZE_ANNOTATION.into(), "six".into());
+        assert_eq!(md.bounds(), Err("error validating min/max annotations: invalid max annotation".into()));
+    }
+}

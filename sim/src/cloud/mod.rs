@@ -1,0 +1,10 @@
+//! The OpenStack side: Magnum's records and API rules, the driver that turns them into
+//! machines, and the machines themselves.
+
+pub mod capi;
+pub mod magnum;
+pub mod patch;
+
+pub use capi::MachineDeployment;
+pub use magnum::{ApiError, Cluster, Driver, Nodegroup};
+pub use patch::{PatchOp, PatchOperation};

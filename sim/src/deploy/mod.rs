@@ -1,0 +1,238 @@
+//! How a cluster-autoscaler is deployed, and so where it reads its node-group limits.
+//!
+//! This is the incident's "limit chain": the same cluster gives different answers depending on
+//! whether the autoscaler is Jetstream2's managed clusterapi one (MachineDeployment annotations,
+//! rendered by the Magnum driver from labels or nodegroup fields) or a self-deployed magnum
+//! provider (static `--nodes`, or auto-discovery from Magnum's nodegroup fields), and a
+//! self-deployed one may not even start.
+
+pub mod cloud_config;
+
+use crate::autoscaler::options::{parse_args, AutoscalerOptions, NodeGroupSpec};
+use crate::world::World;
+use std::collections::BTreeMap;
+
+/// Where the autoscaler runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Outside the workload cluster, run by the cloud (Jetstream2's managed autoscaler).
+    Managed,
+    /// A Deployment in the workload cluster.
+    InCluster { namespace: String, deployment: String },
+}
+
+/// A secret mounted into the autoscaler pod: every key becomes `<mount_path>/<key>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretMount {
+    pub mount_path: String,
+    pub secret: String,
+}
+
+/// One autoscaler deployment as a scenario or a manifest describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutoscalerSpec {
+    pub name: String,
+    pub placement: Placement,
+    /// Container image; its tag gives the release (`...:v1.30.2`).
+    pub image: String,
+    pub args: Vec<String>,
+    pub mounts: Vec<SecretMount>,
+    /// Files given directly (managed deployments have no Secrets in the workload cluster).
+    pub files: BTreeMap<String, String>,
+    /// Force the pre-1.30 text status format even on newer releases.
+    pub legacy_status: bool,
+}
+
+/// A cluster-autoscaler release, from the image tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CaVersion {
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl CaVersion {
+    /// `registry.k8s.io/autoscaling/cluster-autoscaler:v1.30.2` → 1.30.2; untagged → 1.30.2.
+    pub fn from_image(image: &str) -> CaVersion {
+        let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
+        let mut parts = tag.trim_start_matches('v').split('.');
+        let _major = parts.next();
+        let minor = parts.next().and_then(|m| m.parse().ok());
+        let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        match minor {
+            Some(minor) => CaVersion { minor, patch },
+            None => CaVersion { minor: 30, patch: 2 },
+        }
+    }
+
+    /// 1.30 moved the status ConfigMap from text to YAML.
+    pub fn writes_yaml_status(self) -> bool {
+        self.minor >= 30
+    }
+}
+
+impl std::fmt::Display for CaVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "1.{}.{}", self.minor, self.patch)
+    }
+}
+
+/// Which Magnum manager the magnum provider uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MagnumManager {
+    /// <= 1.18 (`magnum_manager_heat.go`): the whole cluster is one group, resized by a
+    /// cluster PATCH of `node_count`.
+    Heat { spec: NodeGroupSpec },
+    /// >= 1.19: one group per Magnum nodegroup, resized with `actions/resize`.
+    Nodegroups { discovery: Discovery },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Discovery {
+    /// `--nodes=min:max:name`: limits from the flag, never refreshed.
+    Static(Vec<NodeGroupSpec>),
+    /// `--node-group-auto-discovery=magnum:role=worker`: limits from Magnum's nodegroup fields.
+    Roles(Vec<String>),
+}
+
+/// Where the started autoscaler gets its node groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// clusterapi: MachineDeployment annotations, re-read every loop.
+    ClusterApi,
+    Magnum(MagnumManager),
+}
+
+/// A fatal start-up: the process exits and the pod crash-loops.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fatal {
+    pub message: String,
+    /// `file:line` of the klog call where it was measured upstream.
+    pub location: Option<&'static str>,
+}
+
+impl Fatal {
+    fn at(location: &'static str, message: String) -> Fatal {
+        Fatal { message, location: Some(location) }
+    }
+    fn plain(message: impl Into<String>) -> Fatal {
+        Fatal { message: message.into(), location: None }
+    }
+}
+
+/// A started autoscaler's configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Started {
+    pub options: AutoscalerOptions,
+    pub provider: ProviderKind,
+    pub version: CaVersion,
+}
+
+impl AutoscalerSpec {
+    /// The files the container sees: directly given ones plus mounted Secret keys.
+    pub fn files(&self, world: &World) -> BTreeMap<String, String> {
+        let mut files = self.files.clone();
+        let namespace = match &self.placement {
+            Placement::InCluster { namespace, .. } => namespace.as_str(),
+            Placement::Managed => "kube-system",
+        };
+        for m in &self.mounts {
+            if let Some(s) = world.secrets.iter().find(|s| s.name == m.secret && s.namespace == namespace) {
+                for (k, v) in &s.data {
+                    files.insert(format!("{}/{k}", m.mount_path.trim_end_matches('/')), v.clone());
+                }
+            }
+        }
+        files
+    }
+
+    /// Starts the process: parses flags and, for the magnum provider, reads the cloud-config and
+    /// resolves node groups, failing exactly where cluster-autoscaler fails.
+    pub fn start(&self, world: &World) -> Result<Started, Fatal> {
+        let options = parse_args(&self.args).map_err(|e| Fatal::plain(e.to_string()))?;
+        let version = CaVersion::from_image(&self.image);
+        let provider = match options.cloud_provider.as_str() {
+            "clusterapi" => ProviderKind::ClusterApi,
+            "magnum" => ProviderKind::Magnum(self.start_magnum(&options, version, world)?),
+            other => return Err(Fatal::plain(format!("Unknown cloud provider: {other}"))),
+        };
+        Ok(Started { options, provider, version })
+    }
+
+    fn start_magnum(&self, options: &AutoscalerOptions, version: CaVersion, world: &World) -> Result<MagnumManager, Fatal> {
+        if let Some(path) = &options.cloud_config {
+            let files = self.files(world);
+            let text = files
+                .get(path)
+                .ok_or_else(|| Fatal::at("magnum_cloud_provider.go:326", cloud_config::open_error(path)))?;
+            let config = cloud_config::parse_cloud_config(text)
+                .map_err(|e| Fatal::at("magnum_cloud_provider.go:341", cloud_config::manager_error(&e)))?;
+            if let cloud_config::AuthMode::Missing(what) = config.auth_mode() {
+                return Err(Fatal::at(
+                    "magnum_cloud_provider.go:341",
+                    format!("Failed to create magnum manager: could not authenticate client: {what}"),
+                ));
+            }
+        }
+        let manager_err = |m: String| Fatal::at("magnum_cloud_provider.go:341", format!("Failed to create magnum manager: {m}"));
+        let cluster_name = options.cluster_name.clone().unwrap_or_default();
+        if cluster_name.is_empty() {
+            return Err(manager_err("the cluster-name parameter must be set".into()));
+        }
+        let cluster = world
+            .cluster
+            .as_ref()
+            .filter(|c| c.matches(&cluster_name))
+            .ok_or_else(|| manager_err(format!("could not check cluster UUID: unable to access cluster \"{cluster_name}\": Resource not found")))?;
+        let has_static = !options.node_groups.is_empty();
+        let has_auto = !options.node_group_auto_discovery.is_empty();
+        if has_static && has_auto {
+            return Err(Fatal::plain("can not use both static node group discovery and node group auto discovery"));
+        }
+        if !has_static && !has_auto {
+            return Err(Fatal::plain("no node group discovery options specified"));
+        }
+        if version.minor <= 18 {
+            let spec = options.node_groups.first().cloned().ok_or_else(|| {
+                Fatal::plain("no node group discovery options specified")
+            })?;
+            return Ok(MagnumManager::Heat { spec });
+        }
+        if has_auto {
+            let mut roles = Vec::new();
+            for spec in &options.node_group_auto_discovery {
+                let r = spec
+                    .strip_prefix("magnum:role=")
+                    .ok_or_else(|| Fatal::plain(format!("Initial node group discovery failed: invalid node group auto discovery spec {spec:?}")))?;
+                roles.extend(r.split(',').map(str::to_string));
+            }
+            return Ok(MagnumManager::Nodegroups { discovery: Discovery::Roles(roles) });
+        }
+        for spec in &options.node_groups {
+            if cluster.nodegroup(&spec.name).is_err() {
+                return Err(Fatal::plain(format!(
+                    "could not get unique name and UUID for node group {}: Resource not found",
+                    spec.name
+                )));
+            }
+        }
+        Ok(MagnumManager::Nodegroups { discovery: Discovery::Static(options.node_groups.clone()) })
+    }
+}
+
+/// The klog line a fatal start-up prints: `F1110 14:03:21.120000       1 file:line] message`.
+pub fn klog_fatal(ts: crate::time::Timestamp, fatal: &Fatal) -> String {
+    let loc = fatal.location.unwrap_or("main.go");
+    format!("F{} {:>7} {loc}] {}", ts.klog(), 1, fatal.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_come_from_image_tags() {
+        assert_eq!(CaVersion::from_image("registry.k8s.io/autoscaling/cluster-autoscaler:v1.18.3"), CaVersion { minor: 18, patch: 3 });
+        assert!(!CaVersion::from_image("x:v1.29.5").writes_yaml_status());
+        assert!(CaVersion::from_image("x").writes_yaml_status());
+    }
+}

@@ -1,0 +1,171 @@
+//! The discrete-event loop: a virtual clock, a queue of timed events, and the controllers that
+//! react to them (deployment controller, machine provisioning, kube-scheduler, autoscalers).
+//!
+//! Callers drive it with [`Engine::run_until`] and change the world with [`Engine::apply`].
+//! Engine events at a time run before operations applied at that same time.
+
+mod ops;
+mod reconcile;
+
+pub use ops::{ApiResponse, Operation};
+
+use crate::autoscaler::Autoscaler;
+use crate::deploy::AutoscalerSpec;
+use crate::kube::NodeId;
+use crate::rng::SimRng;
+use crate::time::{Epoch, SimTime};
+use crate::trace::Trace;
+use crate::world::World;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+/// kube-scheduler retries unschedulable pods at least this often
+/// (`podMaxInUnschedulablePodsDuration`).
+const SCHEDULER_FLUSH: crate::time::SimDuration = crate::time::SimDuration::from_mins(5);
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    AutoscalerLoop(usize),
+    AutoscalerRestart(usize),
+    MachineBooted(String),
+    NodeReady(NodeId),
+    SchedulerFlush,
+}
+
+/// The simulation: world, autoscalers, clock and trace.
+pub struct Engine {
+    pub world: World,
+    pub autoscalers: Vec<Autoscaler>,
+    pub trace: Trace,
+    pub epoch: Epoch,
+    now: SimTime,
+    rng: SimRng,
+    queue: BinaryHeap<Reverse<(SimTime, u64, Event)>>,
+    seq: u64,
+    /// A change the scheduler should react to happened.
+    dirty: bool,
+    /// Per-nodegroup name parts (MachineSet hash, Heat stack id) generated once.
+    name_parts: BTreeMap<String, String>,
+    /// FailedScheduling messages already shown on the timeline, per pod.
+    shown: BTreeMap<String, String>,
+}
+
+impl Engine {
+    /// Builds an engine over `world`: existing nodegroups get their machines and Ready nodes at
+    /// time zero, deployments their pods, and each autoscaler starts.
+    pub fn new(world: World, autoscalers: Vec<AutoscalerSpec>, seed: u64, epoch: Epoch) -> Engine {
+        let mut e = Engine {
+            world,
+            autoscalers: Vec::new(),
+            trace: Trace::default(),
+            epoch,
+            now: SimTime::ZERO,
+            rng: SimRng::new(seed),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            dirty: true,
+            name_parts: BTreeMap::new(),
+            shown: BTreeMap::new(),
+        };
+        if let Some(c) = &e.world.cluster {
+            if c.driver.is_capi() {
+                // The cluster exists already: render what the driver rendered at creation.
+                let _ = crate::cloud::capi::render(c, &mut e.world.machine_deployments, None);
+            }
+        }
+        e.bootstrap_machines();
+        for spec in autoscalers {
+            e.deploy_autoscaler(spec);
+        }
+        e.settle();
+        e.push(SimTime::ZERO + SCHEDULER_FLUSH, Event::SchedulerFlush);
+        e
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    pub fn rng(&self) -> &SimRng {
+        &self.rng
+    }
+
+    fn push(&mut self, at: SimTime, ev: Event) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq, ev)));
+    }
+
+    /// Processes every event due at or before `t`, then sets the clock to `t`.
+    pub fn run_until(&mut self, t: SimTime) {
+        while let Some(Reverse((at, _, _))) = self.queue.peek() {
+            if *at > t {
+                break;
+            }
+            let Some(Reverse((at, _, ev))) = self.queue.pop() else { break };
+            self.now = at;
+            self.handle(ev);
+            self.settle();
+        }
+        self.now = self.now.max(t);
+    }
+
+    /// The time of the next queued event, if any.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.queue.peek().map(|Reverse((t, _, _))| *t)
+    }
+
+    fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::AutoscalerLoop(i) => {
+                let Some(interval) = self.autoscalers[i].scan_interval() else { return };
+                let (now, epoch) = (self.now, self.epoch);
+                self.autoscalers[i].run_once(&mut self.world, now, epoch, &mut self.rng, &mut self.trace);
+                self.push(now + interval, Event::AutoscalerLoop(i));
+            }
+            Event::AutoscalerRestart(i) => {
+                let (now, epoch) = (self.now, self.epoch);
+                self.autoscalers[i].restart(&self.world, now, epoch, &mut self.trace);
+                self.schedule_autoscaler(i);
+            }
+            Event::MachineBooted(name) => self.machine_booted(&name),
+            Event::NodeReady(id) => {
+                let node = &mut self.world.nodes[id.0 as usize];
+                if !node.deleted {
+                    node.ready = true;
+                    let name = node.name.clone();
+                    self.trace.push(self.now, "kubelet", format!("node {name} is Ready"));
+                    self.dirty = true;
+                }
+            }
+            Event::SchedulerFlush => {
+                self.dirty = true;
+                self.push(self.now + SCHEDULER_FLUSH, Event::SchedulerFlush);
+            }
+        }
+    }
+
+    /// Queues the next loop or restart of autoscaler `i`.
+    fn schedule_autoscaler(&mut self, i: usize) {
+        if let Some(t) = self.autoscalers[i].next_restart() {
+            self.push(t, Event::AutoscalerRestart(i));
+        } else if let Some(interval) = self.autoscalers[i].scan_interval() {
+            self.push(self.now + interval, Event::AutoscalerLoop(i));
+        }
+    }
+
+    fn deploy_autoscaler(&mut self, spec: AutoscalerSpec) {
+        let a = Autoscaler::start(spec, &self.world, self.now, self.epoch, &mut self.trace);
+        self.autoscalers.push(a);
+        self.schedule_autoscaler(self.autoscalers.len() - 1);
+    }
+
+    /// Runs the controllers until nothing changes: deployments, machines, scheduler.
+    fn settle(&mut self) {
+        self.reconcile_deployments();
+        self.reconcile_machines();
+        if self.dirty {
+            self.dirty = false;
+            self.schedule_pending();
+        }
+    }
+}

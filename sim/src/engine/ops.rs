@@ -1,0 +1,335 @@
+//! Operations a scenario step performs: the Magnum API calls of `openstack coe ...`, the
+//! Kubernetes changes of `kubectl ...`, and the cloud operator's own levers.
+
+use super::Engine;
+use crate::autoscaler::expander::Priorities;
+use crate::cloud::{ApiError, PatchOperation};
+use crate::deploy::AutoscalerSpec;
+use crate::kube::{Deployment, PodPhase, ScheduledCondition};
+use crate::world::Secret;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operation {
+    /// `GET /v1/clusters/{cluster}`.
+    ShowCluster { cluster: String },
+    /// `GET /v1/clusters/{cluster}/nodegroups/{nodegroup}`.
+    ShowNodegroup { cluster: String, nodegroup: String },
+    /// `PATCH /v1/clusters/{cluster}`.
+    UpdateCluster { cluster: String, patch: Vec<PatchOperation> },
+    /// `PATCH /v1/clusters/{cluster}/nodegroups/{nodegroup}`.
+    UpdateNodegroup { cluster: String, nodegroup: String, patch: Vec<PatchOperation> },
+    /// `POST /v1/clusters/{cluster}/actions/resize`.
+    Resize { cluster: String, node_count: i64, nodegroup: Option<String>, nodes_to_remove: Vec<String> },
+    /// The cloud operator edits cluster labels behind the API (what Jetstream2 staff can do)
+    /// and re-renders the driver's resources; `None` removes a label.
+    AdminSetClusterLabels { labels: BTreeMap<String, Option<String>> },
+    /// The cloud operator changes the managed autoscaler's flags and restarts it.
+    AdminSetAutoscalerArgs { autoscaler: String, args: Vec<String> },
+    ScaleDeployment { namespace: String, name: String, replicas: u32 },
+    ApplyDeployment(Deployment),
+    DeleteDeployment { namespace: String, name: String },
+    DeletePod { namespace: String, name: String },
+    ApplySecret(Secret),
+    DeleteSecret { namespace: String, name: String },
+    /// A cluster-autoscaler Deployment applied to the workload cluster (or the managed one).
+    DeployAutoscaler(AutoscalerSpec),
+    RemoveAutoscaler { name: String },
+    Cordon { node: String, unschedulable: bool },
+    SetPriorityExpander(Option<Priorities>),
+}
+
+/// The answer to an API operation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiResponse {
+    pub status: u16,
+    /// `x-openstack-request-id` for Magnum calls.
+    pub request_id: Option<String>,
+    pub body: Value,
+    pub error: Option<ApiError>,
+}
+
+impl ApiResponse {
+    fn ok(status: u16, body: Value) -> ApiResponse {
+        ApiResponse { status, request_id: None, body, error: None }
+    }
+
+    fn err(e: ApiError) -> ApiResponse {
+        ApiResponse { status: e.status, request_id: None, body: e.body(), error: Some(e) }
+    }
+
+    fn not_found(kind: &str, name: &str) -> ApiResponse {
+        ApiResponse::err(ApiError::new(404, format!("{kind} \"{name}\" not found")))
+    }
+}
+
+impl Engine {
+    /// Applies `op` at the current time; Magnum calls answer with `request_id` when given
+    /// (to replay a recorded one) or a fresh `req-<uuid4>`.
+    pub fn apply(&mut self, op: Operation, request_id: Option<String>) -> ApiResponse {
+        let is_magnum = matches!(
+            op,
+            Operation::ShowCluster { .. } | Operation::ShowNodegroup { .. } | Operation::UpdateCluster { .. } | Operation::UpdateNodegroup { .. } | Operation::Resize { .. }
+        );
+        let mut resp = self.apply_inner(op);
+        if is_magnum {
+            resp.request_id = Some(request_id.unwrap_or_else(|| format!("req-{}", self.rng.uuid4())));
+        }
+        self.settle();
+        resp
+    }
+
+    fn cluster_for(&self, ident: &str) -> Result<&crate::cloud::Cluster, ApiError> {
+        self.world
+            .cluster
+            .as_ref()
+            .filter(|c| c.matches(ident))
+            .ok_or_else(|| ApiError::new(404, format!("Cluster {ident} could not be found.")))
+    }
+
+    fn apply_inner(&mut self, op: Operation) -> ApiResponse {
+        match op {
+            Operation::ShowCluster { cluster } => match self.cluster_for(&cluster) {
+                Ok(c) => ApiResponse::ok(200, crate::cloud::magnum::cluster_json(c)),
+                Err(e) => ApiResponse::err(e),
+            },
+            Operation::ShowNodegroup { cluster, nodegroup } => {
+                match self.cluster_for(&cluster).and_then(|c| c.nodegroup(&nodegroup).map(|n| (c, n))) {
+                    Ok((c, n)) => ApiResponse::ok(200, crate::cloud::magnum::nodegroup_json(c, n)),
+                    Err(e) => ApiResponse::err(e),
+                }
+            }
+            Operation::UpdateCluster { cluster, patch } => {
+                if let Err(e) = self.cluster_for(&cluster) {
+                    return ApiResponse::err(e);
+                }
+                let c = self.world.cluster.as_mut().expect("checked above");
+                match c.patch(&patch) {
+                    Ok(count) => {
+                        let uuid = c.uuid.clone();
+                        let ng = c.default_worker().map(|n| n.name.clone());
+                        self.trace.push(self.now, "magnum", format!("cluster {cluster} update accepted"));
+                        if let Some(ng) = ng {
+                            self.conductor_resize(&ng, count);
+                        }
+                        ApiResponse::ok(202, serde_json::json!({"uuid": uuid}))
+                    }
+                    Err(e) => ApiResponse::err(e),
+                }
+            }
+            Operation::UpdateNodegroup { cluster, nodegroup, patch } => {
+                if let Err(e) = self.cluster_for(&cluster) {
+                    return ApiResponse::err(e);
+                }
+                let c = self.world.cluster.as_mut().expect("checked above");
+                let result = c.patch_nodegroup(&nodegroup, &patch).map(|n| n.clone());
+                match result {
+                    Ok(ng) => {
+                        let body = crate::cloud::magnum::nodegroup_json(self.world.cluster.as_ref().expect("exists"), &ng);
+                        self.trace.push(
+                            self.now,
+                            "magnum",
+                            format!(
+                                "nodegroup {} now min_node_count={} max_node_count={}",
+                                ng.name,
+                                ng.min_node_count,
+                                ng.max_node_count.map_or("None".into(), |m| m.to_string())
+                            ),
+                        );
+                        self.driver_rerender(None);
+                        ApiResponse::ok(202, body)
+                    }
+                    Err(e) => ApiResponse::err(e),
+                }
+            }
+            Operation::Resize { cluster, node_count, nodegroup, nodes_to_remove } => {
+                let checked = self.cluster_for(&cluster).and_then(|c| c.check_resize(node_count, nodegroup.as_deref()).map(|ng| (c.uuid.clone(), ng, c.driver)));
+                match checked {
+                    Ok((uuid, ng, driver)) => {
+                        if !nodes_to_remove.is_empty() && driver.is_capi() {
+                            self.trace.push(self.now, "magnum", "nodes_to_remove is ignored by the magnum-capi-helm driver");
+                        }
+                        self.conductor_resize(&ng, node_count as u32);
+                        ApiResponse::ok(202, serde_json::json!({"uuid": uuid}))
+                    }
+                    Err(e) => ApiResponse::err(e),
+                }
+            }
+            Operation::AdminSetClusterLabels { labels } => {
+                let Some(c) = self.world.cluster.as_mut() else { return ApiResponse::not_found("cluster", "") };
+                for (k, v) in &labels {
+                    match v {
+                        Some(v) => c.labels.insert(k.clone(), v.clone()),
+                        None => c.labels.shift_remove(k),
+                    };
+                }
+                self.trace.push(self.now, "cloud-operator", format!("cluster labels now {}", crate::cloud::Cluster::labels_repr(&c.labels)));
+                self.driver_rerender(None);
+                ApiResponse::ok(200, Value::Null)
+            }
+            Operation::AdminSetAutoscalerArgs { autoscaler, args } => {
+                let Some(i) = self.autoscalers.iter().position(|a| a.spec.name == autoscaler) else {
+                    return ApiResponse::not_found("autoscaler", &autoscaler);
+                };
+                let mut spec = self.autoscalers[i].spec.clone();
+                spec.args = args;
+                self.trace.push(self.now, "cloud-operator", format!("restarting {autoscaler} with {}", spec.args.join(" ")));
+                self.autoscalers[i].phase = crate::autoscaler::Phase::Stopped;
+                self.deploy_autoscaler(spec);
+                ApiResponse::ok(200, Value::Null)
+            }
+            Operation::ScaleDeployment { namespace, name, replicas } => {
+                match self.world.deployments.iter_mut().find(|d| d.name == name && d.namespace == namespace) {
+                    Some(d) => {
+                        d.replicas = replicas;
+                        self.trace.push(self.now, "kubectl", format!("deployment.apps/{name} scaled to {replicas}"));
+                        ApiResponse::ok(200, Value::Null)
+                    }
+                    None => ApiResponse::not_found("deployments.apps", &name),
+                }
+            }
+            Operation::ApplyDeployment(d) => {
+                let name = d.name.clone();
+                let existing = self.world.deployments.iter().position(|x| x.name == d.name && x.namespace == d.namespace);
+                let verb = match existing {
+                    Some(i) if self.world.deployments[i].spec == d.spec => {
+                        self.world.deployments[i].replicas = d.replicas;
+                        "configured"
+                    }
+                    Some(i) => {
+                        let old = self.world.deployments[i].replica_set_name();
+                        self.world.deployments[i] = d;
+                        for p in self.world.pods.iter_mut().filter(|p| p.owner.as_ref().is_some_and(|o| o.name == old)) {
+                            p.deleted = true;
+                        }
+                        "configured"
+                    }
+                    None => {
+                        self.world.deployments.push(d);
+                        "created"
+                    }
+                };
+                self.trace.push(self.now, "kubectl", format!("deployment.apps/{name} {verb}"));
+                ApiResponse::ok(200, Value::Null)
+            }
+            Operation::DeleteDeployment { namespace, name } => {
+                let Some(i) = self.world.deployments.iter().position(|d| d.name == name && d.namespace == namespace) else {
+                    return ApiResponse::not_found("deployments.apps", &name);
+                };
+                let d = self.world.deployments.remove(i);
+                let rs = d.replica_set_name();
+                for p in self.world.pods.iter_mut().filter(|p| p.owner.as_ref().is_some_and(|o| o.name == rs)) {
+                    p.deleted = true;
+                }
+                self.trace.push(self.now, "kubectl", format!("deployment.apps \"{name}\" deleted"));
+                self.dirty = true;
+                ApiResponse::ok(200, Value::Null)
+            }
+            Operation::DeletePod { namespace, name } => match self.world.find_pod(&namespace, &name) {
+                Some(id) => {
+                    self.world.pods[id.0 as usize].deleted = true;
+                    self.trace.push(self.now, "kubectl", format!("pod \"{name}\" deleted"));
+                    self.dirty = true;
+                    ApiResponse::ok(200, Value::Null)
+                }
+                None => ApiResponse::not_found("pods", &name),
+            },
+            Operation::ApplySecret(s) => {
+                let name = s.name.clone();
+                self.world.secrets.retain(|x| !(x.name == s.name && x.namespace == s.namespace));
+                self.world.secrets.push(s);
+                self.trace.push(self.now, "kubectl", format!("secret/{name} configured"));
+                ApiResponse::ok(200, Value::Null)
+            }
+            Operation::DeleteSecret { namespace, name } => {
+                let before = self.world.secrets.len();
+                self.world.secrets.retain(|x| !(x.name == name && x.namespace == namespace));
+                if before == self.world.secrets.len() {
+                    return ApiResponse::not_found("secrets", &name);
+                }
+                self.trace.push(self.now, "kubectl", format!("secret \"{name}\" deleted"));
+                ApiResponse::ok(200, Value::Null)
+            }
+            Operation::DeployAutoscaler(spec) => {
+                if let Some(i) = self.autoscalers.iter().position(|a| a.spec.name == spec.name && !a.is_stopped()) {
+                    self.autoscalers[i].phase = crate::autoscaler::Phase::Stopped;
+                }
+                self.trace.push(self.now, "kubectl", format!("deployment.apps/{} created", spec.name));
+                self.deploy_autoscaler(spec);
+                ApiResponse::ok(201, Value::Null)
+            }
+            Operation::RemoveAutoscaler { name } => match self.autoscalers.iter().position(|a| a.spec.name == name && !a.is_stopped()) {
+                Some(i) => {
+                    self.autoscalers[i].phase = crate::autoscaler::Phase::Stopped;
+                    self.trace.push(self.now, "kubectl", format!("deployment.apps \"{name}\" deleted"));
+                    ApiResponse::ok(200, Value::Null)
+                }
+                None => ApiResponse::not_found("deployments.apps", &name),
+            },
+            Operation::Cordon { node, unschedulable } => match self.world.find_node(&node) {
+                Some(id) => {
+                    self.world.nodes[id.0 as usize].unschedulable = unschedulable;
+                    let verb = if unschedulable { "cordoned" } else { "uncordoned" };
+                    self.trace.push(self.now, "kubectl", format!("node/{node} {verb}"));
+                    self.dirty = true;
+                    ApiResponse::ok(200, Value::Null)
+                }
+                None => ApiResponse::not_found("nodes", &node),
+            },
+            Operation::SetPriorityExpander(p) => {
+                self.world.priority_expander = p;
+                ApiResponse::ok(200, Value::Null)
+            }
+        }
+    }
+
+    /// The Magnum conductor applies an accepted resize and the driver re-renders.
+    fn conductor_resize(&mut self, nodegroup: &str, count: u32) {
+        if let Err(e) = self.world.magnum_resize(nodegroup, count) {
+            self.trace.push(self.now, "magnum", format!("nodegroup {nodegroup} UPDATE_FAILED: {e}"));
+        } else {
+            self.trace.push(self.now, "magnum", format!("nodegroup {nodegroup} node_count set to {count}"));
+            self.log_bounds();
+        }
+    }
+
+    fn driver_rerender(&mut self, resized: Option<&str>) {
+        match self.world.rerender(resized) {
+            Ok(()) => self.log_bounds(),
+            Err(e) => self.trace.push(self.now, "magnum", format!("cluster UPDATE_FAILED: {e}")),
+        }
+    }
+
+    /// Shows what the driver rendered for the autoscaler, the point of the limit chain.
+    fn log_bounds(&mut self) {
+        let lines: Vec<String> = self
+            .world
+            .machine_deployments
+            .iter()
+            .map(|md| match md.bounds() {
+                Ok(Some((min, max))) => format!("{} annotations min-size={min} max-size={max}, replicas={}", md.group_id(), md.replicas),
+                Ok(None) => format!("{} not autoscaled, replicas={}", md.group_id(), md.replicas),
+                Err(e) => format!("{}: {e}", md.group_id()),
+            })
+            .collect();
+        for l in lines {
+            self.trace.push(self.now, "capi-helm", l);
+        }
+    }
+
+    /// Pods still Pending, with the scheduler's message when it has tried.
+    pub fn pending_pods(&self) -> Vec<(String, Option<String>)> {
+        self.world
+            .live_pods()
+            .filter(|(_, p)| p.phase == PodPhase::Pending)
+            .map(|(_, p)| {
+                let msg = match &p.scheduled {
+                    ScheduledCondition::Unschedulable { message, .. } => Some(message.clone()),
+                    _ => None,
+                };
+                (p.key(), msg)
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,219 @@
+//! The controllers: Deployment → pods, desired machines → servers → nodes, and kube-scheduler.
+
+use super::{Engine, Event};
+use crate::kube::{EventType, Node, NodeId, ObjectRef, Owner, Pod, PodId, PodPhase, ScheduledCondition};
+use crate::time::SimTime;
+use crate::world::Machine;
+
+impl Engine {
+    /// Existing nodegroups start with Ready nodes for their machines.
+    pub(super) fn bootstrap_machines(&mut self) {
+        for ng in self.nodegroup_names() {
+            for _ in 0..self.world.desired_machines(&ng) {
+                let name = self.machine_name(&ng);
+                self.world.machines.push(Machine { name: name.clone(), nodegroup: ng.clone(), created: SimTime::ZERO, node: None, never_ready: false });
+                if let Some(id) = self.register_node(&name) {
+                    self.world.nodes[id.0 as usize].ready = true;
+                }
+            }
+        }
+    }
+
+    fn nodegroup_names(&self) -> Vec<String> {
+        self.world.cluster.as_ref().map_or(Vec::new(), |c| c.nodegroups.iter().map(|n| n.name.clone()).collect())
+    }
+
+    /// Node names as the drivers make them: CAPI `<md>-<5>-<5>`, Heat `<cluster>-<id>-node-<i>`.
+    fn machine_name(&mut self, ng: &str) -> String {
+        let capi = self.world.machine_deployments.iter().find(|m| m.nodegroup == ng).map(|m| m.name.clone());
+        if let Some(md) = capi {
+            let rng = &mut self.rng;
+            let hash = self.name_parts.entry(ng.to_string()).or_insert_with(|| rng.kube_suffix(5)).clone();
+            return format!("{md}-{hash}-{}", self.rng.kube_suffix(5));
+        }
+        let cluster = self.world.cluster.as_ref().map_or("cluster".to_string(), |c| c.name.clone());
+        let rng = &mut self.rng;
+        let stack = self.name_parts.entry(String::new()).or_insert_with(|| rng.lower_alnum(12)).clone();
+        let index = self.world.machines.iter().filter(|m| m.nodegroup == ng).count();
+        let role = if ng.contains("master") { "master" } else { "node" };
+        if ng == "default-worker" || ng == "default-master" {
+            format!("{cluster}-{stack}-{role}-{index}")
+        } else {
+            format!("{cluster}-{stack}-{ng}-{index}")
+        }
+    }
+
+    /// Creates the Node object for a machine (NotReady until the ready delay passes).
+    fn register_node(&mut self, machine: &str) -> Option<NodeId> {
+        let m = self.world.machines.iter().position(|m| m.name == machine)?;
+        let ng = self.world.machines[m].nodegroup.clone();
+        let shape = self.world.node_shape(&ng)?;
+        let mut labels = shape.labels;
+        labels.insert("kubernetes.io/hostname".into(), machine.to_string());
+        let id = NodeId(self.world.nodes.len() as u32);
+        self.world.nodes.push(Node {
+            name: machine.to_string(),
+            nodegroup: Some(ng),
+            capacity: shape.capacity,
+            allocatable: shape.allocatable,
+            labels,
+            taints: shape.taints,
+            ready: false,
+            unschedulable: false,
+            created: self.now,
+            deleted: false,
+            flavor: shape.flavor,
+        });
+        self.world.machines[m].node = Some(id);
+        self.dirty = true;
+        Some(id)
+    }
+
+    pub(super) fn machine_booted(&mut self, name: &str) {
+        if let Some(id) = self.register_node(name) {
+            self.trace.push(self.now, "kubelet", format!("node {name} registered (NotReady)"));
+            let at = self.now + self.world.timing.ready_delay;
+            self.push(at, Event::NodeReady(id));
+        }
+    }
+
+    /// Creates or removes servers until each nodegroup has what its driver asks for.
+    pub(super) fn reconcile_machines(&mut self) {
+        for ng in self.nodegroup_names() {
+            let desired = self.world.desired_machines(&ng) as usize;
+            let current = self.world.machine_count(&ng);
+            for _ in current..desired {
+                let name = self.machine_name(&ng);
+                self.trace.push(self.now, "cloud", format!("server {name} building for nodegroup {ng}"));
+                self.world.machines.push(Machine { name: name.clone(), nodegroup: ng.clone(), created: self.now, node: None, never_ready: false });
+                let at = self.now + self.world.timing.boot_delay;
+                self.push(at, Event::MachineBooted(name));
+            }
+            for _ in desired..current {
+                let Some(i) = self.world.machines.iter().rposition(|m| m.nodegroup == ng) else { break };
+                let m = self.world.machines.remove(i);
+                self.trace.push(self.now, "cloud", format!("server {} deleted", m.name));
+                if let Some(id) = m.node {
+                    self.remove_node(id);
+                }
+            }
+        }
+    }
+
+    fn remove_node(&mut self, id: NodeId) {
+        self.world.nodes[id.0 as usize].deleted = true;
+        for p in self.world.pods.iter_mut().filter(|p| p.node == Some(id) && !p.deleted) {
+            p.deleted = true;
+        }
+        self.dirty = true;
+    }
+
+    /// ReplicaSets keep `replicas` pods: new ones take pinned names first; extra ones go
+    /// unscheduled-first, newest-first.
+    pub(super) fn reconcile_deployments(&mut self) {
+        for d in 0..self.world.deployments.len() {
+            let dep = self.world.deployments[d].clone();
+            let rs = dep.replica_set_name();
+            let owned: Vec<PodId> = self
+                .world
+                .live_pods()
+                .filter(|(_, p)| p.namespace == dep.namespace && p.owner.as_ref().is_some_and(|o| o.name == rs))
+                .map(|(id, _)| id)
+                .collect();
+            let want = dep.replicas as usize;
+            for _ in owned.len()..want {
+                let name = dep
+                    .pinned_pod_names
+                    .iter()
+                    .find(|n| self.world.pods.iter().all(|p| &p.name != *n || p.namespace != dep.namespace))
+                    .cloned()
+                    .unwrap_or_else(|| format!("{rs}-{}", self.rng.kube_suffix(5)));
+                let mut labels = dep.labels.clone();
+                labels.insert("pod-template-hash".into(), dep.template_hash.clone());
+                let pod = Pod {
+                    name,
+                    namespace: dep.namespace.clone(),
+                    uid: self.rng.uuid4(),
+                    owner: Some(Owner { kind: "ReplicaSet".into(), name: rs.clone() }),
+                    labels,
+                    spec: dep.spec.clone(),
+                    created: self.now,
+                    node: None,
+                    phase: PodPhase::Pending,
+                    scheduled: ScheduledCondition::Unknown,
+                    deleted: false,
+                };
+                self.add_pod(pod);
+            }
+            if owned.len() > want {
+                let mut victims = owned.clone();
+                victims.sort_by_key(|&p| {
+                    let pod = self.world.pod(p);
+                    (pod.node.is_some(), std::cmp::Reverse(pod.created), std::cmp::Reverse(p))
+                });
+                for &p in victims.iter().take(owned.len() - want) {
+                    let pod = &mut self.world.pods[p.0 as usize];
+                    pod.deleted = true;
+                    let name = pod.name.clone();
+                    self.trace.push(self.now, "replicaset", format!("deleted pod {name}"));
+                    self.dirty = true;
+                }
+            }
+        }
+    }
+
+    pub(super) fn add_pod(&mut self, pod: Pod) {
+        self.trace.push(self.now, "replicaset", format!("created pod {}/{}", pod.namespace, pod.name));
+        self.world.pods.push(pod);
+        self.dirty = true;
+    }
+
+    /// One kube-scheduler pass over pending pods, highest priority and oldest first.
+    pub(super) fn schedule_pending(&mut self) {
+        let mut pending: Vec<PodId> = self.world.live_pods().filter(|(_, p)| p.is_pending()).map(|(id, _)| id).collect();
+        if pending.is_empty() {
+            return;
+        }
+        pending.sort_by_key(|&p| {
+            let pod = self.world.pod(p);
+            (std::cmp::Reverse(pod.spec.priority), pod.created, p)
+        });
+        let mut snap = self.world.snapshot();
+        for p in pending {
+            let spec = self.world.pod(p).spec.clone();
+            match snap.best_node(&spec) {
+                Ok(i) => {
+                    snap.nodes[i].place(&spec);
+                    let node = snap.nodes[i].id.expect("world snapshot nodes have ids");
+                    let node_name = snap.nodes[i].name.clone();
+                    let now = self.now;
+                    let pod = &mut self.world.pods[p.0 as usize];
+                    pod.node = Some(node);
+                    pod.phase = PodPhase::Running;
+                    pod.scheduled = ScheduledCondition::Scheduled { at: now };
+                    let key = pod.key();
+                    let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
+                    self.world.events.record(now, obj, EventType::Normal, "Scheduled", format!("Successfully assigned {key} to {node_name}"), "default-scheduler");
+                    self.trace.push(now, "scheduler", format!("Scheduled {key} to {node_name}; pod Running"));
+                }
+                Err(fit) => {
+                    let message = fit.message();
+                    let now = self.now;
+                    let pod = &mut self.world.pods[p.0 as usize];
+                    let since = match &pod.scheduled {
+                        ScheduledCondition::Unschedulable { since, .. } => *since,
+                        _ => now,
+                    };
+                    pod.scheduled = ScheduledCondition::Unschedulable { since, message: message.clone() };
+                    let key = pod.key();
+                    let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
+                    self.world.events.record(now, obj, EventType::Warning, "FailedScheduling", message.clone(), "default-scheduler");
+                    if self.shown.get(&key) != Some(&message) {
+                        self.trace.push(now, "scheduler", format!("Warning FailedScheduling pod/{}: {message}", key.split('/').nth(1).unwrap_or(&key)));
+                        self.shown.insert(key, message);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Nodes.
+
+use super::{Labels, Taint};
+use crate::resources::Resources;
+use crate::time::SimTime;
+
+/// Index of a node in the world's node table; stable for the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub name: String,
+    /// The Magnum nodegroup whose machine this is (`None` for nodes no group owns).
+    pub nodegroup: Option<String>,
+    pub capacity: Resources,
+    pub allocatable: Resources,
+    pub labels: Labels,
+    /// Taints from the node's configuration; readiness and cordon taints are derived.
+    pub taints: Vec<Taint>,
+    pub ready: bool,
+    pub unschedulable: bool,
+    pub created: SimTime,
+    pub deleted: bool,
+    pub flavor: String,
+}
+
+impl Node {
+    /// Every taint the scheduler sees: configured ones plus the not-ready and cordon taints the
+    /// node lifecycle controller adds.
+    pub fn effective_taints(&self) -> Vec<Taint> {
+        let mut t = self.taints.clone();
+        if !self.ready {
+            t.push(Taint::not_ready());
+        }
+        if self.unschedulable {
+            t.push(Taint::unschedulable());
+        }
+        t
+    }
+
+    pub fn is_control_plane(&self) -> bool {
+        self.labels.contains_key("node-role.kubernetes.io/control-plane")
+    }
+}

@@ -1,0 +1,68 @@
+//! The default profile's filter plugins, in upstream order; the first failing plugin's reasons
+//! are the node's reasons (`RunFilterPlugins` stops there).
+
+use super::snapshot::SnapNode;
+use crate::kube::labels::selector_matches;
+use crate::kube::taints::first_untolerated;
+use crate::kube::PodSpec;
+
+/// Why one node cannot take a pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub reasons: Vec<String>,
+    /// False for `UnschedulableAndUnresolvable` plugins (selector, taint, node name,
+    /// cordon): evicting pods would not help, so preemption says it is "not helpful".
+    pub preemption_may_help: bool,
+}
+
+impl Rejection {
+    fn unresolvable(reason: String) -> Rejection {
+        Rejection {
+            reasons: vec![reason],
+            preemption_may_help: false,
+        }
+    }
+}
+
+/// Runs NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts and
+/// NodeResourcesFit against `node` for `spec`.
+pub fn check(spec: &PodSpec, node: &SnapNode) -> Result<(), Rejection> {
+    if node.unschedulable
+        && !spec
+            .tolerations
+            .iter()
+            .any(|t| t.tolerates(&crate::kube::Taint::unschedulable()))
+    {
+        return Err(Rejection::unresolvable("node(s) were unschedulable".into()));
+    }
+    if spec.node_name.as_ref().is_some_and(|n| n != &node.name) {
+        return Err(Rejection::unresolvable(
+            "node(s) didn't match the requested node name".into(),
+        ));
+    }
+    if let Some(taint) = first_untolerated(&node.taints, &spec.tolerations) {
+        return Err(Rejection::unresolvable(format!(
+            "node(s) had untolerated taint {taint}"
+        )));
+    }
+    if !selector_matches(&spec.node_selector, &node.labels) || !spec.affinity.matches(&node.labels) {
+        return Err(Rejection::unresolvable(
+            "node(s) didn't match Pod's node affinity/selector".into(),
+        ));
+    }
+    if spec.host_ports.iter().any(|p| node.host_ports.contains(p)) {
+        return Err(Rejection {
+            reasons: vec!["node(s) didn't have free ports for the requested pod ports".into()],
+            preemption_may_help: true,
+        });
+    }
+    let free = node.allocatable.minus(node.requested);
+    let missing = spec.requests.insufficient(&free);
+    if !missing.is_empty() {
+        return Err(Rejection {
+            reasons: missing.into_iter().map(String::from).collect(),
+            preemption_may_help: true,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! A cluster snapshot: nodes with what is already placed on them. The scheduler binds from one;
+//! the autoscaler forks one and adds upcoming and template nodes to simulate.
+
+use super::filter::{self, Rejection};
+use super::message::fit_error_message;
+use crate::kube::{Labels, NodeId, PodSpec, Taint};
+use crate::resources::Resources;
+
+/// One node as scheduling sees it.
+#[derive(Clone, Debug)]
+pub struct SnapNode {
+    pub name: String,
+    /// The world node behind this entry; `None` for upcoming and template nodes.
+    pub id: Option<NodeId>,
+    pub allocatable: Resources,
+    pub labels: Labels,
+    /// Effective taints (including not-ready and cordon taints).
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    pub requested: Resources,
+    pub host_ports: Vec<u16>,
+}
+
+impl SnapNode {
+    pub fn check(&self, spec: &PodSpec) -> Result<(), Rejection> {
+        filter::check(spec, self)
+    }
+
+    pub fn place(&mut self, spec: &PodSpec) {
+        self.requested = self.requested.plus(spec.requests);
+        self.host_ports.extend_from_slice(&spec.host_ports);
+    }
+
+    /// NodeResourcesFit's LeastAllocated score after placing `spec` (0..=100).
+    fn score(&self, spec: &PodSpec) -> u64 {
+        let after = self.requested.plus(spec.requests);
+        let part = |alloc: u64, used: u64| {
+            if alloc == 0 {
+                0
+            } else {
+                alloc.saturating_sub(used) * 100 / alloc
+            }
+        };
+        (part(self.allocatable.milli_cpu, after.milli_cpu) + part(self.allocatable.memory, after.memory)) / 2
+    }
+}
+
+/// Why no node took a pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FitError {
+    pub num_nodes: usize,
+    pub rejections: Vec<Rejection>,
+}
+
+impl FitError {
+    pub fn message(&self) -> String {
+        fit_error_message(self.num_nodes, &self.rejections)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub nodes: Vec<SnapNode>,
+}
+
+impl Snapshot {
+    /// kube-scheduler's choice: the feasible node with the best score, ties to the earliest
+    /// node (snapshots list nodes by name, so this is deterministic).
+    pub fn best_node(&self, spec: &PodSpec) -> Result<usize, FitError> {
+        let mut best: Option<(u64, usize)> = None;
+        let mut rejections = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            match node.check(spec) {
+                Ok(()) => {
+                    let s = node.score(spec);
+                    if best.is_none_or(|(bs, _)| s > bs) {
+                        best = Some((s, i));
+                    }
+                }
+                Err(r) => rejections.push(r),
+            }
+        }
+        best.map(|(_, i)| i).ok_or(FitError {
+            num_nodes: self.nodes.len(),
+            rejections,
+        })
+    }
+
+    /// The cluster-autoscaler's choice: the first node, from `start`, that passes the filters
+    /// (upstream's `FitsAnyNodeMatching` walk).
+    pub fn first_fit(&self, spec: &PodSpec, start: usize) -> Option<usize> {
+        let n = self.nodes.len();
+        (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| self.nodes[i].check(spec).is_ok())
+    }
+}

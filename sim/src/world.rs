@@ -1,0 +1,250 @@
+//! The simulated world: the workload cluster's objects and the cloud behind them.
+
+use crate::cloud::{Cluster, MachineDeployment};
+use crate::flavor::Flavor;
+use crate::kube::{Deployment, EventLog, Labels, Node, NodeId, Pod, PodId, Taint};
+use crate::scheduler::{SnapNode, Snapshot};
+use crate::time::{SimDuration, SimTime};
+use std::collections::BTreeMap;
+
+/// A Nova server behind a node: created by a resize, registered as a node after the boot delay.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    pub name: String,
+    pub nodegroup: String,
+    pub created: SimTime,
+    pub node: Option<NodeId>,
+    /// Set by a fault: the server never becomes a node.
+    pub never_ready: bool,
+}
+
+/// Per-nodegroup node shape beyond the flavor: extra labels and taints given to its nodes.
+#[derive(Clone, Debug, Default)]
+pub struct NodeTemplateExtras {
+    pub labels: Labels,
+    pub taints: Vec<Taint>,
+}
+
+/// Timing of the cloud's infrastructure.
+#[derive(Clone, Copy, Debug)]
+pub struct CloudTiming {
+    /// Server create until the kubelet registers the node.
+    pub boot_delay: SimDuration,
+    /// Registration until the node is Ready.
+    pub ready_delay: SimDuration,
+}
+
+impl Default for CloudTiming {
+    fn default() -> Self {
+        CloudTiming {
+            boot_delay: SimDuration::from_secs(180),
+            ready_delay: SimDuration::from_secs(20),
+        }
+    }
+}
+
+/// A Secret's data, for mounting cloud-configs into an autoscaler pod.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Secret {
+    pub namespace: String,
+    pub name: String,
+    pub data: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct World {
+    pub nodes: Vec<Node>,
+    pub pods: Vec<Pod>,
+    pub deployments: Vec<Deployment>,
+    pub secrets: Vec<Secret>,
+    /// ConfigMap data by `(namespace, name)`; the autoscaler writes its status here.
+    pub configmaps: BTreeMap<(String, String), BTreeMap<String, String>>,
+    /// Parsed `priorities` of `cluster-autoscaler-priority-expander`, when present.
+    pub priority_expander: Option<crate::autoscaler::expander::Priorities>,
+    pub events: EventLog,
+    pub cluster: Option<Cluster>,
+    pub machine_deployments: Vec<MachineDeployment>,
+    pub machines: Vec<Machine>,
+    pub flavors: BTreeMap<String, Flavor>,
+    pub node_extras: BTreeMap<String, NodeTemplateExtras>,
+    pub timing: CloudTiming,
+}
+
+impl World {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.0 as usize]
+    }
+
+    pub fn pod(&self, id: PodId) -> &Pod {
+        &self.pods[id.0 as usize]
+    }
+
+    pub fn live_nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !n.deleted)
+            .map(|(i, n)| (NodeId(i as u32), n))
+    }
+
+    pub fn live_pods(&self) -> impl Iterator<Item = (PodId, &Pod)> {
+        self.pods
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.deleted)
+            .map(|(i, p)| (PodId(i as u32), p))
+    }
+
+    pub fn find_pod(&self, namespace: &str, name: &str) -> Option<PodId> {
+        self.live_pods()
+            .find(|(_, p)| p.name == name && p.namespace == namespace)
+            .map(|(id, _)| id)
+    }
+
+    pub fn find_node(&self, name: &str) -> Option<NodeId> {
+        self.live_nodes().find(|(_, n)| n.name == name).map(|(id, _)| id)
+    }
+
+    /// The flavor a Magnum nodegroup's machines boot with.
+    pub fn nodegroup_flavor(&self, nodegroup: &str) -> Option<&Flavor> {
+        let ng = self.cluster.as_ref()?.nodegroup(nodegroup).ok()?;
+        self.flavors.get(&ng.flavor_id)
+    }
+
+    /// Ready and not-ready live nodes of a nodegroup.
+    pub fn nodegroup_nodes(&self, nodegroup: &str) -> impl Iterator<Item = (NodeId, &Node)> + '_ {
+        let ng = nodegroup.to_string();
+        self.live_nodes().filter(move |(_, n)| n.nodegroup.as_deref() == Some(ng.as_str()))
+    }
+
+    /// Machines of a nodegroup that still exist.
+    pub fn machine_count(&self, nodegroup: &str) -> usize {
+        self.machines.iter().filter(|m| m.nodegroup == nodegroup).count()
+    }
+
+    /// Scheduling view of every live node, by name, with bound pods accounted.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut nodes: Vec<(NodeId, &Node)> = self.live_nodes().collect();
+        nodes.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        let mut index = vec![usize::MAX; self.nodes.len()];
+        let mut snap = Snapshot {
+            nodes: nodes
+                .iter()
+                .enumerate()
+                .map(|(i, (id, n))| {
+                    index[id.0 as usize] = i;
+                    SnapNode {
+                        name: n.name.clone(),
+                        id: Some(*id),
+                        allocatable: n.allocatable,
+                        labels: n.labels.clone(),
+                        taints: n.effective_taints(),
+                        unschedulable: n.unschedulable,
+                        requested: Default::default(),
+                        host_ports: Vec::new(),
+                    }
+                })
+                .collect(),
+        };
+        for (_, pod) in self.live_pods() {
+            if let Some(node) = pod.node {
+                let i = index[node.0 as usize];
+                if i != usize::MAX {
+                    snap.nodes[i].place(&pod.spec);
+                }
+            }
+        }
+        snap
+    }
+}
+
+/// What a new node of a nodegroup looks like: used when a machine registers and when the
+/// autoscaler builds a template for the group, so the two never disagree.
+#[derive(Clone, Debug)]
+pub struct NodeShape {
+    pub flavor: String,
+    pub capacity: crate::resources::Resources,
+    pub allocatable: crate::resources::Resources,
+    pub labels: Labels,
+    pub taints: Vec<Taint>,
+}
+
+impl World {
+    pub fn node_shape(&self, nodegroup: &str) -> Option<NodeShape> {
+        let ng = self.cluster.as_ref()?.nodegroup(nodegroup).ok()?;
+        let flavor = self.flavors.get(&ng.flavor_id)?;
+        let mut labels: Labels = [
+            ("kubernetes.io/arch", "amd64"),
+            ("kubernetes.io/os", "linux"),
+            ("node.kubernetes.io/instance-type", flavor.name.as_str()),
+            ("topology.kubernetes.io/zone", "nova"),
+            ("magnum.openstack.org/nodegroup", ng.name.as_str()),
+            ("magnum.openstack.org/role", ng.role.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        if ng.is_master() {
+            labels.insert("node-role.kubernetes.io/control-plane".into(), String::new());
+        }
+        let mut taints = Vec::new();
+        if ng.is_master() {
+            taints.push(Taint::new("node-role.kubernetes.io/control-plane", "", crate::kube::TaintEffect::NoSchedule));
+        }
+        if let Some(extra) = self.node_extras.get(nodegroup) {
+            labels.extend(extra.labels.clone());
+            taints.extend(extra.taints.clone());
+        }
+        Some(NodeShape {
+            flavor: flavor.name.clone(),
+            capacity: flavor.capacity(),
+            allocatable: flavor.allocatable(),
+            labels,
+            taints,
+        })
+    }
+}
+
+/// The cloud's side effects: what the Magnum conductor and the driver do after the API said yes.
+impl World {
+    /// Sets a nodegroup's count (a resize or a cluster `node_count` PATCH) and re-renders.
+    pub fn magnum_resize(&mut self, nodegroup: &str, count: u32) -> Result<(), String> {
+        let cluster = self.cluster.as_mut().ok_or("no Magnum cluster")?;
+        cluster.set_node_count(nodegroup, count);
+        self.rerender(Some(nodegroup))
+    }
+
+    /// The driver's re-render after any accepted change. A driver validation failure marks
+    /// the cluster `UPDATE_FAILED` with the reason, as the conductor does.
+    pub fn rerender(&mut self, resized: Option<&str>) -> Result<(), String> {
+        let Some(cluster) = self.cluster.as_mut() else { return Ok(()) };
+        if !cluster.driver.is_capi() {
+            cluster.status = "UPDATE_COMPLETE".into();
+            return Ok(());
+        }
+        match crate::cloud::capi::render(cluster, &mut self.machine_deployments, resized) {
+            Ok(()) => {
+                cluster.status = "UPDATE_COMPLETE".into();
+                cluster.status_reason = None;
+                Ok(())
+            }
+            Err(e) => {
+                cluster.status = "UPDATE_FAILED".into();
+                cluster.status_reason = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// How many machines the infrastructure should run for a nodegroup: the MachineDeployment's
+    /// replicas under Cluster API, the nodegroup's `node_count` under Heat.
+    pub fn desired_machines(&self, nodegroup: &str) -> u32 {
+        if let Some(md) = self.machine_deployments.iter().find(|m| m.nodegroup == nodegroup) {
+            return md.replicas;
+        }
+        self.cluster
+            .as_ref()
+            .and_then(|c| c.nodegroup(nodegroup).ok())
+            .map_or(0, |n| n.node_count)
+    }
+}

@@ -1,0 +1,105 @@
+//! The `magsim` command line.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use magsim_sim::time::{SimDuration, SimTime};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "magsim", version, about = "Offline simulation of cluster autoscaling on OpenStack Magnum (Jetstream2)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run scenarios (files or folders; none = the built-in incident scenarios) and check them.
+    Run {
+        paths: Vec<PathBuf>,
+        /// Override every scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write JUnit XML (one test case per scenario).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write a JSON report.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Print only the summary and failures.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Print wall-clock time per scenario on stderr.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Explain, for each pending pod at a time, why it is pending and what the autoscaler decides.
+    Explain {
+        scenario: PathBuf,
+        /// Virtual time, e.g. 90s or 15m.
+        #[arg(long)]
+        at: String,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("MAGSIM_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    match real_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("magsim: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main() -> Result<ExitCode> {
+    match Cli::parse().command {
+        Cmd::Run { paths, seed, junit, json, quiet, timings } => run(&paths, seed, junit, json, quiet, timings),
+        Cmd::Explain { scenario, at, seed } => {
+            let at = SimDuration::parse(&at).with_context(|| format!("--at {at}"))?;
+            let scenarios = magsim::collect(&[scenario])?;
+            let s = scenarios.first().context("no scenario")?;
+            print!("{}", magsim_runner::explain(s, seed, SimTime::ZERO + at));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn run(paths: &[PathBuf], seed: Option<u64>, junit: Option<PathBuf>, json: Option<PathBuf>, quiet: bool, timings: bool) -> Result<ExitCode> {
+    let scenarios = magsim::collect(paths)?;
+    tracing::info!(count = scenarios.len(), "running scenarios");
+    let mut reports = Vec::new();
+    let mut stdout = std::io::stdout().lock();
+    for s in &scenarios {
+        let started = timings.then(std::time::Instant::now);
+        let r = magsim_runner::run(s, seed);
+        if let Some(t) = started {
+            eprintln!("{}: {:.3} ms", s.file, t.elapsed().as_secs_f64() * 1000.0);
+        }
+        if !quiet || !r.passed() {
+            writeln!(stdout, "{}", r.timeline_text())?;
+        }
+        reports.push(r);
+    }
+    let failed = reports.iter().filter(|r| !r.passed()).count();
+    for r in reports.iter().filter(|r| !r.passed()) {
+        writeln!(stdout, "FAILED {} ({})", r.name, r.file)?;
+    }
+    writeln!(stdout, "{} passed, {failed} failed", reports.len() - failed)?;
+    if let Some(p) = junit {
+        std::fs::write(&p, magsim_runner::junit_xml(&reports)).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = json {
+        let text = serde_json::to_string_pretty(&magsim_runner::json_report(&reports))?;
+        std::fs::write(&p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
