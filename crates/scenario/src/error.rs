@@ -59,51 +59,58 @@ impl LoadError {
     }
 }
 
-/// Finds the line of a field path such as `steps[2].run` by walking the YAML text: each
-/// `name` narrows to the lines under that key, each `[i]` to the i-th `-` item.
+/// Finds where a field path such as `steps[2].run` is written, by walking the YAML text: each
+/// `name` narrows to the lines under that key (block or flow style), each `[i]` to the i-th
+/// `-` item. The column is the value's when it is on the key's line, else the key's.
 pub fn locate(text: &str, field: &str) -> (Option<usize>, Option<usize>) {
     let lines: Vec<&str> = text.lines().collect();
-    let (mut from, mut to, mut indent) = (0usize, lines.len(), -1i64);
-    let mut found: Option<(usize, usize)> = None;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let (mut from, mut to) = (0usize, lines.len());
+    let mut at: Option<(usize, usize)> = None;
     for part in field.split('.').filter(|p| !p.is_empty()) {
-        let (key, indices) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
+        let (key, indices) = part.split_at(part.find('[').unwrap_or(part.len()));
         if !key.is_empty() {
-            let hit = (from..to).find(|&i| {
-                let l = lines[i];
-                let ind = (l.len() - l.trim_start().len()) as i64;
-                let t = l.trim_start().trim_start_matches("- ");
-                ind > indent && (t.starts_with(&format!("{key}:")) || t.starts_with(&format!("\"{key}\":")))
-            });
-            let Some(i) = hit else { break };
-            let ind = (lines[i].len() - lines[i].trim_start().len()) as i64;
-            let col = lines[i].find(key).unwrap_or(0);
-            found = Some((i + 1, col + 1));
-            from = i + 1;
-            to = (from..lines.len())
-                .find(|&j| {
-                    let l = lines[j];
-                    !l.trim().is_empty() && !l.trim_start().starts_with('#') && ((l.len() - l.trim_start().len()) as i64) <= ind && !l.trim_start().starts_with("- ") || ((l.len() - l.trim_start().len()) as i64) < ind
-                })
-                .unwrap_or(lines.len());
-            indent = ind;
+            let Some((line, key_col, value_col)) = find_key(&lines[from..to], key) else { break };
+            let i = from + line;
+            at = Some((i + 1, value_col.unwrap_or(key_col) + 1));
+            let base = indent(lines[i].trim_start_matches("- ")) + (lines[i].len() - lines[i].trim_start_matches("- ").len()).min(indent(lines[i]) + 2);
+            from = i;
+            to = (i + 1..to).find(|&j| !lines[j].trim().is_empty() && !lines[j].trim_start().starts_with('#') && indent(lines[j]) < base.max(1) && indent(lines[j]) <= indent(lines[i])).unwrap_or(to);
         }
         for idx in indices.split(']').filter_map(|s| s.strip_prefix('[')).filter_map(|s| s.parse::<usize>().ok()) {
-            let items: Vec<usize> = (from..to).filter(|&i| lines[i].trim_start().starts_with("- ") || lines[i].trim() == "-").collect();
-            let item_indent = items.iter().map(|&i| lines[i].len() - lines[i].trim_start().len()).min();
-            let items: Vec<usize> = items.into_iter().filter(|&i| Some(lines[i].len() - lines[i].trim_start().len()) == item_indent).collect();
-            let Some(&i) = items.get(idx) else { return (found.map(|f| f.0), found.map(|f| f.1)) };
-            let ind = lines[i].len() - lines[i].trim_start().len();
-            found = Some((i + 1, ind + 1));
-            let end = items.iter().find(|&&j| j > i).copied().unwrap_or(to);
+            let items: Vec<usize> = (from..to).filter(|&i| lines[i].trim_start().starts_with('-')).collect();
+            let Some(min) = items.iter().map(|&i| indent(lines[i])).min() else { return split(at) };
+            let items: Vec<usize> = items.into_iter().filter(|&i| indent(lines[i]) == min).collect();
+            let Some(&i) = items.get(idx) else { return split(at) };
+            at = Some((i + 1, indent(lines[i]) + 1));
+            to = items.iter().copied().find(|&j| j > i).unwrap_or(to);
             from = i;
-            to = end;
-            indent = ind as i64;
         }
     }
-    (found.map(|f| f.0), found.map(|f| f.1))
+    split(at)
+}
+
+fn split(at: Option<(usize, usize)>) -> (Option<usize>, Option<usize>) {
+    (at.map(|a| a.0), at.map(|a| a.1))
+}
+
+/// The first line in `lines` holding `key:` as a block key or inside a flow mapping: (line,
+/// key column, value column when the value is on that line).
+fn find_key(lines: &[&str], key: &str) -> Option<(usize, usize, Option<usize>)> {
+    let pat = format!("{key}:");
+    for (i, l) in lines.iter().enumerate() {
+        let mut search = 0;
+        while let Some(pos) = l[search..].find(&pat).map(|p| p + search) {
+            let before = l[..pos].chars().last();
+            if matches!(before, None | Some(' ') | Some('{') | Some(',') | Some('-')) {
+                let after = pos + pat.len();
+                let value = l[after..].find(|c: char| c != ' ').map(|v| after + v).filter(|&v| !l[v..].starts_with('#'));
+                return Some((i, pos, value));
+            }
+            search = pos + 1;
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -113,9 +120,11 @@ mod tests {
     #[test]
     fn locate_walks_keys_and_items() {
         let text = "name: x\nsteps:\n  - at: 1m\n    run: a\n  - at: 2m\n    run: b\n    expect:\n      status: 400\n";
-        assert_eq!(locate(text, "steps[1].run"), (Some(6), Some(5)));
-        assert_eq!(locate(text, "steps[1].expect.status"), (Some(8), Some(7)));
+        assert_eq!(locate(text, "steps[1].run"), (Some(6), Some(10)));
+        assert_eq!(locate(text, "steps[1].expect.status"), (Some(8), Some(15)));
+        let flow = "groups:\n  - {name: a, flavor: m3.small}\n  - {name: b, flavor: x}\n";
+        assert_eq!(locate(flow, "groups[1].flavor"), (Some(3), Some(23)));
         assert_eq!(locate(text, "steps[0]"), (Some(3), Some(3)));
-        assert_eq!(locate(text, "name"), (Some(1), Some(1)));
+        assert_eq!(locate(text, "name"), (Some(1), Some(7)));
     }
 }

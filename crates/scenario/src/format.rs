@@ -443,12 +443,13 @@ pub fn from_yaml(file: &str, text: &str) -> Result<RawScenario, LoadError> {
                 message = rest.to_string();
             }
         }
-        LoadError::At(Located {
-            file: file.to_string(),
-            line: loc.as_ref().map(|l| l.line()),
-            column: loc.as_ref().map(|l| l.column()),
-            field,
-            message,
-        })
+        // serde_yaml_ng places errors raised inside a value's own Deserialize at the enclosing
+        // mapping; the text walk finds the value itself.
+        let (mut line, mut column) = (loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));
+        let (l2, c2) = crate::error::locate(text, &field);
+        if l2.is_some() && (line.is_none() || l2 > line) {
+            (line, column) = (l2, c2);
+        }
+        LoadError::At(Located { file: file.to_string(), line, column, field, message })
     })
 }

@@ -1,0 +1,79 @@
+//! A bad scenario file is refused with file, line, column, field and what was expected.
+
+use magsim_scenario::{parse, LoadError};
+
+const GOOD: &str = "name: x
+cloud:
+  cluster:
+    name: k8s
+    nodegroups:
+      - {name: default-worker, flavor: m3.small, node_count: 1}
+steps:
+  - at: 1m
+    run: openstack coe cluster show k8s
+  - at: 2m
+    expect:
+      status: 200
+";
+
+fn err(text: &str) -> String {
+    match parse("s.yaml", text) {
+        Err(LoadError::At(l)) => l.to_string(),
+        Err(other) => panic!("unexpected error kind: {other}"),
+        Ok(_) => panic!("accepted:\n{text}"),
+    }
+}
+
+#[test]
+fn the_good_file_loads() {
+    let s = parse("s.yaml", GOOD).unwrap();
+    assert_eq!(s.steps.len(), 2);
+}
+
+#[test]
+fn wrong_type_points_at_the_value() {
+    assert_eq!(
+        err(&GOOD.replace("status: 200", "status: ok")),
+        "s.yaml:12:15: steps[1].expect.status: invalid type: string \"ok\", expected u16"
+    );
+}
+
+#[test]
+fn unknown_field_lists_the_expected_ones() {
+    let e = err(&GOOD.replace("status: 200", "statsu: 200"));
+    assert!(e.starts_with("s.yaml:12:7: steps[1].expect.statsu: unknown field `statsu`, expected one of `status`"), "{e}");
+}
+
+#[test]
+fn bad_command_line_says_what_is_supported() {
+    let e = err(&GOOD.replace("openstack coe cluster show k8s", "openstack coe cluster update k8s set labels/x=1"));
+    assert_eq!(e, "s.yaml:9:10: steps[0].run: argument <op>: invalid choice: 'set' (choose from 'add', 'replace', 'remove')");
+}
+
+#[test]
+fn semantic_errors_are_located_too() {
+    let e = err(&GOOD.replace("flavor: m3.small", "flavor: m9.huge"));
+    assert!(e.starts_with("s.yaml:6:40: cloud.cluster.nodegroups[0].flavor: unknown flavor \"m9.huge\": expected one of m3.tiny"), "{e}");
+    let e = err(&GOOD.replace("at: 2m", "at: 30s"));
+    assert_eq!(e, "s.yaml:10:9: steps[1].at: 30s is earlier than the previous step (1m0s): steps run in time order");
+    let e = err(&GOOD.replace("at: 1m", "at: 1 minute"));
+    assert!(e.starts_with("s.yaml:8:9: steps[0].at: invalid duration \"1 minute\""), "{e}");
+    let e = err(&GOOD.replace("name: default-worker", "name: gpu"));
+    assert!(e.contains("cloud.cluster.nodegroups: no default worker nodegroup"), "{e}");
+}
+
+#[test]
+fn missing_required_field() {
+    let e = err(&GOOD.replace("    name: k8s\n", ""));
+    assert!(e.starts_with("s.yaml:") && e.contains("cloud.cluster: missing field `name`"), "{e}");
+}
+
+#[test]
+fn manifests_are_checked_at_load() {
+    let text = GOOD.replace(
+        "    run: openstack coe cluster show k8s\n",
+        "    run: kubectl apply -f -\n    manifest: |\n      kind: Gizmo\n      metadata: {name: g}\n",
+    );
+    let e = err(&text);
+    assert!(e.contains("steps[0].manifest: manifest document 1: unsupported kind Gizmo"), "{e}");
+}
