@@ -76,7 +76,7 @@ fn a_broken_file_names_file_line_column_and_field() {
     let (code, _, err) = magsim(&["run", path.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("broken.yaml:25:17: ") && err.contains("workload.deployments[0].requests.cpu: invalid quantity \"lots\""),
+        err.contains("broken.yaml:25:23: ") && err.contains("workload.deployments[0].requests.cpu: invalid quantity \"lots\""),
         "{err}"
     );
 }

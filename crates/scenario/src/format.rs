@@ -447,7 +447,8 @@ pub fn from_yaml(file: &str, text: &str) -> Result<RawScenario, LoadError> {
         // mapping; the text walk finds the value itself.
         let (mut line, mut column) = (loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));
         let (l2, c2) = crate::error::locate(text, &field);
-        if l2.is_some() && (line.is_none() || l2 > line) {
+        let key_error = message.starts_with("unknown field") || message.starts_with("missing field");
+        if l2.is_some() && (line.is_none() || l2 > line || (l2 == line && !key_error)) {
             (line, column) = (l2, c2);
         }
         LoadError::At(Located { file: file.to_string(), line, column, field, message })
