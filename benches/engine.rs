@@ -7,7 +7,9 @@ fn incident(c: &mut Criterion) {
     let scenarios = magsim::collect(&[]).expect("built-in scenarios load");
     let first = &scenarios[0];
     assert!(magsim::runner::run(first, None).passed());
-    c.bench_function("incident scenario end to end", |b| b.iter(|| magsim::runner::run(first, None)));
+    c.bench_function("incident scenario end to end", |b| {
+        b.iter(|| magsim::runner::run(first, None))
+    });
 }
 
 criterion_group!(benches, incident);

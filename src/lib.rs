@@ -22,7 +22,10 @@ use std::path::{Path, PathBuf};
 /// in name order); with no paths, the built-in incident scenarios.
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
     if paths.is_empty() {
-        return magsim_scenario::builtin().into_iter().map(|(f, t)| magsim_scenario::parse(f, t)).collect();
+        return magsim_scenario::builtin()
+            .into_iter()
+            .map(|(f, t)| magsim_scenario::parse(f, t))
+            .collect();
     }
     let mut files = Vec::new();
     for p in paths {
@@ -32,15 +35,24 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<Scenario>, LoadError> {
 }
 
 fn gather(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let io = |e: std::io::Error| LoadError::Io { file: path.display().to_string(), message: e.to_string() };
+    let io = |e: std::io::Error| LoadError::Io {
+        file: path.display().to_string(),
+        message: e.to_string(),
+    };
     if !path.is_dir() {
         if !path.exists() {
-            return Err(LoadError::Io { file: path.display().to_string(), message: "no such file or directory".into() });
+            return Err(LoadError::Io {
+                file: path.display().to_string(),
+                message: "no such file or directory".into(),
+            });
         }
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path).map_err(io)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     entries.sort();
     for e in entries {
         if e.is_dir() {

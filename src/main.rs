@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "magsim", version, about = "Offline simulation of cluster autoscaling on OpenStack Magnum (Jetstream2)")]
+#[command(
+    name = "magsim",
+    version,
+    about = "Offline simulation of cluster autoscaling on OpenStack Magnum (Jetstream2)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -62,7 +66,14 @@ fn main() -> ExitCode {
 
 fn real_main() -> Result<ExitCode> {
     match Cli::parse().command {
-        Cmd::Run { paths, seed, junit, json, quiet, timings } => run(&paths, seed, junit, json, quiet, timings),
+        Cmd::Run {
+            paths,
+            seed,
+            junit,
+            json,
+            quiet,
+            timings,
+        } => run(&paths, seed, junit, json, quiet, timings),
         Cmd::Explain { scenario, at, seed } => {
             let at = SimDuration::parse(&at).with_context(|| format!("--at {at}"))?;
             let scenarios = magsim::collect(&[scenario])?;
@@ -73,7 +84,14 @@ fn real_main() -> Result<ExitCode> {
     }
 }
 
-fn run(paths: &[PathBuf], seed: Option<u64>, junit: Option<PathBuf>, json: Option<PathBuf>, quiet: bool, timings: bool) -> Result<ExitCode> {
+fn run(
+    paths: &[PathBuf],
+    seed: Option<u64>,
+    junit: Option<PathBuf>,
+    json: Option<PathBuf>,
+    quiet: bool,
+    timings: bool,
+) -> Result<ExitCode> {
     let scenarios = magsim::collect(paths)?;
     tracing::info!(count = scenarios.len(), "running scenarios");
     let mut reports = Vec::new();
@@ -95,11 +113,16 @@ fn run(paths: &[PathBuf], seed: Option<u64>, junit: Option<PathBuf>, json: Optio
     }
     writeln!(stdout, "{} passed, {failed} failed", reports.len() - failed)?;
     if let Some(p) = junit {
-        std::fs::write(&p, magsim_runner::junit_xml(&reports)).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(&p, magsim_runner::junit_xml(&reports))
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     if let Some(p) = json {
         let text = serde_json::to_string_pretty(&magsim_runner::json_report(&reports))?;
         std::fs::write(&p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -3,8 +3,15 @@
 use std::process::Command;
 
 fn magsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_magsim")).args(args).output().expect("magsim runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    let out = Command::new(env!("CARGO_BIN_EXE_magsim"))
+        .args(args)
+        .output()
+        .expect("magsim runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 fn temp(name: &str) -> std::path::PathBuf {
@@ -27,7 +34,12 @@ fn stdout_is_identical_between_runs_and_seed_changes_names() {
     let (_, a, _) = magsim(&["run", "scenarios/incident/02-jetstream2-raises-bound.yaml"]);
     let (_, b, _) = magsim(&["run", "scenarios/incident/02-jetstream2-raises-bound.yaml"]);
     assert_eq!(a, b);
-    let (code, c, _) = magsim(&["run", "--seed", "99", "scenarios/incident/02-jetstream2-raises-bound.yaml"]);
+    let (code, c, _) = magsim(&[
+        "run",
+        "--seed",
+        "99",
+        "scenarios/incident/02-jetstream2-raises-bound.yaml",
+    ]);
     assert_eq!(code, 0);
     assert_ne!(a, c, "another seed names new nodes differently");
     assert!(c.contains("seed 99"));
@@ -36,13 +48,22 @@ fn stdout_is_identical_between_runs_and_seed_changes_names() {
 #[test]
 fn junit_and_json_have_one_case_per_scenario() {
     let (junit, json) = (temp("out.xml"), temp("out.json"));
-    let (code, out, _) = magsim(&["run", "scenarios/", "--junit", junit.to_str().unwrap(), "--json", json.to_str().unwrap(), "-q"]);
+    let (code, out, _) = magsim(&[
+        "run",
+        "scenarios/",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(code, 0, "{out}");
     let files = walk("scenarios");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(xml.matches("<testcase ").count(), files);
     assert!(xml.contains(&format!("tests=\"{files}\" failures=\"0\"")));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["scenarios"].as_array().unwrap().len(), files);
     assert_eq!(v["failed"], 0);
 }
@@ -51,32 +72,53 @@ fn walk(dir: &str) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .map(|p| if p.is_dir() { walk(p.to_str().unwrap()) } else { usize::from(p.extension().is_some_and(|x| x == "yaml")) })
+        .map(|p| {
+            if p.is_dir() {
+                walk(p.to_str().unwrap())
+            } else {
+                usize::from(p.extension().is_some_and(|x| x == "yaml"))
+            }
+        })
         .sum()
 }
 
 #[test]
 fn a_failed_expectation_exits_1_and_is_reported() {
-    let text = std::fs::read_to_string("scenarios/limits/pod-too-big.yaml").unwrap().replace("total: 3", "total: 4");
+    let text = std::fs::read_to_string("scenarios/limits/pod-too-big.yaml")
+        .unwrap()
+        .replace("total: 3", "total: 4");
     let path = temp("failing.yaml");
     std::fs::write(&path, text).unwrap();
     let junit = temp("failing.xml");
-    let (code, out, _) = magsim(&["run", path.to_str().unwrap(), "--junit", junit.to_str().unwrap()]);
+    let (code, out, _) = magsim(&[
+        "run",
+        path.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1);
-    assert!(out.contains("FAIL cluster has 4 nodes -- expected 4, got 3"), "{out}");
+    assert!(
+        out.contains("FAIL cluster has 4 nodes -- expected 4, got 3"),
+        "{out}"
+    );
     assert!(out.ends_with("0 passed, 1 failed\n"));
-    assert!(std::fs::read_to_string(junit).unwrap().contains("<failure message=\"1 of"));
+    assert!(std::fs::read_to_string(junit)
+        .unwrap()
+        .contains("<failure message=\"1 of"));
 }
 
 #[test]
 fn a_broken_file_names_file_line_column_and_field() {
-    let text = std::fs::read_to_string("scenarios/limits/pod-too-big.yaml").unwrap().replace("cpu: \"200\"", "cpu: lots");
+    let text = std::fs::read_to_string("scenarios/limits/pod-too-big.yaml")
+        .unwrap()
+        .replace("cpu: \"200\"", "cpu: lots");
     let path = temp("broken.yaml");
     std::fs::write(&path, text).unwrap();
     let (code, _, err) = magsim(&["run", path.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("broken.yaml:25:23: ") && err.contains("workload.deployments[0].requests.cpu: invalid quantity \"lots\""),
+        err.contains("broken.yaml:25:23: ")
+            && err.contains("workload.deployments[0].requests.cpu: invalid quantity \"lots\""),
         "{err}"
     );
 }
@@ -86,8 +128,21 @@ fn explain_lists_every_node_group_with_its_reason() {
     let (code, out, _) = magsim(&["explain", "scenarios/limits/pod-too-big.yaml", "--at", "2m"]);
     assert_eq!(code, 0);
     assert!(out.contains("scheduler: Unschedulable: 0/3 nodes are available: 3 Insufficient cpu, 3 Insufficient memory."), "{out}");
-    assert!(out.contains("managed: pod didn't trigger scale-up: 2 Insufficient cpu, 2 Insufficient memory"), "{out}");
+    assert!(
+        out.contains(
+            "managed: pod didn't trigger scale-up: 2 Insufficient cpu, 2 Insufficient memory"
+        ),
+        "{out}"
+    );
     assert!(out.contains("k8s-toobig00001-default-worker (size 2, min 2, max 5): rejected: Insufficient cpu, Insufficient memory") || out.contains("k8s-toobig00001-default-worker (size 2, min 1, max 5): rejected: Insufficient cpu, Insufficient memory"), "{out}");
-    let (_, incident, _) = magsim(&["explain", "scenarios/incident/01-as-it-happened.yaml", "--at", "5m"]);
-    assert!(incident.contains("(size 5, min 1, max 5): skipped: max node group size reached"), "{incident}");
+    let (_, incident, _) = magsim(&[
+        "explain",
+        "scenarios/incident/01-as-it-happened.yaml",
+        "--at",
+        "5m",
+    ]);
+    assert!(
+        incident.contains("(size 5, min 1, max 5): skipped: max node group size reached"),
+        "{incident}"
+    );
 }

@@ -26,35 +26,60 @@ struct Workload {
     mem_mi: u64,
 }
 
-fn scenario_text(groups: &[Group], workloads: &[Workload], max_total: u32, expander: &str) -> String {
+fn scenario_text(
+    groups: &[Group],
+    workloads: &[Workload],
+    max_total: u32,
+    expander: &str,
+) -> String {
     let mut s = String::from("name: generated\nduration: 20m\ncloud:\n  boot_delay: 90s\n  cluster:\n    name: k8s\n    stack_id: k8s-prop0000001\n");
     s.push_str("    labels: {auto_scaling_enabled: \"true\"}\n    nodegroups:\n");
     for (i, g) in groups.iter().enumerate() {
-        let name = if i == 0 { "default-worker".to_string() } else { format!("pool{i}") };
+        let name = if i == 0 {
+            "default-worker".to_string()
+        } else {
+            format!("pool{i}")
+        };
         s.push_str(&format!(
-            "      - {{name: {name}, flavor: {}, node_count: {}, min_node_count: {}, max_node_count: {}}}\n",
+            "      - {{name: {name}, flavor: {}, node_count: {}, min_node_count: 1, max_node_count: {}}}\n",
             FLAVORS[g.flavor],
             g.count,
-            g.count.min(1).max(1),
             g.max
         ));
     }
     s.push_str(&format!("autoscalers:\n  - name: ca\n    args: [--cloud-provider=clusterapi, --max-nodes-total={max_total}, --expander={expander}]\n"));
     s.push_str("workload:\n  deployments:\n");
     for (i, w) in workloads.iter().enumerate() {
-        s.push_str(&format!("    - {{name: app{i}, replicas: {}, requests: {{cpu: {}m, memory: {}Mi}}}}\n", w.replicas, w.cpu_m, w.mem_mi));
+        s.push_str(&format!(
+            "    - {{name: app{i}, replicas: {}, requests: {{cpu: {}m, memory: {}Mi}}}}\n",
+            w.replicas, w.cpu_m, w.mem_mi
+        ));
     }
     s
 }
 
 fn groups() -> impl Strategy<Value = Vec<Group>> {
-    prop::collection::vec((0..FLAVORS.len(), 1u32..4, 0u32..4), 1..4)
-        .prop_map(|v| v.into_iter().map(|(flavor, count, extra)| Group { flavor, count, max: count + extra }).collect())
+    prop::collection::vec((0..FLAVORS.len(), 1u32..4, 0u32..4), 1..4).prop_map(|v| {
+        v.into_iter()
+            .map(|(flavor, count, extra)| Group {
+                flavor,
+                count,
+                max: count + extra,
+            })
+            .collect()
+    })
 }
 
 fn workloads() -> impl Strategy<Value = Vec<Workload>> {
-    prop::collection::vec((0u32..8, 100u64..6000, 128u64..20_000), 1..4)
-        .prop_map(|v| v.into_iter().map(|(replicas, cpu_m, mem_mi)| Workload { replicas, cpu_m, mem_mi }).collect())
+    prop::collection::vec((0u32..8, 100u64..6000, 128u64..20_000), 1..4).prop_map(|v| {
+        v.into_iter()
+            .map(|(replicas, cpu_m, mem_mi)| Workload {
+                replicas,
+                cpu_m,
+                mem_mi,
+            })
+            .collect()
+    })
 }
 
 proptest! {

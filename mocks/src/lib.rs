@@ -35,24 +35,43 @@ pub fn magnum_response(r: &ApiResponse) -> WireResponse {
     let mut headers = vec![
         ("Content-Length".to_string(), body.len().to_string()),
         ("Content-Type".to_string(), "application/json".to_string()),
-        ("OpenStack-API-Maximum-Version".to_string(), format!("container-infra {MAGNUM_MAX_VERSION}")),
-        ("OpenStack-API-Minimum-Version".to_string(), format!("container-infra {MAGNUM_MIN_VERSION}")),
-        ("OpenStack-API-Version".to_string(), format!("container-infra {MAGNUM_MAX_VERSION}")),
+        (
+            "OpenStack-API-Maximum-Version".to_string(),
+            format!("container-infra {MAGNUM_MAX_VERSION}"),
+        ),
+        (
+            "OpenStack-API-Minimum-Version".to_string(),
+            format!("container-infra {MAGNUM_MIN_VERSION}"),
+        ),
+        (
+            "OpenStack-API-Version".to_string(),
+            format!("container-infra {MAGNUM_MAX_VERSION}"),
+        ),
         ("Vary".to_string(), "OpenStack-API-Version".to_string()),
     ];
     if let Some(id) = &r.request_id {
         headers.push(("x-openstack-request-id".to_string(), id.clone()));
     }
-    WireResponse { status: r.status, headers, body }
+    WireResponse {
+        status: r.status,
+        headers,
+        body,
+    }
 }
 
 /// Python's `json.dumps` with default separators (`", "`, `": "`), keys in insertion order.
 pub fn python_json(v: &Value) -> String {
     match v {
-        Value::Array(a) => format!("[{}]", a.iter().map(python_json).collect::<Vec<_>>().join(", ")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_json).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(o) => format!(
             "{{{}}}",
-            o.iter().map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json(v))).collect::<Vec<_>>().join(", ")
+            o.iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         other => other.to_string(),
     }
@@ -64,8 +83,14 @@ mod tests {
 
     #[test]
     fn labels_error_is_the_measured_190_bytes() {
-        let e = magsim_sim::cloud::ApiError::new(400, "cannot change cluster property(ies) labels.");
-        let r = ApiResponse { status: 400, request_id: None, body: e.body(), error: Some(e) };
+        let e =
+            magsim_sim::cloud::ApiError::new(400, "cannot change cluster property(ies) labels.");
+        let r = ApiResponse {
+            status: 400,
+            request_id: None,
+            body: e.body(),
+            error: Some(e),
+        };
         let w = magnum_response(&r);
         assert_eq!(
             w.body,

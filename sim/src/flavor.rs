@@ -42,17 +42,16 @@ pub const MAX_PODS: u64 = 110;
 impl Flavor {
     /// Looks up one of Jetstream2's flavors by name.
     pub fn jetstream2(name: &str) -> Option<Flavor> {
-        JETSTREAM2
-            .iter()
-            .find(|f| f.0 == name)
-            .map(|&(name, vcpus, ram_gib, disk_gb, gpus, gpu_fraction)| Flavor {
+        JETSTREAM2.iter().find(|f| f.0 == name).map(
+            |&(name, vcpus, ram_gib, disk_gb, gpus, gpu_fraction)| Flavor {
                 name: name.to_string(),
                 vcpus,
                 ram_gib,
                 disk_gb,
                 gpus,
                 gpu_fraction,
-            })
+            },
+        )
     }
 
     /// Every Jetstream2 flavor name, for error messages.

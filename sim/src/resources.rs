@@ -143,7 +143,12 @@ pub fn format_cpu(milli: u64) -> String {
 
 /// Formats bytes with the largest exact binary suffix: `4Gi`, `100Mi`, `1000`.
 pub fn format_bytes(bytes: u64) -> String {
-    for (suffix, scale) in [("Ti", 1u64 << 40), ("Gi", 1 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
+    for (suffix, scale) in [
+        ("Ti", 1u64 << 40),
+        ("Gi", 1 << 30),
+        ("Mi", 1 << 20),
+        ("Ki", 1 << 10),
+    ] {
         if bytes >= scale && bytes % scale == 0 {
             return format!("{}{suffix}", bytes / scale);
         }
@@ -187,11 +192,27 @@ mod tests {
 
     #[test]
     fn insufficient_lists_every_failing_resource_in_upstream_order() {
-        let free = Resources { milli_cpu: 100, memory: 10, pods: 5, gpus: 0, ephemeral_storage: 0 };
-        let req = Resources { milli_cpu: 200, memory: 20, pods: 1, gpus: 1, ephemeral_storage: 0 };
+        let free = Resources {
+            milli_cpu: 100,
+            memory: 10,
+            pods: 5,
+            gpus: 0,
+            ephemeral_storage: 0,
+        };
+        let req = Resources {
+            milli_cpu: 200,
+            memory: 20,
+            pods: 1,
+            gpus: 1,
+            ephemeral_storage: 0,
+        };
         assert_eq!(
             req.insufficient(&free),
-            ["Insufficient cpu", "Insufficient memory", "Insufficient nvidia.com/gpu"]
+            [
+                "Insufficient cpu",
+                "Insufficient memory",
+                "Insufficient nvidia.com/gpu"
+            ]
         );
         assert!(!req.fits_in(&free));
     }

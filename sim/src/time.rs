@@ -74,7 +74,9 @@ impl SimDuration {
 
 /// A duration that is not in Go's `1h2m3s` form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration {0:?}: expected a number with a unit (ms, s, m, h), e.g. 10s, 1m30s, 15m")]
+#[error(
+    "invalid duration {0:?}: expected a number with a unit (ms, s, m, h), e.g. 10s, 1m30s, 15m"
+)]
 pub struct DurationError(pub String);
 
 impl fmt::Display for SimDuration {
@@ -182,7 +184,9 @@ impl Epoch {
         if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 59 {
             return None;
         }
-        Some(Epoch(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s))
+        Some(Epoch(
+            days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s,
+        ))
     }
 }
 
@@ -200,7 +204,10 @@ impl Timestamp {
     /// `2025-11-10 14:03:21.12 +0000 UTC` (trailing zeros of the fraction dropped).
     pub fn go_string(self) -> String {
         let (y, mo, d, h, mi, s, ms) = self.parts();
-        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}{} +0000 UTC", frac(ms))
+        format!(
+            "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}{} +0000 UTC",
+            frac(ms)
+        )
     }
 
     /// RFC 3339 with nanosecond precision as Go's `MarshalText` prints it: `2025-11-10T14:03:20.5Z`.
@@ -250,7 +257,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 #[cfg(test)]
@@ -285,9 +300,15 @@ mod tests {
         let t = e.at(SimTime(201_120));
         assert_eq!(t.go_string(), "2025-11-10 14:03:21.12 +0000 UTC");
         assert_eq!(t.rfc3339_nano(), "2025-11-10T14:03:21.12Z");
-        assert_eq!(e.at(SimTime(0)).go_string(), "2025-11-10 14:00:00 +0000 UTC");
+        assert_eq!(
+            e.at(SimTime(0)).go_string(),
+            "2025-11-10 14:00:00 +0000 UTC"
+        );
         assert_eq!(t.klog(), "1110 14:03:21.120000");
-        assert_eq!(Epoch::parse_rfc3339("2024-02-29T00:00:00Z").unwrap().0, 1_709_164_800);
+        assert_eq!(
+            Epoch::parse_rfc3339("2024-02-29T00:00:00Z").unwrap().0,
+            1_709_164_800
+        );
         assert!(Epoch::parse_rfc3339("2024-13-01T00:00:00Z").is_none());
     }
 

@@ -102,7 +102,9 @@ impl World {
     }
 
     pub fn find_node(&self, name: &str) -> Option<NodeId> {
-        self.live_nodes().find(|(_, n)| n.name == name).map(|(id, _)| id)
+        self.live_nodes()
+            .find(|(_, n)| n.name == name)
+            .map(|(id, _)| id)
     }
 
     /// The flavor a Magnum nodegroup's machines boot with.
@@ -114,12 +116,16 @@ impl World {
     /// Ready and not-ready live nodes of a nodegroup.
     pub fn nodegroup_nodes(&self, nodegroup: &str) -> impl Iterator<Item = (NodeId, &Node)> + '_ {
         let ng = nodegroup.to_string();
-        self.live_nodes().filter(move |(_, n)| n.nodegroup.as_deref() == Some(ng.as_str()))
+        self.live_nodes()
+            .filter(move |(_, n)| n.nodegroup.as_deref() == Some(ng.as_str()))
     }
 
     /// Machines of a nodegroup that still exist.
     pub fn machine_count(&self, nodegroup: &str) -> usize {
-        self.machines.iter().filter(|m| m.nodegroup == nodegroup).count()
+        self.machines
+            .iter()
+            .filter(|m| m.nodegroup == nodegroup)
+            .count()
     }
 
     /// Scheduling view of every live node, by name, with bound pods accounted.
@@ -185,11 +191,18 @@ impl World {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         if ng.is_master() {
-            labels.insert("node-role.kubernetes.io/control-plane".into(), String::new());
+            labels.insert(
+                "node-role.kubernetes.io/control-plane".into(),
+                String::new(),
+            );
         }
         let mut taints = Vec::new();
         if ng.is_master() {
-            taints.push(Taint::new("node-role.kubernetes.io/control-plane", "", crate::kube::TaintEffect::NoSchedule));
+            taints.push(Taint::new(
+                "node-role.kubernetes.io/control-plane",
+                "",
+                crate::kube::TaintEffect::NoSchedule,
+            ));
         }
         if let Some(extra) = self.node_extras.get(nodegroup) {
             labels.extend(extra.labels.clone());
@@ -217,7 +230,9 @@ impl World {
     /// The driver's re-render after any accepted change. A driver validation failure marks
     /// the cluster `UPDATE_FAILED` with the reason, as the conductor does.
     pub fn rerender(&mut self, resized: Option<&str>) -> Result<(), String> {
-        let Some(cluster) = self.cluster.as_mut() else { return Ok(()) };
+        let Some(cluster) = self.cluster.as_mut() else {
+            return Ok(());
+        };
         if !cluster.driver.is_capi() {
             cluster.status = "UPDATE_COMPLETE".into();
             return Ok(());
@@ -239,7 +254,11 @@ impl World {
     /// How many machines the infrastructure should run for a nodegroup: the MachineDeployment's
     /// replicas under Cluster API, the nodegroup's `node_count` under Heat.
     pub fn desired_machines(&self, nodegroup: &str) -> u32 {
-        if let Some(md) = self.machine_deployments.iter().find(|m| m.nodegroup == nodegroup) {
+        if let Some(md) = self
+            .machine_deployments
+            .iter()
+            .find(|m| m.nodegroup == nodegroup)
+        {
             return md.replicas;
         }
         self.cluster

@@ -15,16 +15,35 @@ struct Checks {
 impl Checks {
     fn eq<T: PartialEq + std::fmt::Debug>(&mut self, what: String, expected: &T, actual: &T) {
         let ok = expected == actual;
-        self.out.push(Check { step: self.step, what, ok, detail: format!("expected {expected:?}, got {actual:?}") });
+        self.out.push(Check {
+            step: self.step,
+            what,
+            ok,
+            detail: format!("expected {expected:?}, got {actual:?}"),
+        });
     }
 
     fn truth(&mut self, what: String, ok: bool, detail: String) {
-        self.out.push(Check { step: self.step, what, ok, detail });
+        self.out.push(Check {
+            step: self.step,
+            what,
+            ok,
+            detail,
+        });
     }
 }
 
-pub fn expect(engine: &Engine, scenario: &Scenario, step: &Step, e: &Expect, outcome: Option<&Outcome>) -> Vec<Check> {
-    let mut c = Checks { step: step.index, out: Vec::new() };
+pub fn expect(
+    engine: &Engine,
+    scenario: &Scenario,
+    step: &Step,
+    e: &Expect,
+    outcome: Option<&Outcome>,
+) -> Vec<Check> {
+    let mut c = Checks {
+        step: step.index,
+        out: Vec::new(),
+    };
     command(&mut c, e, outcome);
     pods(&mut c, engine, e);
     events(&mut c, engine, e);
@@ -58,10 +77,18 @@ fn command(c: &mut Checks, e: &Expect, o: Option<&Outcome>) {
     }
     let all = format!("{}{}", o.stdout, o.stderr);
     for s in &e.output_contains {
-        c.truth(format!("output contains {s:?}"), all.contains(s.as_str()), format!("output was:\n{all}"));
+        c.truth(
+            format!("output contains {s:?}"),
+            all.contains(s.as_str()),
+            format!("output was:\n{all}"),
+        );
     }
     for s in &e.output_lacks {
-        c.truth(format!("output lacks {s:?}"), !all.contains(s.as_str()), format!("output was:\n{all}"));
+        c.truth(
+            format!("output lacks {s:?}"),
+            !all.contains(s.as_str()),
+            format!("output was:\n{all}"),
+        );
     }
 }
 
@@ -69,36 +96,68 @@ fn pods(c: &mut Checks, engine: &Engine, e: &Expect) {
     for p in &e.pods {
         let matched: Vec<_> = match p.name.strip_prefix("deployment/") {
             Some(dep) => {
-                let rs = engine.world.deployments.iter().find(|d| d.name == dep && d.namespace == p.namespace).map(|d| d.replica_set_name());
+                let rs = engine
+                    .world
+                    .deployments
+                    .iter()
+                    .find(|d| d.name == dep && d.namespace == p.namespace)
+                    .map(|d| d.replica_set_name());
                 engine
                     .world
                     .live_pods()
-                    .filter(|(_, x)| rs.is_some() && x.owner.as_ref().map(|o| &o.name) == rs.as_ref())
+                    .filter(|(_, x)| {
+                        rs.is_some() && x.owner.as_ref().map(|o| &o.name) == rs.as_ref()
+                    })
                     .map(|(_, x)| x)
                     .collect()
             }
-            None => engine.world.live_pods().filter(|(_, x)| x.name == p.name && x.namespace == p.namespace).map(|(_, x)| x).collect(),
+            None => engine
+                .world
+                .live_pods()
+                .filter(|(_, x)| x.name == p.name && x.namespace == p.namespace)
+                .map(|(_, x)| x)
+                .collect(),
         };
         if let Some(n) = p.count {
             c.eq(format!("{} has {n} pods", p.name), &n, &matched.len());
         }
         if matched.is_empty() {
-            c.truth(format!("pod {} exists", p.name), false, "no such pod".into());
+            c.truth(
+                format!("pod {} exists", p.name),
+                false,
+                "no such pod".into(),
+            );
             continue;
         }
         for pod in matched {
             if let Some(phase) = &p.phase {
-                c.eq(format!("pod {} is {phase}", pod.name), phase, &pod.phase.to_string());
+                c.eq(
+                    format!("pod {} is {phase}", pod.name),
+                    phase,
+                    &pod.phase.to_string(),
+                );
             }
             let (reason, message) = match &pod.scheduled {
-                ScheduledCondition::Unschedulable { message, .. } if pod.phase == PodPhase::Pending => (Some("Unschedulable".to_string()), Some(message.clone())),
+                ScheduledCondition::Unschedulable { message, .. }
+                    if pod.phase == PodPhase::Pending =>
+                {
+                    (Some("Unschedulable".to_string()), Some(message.clone()))
+                }
                 _ => (None, None),
             };
             if let Some(r) = &p.reason {
-                c.eq(format!("pod {} pending reason {r}", pod.name), &Some(r.clone()), &reason);
+                c.eq(
+                    format!("pod {} pending reason {r}", pod.name),
+                    &Some(r.clone()),
+                    &reason,
+                );
             }
             if let Some(m) = &p.message {
-                c.eq(format!("pod {} FailedScheduling message", pod.name), &Some(m.clone()), &message);
+                c.eq(
+                    format!("pod {} FailedScheduling message", pod.name),
+                    &Some(m.clone()),
+                    &message,
+                );
             }
         }
     }
@@ -112,54 +171,116 @@ fn events(c: &mut Checks, engine: &Engine, e: &Expect) {
             .events
             .all()
             .iter()
-            .filter(|ev| ev.object.kind.eq_ignore_ascii_case(kind) && ev.object.name == name && ev.reason == x.reason)
-            .filter(|ev| x.event_type.as_ref().is_none_or(|t| &ev.event_type.to_string() == t))
+            .filter(|ev| {
+                ev.object.kind.eq_ignore_ascii_case(kind)
+                    && ev.object.name == name
+                    && ev.reason == x.reason
+            })
+            .filter(|ev| {
+                x.event_type
+                    .as_ref()
+                    .is_none_or(|t| &ev.event_type.to_string() == t)
+            })
             .collect();
         let matching: Vec<_> = found
             .iter()
             .filter(|ev| x.message.as_ref().is_none_or(|m| &ev.message == m))
-            .filter(|ev| x.message_contains.as_ref().is_none_or(|m| ev.message.contains(m.as_str())))
+            .filter(|ev| {
+                x.message_contains
+                    .as_ref()
+                    .is_none_or(|m| ev.message.contains(m.as_str()))
+            })
             .collect();
-        let want = x.message.as_deref().or(x.message_contains.as_deref()).unwrap_or("");
+        let want = x
+            .message
+            .as_deref()
+            .or(x.message_contains.as_deref())
+            .unwrap_or("");
         let seen: Vec<&str> = found.iter().map(|ev| ev.message.as_str()).collect();
         if x.present {
-            c.truth(format!("event {} {} {want:?}", x.object, x.reason), !matching.is_empty(), format!("{} events with that reason: {seen:?}", found.len()));
+            c.truth(
+                format!("event {} {} {want:?}", x.object, x.reason),
+                !matching.is_empty(),
+                format!("{} events with that reason: {seen:?}", found.len()),
+            );
         } else {
-            c.truth(format!("no event {} {} {want:?}", x.object, x.reason), matching.is_empty(), format!("found {seen:?}"));
+            c.truth(
+                format!("no event {} {} {want:?}", x.object, x.reason),
+                matching.is_empty(),
+                format!("found {seen:?}"),
+            );
         }
     }
 }
 
 fn status(c: &mut Checks, engine: &Engine, scenario: &Scenario, e: &Expect) {
     let Some(s) = &e.status_configmap else { return };
-    let name = s.autoscaler.clone().or_else(|| scenario.autoscalers.first().map(|a| a.name.clone())).unwrap_or_default();
-    let running = engine.autoscalers.iter().rev().find(|a| a.spec.name == name).and_then(|a| a.running()).and_then(|r| r.status.clone());
+    let name = s
+        .autoscaler
+        .clone()
+        .or_else(|| scenario.autoscalers.first().map(|a| a.name.clone()))
+        .unwrap_or_default();
+    let running = engine
+        .autoscalers
+        .iter()
+        .rev()
+        .find(|a| a.spec.name == name)
+        .and_then(|a| a.running())
+        .and_then(|r| r.status.clone());
     if !s.present {
-        c.truth(format!("{name} wrote no status"), running.is_none(), "a status was written".into());
+        c.truth(
+            format!("{name} wrote no status"),
+            running.is_none(),
+            "a status was written".into(),
+        );
         return;
     }
     let Some(st) = running else {
-        c.truth(format!("{name} wrote a status ConfigMap"), false, "no status: the autoscaler is not running or never completed a loop".into());
+        c.truth(
+            format!("{name} wrote a status ConfigMap"),
+            false,
+            "no status: the autoscaler is not running or never completed a loop".into(),
+        );
         return;
     };
     let text = engine
         .world
         .configmaps
-        .get(&("kube-system".to_string(), "cluster-autoscaler-status".to_string()))
+        .get(&(
+            "kube-system".to_string(),
+            "cluster-autoscaler-status".to_string(),
+        ))
         .and_then(|d| d.get("status"))
         .cloned()
         .unwrap_or_default();
     for want in &s.contains {
-        c.truth(format!("status text contains {want:?}"), text.contains(want.as_str()), format!("status was:\n{text}"));
+        c.truth(
+            format!("status text contains {want:?}"),
+            text.contains(want.as_str()),
+            format!("status was:\n{text}"),
+        );
     }
-    let want_group = s.max_size.is_some() || s.min_size.is_some() || s.target.is_some() || s.health.is_some() || s.scale_up.is_some() || s.ready.is_some();
+    let want_group = s.max_size.is_some()
+        || s.min_size.is_some()
+        || s.target.is_some()
+        || s.health.is_some()
+        || s.scale_up.is_some()
+        || s.ready.is_some();
     if !want_group {
         return;
     }
     let pattern = s.node_group.clone().unwrap_or_default();
-    let Some(g) = st.node_groups.iter().find(|g| g.name.contains(pattern.as_str())) else {
+    let Some(g) = st
+        .node_groups
+        .iter()
+        .find(|g| g.name.contains(pattern.as_str()))
+    else {
         let names: Vec<&str> = st.node_groups.iter().map(|g| g.name.as_str()).collect();
-        c.truth(format!("status has node group {pattern:?}"), false, format!("groups: {names:?}"));
+        c.truth(
+            format!("status has node group {pattern:?}"),
+            false,
+            format!("groups: {names:?}"),
+        );
         return;
     };
     if let Some(m) = s.max_size {
@@ -169,16 +290,32 @@ fn status(c: &mut Checks, engine: &Engine, scenario: &Scenario, e: &Expect) {
         c.eq(format!("status minSize: {m}"), &m, &g.health.min_size);
     }
     if let Some(t) = s.target {
-        c.eq(format!("status cloudProviderTarget: {t}"), &t, &g.health.cloud_provider_target);
+        c.eq(
+            format!("status cloudProviderTarget: {t}"),
+            &t,
+            &g.health.cloud_provider_target,
+        );
     }
     if let Some(h) = &s.health {
-        c.eq(format!("status health {h}"), h, &g.health.status.to_string());
+        c.eq(
+            format!("status health {h}"),
+            h,
+            &g.health.status.to_string(),
+        );
     }
     if let Some(u) = &s.scale_up {
-        c.eq(format!("status scaleUp {u}"), u, &g.scale_up.status.to_string());
+        c.eq(
+            format!("status scaleUp {u}"),
+            u,
+            &g.scale_up.status.to_string(),
+        );
     }
     if let Some(r) = s.ready {
-        c.eq(format!("status ready nodes {r}"), &r, &g.health.node_counts.registered.ready);
+        c.eq(
+            format!("status ready nodes {r}"),
+            &r,
+            &g.health.node_counts.registered.ready,
+        );
     }
 }
 
@@ -188,7 +325,11 @@ fn nodes(c: &mut Checks, engine: &Engine, e: &Expect) {
             engine
                 .world
                 .live_nodes()
-                .filter(|(_, x)| n.nodegroup.as_ref().is_none_or(|g| x.nodegroup.as_ref() == Some(g)))
+                .filter(|(_, x)| {
+                    n.nodegroup
+                        .as_ref()
+                        .is_none_or(|g| x.nodegroup.as_ref() == Some(g))
+                })
                 .filter(|(_, x)| !ready_only || x.ready)
                 .count()
         };
@@ -204,8 +345,17 @@ fn nodes(c: &mut Checks, engine: &Engine, e: &Expect) {
 
 fn autoscalers(c: &mut Checks, engine: &Engine, e: &Expect) {
     for a in &e.autoscalers {
-        let Some(x) = engine.autoscalers.iter().rev().find(|x| x.spec.name == a.name) else {
-            c.truth(format!("autoscaler {} exists", a.name), false, "not deployed".into());
+        let Some(x) = engine
+            .autoscalers
+            .iter()
+            .rev()
+            .find(|x| x.spec.name == a.name)
+        else {
+            c.truth(
+                format!("autoscaler {} exists", a.name),
+                false,
+                "not deployed".into(),
+            );
             continue;
         };
         let (state, message) = match &x.phase {
@@ -213,30 +363,59 @@ fn autoscalers(c: &mut Checks, engine: &Engine, e: &Expect) {
             Phase::CrashLoopBackOff { fatal, .. } => ("CrashLoopBackOff", fatal.message.clone()),
             Phase::Stopped => ("Stopped", String::new()),
         };
-        c.eq(format!("autoscaler {} is {}", a.name, a.state), &a.state.as_str(), &state);
+        c.eq(
+            format!("autoscaler {} is {}", a.name, a.state),
+            &a.state.as_str(),
+            &state,
+        );
         if let Some(m) = &a.message {
             c.eq(format!("autoscaler {} fatal message", a.name), m, &message);
         }
         if let Some(m) = &a.message_contains {
-            c.truth(format!("autoscaler {} fatal message contains {m:?}", a.name), message.contains(m.as_str()), format!("message was {message:?}"));
+            c.truth(
+                format!("autoscaler {} fatal message contains {m:?}", a.name),
+                message.contains(m.as_str()),
+                format!("message was {message:?}"),
+            );
         }
     }
 }
 
 fn nodegroups(c: &mut Checks, engine: &Engine, e: &Expect) {
     for n in &e.nodegroups {
-        let Some(ng) = engine.world.cluster.as_ref().and_then(|cl| cl.nodegroup(&n.name).ok()) else {
-            c.truth(format!("nodegroup {} exists", n.name), false, "no such nodegroup".into());
+        let Some(ng) = engine
+            .world
+            .cluster
+            .as_ref()
+            .and_then(|cl| cl.nodegroup(&n.name).ok())
+        else {
+            c.truth(
+                format!("nodegroup {} exists", n.name),
+                false,
+                "no such nodegroup".into(),
+            );
             continue;
         };
         if let Some(v) = n.node_count {
-            c.eq(format!("nodegroup {} node_count {v}", n.name), &v, &ng.node_count);
+            c.eq(
+                format!("nodegroup {} node_count {v}", n.name),
+                &v,
+                &ng.node_count,
+            );
         }
         if let Some(v) = n.min_node_count {
-            c.eq(format!("nodegroup {} min_node_count {v}", n.name), &v, &ng.min_node_count);
+            c.eq(
+                format!("nodegroup {} min_node_count {v}", n.name),
+                &v,
+                &ng.min_node_count,
+            );
         }
         if let Some(v) = n.max_node_count {
-            c.eq(format!("nodegroup {} max_node_count {v}", n.name), &Some(v), &ng.max_node_count);
+            c.eq(
+                format!("nodegroup {} max_node_count {v}", n.name),
+                &Some(v),
+                &ng.max_node_count,
+            );
         }
         if let Some(b) = &n.autoscaler_bounds {
             let actual = engine
@@ -250,7 +429,11 @@ fn nodegroups(c: &mut Checks, engine: &Engine, e: &Expect) {
                     Err(e) => e,
                 })
                 .unwrap_or_else(|| "no MachineDeployment".into());
-            c.eq(format!("MachineDeployment autoscaler bounds {b}"), b, &actual);
+            c.eq(
+                format!("MachineDeployment autoscaler bounds {b}"),
+                b,
+                &actual,
+            );
         }
     }
 }

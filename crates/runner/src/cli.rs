@@ -22,11 +22,18 @@ pub struct Outcome {
 
 impl Outcome {
     fn ok(stdout: String) -> Outcome {
-        Outcome { stdout, ..Default::default() }
+        Outcome {
+            stdout,
+            ..Default::default()
+        }
     }
 
     pub fn from_op(label: &str, r: ApiResponse) -> Outcome {
-        let mut o = Outcome { status: Some(r.status), request_id: r.request_id.clone(), ..Default::default() };
+        let mut o = Outcome {
+            status: Some(r.status),
+            request_id: r.request_id.clone(),
+            ..Default::default()
+        };
         match &r.error {
             Some(e) => {
                 o.title = Some(e.title().to_string());
@@ -41,35 +48,74 @@ impl Outcome {
 
 const MAGNUM: &str = "http://127.0.0.1:9511/v1";
 
-pub fn perform(engine: &mut Engine, cmd: &Command, applied: &[magsim_scenario::Applied], request_id: Option<String>, _line: &str) -> Outcome {
+pub fn perform(
+    engine: &mut Engine,
+    cmd: &Command,
+    applied: &[magsim_scenario::Applied],
+    request_id: Option<String>,
+    _line: &str,
+) -> Outcome {
     match cmd {
         Command::Openstack { debug, call } => openstack(engine, *debug, call, request_id),
-        Command::Kubectl { namespace, call } => kubectl(engine, namespace.as_deref(), call, applied),
+        Command::Kubectl { namespace, call } => {
+            kubectl(engine, namespace.as_deref(), call, applied)
+        }
     }
 }
 
-fn openstack(engine: &mut Engine, debug: bool, call: &OsCall, request_id: Option<String>) -> Outcome {
+fn openstack(
+    engine: &mut Engine,
+    debug: bool,
+    call: &OsCall,
+    request_id: Option<String>,
+) -> Outcome {
     let (op, method, path, body) = match call {
-        OsCall::ClusterShow { cluster } => (Operation::ShowCluster { cluster: cluster.clone() }, "GET", format!("/clusters/{cluster}"), None),
+        OsCall::ClusterShow { cluster } => (
+            Operation::ShowCluster {
+                cluster: cluster.clone(),
+            },
+            "GET",
+            format!("/clusters/{cluster}"),
+            None,
+        ),
         OsCall::NodegroupShow { cluster, nodegroup } => (
-            Operation::ShowNodegroup { cluster: cluster.clone(), nodegroup: nodegroup.clone() },
+            Operation::ShowNodegroup {
+                cluster: cluster.clone(),
+                nodegroup: nodegroup.clone(),
+            },
             "GET",
             format!("/clusters/{cluster}/nodegroups/{nodegroup}"),
             None,
         ),
         OsCall::ClusterUpdate { cluster, patch } => (
-            Operation::UpdateCluster { cluster: cluster.clone(), patch: patch.clone() },
+            Operation::UpdateCluster {
+                cluster: cluster.clone(),
+                patch: patch.clone(),
+            },
             "PATCH",
             format!("/clusters/{cluster}"),
             Some(Value::Array(patch.iter().map(|p| p.to_json()).collect())),
         ),
-        OsCall::NodegroupUpdate { cluster, nodegroup, patch } => (
-            Operation::UpdateNodegroup { cluster: cluster.clone(), nodegroup: nodegroup.clone(), patch: patch.clone() },
+        OsCall::NodegroupUpdate {
+            cluster,
+            nodegroup,
+            patch,
+        } => (
+            Operation::UpdateNodegroup {
+                cluster: cluster.clone(),
+                nodegroup: nodegroup.clone(),
+                patch: patch.clone(),
+            },
             "PATCH",
             format!("/clusters/{cluster}/nodegroups/{nodegroup}"),
             Some(Value::Array(patch.iter().map(|p| p.to_json()).collect())),
         ),
-        OsCall::ClusterResize { cluster, node_count, nodegroup, nodes_to_remove } => {
+        OsCall::ClusterResize {
+            cluster,
+            node_count,
+            nodegroup,
+            nodes_to_remove,
+        } => {
             let mut b = serde_json::Map::new();
             b.insert("node_count".into(), (*node_count).into());
             if !nodes_to_remove.is_empty() {
@@ -79,7 +125,12 @@ fn openstack(engine: &mut Engine, debug: bool, call: &OsCall, request_id: Option
                 b.insert("nodegroup".into(), ng.clone().into());
             }
             (
-                Operation::Resize { cluster: cluster.clone(), node_count: *node_count, nodegroup: nodegroup.clone(), nodes_to_remove: nodes_to_remove.clone() },
+                Operation::Resize {
+                    cluster: cluster.clone(),
+                    node_count: *node_count,
+                    nodegroup: nodegroup.clone(),
+                    nodes_to_remove: nodes_to_remove.clone(),
+                },
                 "POST",
                 format!("/clusters/{cluster}/actions/resize"),
                 Some(Value::Object(b)),
@@ -89,7 +140,11 @@ fn openstack(engine: &mut Engine, debug: bool, call: &OsCall, request_id: Option
         OsCall::NodegroupList { cluster } => return nodegroup_list(engine, cluster),
     };
     let r = engine.apply(op, request_id);
-    let mut o = Outcome { status: Some(r.status), request_id: r.request_id.clone(), ..Default::default() };
+    let mut o = Outcome {
+        status: Some(r.status),
+        request_id: r.request_id.clone(),
+        ..Default::default()
+    };
     if debug {
         let mut curl = format!(
             "REQ: curl -g -i -X {method} {MAGNUM}{path} -H \"Accept: application/json\" -H \"Content-Type: application/json\" -H \"OpenStack-API-Version: container-infra latest\" -H \"User-Agent: None\" -H \"X-Auth-Token: {{SHA256}}redacted\""
@@ -101,38 +156,102 @@ fn openstack(engine: &mut Engine, debug: bool, call: &OsCall, request_id: Option
         o.stderr.push('\n');
         let rid = r.request_id.clone().unwrap_or_default();
         let wire = magsim_mocks::magnum_response(&r);
-        let headers: Vec<String> = wire.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        o.stderr.push_str(&format!("RESP: [{}] {}\n", wire.status, headers.join(" ")));
+        let headers: Vec<String> = wire
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect();
+        o.stderr
+            .push_str(&format!("RESP: [{}] {}\n", wire.status, headers.join(" ")));
         o.stderr.push_str(&format!("RESP BODY: {}\n", wire.body));
-        o.stderr.push_str(&format!("{method} call to container-infra for {MAGNUM}{path} used request id {rid}\n"));
+        o.stderr.push_str(&format!(
+            "{method} call to container-infra for {MAGNUM}{path} used request id {rid}\n"
+        ));
     }
     if let Some(e) = &r.error {
         o.title = Some(e.title().to_string());
-        o.stderr.push_str(&format!("{} (HTTP {}) (Request-ID: {})\n", e.title(), e.status, r.request_id.clone().unwrap_or_default()));
+        o.stderr.push_str(&format!(
+            "{} (HTTP {}) (Request-ID: {})\n",
+            e.title(),
+            e.status,
+            r.request_id.clone().unwrap_or_default()
+        ));
         o.exit_code = 1;
         return o;
     }
     o.stdout = match call {
         OsCall::ClusterShow { .. } => show_table(&r.body, CLUSTER_ROWS),
         OsCall::NodegroupShow { .. } => show_table(&r.body, NODEGROUP_ROWS),
-        OsCall::ClusterUpdate { cluster, .. } => format!("Request to update cluster {cluster} has been accepted.\n"),
-        OsCall::NodegroupUpdate { nodegroup, .. } => format!("Request to update nodegroup {nodegroup} has been accepted.\n"),
-        OsCall::ClusterResize { cluster, .. } => format!("Request to resize cluster {cluster} has been accepted.\n"),
+        OsCall::ClusterUpdate { cluster, .. } => {
+            format!("Request to update cluster {cluster} has been accepted.\n")
+        }
+        OsCall::NodegroupUpdate { nodegroup, .. } => {
+            format!("Request to update nodegroup {nodegroup} has been accepted.\n")
+        }
+        OsCall::ClusterResize { cluster, .. } => {
+            format!("Request to resize cluster {cluster} has been accepted.\n")
+        }
         OsCall::ClusterList | OsCall::NodegroupList { .. } => String::new(),
     };
     o
 }
 
 const CLUSTER_ROWS: &[&str] = &[
-    "status", "health_status", "cluster_template_id", "node_addresses", "uuid", "stack_id", "status_reason", "created_at", "updated_at",
-    "coe_version", "labels", "labels_overridden", "labels_skipped", "labels_added", "fixed_network", "fixed_subnet", "floating_ip_enabled",
-    "faults", "keypair", "api_address", "master_addresses", "master_lb_enabled", "create_timeout", "node_count", "discovery_url",
-    "docker_volume_size", "master_count", "container_version", "name", "master_flavor_id", "flavor_id", "health_status_reason", "project_id",
+    "status",
+    "health_status",
+    "cluster_template_id",
+    "node_addresses",
+    "uuid",
+    "stack_id",
+    "status_reason",
+    "created_at",
+    "updated_at",
+    "coe_version",
+    "labels",
+    "labels_overridden",
+    "labels_skipped",
+    "labels_added",
+    "fixed_network",
+    "fixed_subnet",
+    "floating_ip_enabled",
+    "faults",
+    "keypair",
+    "api_address",
+    "master_addresses",
+    "master_lb_enabled",
+    "create_timeout",
+    "node_count",
+    "discovery_url",
+    "docker_volume_size",
+    "master_count",
+    "container_version",
+    "name",
+    "master_flavor_id",
+    "flavor_id",
+    "health_status_reason",
+    "project_id",
 ];
 
 const NODEGROUP_ROWS: &[&str] = &[
-    "uuid", "name", "cluster_id", "project_id", "docker_volume_size", "labels", "labels_overridden", "labels_skipped", "labels_added",
-    "flavor_id", "image_id", "node_addresses", "node_count", "role", "max_node_count", "min_node_count", "is_default", "stack_id", "status",
+    "uuid",
+    "name",
+    "cluster_id",
+    "project_id",
+    "docker_volume_size",
+    "labels",
+    "labels_overridden",
+    "labels_skipped",
+    "labels_added",
+    "flavor_id",
+    "image_id",
+    "node_addresses",
+    "node_count",
+    "role",
+    "max_node_count",
+    "min_node_count",
+    "is_default",
+    "stack_id",
+    "status",
     "status_reason",
 ];
 
@@ -146,7 +265,10 @@ fn cell(v: Option<&Value>) -> String {
 }
 
 fn show_table(body: &Value, rows: &[&str]) -> String {
-    let rows: Vec<(String, String)> = rows.iter().map(|k| (k.to_string(), cell(body.get(*k)))).collect();
+    let rows: Vec<(String, String)> = rows
+        .iter()
+        .map(|k| (k.to_string(), cell(body.get(*k))))
+        .collect();
     cliff(&rows, ("Field", "Value"))
 }
 
@@ -156,25 +278,75 @@ fn cluster_list(engine: &Engine) -> Outcome {
         .cluster
         .iter()
         .map(|c| {
-            vec![c.uuid.clone(), c.name.clone(), "None".into(), c.node_count().to_string(), c.master_count().to_string(), c.status.clone(), c.health_status.clone().unwrap_or("None".into())]
+            vec![
+                c.uuid.clone(),
+                c.name.clone(),
+                "None".into(),
+                c.node_count().to_string(),
+                c.master_count().to_string(),
+                c.status.clone(),
+                c.health_status.clone().unwrap_or("None".into()),
+            ]
         })
         .collect();
-    Outcome::ok(cliff_list(&["uuid", "name", "keypair", "node_count", "master_count", "status", "health_status"], &rows))
+    Outcome::ok(cliff_list(
+        &[
+            "uuid",
+            "name",
+            "keypair",
+            "node_count",
+            "master_count",
+            "status",
+            "health_status",
+        ],
+        &rows,
+    ))
 }
 
 fn nodegroup_list(engine: &Engine, cluster: &str) -> Outcome {
     let Some(c) = engine.world.cluster.as_ref().filter(|c| c.matches(cluster)) else {
-        return Outcome { stderr: format!("Cluster {cluster} could not be found (HTTP 404)\n"), exit_code: 1, status: Some(404), ..Default::default() };
+        return Outcome {
+            stderr: format!("Cluster {cluster} could not be found (HTTP 404)\n"),
+            exit_code: 1,
+            status: Some(404),
+            ..Default::default()
+        };
     };
     let rows: Vec<Vec<String>> = c
         .nodegroups
         .iter()
-        .map(|n| vec![n.uuid.clone(), n.name.clone(), n.flavor_id.clone(), n.image_id.clone(), n.node_count.to_string(), n.status.clone(), n.role.clone()])
+        .map(|n| {
+            vec![
+                n.uuid.clone(),
+                n.name.clone(),
+                n.flavor_id.clone(),
+                n.image_id.clone(),
+                n.node_count.to_string(),
+                n.status.clone(),
+                n.role.clone(),
+            ]
+        })
         .collect();
-    Outcome::ok(cliff_list(&["uuid", "name", "flavor_id", "image_id", "node_count", "status", "role"], &rows))
+    Outcome::ok(cliff_list(
+        &[
+            "uuid",
+            "name",
+            "flavor_id",
+            "image_id",
+            "node_count",
+            "status",
+            "role",
+        ],
+        &rows,
+    ))
 }
 
-fn kubectl(engine: &mut Engine, namespace: Option<&str>, call: &KubectlCall, applied: &[magsim_scenario::Applied]) -> Outcome {
+fn kubectl(
+    engine: &mut Engine,
+    namespace: Option<&str>,
+    call: &KubectlCall,
+    applied: &[magsim_scenario::Applied],
+) -> Outcome {
     let ns = namespace.unwrap_or("default").to_string();
     let not_found = |what: &str, name: &str| Outcome {
         stderr: format!("Error from server (NotFound): {what} \"{name}\" not found\n"),
@@ -184,18 +356,39 @@ fn kubectl(engine: &mut Engine, namespace: Option<&str>, call: &KubectlCall, app
     };
     match call {
         KubectlCall::Scale { name, replicas } => {
-            let r = engine.apply(Operation::ScaleDeployment { namespace: ns, name: name.clone(), replicas: *replicas }, None);
+            let r = engine.apply(
+                Operation::ScaleDeployment {
+                    namespace: ns,
+                    name: name.clone(),
+                    replicas: *replicas,
+                },
+                None,
+            );
             if r.status == 404 {
                 return not_found("deployments.apps", name);
             }
-            Outcome { stdout: format!("deployment.apps/{name} scaled\n"), status: Some(200), ..Default::default() }
+            Outcome {
+                stdout: format!("deployment.apps/{name} scaled\n"),
+                status: Some(200),
+                ..Default::default()
+            }
         }
         KubectlCall::Apply | KubectlCall::DeleteManifest => {
-            let mut out = Outcome { status: Some(200), ..Default::default() };
+            let mut out = Outcome {
+                status: Some(200),
+                ..Default::default()
+            };
             for a in applied {
                 let existed = existed(engine, a.op.as_ref());
                 let verb = match (&a.op, existed) {
-                    (Some(Operation::RemoveAutoscaler { .. } | Operation::DeleteDeployment { .. } | Operation::DeleteSecret { .. }), _) => "deleted",
+                    (
+                        Some(
+                            Operation::RemoveAutoscaler { .. }
+                            | Operation::DeleteDeployment { .. }
+                            | Operation::DeleteSecret { .. },
+                        ),
+                        _,
+                    ) => "deleted",
                     (_, true) => "configured",
                     (_, false) => "created",
                 };
@@ -203,7 +396,9 @@ fn kubectl(engine: &mut Engine, namespace: Option<&str>, call: &KubectlCall, app
                     let r = engine.apply(op.clone(), None);
                     if r.status == 404 {
                         let (kind, name) = a.object.split_once('/').unwrap_or((&a.object, ""));
-                        out.stderr.push_str(&format!("Error from server (NotFound): {kind}s \"{name}\" not found\n"));
+                        out.stderr.push_str(&format!(
+                            "Error from server (NotFound): {kind}s \"{name}\" not found\n"
+                        ));
                         out.exit_code = 1;
                         continue;
                     }
@@ -219,11 +414,33 @@ fn kubectl(engine: &mut Engine, namespace: Option<&str>, call: &KubectlCall, app
         }
         KubectlCall::Delete { kind, name } => {
             let op = match kind.as_str() {
-                "deployment" if engine.autoscalers.iter().any(|a| &a.spec.name == name && !a.is_stopped()) => Operation::RemoveAutoscaler { name: name.clone() },
-                "deployment" => Operation::DeleteDeployment { namespace: ns, name: name.clone() },
-                "pod" => Operation::DeletePod { namespace: ns, name: name.clone() },
-                "secret" => Operation::DeleteSecret { namespace: ns, name: name.clone() },
-                other => return Outcome { stderr: format!("error: magsim cannot delete {other}\n"), exit_code: 1, ..Default::default() },
+                "deployment"
+                    if engine
+                        .autoscalers
+                        .iter()
+                        .any(|a| &a.spec.name == name && !a.is_stopped()) =>
+                {
+                    Operation::RemoveAutoscaler { name: name.clone() }
+                }
+                "deployment" => Operation::DeleteDeployment {
+                    namespace: ns,
+                    name: name.clone(),
+                },
+                "pod" => Operation::DeletePod {
+                    namespace: ns,
+                    name: name.clone(),
+                },
+                "secret" => Operation::DeleteSecret {
+                    namespace: ns,
+                    name: name.clone(),
+                },
+                other => {
+                    return Outcome {
+                        stderr: format!("error: magsim cannot delete {other}\n"),
+                        exit_code: 1,
+                        ..Default::default()
+                    }
+                }
             };
             let r = engine.apply(op, None);
             let api = match kind.as_str() {
@@ -234,50 +451,96 @@ fn kubectl(engine: &mut Engine, namespace: Option<&str>, call: &KubectlCall, app
             if r.status == 404 {
                 return not_found(api, name);
             }
-            let shown = if kind == "deployment" { "deployment.apps" } else { kind.as_str() };
-            Outcome { stdout: format!("{shown} \"{name}\" deleted\n"), status: Some(200), ..Default::default() }
+            let shown = if kind == "deployment" {
+                "deployment.apps"
+            } else {
+                kind.as_str()
+            };
+            Outcome {
+                stdout: format!("{shown} \"{name}\" deleted\n"),
+                status: Some(200),
+                ..Default::default()
+            }
         }
-        KubectlCall::Cordon { node, unschedulable } => {
-            let r = engine.apply(Operation::Cordon { node: node.clone(), unschedulable: *unschedulable }, None);
+        KubectlCall::Cordon {
+            node,
+            unschedulable,
+        } => {
+            let r = engine.apply(
+                Operation::Cordon {
+                    node: node.clone(),
+                    unschedulable: *unschedulable,
+                },
+                None,
+            );
             if r.status == 404 {
                 return not_found("nodes", node);
             }
-            let verb = if *unschedulable { "cordoned" } else { "uncordoned" };
-            Outcome { stdout: format!("node/{node} {verb}\n"), status: Some(200), ..Default::default() }
+            let verb = if *unschedulable {
+                "cordoned"
+            } else {
+                "uncordoned"
+            };
+            Outcome {
+                stdout: format!("node/{node} {verb}\n"),
+                status: Some(200),
+                ..Default::default()
+            }
         }
-        KubectlCall::GetPods { all_namespaces, wide, name } => get_pods(engine, namespace, *all_namespaces, *wide, name.as_deref()),
+        KubectlCall::GetPods {
+            all_namespaces,
+            wide,
+            name,
+        } => get_pods(engine, namespace, *all_namespaces, *wide, name.as_deref()),
         KubectlCall::GetNodes { wide } => get_nodes(engine, *wide),
-        KubectlCall::GetEvents { field_selector } => get_events(engine, &ns, field_selector.as_deref()),
+        KubectlCall::GetEvents { field_selector } => {
+            get_events(engine, &ns, field_selector.as_deref())
+        }
         KubectlCall::GetDeployment { name } => get_deployments(engine, &ns, name.as_deref()),
         KubectlCall::DescribePod { name } => match engine.world.find_pod(&ns, name) {
             Some(_) => Outcome::ok(describe_pod(engine, &ns, name)),
             None => not_found("pods", name),
         },
-        KubectlCall::GetConfigMap { name, data_key } => match engine.world.configmaps.get(&(ns.clone(), name.clone())) {
-            Some(data) => match data_key {
-                Some(k) => Outcome::ok(data.get(k).cloned().unwrap_or_default()),
-                None => {
-                    let mut s = format!("apiVersion: v1\ndata:\n");
-                    for (k, v) in data {
-                        s.push_str(&format!("  {k}: |\n"));
-                        for l in v.lines() {
-                            s.push_str(&format!("    {l}\n"));
+        KubectlCall::GetConfigMap { name, data_key } => {
+            match engine.world.configmaps.get(&(ns.clone(), name.clone())) {
+                Some(data) => match data_key {
+                    Some(k) => Outcome::ok(data.get(k).cloned().unwrap_or_default()),
+                    None => {
+                        let mut s = String::from("apiVersion: v1\ndata:\n");
+                        for (k, v) in data {
+                            s.push_str(&format!("  {k}: |\n"));
+                            for l in v.lines() {
+                                s.push_str(&format!("    {l}\n"));
+                            }
                         }
+                        s.push_str(&format!(
+                            "kind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n"
+                        ));
+                        Outcome::ok(s)
                     }
-                    s.push_str(&format!("kind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n"));
-                    Outcome::ok(s)
-                }
-            },
-            None => not_found("configmaps", name),
-        },
+                },
+                None => not_found("configmaps", name),
+            }
+        }
     }
 }
 
 fn existed(engine: &Engine, op: Option<&Operation>) -> bool {
     match op {
-        Some(Operation::ApplyDeployment(d)) => engine.world.deployments.iter().any(|x| x.name == d.name && x.namespace == d.namespace),
-        Some(Operation::ApplySecret(s)) => engine.world.secrets.iter().any(|x| x.name == s.name && x.namespace == s.namespace),
-        Some(Operation::DeployAutoscaler(s)) => engine.autoscalers.iter().any(|a| a.spec.name == s.name && !a.is_stopped()),
+        Some(Operation::ApplyDeployment(d)) => engine
+            .world
+            .deployments
+            .iter()
+            .any(|x| x.name == d.name && x.namespace == d.namespace),
+        Some(Operation::ApplySecret(s)) => engine
+            .world
+            .secrets
+            .iter()
+            .any(|x| x.name == s.name && x.namespace == s.namespace),
+        Some(Operation::DeployAutoscaler(s)) => engine
+            .autoscalers
+            .iter()
+            .any(|a| a.spec.name == s.name && !a.is_stopped()),
         _ => false,
     }
 }
@@ -286,7 +549,13 @@ fn age(engine: &Engine, t: magsim_sim::time::SimTime) -> String {
     human_duration(engine.now().since(t).as_millis())
 }
 
-fn get_pods(engine: &Engine, namespace: Option<&str>, all: bool, wide: bool, name: Option<&str>) -> Outcome {
+fn get_pods(
+    engine: &Engine,
+    namespace: Option<&str>,
+    all: bool,
+    wide: bool,
+    name: Option<&str>,
+) -> Outcome {
     let ns = namespace.unwrap_or("default");
     let mut rows = vec![];
     let mut header: Vec<String> = Vec::new();
@@ -309,40 +578,96 @@ fn get_pods(engine: &Engine, namespace: Option<&str>, all: bool, wide: bool, nam
         if all {
             r.push(p.namespace.clone());
         }
-        r.extend([p.name.clone(), if running { "1/1" } else { "0/1" }.into(), p.phase.to_string(), "0".into(), age(engine, p.created)]);
+        r.extend([
+            p.name.clone(),
+            if running { "1/1" } else { "0/1" }.into(),
+            p.phase.to_string(),
+            "0".into(),
+            age(engine, p.created),
+        ]);
         if wide {
             let node = p.node.map(|n| engine.world.node(n).name.clone());
-            let ip = node.as_ref().map_or("<none>".to_string(), |_| format!("10.100.0.{}", 10 + p.uid.len() % 200));
-            r.extend([ip, node.unwrap_or("<none>".into()), "<none>".into(), "<none>".into()]);
+            let ip = node.as_ref().map_or("<none>".to_string(), |_| {
+                format!("10.100.0.{}", 10 + p.uid.len() % 200)
+            });
+            r.extend([
+                ip,
+                node.unwrap_or("<none>".into()),
+                "<none>".into(),
+                "<none>".into(),
+            ]);
         }
         rows.push(r);
     }
     if !any {
         return match name {
-            Some(n) => Outcome { stderr: format!("Error from server (NotFound): pods \"{n}\" not found\n"), exit_code: 1, ..Default::default() },
-            None => Outcome { stderr: format!("No resources found in {ns} namespace.\n"), ..Default::default() },
+            Some(n) => Outcome {
+                stderr: format!("Error from server (NotFound): pods \"{n}\" not found\n"),
+                exit_code: 1,
+                ..Default::default()
+            },
+            None => Outcome {
+                stderr: format!("No resources found in {ns} namespace.\n"),
+                ..Default::default()
+            },
         };
     }
     Outcome::ok(columns(&rows, 3))
 }
 
 fn get_nodes(engine: &Engine, wide: bool) -> Outcome {
-    let version = engine.world.cluster.as_ref().map_or("v1.30.4".to_string(), |c| c.coe_version.clone());
-    let mut rows = vec![["NAME", "STATUS", "ROLES", "AGE", "VERSION"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    let version = engine
+        .world
+        .cluster
+        .as_ref()
+        .map_or("v1.30.4".to_string(), |c| c.coe_version.clone());
+    let mut rows = vec![["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()];
     if wide {
-        rows[0].extend(["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"].map(String::from));
+        rows[0].extend(
+            [
+                "INTERNAL-IP",
+                "EXTERNAL-IP",
+                "OS-IMAGE",
+                "KERNEL-VERSION",
+                "CONTAINER-RUNTIME",
+            ]
+            .map(String::from),
+        );
     }
     let mut nodes: Vec<_> = engine.world.live_nodes().collect();
     nodes.sort_by(|a, b| a.1.name.cmp(&b.1.name));
     for (i, (_, n)) in nodes.iter().enumerate() {
-        let mut status = if n.ready { "Ready".to_string() } else { "NotReady".to_string() };
+        let mut status = if n.ready {
+            "Ready".to_string()
+        } else {
+            "NotReady".to_string()
+        };
         if n.unschedulable {
             status.push_str(",SchedulingDisabled");
         }
-        let roles = if n.is_control_plane() { "control-plane" } else { "<none>" };
-        let mut r = vec![n.name.clone(), status, roles.into(), age(engine, n.created), version.clone()];
+        let roles = if n.is_control_plane() {
+            "control-plane"
+        } else {
+            "<none>"
+        };
+        let mut r = vec![
+            n.name.clone(),
+            status,
+            roles.into(),
+            age(engine, n.created),
+            version.clone(),
+        ];
         if wide {
-            r.extend([format!("10.0.0.{}", 10 + i), "<none>".into(), "Ubuntu 22.04.5 LTS".into(), "5.15.0-126-generic".into(), "containerd://1.7.24".into()]);
+            r.extend([
+                format!("10.0.0.{}", 10 + i),
+                "<none>".into(),
+                "Ubuntu 22.04.5 LTS".into(),
+                "5.15.0-126-generic".into(),
+                "containerd://1.7.24".into(),
+            ]);
         }
         rows.push(r);
     }
@@ -374,27 +699,69 @@ fn get_events(engine: &Engine, ns: &str, selector: Option<&str>) -> Outcome {
         .collect();
     events.sort_by_key(|e| e.last_seen);
     if events.is_empty() {
-        return Outcome { stderr: format!("No resources found in {ns} namespace.\n"), ..Default::default() };
+        return Outcome {
+            stderr: format!("No resources found in {ns} namespace.\n"),
+            ..Default::default()
+        };
     }
-    let mut rows = vec![["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    let mut rows = vec![["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()];
     for e in events {
-        rows.push(vec![age(engine, e.last_seen), e.event_type.to_string(), e.reason.clone(), e.object.to_string(), e.message.clone()]);
+        rows.push(vec![
+            age(engine, e.last_seen),
+            e.event_type.to_string(),
+            e.reason.clone(),
+            e.object.to_string(),
+            e.message.clone(),
+        ]);
     }
     Outcome::ok(columns(&rows, 3))
 }
 
 fn get_deployments(engine: &Engine, ns: &str, name: Option<&str>) -> Outcome {
-    let mut rows = vec![["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"].iter().map(|s| s.to_string()).collect::<Vec<_>>()];
-    for d in engine.world.deployments.iter().filter(|d| d.namespace == ns && name.is_none_or(|n| n == d.name)) {
+    let mut rows = vec![["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()];
+    for d in engine
+        .world
+        .deployments
+        .iter()
+        .filter(|d| d.namespace == ns && name.is_none_or(|n| n == d.name))
+    {
         let rs = d.replica_set_name();
-        let pods: Vec<_> = engine.world.live_pods().filter(|(_, p)| p.owner.as_ref().is_some_and(|o| o.name == rs)).collect();
-        let ready = pods.iter().filter(|(_, p)| p.phase == PodPhase::Running).count();
-        rows.push(vec![d.name.clone(), format!("{ready}/{}", d.replicas), pods.len().to_string(), ready.to_string(), age(engine, magsim_sim::time::SimTime::ZERO)]);
+        let pods: Vec<_> = engine
+            .world
+            .live_pods()
+            .filter(|(_, p)| p.owner.as_ref().is_some_and(|o| o.name == rs))
+            .collect();
+        let ready = pods
+            .iter()
+            .filter(|(_, p)| p.phase == PodPhase::Running)
+            .count();
+        rows.push(vec![
+            d.name.clone(),
+            format!("{ready}/{}", d.replicas),
+            pods.len().to_string(),
+            ready.to_string(),
+            age(engine, magsim_sim::time::SimTime::ZERO),
+        ]);
     }
     if rows.len() == 1 {
         return match name {
-            Some(n) => Outcome { stderr: format!("Error from server (NotFound): deployments.apps \"{n}\" not found\n"), exit_code: 1, ..Default::default() },
-            None => Outcome { stderr: format!("No resources found in {ns} namespace.\n"), ..Default::default() },
+            Some(n) => Outcome {
+                stderr: format!(
+                    "Error from server (NotFound): deployments.apps \"{n}\" not found\n"
+                ),
+                exit_code: 1,
+                ..Default::default()
+            },
+            None => Outcome {
+                stderr: format!("No resources found in {ns} namespace.\n"),
+                ..Default::default()
+            },
         };
     }
     Outcome::ok(columns(&rows, 3))
@@ -402,18 +769,27 @@ fn get_deployments(engine: &Engine, ns: &str, name: Option<&str>) -> Outcome {
 
 /// `kubectl describe pod`, in kubectl 1.32's layout.
 pub fn describe_pod(engine: &Engine, ns: &str, name: &str) -> String {
-    let Some(id) = engine.world.find_pod(ns, name) else { return String::new() };
+    let Some(id) = engine.world.find_pod(ns, name) else {
+        return String::new();
+    };
     let p = engine.world.pod(id);
-    let node = p.node.map_or("<none>".to_string(), |n| engine.world.node(n).name.clone());
+    let node = p
+        .node
+        .map_or("<none>".to_string(), |n| engine.world.node(n).name.clone());
     let mut s = String::new();
-    let kv = |s: &mut String, k: &str, v: &str| s.push_str(&format!("{:<18}{v}\n", format!("{k}:")));
+    let kv =
+        |s: &mut String, k: &str, v: &str| s.push_str(&format!("{:<18}{v}\n", format!("{k}:")));
     kv(&mut s, "Name", &p.name);
     kv(&mut s, "Namespace", &p.namespace);
     kv(&mut s, "Priority", &p.spec.priority.to_string());
     kv(&mut s, "Service Account", "default");
     kv(&mut s, "Node", &node);
     let labels: Vec<String> = p.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    s.push_str(&format!("{:<18}{}\n", "Labels:", labels.first().cloned().unwrap_or("<none>".into())));
+    s.push_str(&format!(
+        "{:<18}{}\n",
+        "Labels:",
+        labels.first().cloned().unwrap_or("<none>".into())
+    ));
     for l in labels.iter().skip(1) {
         s.push_str(&format!("{:<18}{l}\n", ""));
     }
@@ -423,9 +799,18 @@ pub fn describe_pod(engine: &Engine, ns: &str, name: &str) -> String {
         kv(&mut s, "Controlled By", &format!("{}/{}", o.kind, o.name));
     }
     s.push_str("Containers:\n");
-    s.push_str(&format!("  {}:\n    Image:      {}\n    Requests:\n", p.spec.container, p.spec.image));
-    s.push_str(&format!("      cpu:        {}\n", magsim_sim::resources::format_cpu(p.spec.requests.milli_cpu)));
-    s.push_str(&format!("      memory:     {}\n", magsim_sim::resources::format_bytes(p.spec.requests.memory)));
+    s.push_str(&format!(
+        "  {}:\n    Image:      {}\n    Requests:\n",
+        p.spec.container, p.spec.image
+    ));
+    s.push_str(&format!(
+        "      cpu:        {}\n",
+        magsim_sim::resources::format_cpu(p.spec.requests.milli_cpu)
+    ));
+    s.push_str(&format!(
+        "      memory:     {}\n",
+        magsim_sim::resources::format_bytes(p.spec.requests.memory)
+    ));
     if p.spec.requests.gpus > 0 {
         s.push_str(&format!("      nvidia.com/gpu: {}\n", p.spec.requests.gpus));
     }
@@ -435,22 +820,56 @@ pub fn describe_pod(engine: &Engine, ns: &str, name: &str) -> String {
         _ => "False ",
     };
     s.push_str(&format!("  PodScheduled   {scheduled}\n"));
-    let sel: Vec<String> = p.spec.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    kv(&mut s, "Node-Selectors", &if sel.is_empty() { "<none>".to_string() } else { sel.join(",") });
+    let sel: Vec<String> = p
+        .spec
+        .node_selector
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    kv(
+        &mut s,
+        "Node-Selectors",
+        &if sel.is_empty() {
+            "<none>".to_string()
+        } else {
+            sel.join(",")
+        },
+    );
     s.push_str("Events:\n");
-    let events: Vec<_> = engine.world.events.for_object("Pod", name).filter(|e| e.object.namespace == ns).collect();
+    let events: Vec<_> = engine
+        .world
+        .events
+        .for_object("Pod", name)
+        .filter(|e| e.object.namespace == ns)
+        .collect();
     if events.is_empty() {
         s.push_str("  <none>\n");
         return s;
     }
     let mut rows = vec![
-        ["Type", "Reason", "Age", "From", "Message"].iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        ["----", "------", "----", "----", "-------"].iter().map(|s| s.to_string()).collect(),
+        ["Type", "Reason", "Age", "From", "Message"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        ["----", "------", "----", "----", "-------"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
     ];
     for e in events {
         let last = age(engine, e.last_seen);
-        let a = if e.count > 1 { format!("{last} (x{} over {})", e.count, age(engine, e.first_seen)) } else { last };
-        rows.push(vec![e.event_type.to_string(), e.reason.clone(), a, e.source.clone(), e.message.clone()]);
+        let a = if e.count > 1 {
+            format!("{last} (x{} over {})", e.count, age(engine, e.first_seen))
+        } else {
+            last
+        };
+        rows.push(vec![
+            e.event_type.to_string(),
+            e.reason.clone(),
+            a,
+            e.source.clone(),
+            e.message.clone(),
+        ]);
     }
     for l in columns(&rows, 2).lines() {
         s.push_str(&format!("  {l}\n"));
@@ -464,7 +883,10 @@ mod tests {
 
     #[test]
     fn cells_print_like_python() {
-        assert_eq!(cell(Some(&serde_json::json!({"max_node_count": "5"}))), "{'max_node_count': '5'}");
+        assert_eq!(
+            cell(Some(&serde_json::json!({"max_node_count": "5"}))),
+            "{'max_node_count': '5'}"
+        );
         assert_eq!(cell(Some(&Value::Null)), "None");
         assert_eq!(cell(None), "");
         assert_eq!(cell(Some(&serde_json::json!(true))), "True");

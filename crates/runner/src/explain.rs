@@ -13,9 +13,13 @@ pub fn explain(scenario: &Scenario, seed: Option<u64>, at: SimTime) -> String {
         engine.run_until(step.at);
         match &step.action {
             magsim_scenario::StepAction::Op { op, .. } => {
-                engine.apply(op.clone(), step.request_id.clone());
+                engine.apply((**op).clone(), step.request_id.clone());
             }
-            magsim_scenario::StepAction::Command { command, applied, line } => {
+            magsim_scenario::StepAction::Command {
+                command,
+                applied,
+                line,
+            } => {
                 crate::cli::perform(&mut engine, command, applied, step.request_id.clone(), line);
             }
             magsim_scenario::StepAction::Check => {}
@@ -23,7 +27,11 @@ pub fn explain(scenario: &Scenario, seed: Option<u64>, at: SimTime) -> String {
     }
     engine.run_until(at);
     let mut out = format!("{} at {at}\n", scenario.name);
-    let pending: Vec<_> = engine.world.live_pods().filter(|(_, p)| p.is_pending()).collect();
+    let pending: Vec<_> = engine
+        .world
+        .live_pods()
+        .filter(|(_, p)| p.is_pending())
+        .collect();
     if pending.is_empty() {
         out.push_str("no pending pods\n");
         return out;
@@ -37,15 +45,22 @@ pub fn explain(scenario: &Scenario, seed: Option<u64>, at: SimTime) -> String {
     for (id, pod) in pending {
         out.push_str(&format!("\npod {}/{}\n", pod.namespace, pod.name));
         match &pod.scheduled {
-            ScheduledCondition::Unschedulable { message, .. } => out.push_str(&format!("  scheduler: Unschedulable: {message}\n")),
+            ScheduledCondition::Unschedulable { message, .. } => {
+                out.push_str(&format!("  scheduler: Unschedulable: {message}\n"))
+            }
             _ => out.push_str("  scheduler: not tried yet\n"),
         }
         for (a, ex) in &explanations {
             let name = &a.spec.name;
             match (&a.phase, ex) {
-                (Phase::CrashLoopBackOff { fatal, .. }, _) => out.push_str(&format!("  {name}: not running (CrashLoopBackOff): {}\n", fatal.message)),
+                (Phase::CrashLoopBackOff { fatal, .. }, _) => out.push_str(&format!(
+                    "  {name}: not running (CrashLoopBackOff): {}\n",
+                    fatal.message
+                )),
                 (_, None) => out.push_str(&format!("  {name}: not running\n")),
-                (_, Some((_, Err(why)))) => out.push_str(&format!("  {name}: no decision: {why}\n")),
+                (_, Some((_, Err(why)))) => {
+                    out.push_str(&format!("  {name}: no decision: {why}\n"))
+                }
                 (_, Some((groups, Ok(d)))) => {
                     let Some(pg) = d.pod_group_of(id) else {
                         out.push_str(&format!("  {name}: the pod fits an existing or upcoming node; no scale-up needed\n"));
@@ -54,10 +69,20 @@ pub fn explain(scenario: &Scenario, seed: Option<u64>, at: SimTime) -> String {
                     let verdict = match &d.outcome {
                         Outcome::ScaleUp(incs) if d.triggered.contains(&id) => format!(
                             "would trigger scale-up: {}",
-                            incs.iter().map(|i| format!("{} {}->{} (max: {})", groups[i.group].id, i.current, i.new, i.max)).collect::<Vec<_>>().join(", ")
+                            incs.iter()
+                                .map(|i| format!(
+                                    "{} {}->{} (max: {})",
+                                    groups[i.group].id, i.current, i.new, i.max
+                                ))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
-                        Outcome::ScaleUp(_) => "another option was chosen; the pod waits for the next loop".into(),
-                        Outcome::NoOptions => format!("pod didn't trigger scale-up: {}", d.reasons_message(pg)),
+                        Outcome::ScaleUp(_) => {
+                            "another option was chosen; the pod waits for the next loop".into()
+                        }
+                        Outcome::NoOptions => {
+                            format!("pod didn't trigger scale-up: {}", d.reasons_message(pg))
+                        }
                         Outcome::Error(e) => format!("scale-up fails: {e}"),
                     };
                     out.push_str(&format!("  {name}: {verdict}\n"));
@@ -71,7 +96,10 @@ pub fn explain(scenario: &Scenario, seed: Option<u64>, at: SimTime) -> String {
                         } else {
                             "fits, but no node could be added".into()
                         };
-                        out.push_str(&format!("    {} (size {}, min {}, max {}): {why}\n", g.id, g.target, g.min, g.max));
+                        out.push_str(&format!(
+                            "    {} (size {}, min {}, max {}): {why}\n",
+                            g.id, g.target, g.min, g.max
+                        ));
                     }
                 }
             }

@@ -16,7 +16,7 @@ mod report;
 mod tables;
 
 pub use explain::explain;
-pub use report::{junit_xml, json_report, Check, Line, ScenarioReport};
+pub use report::{json_report, junit_xml, Check, Line, ScenarioReport};
 
 use magsim_scenario::{Scenario, StepAction};
 
@@ -31,11 +31,19 @@ pub fn run(scenario: &Scenario, seed: Option<u64>) -> ScenarioReport {
         report.step(step);
         let outcome = match &step.action {
             StepAction::Check => None,
-            StepAction::Command { line, command, applied } => {
-                Some(cli::perform(&mut engine, command, applied, step.request_id.clone(), line))
-            }
+            StepAction::Command {
+                line,
+                command,
+                applied,
+            } => Some(cli::perform(
+                &mut engine,
+                command,
+                applied,
+                step.request_id.clone(),
+                line,
+            )),
             StepAction::Op { label, op } => {
-                let resp = engine.apply(op.clone(), step.request_id.clone());
+                let resp = engine.apply((**op).clone(), step.request_id.clone());
                 Some(cli::Outcome::from_op(label, resp))
             }
         };

@@ -56,7 +56,11 @@ impl ScenarioReport {
 
     pub(crate) fn absorb_trace(&mut self, trace: &Trace, shown: &mut usize) {
         for e in &trace.entries[*shown..] {
-            self.lines.push(Line { time: Some(e.time), actor: e.actor.clone(), text: e.text.clone() });
+            self.lines.push(Line {
+                time: Some(e.time),
+                actor: e.actor.clone(),
+                text: e.text.clone(),
+            });
         }
         *shown = trace.len();
     }
@@ -64,25 +68,49 @@ impl ScenarioReport {
     pub(crate) fn step(&mut self, step: &Step) {
         let actor = format!("step {}", step.index + 1);
         if let Some(n) = &step.note {
-            self.lines.push(Line { time: Some(step.at), actor: actor.clone(), text: format!("# {n}") });
+            self.lines.push(Line {
+                time: Some(step.at),
+                actor: actor.clone(),
+                text: format!("# {n}"),
+            });
         }
         match &step.action {
             StepAction::Check => {}
-            StepAction::Command { line, .. } => self.lines.push(Line { time: Some(step.at), actor: actor.clone(), text: format!("$ {line}") }),
-            StepAction::Op { label, .. } => self.lines.push(Line { time: Some(step.at), actor: actor.clone(), text: format!("> {label}") }),
+            StepAction::Command { line, .. } => self.lines.push(Line {
+                time: Some(step.at),
+                actor: actor.clone(),
+                text: format!("$ {line}"),
+            }),
+            StepAction::Op { label, .. } => self.lines.push(Line {
+                time: Some(step.at),
+                actor: actor.clone(),
+                text: format!("> {label}"),
+            }),
         }
     }
 
     /// What the command printed: stdout indented, stderr marked `!`.
     pub(crate) fn outcome(&mut self, o: &Outcome) {
         for l in o.stdout.lines() {
-            self.lines.push(Line { time: None, actor: String::new(), text: format!("  {l}") });
+            self.lines.push(Line {
+                time: None,
+                actor: String::new(),
+                text: format!("  {l}"),
+            });
         }
         for l in o.stderr.lines() {
-            self.lines.push(Line { time: None, actor: String::new(), text: format!("! {l}") });
+            self.lines.push(Line {
+                time: None,
+                actor: String::new(),
+                text: format!("! {l}"),
+            });
         }
         if o.exit_code != 0 {
-            self.lines.push(Line { time: None, actor: String::new(), text: format!("(exit status {})", o.exit_code) });
+            self.lines.push(Line {
+                time: None,
+                actor: String::new(),
+                text: format!("(exit status {})", o.exit_code),
+            });
         }
     }
 
@@ -92,7 +120,11 @@ impl ScenarioReport {
         if !c.ok {
             text.push_str(&format!(" -- {}", c.detail));
         }
-        self.lines.push(Line { time: Some(at), actor: "check".into(), text });
+        self.lines.push(Line {
+            time: Some(at),
+            actor: "check".into(),
+            text,
+        });
         self.checks.push(c);
     }
 
@@ -110,25 +142,43 @@ impl ScenarioReport {
         }
         let failed = self.failures().count();
         let verdict = if failed == 0 { "PASS" } else { "FAIL" };
-        out.push_str(&format!("{verdict} {} ({} checks, {failed} failed)\n", self.name, self.checks.len()));
+        out.push_str(&format!(
+            "{verdict} {} ({} checks, {failed} failed)\n",
+            self.name,
+            self.checks.len()
+        ));
         out
     }
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 /// JUnit XML: one test case per scenario, its failed checks as the failure text.
 pub fn junit_xml(reports: &[ScenarioReport]) -> String {
     let failures = reports.iter().filter(|r| !r.passed()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!("<testsuites name=\"magsim\" tests=\"{}\" failures=\"{failures}\">\n", reports.len()));
+    out.push_str(&format!(
+        "<testsuites name=\"magsim\" tests=\"{}\" failures=\"{failures}\">\n",
+        reports.len()
+    ));
     out.push_str(&format!("  <testsuite name=\"magsim scenarios\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n", reports.len()));
     for r in reports {
-        out.push_str(&format!("    <testcase classname=\"{}\" name=\"{}\">\n", xml_escape(&r.file), xml_escape(&r.name)));
+        out.push_str(&format!(
+            "    <testcase classname=\"{}\" name=\"{}\">\n",
+            xml_escape(&r.file),
+            xml_escape(&r.name)
+        ));
         if !r.passed() {
-            let msg: Vec<String> = r.failures().map(|c| format!("step {}: {} -- {}", c.step + 1, c.what, c.detail)).collect();
+            let msg: Vec<String> = r
+                .failures()
+                .map(|c| format!("step {}: {} -- {}", c.step + 1, c.what, c.detail))
+                .collect();
             out.push_str(&format!(
                 "      <failure message=\"{} of {} checks failed\">{}</failure>\n",
                 msg.len(),
@@ -136,7 +186,10 @@ pub fn junit_xml(reports: &[ScenarioReport]) -> String {
                 xml_escape(&msg.join("\n"))
             ));
         }
-        out.push_str(&format!("      <system-out>{}</system-out>\n", xml_escape(&r.timeline_text())));
+        out.push_str(&format!(
+            "      <system-out>{}</system-out>\n",
+            xml_escape(&r.timeline_text())
+        ));
         out.push_str("    </testcase>\n");
     }
     out.push_str("  </testsuite>\n</testsuites>\n");

@@ -3,8 +3,18 @@
 
 /// cliff's `Field | Value` table.
 pub fn cliff(rows: &[(String, String)], headers: (&str, &str)) -> String {
-    let w0 = rows.iter().map(|r| r.0.chars().count()).chain([headers.0.len()]).max().unwrap_or(0);
-    let w1 = rows.iter().map(|r| r.1.chars().count()).chain([headers.1.len()]).max().unwrap_or(0);
+    let w0 = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .chain([headers.0.len()])
+        .max()
+        .unwrap_or(0);
+    let w1 = rows
+        .iter()
+        .map(|r| r.1.chars().count())
+        .chain([headers.1.len()])
+        .max()
+        .unwrap_or(0);
     let rule = format!("+{}+{}+\n", "-".repeat(w0 + 2), "-".repeat(w1 + 2));
     let row = |a: &str, b: &str| format!("| {a:<w0$} | {b:<w1$} |\n");
     let mut out = rule.clone();
@@ -20,11 +30,32 @@ pub fn cliff(rows: &[(String, String)], headers: (&str, &str)) -> String {
 /// cliff's list table: one column per header.
 pub fn cliff_list(headers: &[&str], rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..headers.len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([headers[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
-    let rule = format!("+{}+\n", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("+"));
+    let rule = format!(
+        "+{}+\n",
+        widths
+            .iter()
+            .map(|w| "-".repeat(w + 2))
+            .collect::<Vec<_>>()
+            .join("+")
+    );
     let line = |cells: Vec<&str>| {
-        format!("|{}|\n", cells.iter().zip(&widths).map(|(c, w)| format!(" {c:<w$} ")).collect::<Vec<_>>().join("|"))
+        format!(
+            "|{}|\n",
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!(" {c:<w$} "))
+                .collect::<Vec<_>>()
+                .join("|")
+        )
     };
     let mut out = rule.clone();
     out.push_str(&line(headers.to_vec()));
@@ -40,7 +71,15 @@ pub fn cliff_list(headers: &[&str], rows: &[Vec<String>]) -> String {
 /// last column is not padded.
 pub fn columns(rows: &[Vec<String>], pad: usize) -> String {
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..n).map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let mut out = String::new();
     for r in rows {
         let mut line = String::new();
@@ -107,8 +146,20 @@ mod tests {
 
     #[test]
     fn cliff_table_shape() {
-        let t = cliff(&[("status".into(), "CREATE_COMPLETE".into())], ("Field", "Value"));
+        let t = cliff(
+            &[("status".into(), "CREATE_COMPLETE".into())],
+            ("Field", "Value"),
+        );
         assert_eq!(t, "+--------+-----------------+\n| Field  | Value           |\n+--------+-----------------+\n| status | CREATE_COMPLETE |\n+--------+-----------------+\n");
-        assert_eq!(columns(&[vec!["NAME".into(), "AGE".into()], vec!["a".into(), "3d".into()]], 3), "NAME   AGE\na      3d\n");
+        assert_eq!(
+            columns(
+                &[
+                    vec!["NAME".into(), "AGE".into()],
+                    vec!["a".into(), "3d".into()]
+                ],
+                3
+            ),
+            "NAME   AGE\na      3d\n"
+        );
     }
 }

@@ -5,42 +5,92 @@ use magsim_sim::cloud::{PatchOp, PatchOperation};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    Openstack { debug: bool, call: OsCall },
-    Kubectl { namespace: Option<String>, call: KubectlCall },
+    Openstack {
+        debug: bool,
+        call: OsCall,
+    },
+    Kubectl {
+        namespace: Option<String>,
+        call: KubectlCall,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum OsCall {
-    ClusterShow { cluster: String },
+    ClusterShow {
+        cluster: String,
+    },
     ClusterList,
-    NodegroupShow { cluster: String, nodegroup: String },
-    NodegroupList { cluster: String },
-    ClusterUpdate { cluster: String, patch: Vec<PatchOperation> },
-    NodegroupUpdate { cluster: String, nodegroup: String, patch: Vec<PatchOperation> },
-    ClusterResize { cluster: String, node_count: i64, nodegroup: Option<String>, nodes_to_remove: Vec<String> },
+    NodegroupShow {
+        cluster: String,
+        nodegroup: String,
+    },
+    NodegroupList {
+        cluster: String,
+    },
+    ClusterUpdate {
+        cluster: String,
+        patch: Vec<PatchOperation>,
+    },
+    NodegroupUpdate {
+        cluster: String,
+        nodegroup: String,
+        patch: Vec<PatchOperation>,
+    },
+    ClusterResize {
+        cluster: String,
+        node_count: i64,
+        nodegroup: Option<String>,
+        nodes_to_remove: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum KubectlCall {
-    Scale { name: String, replicas: u32 },
+    Scale {
+        name: String,
+        replicas: u32,
+    },
     /// `apply -f -` / `apply -f FILE`: the step's `manifest`.
     Apply,
     /// `delete -f -`: the step's `manifest`.
     DeleteManifest,
-    Delete { kind: String, name: String },
-    Cordon { node: String, unschedulable: bool },
-    GetPods { all_namespaces: bool, wide: bool, name: Option<String> },
-    GetNodes { wide: bool },
-    GetEvents { field_selector: Option<String> },
-    GetDeployment { name: Option<String> },
-    DescribePod { name: String },
+    Delete {
+        kind: String,
+        name: String,
+    },
+    Cordon {
+        node: String,
+        unschedulable: bool,
+    },
+    GetPods {
+        all_namespaces: bool,
+        wide: bool,
+        name: Option<String>,
+    },
+    GetNodes {
+        wide: bool,
+    },
+    GetEvents {
+        field_selector: Option<String>,
+    },
+    GetDeployment {
+        name: Option<String>,
+    },
+    DescribePod {
+        name: String,
+    },
     /// `get configmap NAME -o jsonpath='{.data.KEY}'` (or `-o yaml`).
-    GetConfigMap { name: String, data_key: Option<String> },
+    GetConfigMap {
+        name: String,
+        data_key: Option<String>,
+    },
 }
 
 /// Parses one command line; the error says what is supported.
 pub fn parse(line: &str) -> Result<Command, String> {
-    let words = shell_words::split(line.trim()).map_err(|e| format!("cannot split command line: {e}"))?;
+    let words =
+        shell_words::split(line.trim()).map_err(|e| format!("cannot split command line: {e}"))?;
     match words.first().map(String::as_str) {
         Some("openstack") => parse_openstack(&words[1..]),
         Some("kubectl") => parse_kubectl(&words[1..]),
@@ -101,7 +151,10 @@ fn patch(op: &str, attrs: &[&str]) -> Result<Vec<PatchOperation>, String> {
     if attrs.is_empty() {
         return Err("the following arguments are required: <attribute>".into());
     }
-    Ok(attrs.iter().map(|a| PatchOperation::from_cli(op, a)).collect())
+    Ok(attrs
+        .iter()
+        .map(|a| PatchOperation::from_cli(op, a))
+        .collect())
 }
 
 fn parse_resize(args: &[&str]) -> Result<OsCall, String> {
@@ -111,15 +164,24 @@ fn parse_resize(args: &[&str]) -> Result<OsCall, String> {
         match *a {
             "--nodegroup" => nodegroup = it.next().map(|s| s.to_string()),
             "--nodes-to-remove" => remove.extend(it.next().map(|s| s.to_string())),
-            s if s.starts_with("--nodegroup=") => nodegroup = Some(s["--nodegroup=".len()..].to_string()),
+            s if s.starts_with("--nodegroup=") => {
+                nodegroup = Some(s["--nodegroup=".len()..].to_string())
+            }
             s => pos.push(s),
         }
     }
     let [cluster, count] = pos.as_slice() else {
         return Err(usage("coe cluster resize [--nodegroup <nodegroup>] [--nodes-to-remove <uuid>] <cluster> <node_count>"));
     };
-    let node_count = count.parse::<i64>().map_err(|_| format!("argument <node_count>: invalid int value: '{count}'"))?;
-    Ok(OsCall::ClusterResize { cluster: cluster.to_string(), node_count, nodegroup, nodes_to_remove: remove })
+    let node_count = count
+        .parse::<i64>()
+        .map_err(|_| format!("argument <node_count>: invalid int value: '{count}'"))?;
+    Ok(OsCall::ClusterResize {
+        cluster: cluster.to_string(),
+        node_count,
+        nodegroup,
+        nodes_to_remove: remove,
+    })
 }
 
 fn parse_kubectl(args: &[String]) -> Result<Command, String> {
@@ -133,7 +195,9 @@ fn parse_kubectl(args: &[String]) -> Result<Command, String> {
     let mut i = 0;
     let take = |i: &mut usize| -> Result<String, String> {
         *i += 1;
-        args.get(*i).cloned().ok_or_else(|| format!("flag needs an argument: {}", args[*i - 1]))
+        args.get(*i)
+            .cloned()
+            .ok_or_else(|| format!("flag needs an argument: {}", args[*i - 1]))
     };
     while i < args.len() {
         let a = args[i].as_str();
@@ -199,7 +263,10 @@ fn parse_kubectl(args: &[String]) -> Result<Command, String> {
             ))
         }
     };
-    Ok(Command::Kubectl { namespace: namespace.filter(|_| !all_namespaces), call })
+    Ok(Command::Kubectl {
+        namespace: namespace.filter(|_| !all_namespaces),
+        call,
+    })
 }
 
 fn canonical_kind(k: &str) -> String {
@@ -222,8 +289,11 @@ mod tests {
 
     #[test]
     fn incident_commands_parse() {
-        let Command::Openstack { debug, call: OsCall::ClusterUpdate { cluster, patch } } =
-            parse("openstack --debug coe cluster update k8s replace labels/max_node_count=6").unwrap()
+        let Command::Openstack {
+            debug,
+            call: OsCall::ClusterUpdate { cluster, patch },
+        } = parse("openstack --debug coe cluster update k8s replace labels/max_node_count=6")
+            .unwrap()
         else {
             panic!("wrong shape")
         };
@@ -232,14 +302,23 @@ mod tests {
         assert_eq!(patch[0].path, "/labels/max_node_count");
         assert_eq!(patch[0].value, Some(json!(6)));
         assert!(matches!(
-            parse("openstack coe nodegroup update k8s default-worker replace max_node_count=6").unwrap(),
-            Command::Openstack { call: OsCall::NodegroupUpdate { .. }, .. }
+            parse("openstack coe nodegroup update k8s default-worker replace max_node_count=6")
+                .unwrap(),
+            Command::Openstack {
+                call: OsCall::NodegroupUpdate { .. },
+                ..
+            }
         ));
         assert_eq!(
             parse("openstack coe cluster resize --nodegroup default-worker k8s 6").unwrap(),
             Command::Openstack {
                 debug: false,
-                call: OsCall::ClusterResize { cluster: "k8s".into(), node_count: 6, nodegroup: Some("default-worker".into()), nodes_to_remove: vec![] }
+                call: OsCall::ClusterResize {
+                    cluster: "k8s".into(),
+                    node_count: 6,
+                    nodegroup: Some("default-worker".into()),
+                    nodes_to_remove: vec![]
+                }
             }
         );
         assert_eq!(
@@ -248,16 +327,36 @@ mod tests {
         );
         assert_eq!(
             parse("kubectl scale deploy/high-memory-deployment --replicas=7").unwrap(),
-            Command::Kubectl { namespace: None, call: KubectlCall::Scale { name: "high-memory-deployment".into(), replicas: 7 } }
+            Command::Kubectl {
+                namespace: None,
+                call: KubectlCall::Scale {
+                    name: "high-memory-deployment".into(),
+                    replicas: 7
+                }
+            }
         );
-        assert!(matches!(parse("kubectl describe pod x").unwrap(), Command::Kubectl { call: KubectlCall::DescribePod { .. }, .. }));
+        assert!(matches!(
+            parse("kubectl describe pod x").unwrap(),
+            Command::Kubectl {
+                call: KubectlCall::DescribePod { .. },
+                ..
+            }
+        ));
     }
 
     #[test]
     fn bad_commands_say_what_is_supported() {
-        assert!(parse("openstack coe cluster update k8s set labels/x=1").unwrap_err().contains("invalid choice: 'set'"));
-        assert!(parse("helm upgrade x").unwrap_err().contains("unsupported command"));
-        assert!(parse("openstack server list").unwrap_err().contains("coe cluster show"));
-        assert!(parse("kubectl scale deploy/x").unwrap_err().contains("--replicas"));
+        assert!(parse("openstack coe cluster update k8s set labels/x=1")
+            .unwrap_err()
+            .contains("invalid choice: 'set'"));
+        assert!(parse("helm upgrade x")
+            .unwrap_err()
+            .contains("unsupported command"));
+        assert!(parse("openstack server list")
+            .unwrap_err()
+            .contains("coe cluster show"));
+        assert!(parse("kubectl scale deploy/x")
+            .unwrap_err()
+            .contains("--replicas"));
     }
 }

@@ -70,18 +70,42 @@ pub fn locate(text: &str, field: &str) -> (Option<usize>, Option<usize>) {
     for part in field.split('.').filter(|p| !p.is_empty()) {
         let (key, indices) = part.split_at(part.find('[').unwrap_or(part.len()));
         if !key.is_empty() {
-            let Some((line, key_col, value_col)) = find_key(&lines[from..to], key) else { break };
+            let Some((line, key_col, value_col)) = find_key(&lines[from..to], key) else {
+                break;
+            };
             let i = from + line;
             at = Some((i + 1, value_col.unwrap_or(key_col) + 1));
-            let base = indent(lines[i].trim_start_matches("- ")) + (lines[i].len() - lines[i].trim_start_matches("- ").len()).min(indent(lines[i]) + 2);
+            let base = indent(lines[i].trim_start_matches("- "))
+                + (lines[i].len() - lines[i].trim_start_matches("- ").len())
+                    .min(indent(lines[i]) + 2);
             from = i;
-            to = (i + 1..to).find(|&j| !lines[j].trim().is_empty() && !lines[j].trim_start().starts_with('#') && indent(lines[j]) < base.max(1) && indent(lines[j]) <= indent(lines[i])).unwrap_or(to);
+            to = (i + 1..to)
+                .find(|&j| {
+                    !lines[j].trim().is_empty()
+                        && !lines[j].trim_start().starts_with('#')
+                        && indent(lines[j]) < base.max(1)
+                        && indent(lines[j]) <= indent(lines[i])
+                })
+                .unwrap_or(to);
         }
-        for idx in indices.split(']').filter_map(|s| s.strip_prefix('[')).filter_map(|s| s.parse::<usize>().ok()) {
-            let items: Vec<usize> = (from..to).filter(|&i| lines[i].trim_start().starts_with('-')).collect();
-            let Some(min) = items.iter().map(|&i| indent(lines[i])).min() else { return split(at) };
-            let items: Vec<usize> = items.into_iter().filter(|&i| indent(lines[i]) == min).collect();
-            let Some(&i) = items.get(idx) else { return split(at) };
+        for idx in indices
+            .split(']')
+            .filter_map(|s| s.strip_prefix('['))
+            .filter_map(|s| s.parse::<usize>().ok())
+        {
+            let items: Vec<usize> = (from..to)
+                .filter(|&i| lines[i].trim_start().starts_with('-'))
+                .collect();
+            let Some(min) = items.iter().map(|&i| indent(lines[i])).min() else {
+                return split(at);
+            };
+            let items: Vec<usize> = items
+                .into_iter()
+                .filter(|&i| indent(lines[i]) == min)
+                .collect();
+            let Some(&i) = items.get(idx) else {
+                return split(at);
+            };
             at = Some((i + 1, indent(lines[i]) + 1));
             to = items.iter().copied().find(|&j| j > i).unwrap_or(to);
             from = i;
@@ -104,7 +128,10 @@ fn find_key(lines: &[&str], key: &str) -> Option<(usize, usize, Option<usize>)> 
             let before = l[..pos].chars().last();
             if matches!(before, None | Some(' ') | Some('{') | Some(',') | Some('-')) {
                 let after = pos + pat.len();
-                let value = l[after..].find(|c: char| c != ' ').map(|v| after + v).filter(|&v| !l[v..].starts_with('#'));
+                let value = l[after..]
+                    .find(|c: char| c != ' ')
+                    .map(|v| after + v)
+                    .filter(|&v| !l[v..].starts_with('#'));
                 return Some((i, pos, value));
             }
             search = pos + 1;

@@ -445,12 +445,22 @@ pub fn from_yaml(file: &str, text: &str) -> Result<RawScenario, LoadError> {
         }
         // serde_yaml_ng places errors raised inside a value's own Deserialize at the enclosing
         // mapping; the text walk finds the value itself.
-        let (mut line, mut column) = (loc.as_ref().map(|l| l.line()), loc.as_ref().map(|l| l.column()));
+        let (mut line, mut column) = (
+            loc.as_ref().map(|l| l.line()),
+            loc.as_ref().map(|l| l.column()),
+        );
         let (l2, c2) = crate::error::locate(text, &field);
-        let key_error = message.starts_with("unknown field") || message.starts_with("missing field");
+        let key_error =
+            message.starts_with("unknown field") || message.starts_with("missing field");
         if l2.is_some() && (line.is_none() || l2 > line || (l2 == line && !key_error)) {
             (line, column) = (l2, c2);
         }
-        LoadError::At(Located { file: file.to_string(), line, column, field, message })
+        LoadError::At(Located {
+            file: file.to_string(),
+            line,
+            column,
+            field,
+            message,
+        })
     })
 }

@@ -29,9 +29,9 @@ mod model;
 mod values;
 
 pub use command::{Command, KubectlCall, OsCall};
-pub use manifest::Applied;
 pub use error::LoadError;
-pub use format::{Expect, EventExpect, NodeExpect, PodExpect, StatusExpect};
+pub use format::{EventExpect, Expect, NodeExpect, PodExpect, StatusExpect};
+pub use manifest::Applied;
 pub use model::{Scenario, Step, StepAction};
 
 use std::path::Path;
@@ -54,11 +54,29 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, LoadError> {
 /// The scenarios built into the binary: the 2025-11-10 incident and its variations.
 pub fn builtin() -> Vec<(&'static str, &'static str)> {
     vec![
-        ("scenarios/incident/01-as-it-happened.yaml", include_str!("../../../scenarios/incident/01-as-it-happened.yaml")),
-        ("scenarios/incident/02-jetstream2-raises-bound.yaml", include_str!("../../../scenarios/incident/02-jetstream2-raises-bound.yaml")),
-        ("scenarios/incident/03-manual-resize.yaml", include_str!("../../../scenarios/incident/03-manual-resize.yaml")),
-        ("scenarios/incident/04-in-cluster-autoscaler-crashloops.yaml", include_str!("../../../scenarios/incident/04-in-cluster-autoscaler-crashloops.yaml")),
-        ("scenarios/incident/05-in-cluster-trust-config.yaml", include_str!("../../../scenarios/incident/05-in-cluster-trust-config.yaml")),
-        ("scenarios/incident/06-driver-1.0.0.yaml", include_str!("../../../scenarios/incident/06-driver-1.0.0.yaml")),
+        (
+            "scenarios/incident/01-as-it-happened.yaml",
+            include_str!("../../../scenarios/incident/01-as-it-happened.yaml"),
+        ),
+        (
+            "scenarios/incident/02-jetstream2-raises-bound.yaml",
+            include_str!("../../../scenarios/incident/02-jetstream2-raises-bound.yaml"),
+        ),
+        (
+            "scenarios/incident/03-manual-resize.yaml",
+            include_str!("../../../scenarios/incident/03-manual-resize.yaml"),
+        ),
+        (
+            "scenarios/incident/04-in-cluster-autoscaler-crashloops.yaml",
+            include_str!("../../../scenarios/incident/04-in-cluster-autoscaler-crashloops.yaml"),
+        ),
+        (
+            "scenarios/incident/05-in-cluster-trust-config.yaml",
+            include_str!("../../../scenarios/incident/05-in-cluster-trust-config.yaml"),
+        ),
+        (
+            "scenarios/incident/06-driver-1.0.0.yaml",
+            include_str!("../../../scenarios/incident/06-driver-1.0.0.yaml"),
+        ),
     ]
 }

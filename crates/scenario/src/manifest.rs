@@ -3,7 +3,10 @@
 
 use magsim_sim::deploy::{AutoscalerSpec, Placement, SecretMount};
 use magsim_sim::engine::Operation;
-use magsim_sim::kube::{Deployment, Labels, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, SelectorOp, Toleration, TolerationOp, TaintEffect};
+use magsim_sim::kube::{
+    Deployment, Labels, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec,
+    SelectorOp, TaintEffect, Toleration, TolerationOp,
+};
 use magsim_sim::resources::{parse_bytes, parse_cpu, Resources};
 use magsim_sim::world::Secret;
 use serde::Deserialize;
@@ -19,14 +22,20 @@ pub struct Applied {
 }
 
 /// Reads a (multi-document) manifest. `hash` names generated ReplicaSets deterministically.
-pub fn parse(text: &str, delete: bool, hash: &mut dyn FnMut() -> String) -> Result<Vec<Applied>, String> {
+pub fn parse(
+    text: &str,
+    delete: bool,
+    hash: &mut dyn FnMut() -> String,
+) -> Result<Vec<Applied>, String> {
     let mut out = Vec::new();
     for (i, doc) in serde_yaml_ng::Deserializer::from_str(text).enumerate() {
         let v = Value::deserialize(doc).map_err(|e| format!("manifest document {}: {e}", i + 1))?;
         if v.is_null() {
             continue;
         }
-        out.push(object(&v, delete, hash).map_err(|e| format!("manifest document {}: {e}", i + 1))?);
+        out.push(
+            object(&v, delete, hash).map_err(|e| format!("manifest document {}: {e}", i + 1))?,
+        );
     }
     Ok(out)
 }
@@ -102,30 +111,52 @@ fn container(v: &Value) -> Result<&Value, String> {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Sequence(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
         _ => Vec::new(),
     }
 }
 
 fn autoscaler(v: &Value, name: String, namespace: String) -> Result<AutoscalerSpec, String> {
     let c = container(v)?;
-    let mut args: Vec<String> = strings(c.get("command")).into_iter().filter(|a| a.starts_with('-')).collect();
+    let mut args: Vec<String> = strings(c.get("command"))
+        .into_iter()
+        .filter(|a| a.starts_with('-'))
+        .collect();
     args.extend(strings(c.get("args")));
-    let volumes = s(v, &["spec", "template", "spec", "volumes"]).and_then(Value::as_sequence).cloned().unwrap_or_default();
+    let volumes = s(v, &["spec", "template", "spec", "volumes"])
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
     let mut mounts = Vec::new();
-    for m in c.get("volumeMounts").and_then(Value::as_sequence).into_iter().flatten() {
-        let (Some(vol), Some(path)) = (text(m, &["name"]), text(m, &["mountPath"])) else { continue };
+    for m in c
+        .get("volumeMounts")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(vol), Some(path)) = (text(m, &["name"]), text(m, &["mountPath"])) else {
+            continue;
+        };
         let secret = volumes
             .iter()
             .find(|x| text(x, &["name"]).as_deref() == Some(vol.as_str()))
             .and_then(|x| text(x, &["secret", "secretName"]));
         if let Some(secret) = secret {
-            mounts.push(SecretMount { mount_path: path, secret });
+            mounts.push(SecretMount {
+                mount_path: path,
+                secret,
+            });
         }
     }
     Ok(AutoscalerSpec {
         name: name.clone(),
-        placement: Placement::InCluster { namespace, deployment: name },
+        placement: Placement::InCluster {
+            namespace,
+            deployment: name,
+        },
         image: text(c, &["image"]).unwrap_or_default(),
         args,
         mounts,
@@ -134,10 +165,18 @@ fn autoscaler(v: &Value, name: String, namespace: String) -> Result<AutoscalerSp
     })
 }
 
-fn deployment(v: &Value, name: String, namespace: String, hash: &mut dyn FnMut() -> String) -> Result<Deployment, String> {
+fn deployment(
+    v: &Value,
+    name: String,
+    namespace: String,
+    hash: &mut dyn FnMut() -> String,
+) -> Result<Deployment, String> {
     let c = container(v)?;
     let q = |key: &str| text(c, &["resources", "requests", key]);
-    let mut requests = Resources { pods: 1, ..Resources::ZERO };
+    let mut requests = Resources {
+        pods: 1,
+        ..Resources::ZERO
+    };
     if let Some(cpu) = q("cpu") {
         requests.milli_cpu = parse_cpu(&cpu).map_err(|e| e.to_string())?;
     }
@@ -145,9 +184,13 @@ fn deployment(v: &Value, name: String, namespace: String, hash: &mut dyn FnMut()
         requests.memory = parse_bytes(&m).map_err(|e| e.to_string())?;
     }
     if let Some(g) = q("nvidia.com/gpu") {
-        requests.gpus = g.parse().map_err(|_| format!("invalid nvidia.com/gpu request {g:?}"))?;
+        requests.gpus = g
+            .parse()
+            .map_err(|_| format!("invalid nvidia.com/gpu request {g:?}"))?;
     }
-    let pod = s(v, &["spec", "template", "spec"]).cloned().unwrap_or(Value::Null);
+    let pod = s(v, &["spec", "template", "spec"])
+        .cloned()
+        .unwrap_or(Value::Null);
     let labels = string_map(s(v, &["spec", "template", "metadata", "labels"]));
     let mut spec = PodSpec {
         requests,
@@ -157,34 +200,78 @@ fn deployment(v: &Value, name: String, namespace: String, hash: &mut dyn FnMut()
         node_name: text(&pod, &["nodeName"]),
         ..Default::default()
     };
-    for t in pod.get("tolerations").and_then(Value::as_sequence).into_iter().flatten() {
+    for t in pod
+        .get("tolerations")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
         spec.tolerations.push(Toleration {
             key: text(t, &["key"]).unwrap_or_default(),
-            op: if text(t, &["operator"]).as_deref() == Some("Exists") { TolerationOp::Exists } else { TolerationOp::Equal },
+            op: if text(t, &["operator"]).as_deref() == Some("Exists") {
+                TolerationOp::Exists
+            } else {
+                TolerationOp::Equal
+            },
             value: text(t, &["value"]).unwrap_or_default(),
             effect: text(t, &["effect"]).and_then(|e| TaintEffect::parse(&e)),
         });
     }
-    let terms = s(&pod, &["affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]);
+    let terms = s(
+        &pod,
+        &[
+            "affinity",
+            "nodeAffinity",
+            "requiredDuringSchedulingIgnoredDuringExecution",
+            "nodeSelectorTerms",
+        ],
+    );
     for term in terms.and_then(Value::as_sequence).into_iter().flatten() {
         let mut t = NodeSelectorTerm::default();
-        for e in term.get("matchExpressions").and_then(Value::as_sequence).into_iter().flatten() {
+        for e in term
+            .get("matchExpressions")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
             let op = text(e, &["operator"]).unwrap_or_default();
             t.match_expressions.push(NodeSelectorRequirement {
                 key: text(e, &["key"]).unwrap_or_default(),
-                op: SelectorOp::parse(&op).ok_or_else(|| format!("unknown node affinity operator {op:?}"))?,
+                op: SelectorOp::parse(&op)
+                    .ok_or_else(|| format!("unknown node affinity operator {op:?}"))?,
                 values: strings(e.get("values")),
             });
         }
-        spec.affinity = NodeAffinity { required_terms: { let mut r = spec.affinity.required_terms.clone(); r.push(t); r } };
+        spec.affinity = NodeAffinity {
+            required_terms: {
+                let mut r = spec.affinity.required_terms.clone();
+                r.push(t);
+                r
+            },
+        };
     }
-    for p in c.get("ports").and_then(Value::as_sequence).into_iter().flatten() {
+    for p in c
+        .get("ports")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
         if let Some(hp) = p.get("hostPort").and_then(Value::as_u64) {
             spec.host_ports.push(hp as u16);
         }
     }
-    let replicas = s(v, &["spec", "replicas"]).and_then(Value::as_u64).unwrap_or(1) as u32;
-    Ok(Deployment { name, namespace, replicas, labels, spec, template_hash: hash(), pinned_pod_names: Vec::new() })
+    let replicas = s(v, &["spec", "replicas"])
+        .and_then(Value::as_u64)
+        .unwrap_or(1) as u32;
+    Ok(Deployment {
+        name,
+        namespace,
+        replicas,
+        labels,
+        spec,
+        template_hash: hash(),
+        pinned_pod_names: Vec::new(),
+    })
 }
 
 fn string_map(v: Option<&Value>) -> Labels {
@@ -194,7 +281,10 @@ fn string_map(v: Option<&Value>) -> Labels {
             if let Some(k) = k.as_str() {
                 let val = match val {
                     Value::String(s) => s.clone(),
-                    other => serde_yaml_ng::to_string(other).unwrap_or_default().trim().to_string(),
+                    other => serde_yaml_ng::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
                 };
                 out.insert(k.to_string(), val);
             }
@@ -208,7 +298,10 @@ fn base64(text: &str) -> Option<Vec<u8>> {
     let mut bits = 0u32;
     let mut n = 0;
     let mut out = Vec::new();
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
+    for c in text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+    {
         let v = match c {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
@@ -263,9 +356,19 @@ metadata: {name: cluster-autoscaler, namespace: kube-system}
 "#;
         let out = parse(m, false, &mut || "abc".into()).unwrap();
         assert_eq!(out[1].object, "serviceaccount/cluster-autoscaler");
-        let Some(Operation::DeployAutoscaler(spec)) = &out[0].op else { panic!("not an autoscaler") };
-        assert_eq!(spec.args, ["--cloud-provider=magnum", "--nodes=1:6:DefaultNodeGroup"]);
+        let Some(Operation::DeployAutoscaler(spec)) = &out[0].op else {
+            panic!("not an autoscaler")
+        };
+        assert_eq!(
+            spec.args,
+            ["--cloud-provider=magnum", "--nodes=1:6:DefaultNodeGroup"]
+        );
         assert_eq!(spec.mounts[0].mount_path, "/config");
-        assert!(parse("kind: Gizmo\nmetadata: {name: x}\n", false, &mut || "h".into()).unwrap_err().contains("unsupported kind Gizmo"));
+        assert!(
+            parse("kind: Gizmo\nmetadata: {name: x}\n", false, &mut || "h"
+                .into())
+            .unwrap_err()
+            .contains("unsupported kind Gizmo")
+        );
     }
 }

@@ -8,7 +8,10 @@ use magsim_sim::cloud::{Cluster, Driver, Nodegroup};
 use magsim_sim::deploy::{AutoscalerSpec, Placement, SecretMount};
 use magsim_sim::engine::{Engine, Operation};
 use magsim_sim::flavor::Flavor;
-use magsim_sim::kube::{Deployment, Labels, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec, SelectorOp, Taint, TaintEffect, Toleration, TolerationOp};
+use magsim_sim::kube::{
+    Deployment, Labels, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodSpec,
+    SelectorOp, Taint, TaintEffect, Toleration, TolerationOp,
+};
 use magsim_sim::resources::Resources;
 use magsim_sim::time::{Epoch, SimDuration, SimTime};
 use magsim_sim::world::{CloudTiming, NodeTemplateExtras, Secret, World};
@@ -45,27 +48,45 @@ pub enum StepAction {
     /// Only expectations.
     Check,
     /// A command line; `applied` holds a manifest's objects for `kubectl apply|delete -f`.
-    Command { line: String, command: Command, applied: Vec<Applied> },
+    Command {
+        line: String,
+        command: Command,
+        applied: Vec<Applied>,
+    },
     /// A structured operation, with a label for the timeline.
-    Op { label: String, op: Operation },
+    Op { label: String, op: Box<Operation> },
 }
 
 impl Scenario {
     /// A fresh engine for this scenario, with `seed` (or the file's).
     pub fn engine(&self, seed: Option<u64>) -> Engine {
-        Engine::new(self.world.clone(), self.autoscalers.clone(), seed.unwrap_or(self.seed), self.epoch)
+        Engine::new(
+            self.world.clone(),
+            self.autoscalers.clone(),
+            seed.unwrap_or(self.seed),
+            self.epoch,
+        )
     }
 }
 
 /// FNV-1a, to derive stable ids from names.
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
+    text.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
 }
 
 fn stable_uuid(seed: &str) -> String {
     let (a, b) = (fnv(seed), fnv(&format!("{seed}#")));
     let h = format!("{a:016x}{b:016x}");
-    format!("{}-{}-4{}-8{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }
 
 /// A pod-template-hash like Kubernetes' (10 chars of its safe alphabet).
@@ -95,7 +116,12 @@ impl Ctx<'_> {
 pub fn build(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, LoadError> {
     let cx = Ctx { file, text };
     let epoch = match &raw.start {
-        Some(s) => Epoch::parse_rfc3339(s).ok_or_else(|| cx.err("start", format!("invalid start {s:?}: expected a UTC time like 2025-11-10T14:00:00Z")))?,
+        Some(s) => Epoch::parse_rfc3339(s).ok_or_else(|| {
+            cx.err(
+                "start",
+                format!("invalid start {s:?}: expected a UTC time like 2025-11-10T14:00:00Z"),
+            )
+        })?,
         None => Epoch::default(),
     };
     let mut world = World::default();
@@ -107,19 +133,38 @@ pub fn build(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, LoadE
     for f in &raw.cloud.flavors {
         world.flavors.insert(
             f.name.clone(),
-            Flavor { name: f.name.clone(), vcpus: f.vcpus, ram_gib: f.ram_gib, disk_gb: f.disk_gb, gpus: f.gpus, gpu_fraction: "" },
+            Flavor {
+                name: f.name.clone(),
+                vcpus: f.vcpus,
+                ram_gib: f.ram_gib,
+                disk_gb: f.disk_gb,
+                gpus: f.gpus,
+                gpu_fraction: "",
+            },
         );
     }
     world.timing = CloudTiming {
-        boot_delay: raw.cloud.boot_delay.map_or(CloudTiming::default().boot_delay, |d| d.0),
-        ready_delay: raw.cloud.node_ready_delay.map_or(CloudTiming::default().ready_delay, |d| d.0),
+        boot_delay: raw
+            .cloud
+            .boot_delay
+            .map_or(CloudTiming::default().boot_delay, |d| d.0),
+        ready_delay: raw
+            .cloud
+            .node_ready_delay
+            .map_or(CloudTiming::default().ready_delay, |d| d.0),
     };
     world.cluster = Some(cluster(&cx, &raw.cloud, &mut world)?);
     for (i, d) in raw.workload.deployments.iter().enumerate() {
-        world.deployments.push(deployment(&cx, &format!("workload.deployments[{i}]"), d)?);
+        world
+            .deployments
+            .push(deployment(&cx, &format!("workload.deployments[{i}]"), d)?);
     }
     for s in &raw.workload.secrets {
-        world.secrets.push(Secret { namespace: s.namespace.clone(), name: s.name.clone(), data: s.data.clone() });
+        world.secrets.push(Secret {
+            namespace: s.namespace.clone(),
+            name: s.name.clone(),
+            data: s.data.clone(),
+        });
     }
     world.priority_expander = raw.workload.priority_expander.clone();
     let autoscalers = raw
@@ -132,7 +177,9 @@ pub fn build(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, LoadE
     let end = raw
         .duration
         .map(|d| SimTime::ZERO + d.0)
-        .unwrap_or_else(|| steps.last().map_or(SimTime::ZERO, |s| s.at) + SimDuration::from_mins(1));
+        .unwrap_or_else(|| {
+            steps.last().map_or(SimTime::ZERO, |s| s.at) + SimDuration::from_mins(1)
+        });
     Ok(Scenario {
         file: file.to_string(),
         name: raw.name,
@@ -155,20 +202,42 @@ fn cluster(cx: &Ctx, cloud: &RawCloud, world: &mut World) -> Result<Cluster, Loa
     for (i, ng) in c.nodegroups.iter().enumerate() {
         let field = format!("cloud.cluster.nodegroups[{i}]");
         if !world.flavors.contains_key(&ng.flavor) {
-            return Err(cx.err(&format!("{field}.flavor"), format!("unknown flavor {:?}: expected one of {} or a flavor under cloud.flavors", ng.flavor, Flavor::jetstream2_names().join(", "))));
+            return Err(cx.err(
+                &format!("{field}.flavor"),
+                format!(
+                    "unknown flavor {:?}: expected one of {} or a flavor under cloud.flavors",
+                    ng.flavor,
+                    Flavor::jetstream2_names().join(", ")
+                ),
+            ));
         }
         if c.nodegroups[..i].iter().any(|o| o.name == ng.name) {
-            return Err(cx.err(&format!("{field}.name"), format!("duplicate nodegroup name {:?}", ng.name)));
+            return Err(cx.err(
+                &format!("{field}.name"),
+                format!("duplicate nodegroup name {:?}", ng.name),
+            ));
         }
-        let role = ng.role.clone().unwrap_or_else(|| if ng.name.contains("master") { "master".into() } else { "worker".into() });
-        let mut extras = NodeTemplateExtras { labels: text_map(&ng.node_labels), taints: Vec::new() };
+        let role = ng.role.clone().unwrap_or_else(|| {
+            if ng.name.contains("master") {
+                "master".into()
+            } else {
+                "worker".into()
+            }
+        });
+        let mut extras = NodeTemplateExtras {
+            labels: text_map(&ng.node_labels),
+            taints: Vec::new(),
+        };
         for (j, t) in ng.node_taints.iter().enumerate() {
             extras.taints.push(Taint::parse(t).ok_or_else(|| cx.err(&format!("{field}.node_taints[{j}]"), format!("invalid taint {t:?}: expected key=value:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute")))?);
         }
         world.node_extras.insert(ng.name.clone(), extras);
         nodegroups.push(Nodegroup {
             id: i as u32 + 1,
-            uuid: ng.uuid.clone().unwrap_or_else(|| stable_uuid(&format!("{}/{}", c.name, ng.name))),
+            uuid: ng
+                .uuid
+                .clone()
+                .unwrap_or_else(|| stable_uuid(&format!("{}/{}", c.name, ng.name))),
             name: ng.name.clone(),
             role,
             flavor_id: ng.flavor.clone(),
@@ -176,23 +245,44 @@ fn cluster(cx: &Ctx, cloud: &RawCloud, world: &mut World) -> Result<Cluster, Loa
             node_count: ng.node_count,
             min_node_count: ng.min_node_count.unwrap_or(0),
             max_node_count: ng.max_node_count,
-            labels: c.labels.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
-            is_default: ng.is_default.unwrap_or(ng.name == "default-worker" || ng.name == "default-master"),
+            labels: c
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.0.clone()))
+                .collect(),
+            is_default: ng
+                .is_default
+                .unwrap_or(ng.name == "default-worker" || ng.name == "default-master"),
             status: "CREATE_COMPLETE".into(),
         });
     }
-    if !nodegroups.iter().any(|n| n.is_default && n.role != "master") {
+    if !nodegroups
+        .iter()
+        .any(|n| n.is_default && n.role != "master")
+    {
         return Err(cx.err("cloud.cluster.nodegroups", "no default worker nodegroup: name one `default-worker` or set is_default: true on a worker group"));
     }
     Ok(Cluster {
         uuid: c.uuid.clone().unwrap_or_else(|| stable_uuid(&c.name)),
         name: c.name.clone(),
         project_id: cloud.project_id.clone(),
-        stack_id: c.stack_id.clone().unwrap_or_else(|| format!("{}-{}", c.name, &stable_hash(&c.name)[..10].to_lowercase().replace(|ch: char| ch.is_ascii_digit(), "x"))),
+        stack_id: c.stack_id.clone().unwrap_or_else(|| {
+            format!(
+                "{}-{}",
+                c.name,
+                &stable_hash(&c.name)[..10]
+                    .to_lowercase()
+                    .replace(|ch: char| ch.is_ascii_digit(), "x")
+            )
+        }),
         cluster_template_id: stable_uuid("template"),
         status: "CREATE_COMPLETE".into(),
         status_reason: None,
-        labels: c.labels.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect(),
+        labels: c
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.0.clone()))
+            .collect(),
         keypair: None,
         docker_volume_size: None,
         create_timeout: 60,
@@ -208,7 +298,10 @@ fn text_map(m: &BTreeMap<String, crate::values::Text>) -> Labels {
 }
 
 fn deployment(cx: &Ctx, field: &str, d: &RawDeployment) -> Result<Deployment, LoadError> {
-    let mut requests = Resources { pods: 1, ..Resources::ZERO };
+    let mut requests = Resources {
+        pods: 1,
+        ..Resources::ZERO
+    };
     requests.milli_cpu = d.requests.cpu.map_or(0, |c| c.0);
     requests.memory = d.requests.memory.map_or(0, |m| m.0);
     requests.gpus = d.requests.gpu;
@@ -219,33 +312,70 @@ fn deployment(cx: &Ctx, field: &str, d: &RawDeployment) -> Result<Deployment, Lo
         let op = match t.operator.as_str() {
             "Equal" => TolerationOp::Equal,
             "Exists" => TolerationOp::Exists,
-            o => return Err(cx.err(&format!("{f}.operator"), format!("invalid operator {o:?}: expected Equal or Exists"))),
+            o => {
+                return Err(cx.err(
+                    &format!("{f}.operator"),
+                    format!("invalid operator {o:?}: expected Equal or Exists"),
+                ))
+            }
         };
         let effect = match &t.effect {
             None => None,
-            Some(e) => Some(TaintEffect::parse(e).ok_or_else(|| cx.err(&format!("{f}.effect"), format!("invalid effect {e:?}: expected NoSchedule, PreferNoSchedule or NoExecute")))?),
+            Some(e) => Some(TaintEffect::parse(e).ok_or_else(|| {
+                cx.err(
+                    &format!("{f}.effect"),
+                    format!(
+                        "invalid effect {e:?}: expected NoSchedule, PreferNoSchedule or NoExecute"
+                    ),
+                )
+            })?),
         };
-        tolerations.push(Toleration { key: t.key.clone(), op, value: t.value.clone(), effect });
+        tolerations.push(Toleration {
+            key: t.key.clone(),
+            op,
+            value: t.value.clone(),
+            effect,
+        });
     }
     let mut affinity = NodeAffinity::default();
     for (i, term) in d.node_affinity.iter().enumerate() {
         let mut t = NodeSelectorTerm::default();
         for (j, r) in term.iter().enumerate() {
             let op = SelectorOp::parse(&r.operator).ok_or_else(|| {
-                cx.err(&format!("{field}.node_affinity[{i}][{j}].operator"), format!("invalid operator {:?}: expected In, NotIn, Exists, DoesNotExist, Gt or Lt", r.operator))
+                cx.err(
+                    &format!("{field}.node_affinity[{i}][{j}].operator"),
+                    format!(
+                        "invalid operator {:?}: expected In, NotIn, Exists, DoesNotExist, Gt or Lt",
+                        r.operator
+                    ),
+                )
             })?;
-            t.match_expressions.push(NodeSelectorRequirement { key: r.key.clone(), op, values: r.values.iter().map(|v| v.0.clone()).collect() });
+            t.match_expressions.push(NodeSelectorRequirement {
+                key: r.key.clone(),
+                op,
+                values: r.values.iter().map(|v| v.0.clone()).collect(),
+            });
         }
         affinity.required_terms.push(t);
     }
     let template_hash = d
         .template_hash
         .clone()
-        .or_else(|| d.pod_names.first().and_then(|p| Deployment::hash_from_pod_name(&d.name, p)))
+        .or_else(|| {
+            d.pod_names
+                .first()
+                .and_then(|p| Deployment::hash_from_pod_name(&d.name, p))
+        })
         .unwrap_or_else(|| stable_hash(&format!("{}/{}", d.namespace, d.name)));
     for (i, p) in d.pod_names.iter().enumerate() {
         if Deployment::hash_from_pod_name(&d.name, p).as_deref() != Some(template_hash.as_str()) {
-            return Err(cx.err(&format!("{field}.pod_names[{i}]"), format!("pod name {p:?} does not have the form {}-{template_hash}-<suffix>", d.name)));
+            return Err(cx.err(
+                &format!("{field}.pod_names[{i}]"),
+                format!(
+                    "pod name {p:?} does not have the form {}-{template_hash}-<suffix>",
+                    d.name
+                ),
+            ));
         }
     }
     let mut labels = text_map(&d.labels);
@@ -276,13 +406,26 @@ fn deployment(cx: &Ctx, field: &str, d: &RawDeployment) -> Result<Deployment, Lo
 fn autoscaler(cx: &Ctx, field: &str, a: &RawAutoscaler) -> Result<AutoscalerSpec, LoadError> {
     let placement = match a.placement.as_str() {
         "managed" => Placement::Managed,
-        "in-cluster" => Placement::InCluster { namespace: a.namespace.clone(), deployment: a.name.clone() },
-        p => return Err(cx.err(&format!("{field}.placement"), format!("invalid placement {p:?}: expected managed or in-cluster"))),
+        "in-cluster" => Placement::InCluster {
+            namespace: a.namespace.clone(),
+            deployment: a.name.clone(),
+        },
+        p => {
+            return Err(cx.err(
+                &format!("{field}.placement"),
+                format!("invalid placement {p:?}: expected managed or in-cluster"),
+            ))
+        }
     };
     let legacy_status = match a.status_format.as_deref() {
         None | Some("yaml") => false,
         Some("legacy") => true,
-        Some(f) => return Err(cx.err(&format!("{field}.status_format"), format!("invalid status_format {f:?}: expected yaml or legacy"))),
+        Some(f) => {
+            return Err(cx.err(
+                &format!("{field}.status_format"),
+                format!("invalid status_format {f:?}: expected yaml or legacy"),
+            ))
+        }
     };
     if let Err(e) = magsim_sim::autoscaler::options::parse_args(&a.args) {
         // A bad flag is the autoscaler's own start-up failure, not a scenario error; but a
@@ -296,7 +439,14 @@ fn autoscaler(cx: &Ctx, field: &str, a: &RawAutoscaler) -> Result<AutoscalerSpec
         placement,
         image: a.image.clone(),
         args: a.args.clone(),
-        mounts: a.mounts.iter().map(|m| SecretMount { mount_path: m.mount_path.clone(), secret: m.secret.clone() }).collect(),
+        mounts: a
+            .mounts
+            .iter()
+            .map(|m| SecretMount {
+                mount_path: m.mount_path.clone(),
+                secret: m.secret.clone(),
+            })
+            .collect(),
         files: a.files.clone(),
         legacy_status,
     })
@@ -309,88 +459,211 @@ fn steps(cx: &Ctx, raw: &[RawStep], cluster: &str) -> Result<Vec<Step>, LoadErro
         let at = SimTime::ZERO + s.at.0;
         if let Some(prev) = out.last() {
             if at < prev.at {
-                return Err(cx.err(&format!("{field}.at"), format!("{} is earlier than the previous step ({}): steps run in time order", s.at.0, prev.at.since(SimTime::ZERO))));
+                return Err(cx.err(
+                    &format!("{field}.at"),
+                    format!(
+                        "{} is earlier than the previous step ({}): steps run in time order",
+                        s.at.0,
+                        prev.at.since(SimTime::ZERO)
+                    ),
+                ));
             }
         }
         let action = match (&s.run, &s.action) {
-            (Some(_), Some(_)) => return Err(cx.err(&field, "a step has either `run` or `do`, not both")),
+            (Some(_), Some(_)) => {
+                return Err(cx.err(&field, "a step has either `run` or `do`, not both"))
+            }
             (Some(cmd), None) => {
-                let applied = match (&cmd.1, &s.manifest) {
-                    (Command::Kubectl { call: KubectlCall::Apply | KubectlCall::DeleteManifest, .. }, Some(m)) => {
-                        let delete = matches!(cmd.1, Command::Kubectl { call: KubectlCall::DeleteManifest, .. });
-                        let mut n = 0;
-                        manifest::parse(m, delete, &mut || {
-                            n += 1;
-                            stable_hash(&format!("{i}/{n}"))
-                        })
-                        .map_err(|e| cx.err(&format!("{field}.manifest"), e))?
-                    }
-                    (Command::Kubectl { call: KubectlCall::Apply | KubectlCall::DeleteManifest, .. }, None) => {
-                        return Err(cx.err(&format!("{field}.run"), "`kubectl apply|delete -f` needs the step's `manifest`"))
-                    }
-                    (_, Some(_)) => return Err(cx.err(&format!("{field}.manifest"), "`manifest` is only read by `kubectl apply -f` and `kubectl delete -f`")),
-                    _ => Vec::new(),
-                };
-                StepAction::Command { line: cmd.0.clone(), command: cmd.1.clone(), applied }
+                let applied =
+                    match (&cmd.1, &s.manifest) {
+                        (
+                            Command::Kubectl {
+                                call: KubectlCall::Apply | KubectlCall::DeleteManifest,
+                                ..
+                            },
+                            Some(m),
+                        ) => {
+                            let delete = matches!(
+                                cmd.1,
+                                Command::Kubectl {
+                                    call: KubectlCall::DeleteManifest,
+                                    ..
+                                }
+                            );
+                            let mut n = 0;
+                            manifest::parse(m, delete, &mut || {
+                                n += 1;
+                                stable_hash(&format!("{i}/{n}"))
+                            })
+                            .map_err(|e| cx.err(&format!("{field}.manifest"), e))?
+                        }
+                        (
+                            Command::Kubectl {
+                                call: KubectlCall::Apply | KubectlCall::DeleteManifest,
+                                ..
+                            },
+                            None,
+                        ) => {
+                            return Err(cx.err(
+                                &format!("{field}.run"),
+                                "`kubectl apply|delete -f` needs the step's `manifest`",
+                            ))
+                        }
+                        (_, Some(_)) => return Err(cx.err(
+                            &format!("{field}.manifest"),
+                            "`manifest` is only read by `kubectl apply -f` and `kubectl delete -f`",
+                        )),
+                        _ => Vec::new(),
+                    };
+                StepAction::Command {
+                    line: cmd.0.clone(),
+                    command: cmd.1.clone(),
+                    applied,
+                }
             }
             (None, Some(a)) => action(cx, &field, a, cluster)?,
             (None, None) => StepAction::Check,
         };
-        out.push(Step { index: i, at, note: s.note.clone(), action, request_id: s.request_id.clone(), expect: s.expect.clone() });
+        out.push(Step {
+            index: i,
+            at,
+            note: s.note.clone(),
+            action,
+            request_id: s.request_id.clone(),
+            expect: s.expect.clone(),
+        });
     }
     Ok(out)
 }
 
-fn action(cx: &Ctx, field: &str, a: &RawAction, cluster_name: &str) -> Result<StepAction, LoadError> {
+fn action(
+    cx: &Ctx,
+    field: &str,
+    a: &RawAction,
+    cluster_name: &str,
+) -> Result<StepAction, LoadError> {
     let cluster = || cluster_name.to_string();
     let mut found: Vec<(String, Operation)> = Vec::new();
     if let Some(labels) = &a.admin_set_cluster_labels {
         found.push((
-            format!("cloud operator sets cluster labels {}", labels.iter().map(|(k, v)| format!("{k}={}", v.as_ref().map_or("<removed>", |v| v.0.as_str()))).collect::<Vec<_>>().join(",")),
-            Operation::AdminSetClusterLabels { labels: labels.iter().map(|(k, v)| (k.clone(), v.as_ref().map(|v| v.0.clone()))).collect() },
+            format!(
+                "cloud operator sets cluster labels {}",
+                labels
+                    .iter()
+                    .map(|(k, v)| format!(
+                        "{k}={}",
+                        v.as_ref().map_or("<removed>", |v| v.0.as_str())
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            Operation::AdminSetClusterLabels {
+                labels: labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_ref().map(|v| v.0.clone())))
+                    .collect(),
+            },
         ));
     }
     if let Some(x) = &a.admin_set_autoscaler_args {
         found.push((
-            format!("cloud operator restarts {} with {}", x.autoscaler, x.args.join(" ")),
-            Operation::AdminSetAutoscalerArgs { autoscaler: x.autoscaler.clone(), args: x.args.clone() },
+            format!(
+                "cloud operator restarts {} with {}",
+                x.autoscaler,
+                x.args.join(" ")
+            ),
+            Operation::AdminSetAutoscalerArgs {
+                autoscaler: x.autoscaler.clone(),
+                args: x.args.clone(),
+            },
         ));
     }
     if let Some(x) = &a.scale {
         found.push((
             format!("scale deployment {} to {}", x.deployment, x.replicas),
-            Operation::ScaleDeployment { namespace: x.namespace.clone(), name: x.deployment.clone(), replicas: x.replicas },
+            Operation::ScaleDeployment {
+                namespace: x.namespace.clone(),
+                name: x.deployment.clone(),
+                replicas: x.replicas,
+            },
         ));
     }
     if let Some(x) = &a.update_nodegroup {
         let mut patch = Vec::new();
-        for (k, v) in [("min_node_count", x.min_node_count), ("max_node_count", x.max_node_count)] {
+        for (k, v) in [
+            ("min_node_count", x.min_node_count),
+            ("max_node_count", x.max_node_count),
+        ] {
             if let Some(v) = v {
-                patch.push(magsim_sim::cloud::PatchOperation::from_cli(magsim_sim::cloud::PatchOp::Replace, &format!("{k}={v}")));
+                patch.push(magsim_sim::cloud::PatchOperation::from_cli(
+                    magsim_sim::cloud::PatchOp::Replace,
+                    &format!("{k}={v}"),
+                ));
             }
         }
         if patch.is_empty() {
-            return Err(cx.err(&format!("{field}.do.update_nodegroup"), "needs min_node_count or max_node_count"));
+            return Err(cx.err(
+                &format!("{field}.do.update_nodegroup"),
+                "needs min_node_count or max_node_count",
+            ));
         }
-        found.push((format!("update nodegroup {}", x.nodegroup), Operation::UpdateNodegroup { cluster: cluster(), nodegroup: x.nodegroup.clone(), patch }));
+        found.push((
+            format!("update nodegroup {}", x.nodegroup),
+            Operation::UpdateNodegroup {
+                cluster: cluster(),
+                nodegroup: x.nodegroup.clone(),
+                patch,
+            },
+        ));
     }
     if let Some(x) = &a.resize {
         found.push((
-            format!("resize {} to {}", x.nodegroup.as_deref().unwrap_or("default-worker"), x.node_count),
-            Operation::Resize { cluster: cluster(), node_count: x.node_count, nodegroup: x.nodegroup.clone(), nodes_to_remove: Vec::new() },
+            format!(
+                "resize {} to {}",
+                x.nodegroup.as_deref().unwrap_or("default-worker"),
+                x.node_count
+            ),
+            Operation::Resize {
+                cluster: cluster(),
+                node_count: x.node_count,
+                nodegroup: x.nodegroup.clone(),
+                nodes_to_remove: Vec::new(),
+            },
         ));
     }
     if let Some(node) = &a.cordon {
-        found.push((format!("cordon {node}"), Operation::Cordon { node: node.clone(), unschedulable: true }));
+        found.push((
+            format!("cordon {node}"),
+            Operation::Cordon {
+                node: node.clone(),
+                unschedulable: true,
+            },
+        ));
     }
     if let Some(node) = &a.uncordon {
-        found.push((format!("uncordon {node}"), Operation::Cordon { node: node.clone(), unschedulable: false }));
+        found.push((
+            format!("uncordon {node}"),
+            Operation::Cordon {
+                node: node.clone(),
+                unschedulable: false,
+            },
+        ));
     }
     if let Some(x) = &a.deploy_autoscaler {
-        found.push((format!("deploy autoscaler {}", x.name), Operation::DeployAutoscaler(autoscaler(cx, &format!("{field}.do.deploy_autoscaler"), x)?)));
+        found.push((
+            format!("deploy autoscaler {}", x.name),
+            Operation::DeployAutoscaler(autoscaler(
+                cx,
+                &format!("{field}.do.deploy_autoscaler"),
+                x,
+            )?),
+        ));
     }
     if let Some(name) = &a.remove_autoscaler {
-        found.push((format!("remove autoscaler {name}"), Operation::RemoveAutoscaler { name: name.clone() }));
+        found.push((
+            format!("remove autoscaler {name}"),
+            Operation::RemoveAutoscaler { name: name.clone() },
+        ));
     }
     if found.len() != 1 {
         return Err(cx.err(
@@ -402,5 +675,8 @@ fn action(cx: &Ctx, field: &str, a: &RawAction, cluster_name: &str) -> Result<St
         ));
     }
     let (label, op) = found.remove(0);
-    Ok(StepAction::Op { label, op })
+    Ok(StepAction::Op {
+        label,
+        op: Box::new(op),
+    })
 }

@@ -43,7 +43,9 @@ impl<'de> Deserialize<'de> for Duration {
         if let Ok(secs) = s.parse::<u64>() {
             return Ok(Duration(SimDuration::from_secs(secs)));
         }
-        SimDuration::parse(&s).map(Duration).map_err(de::Error::custom)
+        SimDuration::parse(&s)
+            .map(Duration)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -63,7 +65,9 @@ pub struct Bytes(pub u64);
 
 impl<'de> Deserialize<'de> for Bytes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        parse_bytes(&scalar(d)?).map(Bytes).map_err(de::Error::custom)
+        parse_bytes(&scalar(d)?)
+            .map(Bytes)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -84,6 +88,8 @@ pub struct CommandLine(pub String, pub crate::command::Command);
 impl<'de> Deserialize<'de> for CommandLine {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        crate::command::parse(&s).map(|c| CommandLine(s.trim().to_string(), c)).map_err(de::Error::custom)
+        crate::command::parse(&s)
+            .map(|c| CommandLine(s.trim().to_string(), c))
+            .map_err(de::Error::custom)
     }
 }

@@ -41,12 +41,20 @@ fn wrong_type_points_at_the_value() {
 #[test]
 fn unknown_field_lists_the_expected_ones() {
     let e = err(&GOOD.replace("status: 200", "statsu: 200"));
-    assert!(e.starts_with("s.yaml:12:7: steps[1].expect.statsu: unknown field `statsu`, expected one of `status`"), "{e}");
+    assert!(
+        e.starts_with(
+            "s.yaml:12:7: steps[1].expect.statsu: unknown field `statsu`, expected one of `status`"
+        ),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_command_line_says_what_is_supported() {
-    let e = err(&GOOD.replace("openstack coe cluster show k8s", "openstack coe cluster update k8s set labels/x=1"));
+    let e = err(&GOOD.replace(
+        "openstack coe cluster show k8s",
+        "openstack coe cluster update k8s set labels/x=1",
+    ));
     assert_eq!(e, "s.yaml:9:10: steps[0].run: argument <op>: invalid choice: 'set' (choose from 'add', 'replace', 'remove')");
 }
 
@@ -57,15 +65,24 @@ fn semantic_errors_are_located_too() {
     let e = err(&GOOD.replace("at: 2m", "at: 30s"));
     assert_eq!(e, "s.yaml:10:9: steps[1].at: 30s is earlier than the previous step (1m0s): steps run in time order");
     let e = err(&GOOD.replace("at: 1m", "at: 1 minute"));
-    assert!(e.starts_with("s.yaml:8:9: steps[0].at: invalid duration \"1 minute\""), "{e}");
+    assert!(
+        e.starts_with("s.yaml:8:9: steps[0].at: invalid duration \"1 minute\""),
+        "{e}"
+    );
     let e = err(&GOOD.replace("name: default-worker", "name: gpu"));
-    assert!(e.contains("cloud.cluster.nodegroups: no default worker nodegroup"), "{e}");
+    assert!(
+        e.contains("cloud.cluster.nodegroups: no default worker nodegroup"),
+        "{e}"
+    );
 }
 
 #[test]
 fn missing_required_field() {
     let e = err(&GOOD.replace("    name: k8s\n", ""));
-    assert!(e.starts_with("s.yaml:") && e.contains("cloud.cluster: missing field `name`"), "{e}");
+    assert!(
+        e.starts_with("s.yaml:") && e.contains("cloud.cluster: missing field `name`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -75,5 +92,8 @@ fn manifests_are_checked_at_load() {
         "    run: kubectl apply -f -\n    manifest: |\n      kind: Gizmo\n      metadata: {name: g}\n",
     );
     let e = err(&text);
-    assert!(e.contains("steps[0].manifest: manifest document 1: unsupported kind Gizmo"), "{e}");
+    assert!(
+        e.contains("steps[0].manifest: manifest document 1: unsupported kind Gizmo"),
+        "{e}"
+    );
 }

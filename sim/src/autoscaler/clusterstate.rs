@@ -35,10 +35,19 @@ impl Readiness {
 }
 
 /// Counts nodes and machines of `group` at `now`.
-pub fn readiness(world: &World, group: &NodeGroup, now: SimTime, opts: &AutoscalerOptions) -> Readiness {
+pub fn readiness(
+    world: &World,
+    group: &NodeGroup,
+    now: SimTime,
+    opts: &AutoscalerOptions,
+) -> Readiness {
     let mut r = Readiness::default();
     for (_, n) in world.live_nodes() {
-        if !n.nodegroup.as_ref().is_some_and(|ng| group.nodegroups.contains(ng)) {
+        if !n
+            .nodegroup
+            .as_ref()
+            .is_some_and(|ng| group.nodegroups.contains(ng))
+        {
             continue;
         }
         if n.ready {
@@ -49,7 +58,11 @@ pub fn readiness(world: &World, group: &NodeGroup, now: SimTime, opts: &Autoscal
             r.unready += 1;
         }
     }
-    for m in world.machines.iter().filter(|m| m.node.is_none() && group.nodegroups.contains(&m.nodegroup)) {
+    for m in world
+        .machines
+        .iter()
+        .filter(|m| m.node.is_none() && group.nodegroups.contains(&m.nodegroup))
+    {
         if now.since(m.created) > opts.max_node_provision_time {
             r.long_unregistered += 1;
         } else {
@@ -61,7 +74,9 @@ pub fn readiness(world: &World, group: &NodeGroup, now: SimTime, opts: &Autoscal
 
 /// Nodes requested but not yet registered-and-ready (`GetUpcomingNodes`).
 pub fn upcoming(group: &NodeGroup, r: &Readiness) -> u32 {
-    group.target.saturating_sub(r.ready + r.unready + r.long_unregistered)
+    group
+        .target
+        .saturating_sub(r.ready + r.unready + r.long_unregistered)
 }
 
 /// A scale-up the cloud accepted and the autoscaler is waiting on.
@@ -73,7 +88,12 @@ pub struct ScaleUpRequest {
 }
 
 /// `IsNodeGroupHealthy`: too few ready nodes beyond both tolerances means unhealthy.
-pub fn group_healthy(group: &NodeGroup, r: &Readiness, request: Option<&ScaleUpRequest>, opts: &AutoscalerOptions) -> bool {
+pub fn group_healthy(
+    group: &NodeGroup,
+    r: &Readiness,
+    request: Option<&ScaleUpRequest>,
+    opts: &AutoscalerOptions,
+) -> bool {
     let min_acceptable = group
         .target
         .saturating_sub(r.long_unregistered)
@@ -83,14 +103,16 @@ pub fn group_healthy(group: &NodeGroup, r: &Readiness, request: Option<&ScaleUpR
     }
     let unjustified = (min_acceptable - r.ready) as f64;
     let total = (r.ready + r.unready + r.not_started) as f64;
-    !(unjustified > opts.ok_total_unready_count as f64 && unjustified > opts.max_total_unready_percentage / 100.0 * total)
+    !(unjustified > opts.ok_total_unready_count as f64
+        && unjustified > opts.max_total_unready_percentage / 100.0 * total)
 }
 
 /// `IsClusterHealthy`.
 pub fn cluster_healthy(r: &Readiness, opts: &AutoscalerOptions) -> bool {
     let unready = r.unready as f64;
     let total = r.registered() as f64;
-    !(unready > opts.ok_total_unready_count as f64 && unready > opts.max_total_unready_percentage / 100.0 * total)
+    !(unready > opts.ok_total_unready_count as f64
+        && unready > opts.max_total_unready_percentage / 100.0 * total)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,11 +133,21 @@ pub struct Backoff {
 impl Backoff {
     /// Records a failed scale-up: the first backs off for the initial duration; one after the
     /// previous backoff expired doubles it (up to the max); one during a backoff keeps it.
-    pub fn fail(&mut self, group: &str, now: SimTime, opts: &AutoscalerOptions, code: &str, message: String) {
+    pub fn fail(
+        &mut self,
+        group: &str,
+        now: SimTime,
+        opts: &AutoscalerOptions,
+        code: &str,
+        message: String,
+    ) {
         let duration = match self.entries.get(group) {
-            Some(e) if e.until <= now => {
-                SimDuration(e.duration.0.saturating_mul(2).min(opts.max_node_group_backoff_duration.0))
-            }
+            Some(e) if e.until <= now => SimDuration(
+                e.duration
+                    .0
+                    .saturating_mul(2)
+                    .min(opts.max_node_group_backoff_duration.0),
+            ),
             Some(e) => e.duration,
             None => opts.initial_node_group_backoff_duration,
         };
@@ -152,16 +184,28 @@ mod tests {
         let o = AutoscalerOptions::default();
         let mut b = Backoff::default();
         b.fail("g", SimTime(0), &o, "timeout", "m".into());
-        assert_eq!(b.active("g", SimTime(1)).unwrap().duration, SimDuration::from_mins(5));
+        assert_eq!(
+            b.active("g", SimTime(1)).unwrap().duration,
+            SimDuration::from_mins(5)
+        );
         b.fail("g", SimTime(60_000), &o, "timeout", "m".into());
-        assert_eq!(b.active("g", SimTime(60_001)).unwrap().duration, SimDuration::from_mins(5));
+        assert_eq!(
+            b.active("g", SimTime(60_001)).unwrap().duration,
+            SimDuration::from_mins(5)
+        );
         b.fail("g", SimTime(400_000), &o, "timeout", "m".into());
-        assert_eq!(b.active("g", SimTime(400_001)).unwrap().duration, SimDuration::from_mins(10));
+        assert_eq!(
+            b.active("g", SimTime(400_001)).unwrap().duration,
+            SimDuration::from_mins(10)
+        );
         for k in 0..10u64 {
             let t = SimTime(10_000_000 + k * 4_000_000);
             b.fail("g", t, &o, "timeout", "m".into());
         }
-        assert_eq!(b.active("g", SimTime(46_000_001)).unwrap().duration, SimDuration::from_mins(30));
+        assert_eq!(
+            b.active("g", SimTime(46_000_001)).unwrap().duration,
+            SimDuration::from_mins(30)
+        );
         assert!(b.active("g", SimTime(46_000_000 + 1_800_000)).is_none());
         b.forget_stale(SimTime(46_000_000 + 3 * 3_600_000), &o);
         assert!(b.entries.is_empty());

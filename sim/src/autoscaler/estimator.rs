@@ -20,13 +20,24 @@ pub struct Estimate {
 
 /// `DecreasingPodOrderer`'s score: requests relative to the template's allocatable.
 fn score(spec: &PodSpec, t: &SnapNode) -> f64 {
-    let part = |req: u64, alloc: u64| if alloc == 0 { 0.0 } else { req as f64 / alloc as f64 };
-    part(spec.requests.milli_cpu, t.allocatable.milli_cpu) + part(spec.requests.memory, t.allocatable.memory)
+    let part = |req: u64, alloc: u64| {
+        if alloc == 0 {
+            0.0
+        } else {
+            req as f64 / alloc as f64
+        }
+    };
+    part(spec.requests.milli_cpu, t.allocatable.milli_cpu)
+        + part(spec.requests.memory, t.allocatable.memory)
 }
 
 /// Packs `groups` onto copies of `template`. `node_limit` caps new nodes (`None` = no cap);
 /// the limiter is consulted only when a node is about to be added, as upstream does.
-pub fn estimate(groups: &[EstimateGroup], template: &Template, node_limit: Option<u32>) -> Estimate {
+pub fn estimate(
+    groups: &[EstimateGroup],
+    template: &Template,
+    node_limit: Option<u32>,
+) -> Estimate {
     let mut order: Vec<usize> = (0..groups.len()).collect();
     order.sort_by(|&a, &b| {
         score(groups[b].spec, &template.node)
@@ -45,7 +56,9 @@ pub fn estimate(groups: &[EstimateGroup], template: &Template, node_limit: Optio
             if snap.nodes.is_empty() {
                 break;
             }
-            let Some(i) = snap.first_fit(spec, cursor) else { break };
+            let Some(i) = snap.first_fit(spec, cursor) else {
+                break;
+            };
             snap.nodes[i].place(spec);
             used[i] = true;
             cursor = (i + 1) % snap.nodes.len();
@@ -93,7 +106,13 @@ mod tests {
     use crate::resources::Resources;
 
     fn template(cpu: u64, mem: u64, pods: u64) -> Template {
-        let alloc = Resources { milli_cpu: cpu, memory: mem, pods, gpus: 0, ephemeral_storage: 0 };
+        let alloc = Resources {
+            milli_cpu: cpu,
+            memory: mem,
+            pods,
+            gpus: 0,
+            ephemeral_storage: 0,
+        };
         Template {
             node: SnapNode {
                 name: "t".into(),
@@ -110,7 +129,15 @@ mod tests {
     }
 
     fn spec(cpu: u64, mem: u64) -> PodSpec {
-        PodSpec { requests: Resources { milli_cpu: cpu, memory: mem, pods: 1, ..Resources::ZERO }, ..Default::default() }
+        PodSpec {
+            requests: Resources {
+                milli_cpu: cpu,
+                memory: mem,
+                pods: 1,
+                ..Resources::ZERO
+            },
+            ..Default::default()
+        }
     }
 
     fn ids(range: std::ops::Range<u32>) -> Vec<PodId> {
@@ -123,7 +150,16 @@ mod tests {
         let (small, big) = (spec(50, 100), spec(95, 190));
         let (a, b) = (ids(0..50_000), ids(50_000..51_000));
         let e = estimate(
-            &[EstimateGroup { spec: &small, pods: &a }, EstimateGroup { spec: &big, pods: &b }],
+            &[
+                EstimateGroup {
+                    spec: &small,
+                    pods: &a,
+                },
+                EstimateGroup {
+                    spec: &big,
+                    pods: &b,
+                },
+            ],
             &t,
             Some(3000),
         );
@@ -134,15 +170,51 @@ mod tests {
     fn limits_and_pod_slots() {
         let t = template(1000, 1 << 30, 10);
         let p = spec(350, 0);
-        assert_eq!(estimate(&[EstimateGroup { spec: &p, pods: &ids(0..10) }], &t, None).node_count, 5);
+        assert_eq!(
+            estimate(
+                &[EstimateGroup {
+                    spec: &p,
+                    pods: &ids(0..10)
+                }],
+                &t,
+                None
+            )
+            .node_count,
+            5
+        );
         let tiny = spec(10, 0);
         let t2 = template(10_000, 1 << 30, 10);
-        assert_eq!(estimate(&[EstimateGroup { spec: &tiny, pods: &ids(0..20) }], &t2, None).node_count, 2);
+        assert_eq!(
+            estimate(
+                &[EstimateGroup {
+                    spec: &tiny,
+                    pods: &ids(0..20)
+                }],
+                &t2,
+                None
+            )
+            .node_count,
+            2
+        );
         let half = spec(500, 0);
-        let e = estimate(&[EstimateGroup { spec: &half, pods: &ids(0..20) }], &t, Some(5));
+        let e = estimate(
+            &[EstimateGroup {
+                spec: &half,
+                pods: &ids(0..20),
+            }],
+            &t,
+            Some(5),
+        );
         assert_eq!((e.node_count, e.pods.len()), (5, 10));
         let too_big = spec(2000, 0);
-        let e = estimate(&[EstimateGroup { spec: &too_big, pods: &ids(0..3) }], &t, None);
+        let e = estimate(
+            &[EstimateGroup {
+                spec: &too_big,
+                pods: &ids(0..3),
+            }],
+            &t,
+            None,
+        );
         assert_eq!((e.node_count, e.pods.len()), (0, 0));
     }
 }

@@ -36,9 +36,9 @@ pub fn choose(
         left = match name {
             ExpanderName::MostPods => keep_max(&left, |i| options[i].pods.len() as f64),
             ExpanderName::LeastNodes => keep_max(&left, |i| -(options[i].node_count as f64)),
-            ExpanderName::LeastWaste => {
-                keep_max(&left, |i| -waste(&options[i], &groups[options[i].group], world))
-            }
+            ExpanderName::LeastWaste => keep_max(&left, |i| {
+                -waste(&options[i], &groups[options[i].group], world)
+            }),
             ExpanderName::Priority => by_priority(&left, options, groups, priorities),
             _ => left,
         };
@@ -51,13 +51,18 @@ pub fn choose(
 }
 
 fn keep_max(left: &[usize], score: impl Fn(usize) -> f64) -> Vec<usize> {
-    let best = left.iter().map(|&i| score(i)).fold(f64::NEG_INFINITY, f64::max);
+    let best = left
+        .iter()
+        .map(|&i| score(i))
+        .fold(f64::NEG_INFINITY, f64::max);
     left.iter().copied().filter(|&i| score(i) == best).collect()
 }
 
 /// least-waste: unused cpu fraction plus unused memory fraction of the new nodes' capacity.
 fn waste(o: &ScaleUpOption, g: &NodeGroup, world: &World) -> f64 {
-    let Some(t) = &g.template else { return f64::INFINITY };
+    let Some(t) = &g.template else {
+        return f64::INFINITY;
+    };
     let (cpu, mem) = o.pods.iter().fold((0u64, 0u64), |(c, m), &p| {
         let r = world.pod(p).spec.requests;
         (c + r.milli_cpu, m + r.memory)
@@ -76,10 +81,20 @@ fn waste(o: &ScaleUpOption, g: &NodeGroup, world: &World) -> f64 {
 
 /// priority: options whose group id matches a regex of the highest matching priority; with no
 /// config or no match at all every option stays.
-fn by_priority(left: &[usize], options: &[ScaleUpOption], groups: &[NodeGroup], priorities: Option<&Priorities>) -> Vec<usize> {
-    let Some(priorities) = priorities else { return left.to_vec() };
+fn by_priority(
+    left: &[usize],
+    options: &[ScaleUpOption],
+    groups: &[NodeGroup],
+    priorities: Option<&Priorities>,
+) -> Vec<usize> {
+    let Some(priorities) = priorities else {
+        return left.to_vec();
+    };
     for (_, patterns) in priorities.iter().rev() {
-        let res: Vec<regex_lite::Regex> = patterns.iter().filter_map(|p| regex_lite::Regex::new(p).ok()).collect();
+        let res: Vec<regex_lite::Regex> = patterns
+            .iter()
+            .filter_map(|p| regex_lite::Regex::new(p).ok())
+            .collect();
         let hits: Vec<usize> = left
             .iter()
             .copied()

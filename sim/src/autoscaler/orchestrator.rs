@@ -73,7 +73,11 @@ impl Decision {
         }
         let mut items: Vec<(&str, usize)> = counts.into_iter().collect();
         items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        items.iter().map(|(r, n)| format!("{n} {r}")).collect::<Vec<_>>().join(", ")
+        items
+            .iter()
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn pod_group_of(&self, pod: PodId) -> Option<usize> {
@@ -104,7 +108,12 @@ pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
         groups: inp
             .groups
             .iter()
-            .map(|g| GroupVerdict { id: g.id.clone(), skipped: None, rejected: BTreeMap::new(), option: None })
+            .map(|g| GroupVerdict {
+                id: g.id.clone(),
+                skipped: None,
+                rejected: BTreeMap::new(),
+                option: None,
+            })
             .collect(),
         options: Vec::new(),
         outcome: Outcome::NoOptions,
@@ -137,13 +146,18 @@ pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
         }
     }
     for (gi, g) in inp.groups.iter().enumerate() {
-        let (Some(t), None) = (&g.template, &d.groups[gi].skipped) else { continue };
+        let (Some(t), None) = (&g.template, &d.groups[gi].skipped) else {
+            continue;
+        };
         let eg: Vec<EstimateGroup> = d
             .pod_groups
             .iter()
             .enumerate()
             .filter(|(pi, _)| schedulable_on[*pi].contains(&gi))
-            .map(|(_, pg)| EstimateGroup { spec: &inp.world.pod(pg.exemplar()).spec, pods: &pg.pods })
+            .map(|(_, pg)| EstimateGroup {
+                spec: &inp.world.pod(pg.exemplar()).spec,
+                pods: &pg.pods,
+            })
             .collect();
         if eg.is_empty() {
             continue;
@@ -151,7 +165,11 @@ pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
         let e = estimate(&eg, t, node_limit(inp, g));
         if e.node_count > 0 && !e.pods.is_empty() {
             d.groups[gi].option = Some((e.node_count, e.pods.len()));
-            d.options.push(ScaleUpOption { group: gi, node_count: e.node_count, pods: e.pods });
+            d.options.push(ScaleUpOption {
+                group: gi,
+                node_count: e.node_count,
+                pods: e.pods,
+            });
         }
     }
     for (pi, pg) in d.pod_groups.iter().enumerate() {
@@ -159,7 +177,14 @@ pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
             d.remain.extend_from_slice(&pg.pods);
         }
     }
-    let Some(best) = expander::choose(&inp.options.expander, &d.options, inp.groups, inp.world, inp.priorities, rng) else {
+    let Some(best) = expander::choose(
+        &inp.options.expander,
+        &d.options,
+        inp.groups,
+        inp.world,
+        inp.priorities,
+        rng,
+    ) else {
         return d;
     };
     let best = d.options[best].clone();
@@ -169,7 +194,14 @@ pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
         }
     }
     d.triggered = best.pods.clone();
-    d.outcome = match plan_increase(inp, &best, &schedulable_on, cores_left, memory_left, &mut d.max_nodes_total_hit) {
+    d.outcome = match plan_increase(
+        inp,
+        &best,
+        &schedulable_on,
+        cores_left,
+        memory_left,
+        &mut d.max_nodes_total_hit,
+    ) {
         Ok(inc) => Outcome::ScaleUp(inc),
         Err(e) => Outcome::Error(e),
     };
@@ -180,12 +212,18 @@ pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
 fn resources_left(inp: &Inputs) -> Result<(u64, u64), String> {
     let (mut cores, mut memory) = (0u64, 0u64);
     for g in inp.groups {
-        let t = g.template.as_ref().ok_or_else(|| reasons::no_node_info(&g.id))?;
+        let t = g
+            .template
+            .as_ref()
+            .ok_or_else(|| reasons::no_node_info(&g.id))?;
         cores += g.target as u64 * t.cores();
         memory += g.target as u64 * t.capacity.memory;
     }
     for (_, n) in inp.world.live_nodes() {
-        let grouped = n.nodegroup.as_ref().is_some_and(|ng| inp.groups.iter().any(|g| g.nodegroups.contains(ng)));
+        let grouped = n
+            .nodegroup
+            .as_ref()
+            .is_some_and(|ng| inp.groups.iter().any(|g| g.nodegroups.contains(ng)));
         if !grouped {
             cores += n.capacity.milli_cpu.div_ceil(1000);
             memory += n.capacity.memory;
@@ -194,7 +232,10 @@ fn resources_left(inp: &Inputs) -> Result<(u64, u64), String> {
     let o = inp.options;
     Ok((
         o.cores_total.1.saturating_sub(cores),
-        o.memory_total_gib.1.saturating_mul(GIB).saturating_sub(memory),
+        o.memory_total_gib
+            .1
+            .saturating_mul(GIB)
+            .saturating_sub(memory),
     ))
 }
 
@@ -224,9 +265,16 @@ fn skip_reason(g: &NodeGroup, s: &GroupState, cores_left: u64, memory_left: u64)
 /// The estimator's node limit: the smallest positive of the group's headroom,
 /// `--max-nodes-per-scaleup` and `--max-nodes-total` headroom; zero headroom denies all.
 fn node_limit(inp: &Inputs, g: &NodeGroup) -> Option<u32> {
-    let mut limit = g.max.saturating_sub(g.target).min(inp.options.max_nodes_per_scaleup);
+    let mut limit = g
+        .max
+        .saturating_sub(g.target)
+        .min(inp.options.max_nodes_per_scaleup);
     if inp.options.max_nodes_total > 0 {
-        limit = limit.min(inp.options.max_nodes_total.saturating_sub(inp.current_node_count));
+        limit = limit.min(
+            inp.options
+                .max_nodes_total
+                .saturating_sub(inp.current_node_count),
+        );
     }
     Some(limit)
 }
@@ -270,7 +318,9 @@ fn plan_increase(
 /// Groups similar enough to share the scale-up (`--balance-similar-node-groups`).
 fn similar_groups(inp: &Inputs, best: usize, schedulable_on: &[Vec<usize>]) -> Vec<usize> {
     let o = inp.options;
-    let Some(bt) = &inp.groups[best].template else { return Vec::new() };
+    let Some(bt) = &inp.groups[best].template else {
+        return Vec::new();
+    };
     let ignored = |k: &str| {
         matches!(
             k,
@@ -291,19 +341,37 @@ fn similar_groups(inp: &Inputs, best: usize, schedulable_on: &[Vec<usize>]) -> V
         .filter(|&gi| gi != best && inp.states[gi].healthy && !inp.states[gi].backoff)
         .filter(|&gi| inp.groups[gi].target < inp.groups[gi].max)
         .filter(|&gi| {
-            let Some(t) = &inp.groups[gi].template else { return false };
+            let Some(t) = &inp.groups[gi].template else {
+                return false;
+            };
             let (a, b) = (&t.capacity, &bt.capacity);
-            let labels_eq = t.node.labels.iter().filter(|(k, _)| !ignored(k)).eq(bt.node.labels.iter().filter(|(k, _)| !ignored(k)));
+            let labels_eq = t.node.labels.iter().filter(|(k, _)| !ignored(k)).eq(bt
+                .node
+                .labels
+                .iter()
+                .filter(|(k, _)| !ignored(k)));
             a.milli_cpu == b.milli_cpu
                 && a.gpus == b.gpus
                 && a.pods == b.pods
                 && within(a.memory, b.memory, o.memory_difference_ratio)
-                && within(t.node.allocatable.memory, bt.node.allocatable.memory, o.max_allocatable_difference_ratio)
-                && within(t.node.allocatable.milli_cpu, bt.node.allocatable.milli_cpu, o.max_allocatable_difference_ratio)
+                && within(
+                    t.node.allocatable.memory,
+                    bt.node.allocatable.memory,
+                    o.max_allocatable_difference_ratio,
+                )
+                && within(
+                    t.node.allocatable.milli_cpu,
+                    bt.node.allocatable.milli_cpu,
+                    o.max_allocatable_difference_ratio,
+                )
                 && labels_eq
                 && t.node.taints == bt.node.taints
         })
-        .filter(|&gi| schedulable_on.iter().all(|on| !on.contains(&best) || on.contains(&gi)))
+        .filter(|&gi| {
+            schedulable_on
+                .iter()
+                .all(|on| !on.contains(&best) || on.contains(&gi))
+        })
         .collect()
 }
 
@@ -332,7 +400,12 @@ fn balance(groups: &[NodeGroup], set: &[usize], count: u32) -> Vec<Increase> {
     let mut out: Vec<Increase> = sizes
         .into_iter()
         .filter(|&(gi, t)| t > groups[gi].target)
-        .map(|(gi, new)| Increase { group: gi, current: groups[gi].target, new, max: groups[gi].max })
+        .map(|(gi, new)| Increase {
+            group: gi,
+            current: groups[gi].target,
+            new,
+            max: groups[gi].max,
+        })
         .collect();
     if out.len() > 1 {
         out.sort_by_key(|i| (i.current, i.group));

@@ -103,7 +103,11 @@ impl Provider {
         let real = world
             .live_nodes()
             .filter(|(_, n)| n.ready && !n.unschedulable)
-            .filter(|(_, n)| n.nodegroup.as_ref().is_some_and(|ng| g.nodegroups.contains(ng)))
+            .filter(|(_, n)| {
+                n.nodegroup
+                    .as_ref()
+                    .is_some_and(|ng| g.nodegroups.contains(ng))
+            })
             .min_by(|a, b| a.1.name.cmp(&b.1.name));
         if let Some((_, n)) = real {
             let mut labels = n.labels.clone();
@@ -146,7 +150,12 @@ impl Provider {
         })
     }
 
-    fn magnum_groups(&mut self, world: &World, now: SimTime, discovery: &Discovery) -> Result<Vec<NodeGroup>, String> {
+    fn magnum_groups(
+        &mut self,
+        world: &World,
+        now: SimTime,
+        discovery: &Discovery,
+    ) -> Result<Vec<NodeGroup>, String> {
         let cluster = heat_cluster(world)?;
         match discovery {
             Discovery::Static(specs) => {
@@ -155,13 +164,20 @@ impl Provider {
                         let ng = cluster.nodegroup(&spec.name).map_err(|e| e.message)?;
                         self.magnum_groups.insert(
                             spec.name.clone(),
-                            MagnumGroupCache { min: spec.min, max: spec.max, target: ng.node_count },
+                            MagnumGroupCache {
+                                min: spec.min,
+                                max: spec.max,
+                                target: ng.node_count,
+                            },
                         );
                     }
                 }
             }
             Discovery::Roles(roles) => {
-                if self.last_discovery.is_none_or(|t| now.since(t) >= DISCOVERY_REFRESH) {
+                if self
+                    .last_discovery
+                    .is_none_or(|t| now.since(t) >= DISCOVERY_REFRESH)
+                {
                     self.last_discovery = Some(now);
                     let eligible: Vec<_> = cluster
                         .nodegroups
@@ -169,13 +185,17 @@ impl Provider {
                         .filter(|n| !n.is_master() && roles.contains(&n.role))
                         .filter_map(|n| n.max_node_count.map(|max| (n, max)))
                         .collect();
-                    self.magnum_groups.retain(|name, _| eligible.iter().any(|(n, _)| &n.name == name));
+                    self.magnum_groups
+                        .retain(|name, _| eligible.iter().any(|(n, _)| &n.name == name));
                     for (ng, max) in eligible {
-                        let entry = self.magnum_groups.entry(ng.name.clone()).or_insert(MagnumGroupCache {
-                            min: ng.min_node_count,
-                            max,
-                            target: ng.node_count,
-                        });
+                        let entry =
+                            self.magnum_groups
+                                .entry(ng.name.clone())
+                                .or_insert(MagnumGroupCache {
+                                    min: ng.min_node_count,
+                                    max,
+                                    target: ng.node_count,
+                                });
                         entry.min = ng.min_node_count;
                         entry.max = max;
                     }
@@ -209,8 +229,14 @@ impl Provider {
         let desired = group.target + delta;
         if desired > group.max {
             return Err(match group.handle {
-                Handle::MachineDeployment(_) => format!("size increase too large - desired:{desired} max:{}", group.max),
-                _ => format!("size increase too large, desired:{desired} max:{}", group.max),
+                Handle::MachineDeployment(_) => format!(
+                    "size increase too large - desired:{desired} max:{}",
+                    group.max
+                ),
+                _ => format!(
+                    "size increase too large, desired:{desired} max:{}",
+                    group.max
+                ),
             });
         }
         if let Handle::MagnumNodegroup(name) = &group.handle {
@@ -225,7 +251,10 @@ impl Provider {
 fn cluster_api_groups(world: &World) -> Result<Vec<NodeGroup>, String> {
     let mut groups = Vec::new();
     for (i, md) in world.machine_deployments.iter().enumerate() {
-        let Some((min, max)) = md.bounds().map_err(|e| format!("error getting node groups: {e}"))? else {
+        let Some((min, max)) = md
+            .bounds()
+            .map_err(|e| format!("error getting node groups: {e}"))?
+        else {
             continue;
         };
         groups.push(NodeGroup {
@@ -261,7 +290,12 @@ fn heat_group(world: &World, spec: &NodeGroupSpec) -> Result<Vec<NodeGroup>, Str
         min: spec.min,
         max: spec.max,
         target: cluster.node_count(),
-        nodegroups: cluster.nodegroups.iter().filter(|n| !n.is_master()).map(|n| n.name.clone()).collect(),
+        nodegroups: cluster
+            .nodegroups
+            .iter()
+            .filter(|n| !n.is_master())
+            .map(|n| n.name.clone())
+            .collect(),
         handle: Handle::HeatCluster,
         template: None,
     }])

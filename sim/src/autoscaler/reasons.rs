@@ -61,7 +61,10 @@ mod tests {
             not_trigger_scale_up(&format!("1 {MAX_SIZE_REACHED}")),
             "pod didn't trigger scale-up: 1 max node group size reached"
         );
-        assert_eq!(max_resource_limit_reached(&["memory", "cpu"]), "max cluster cpu, memory limit reached");
+        assert_eq!(
+            max_resource_limit_reached(&["memory", "cpu"]),
+            "max cluster cpu, memory limit reached"
+        );
         assert_eq!(
             triggered_scale_up(&[scale_up_info("ng2", 1, 2, 2), scale_up_info("ng3", 1, 2, 5)]),
             "pod triggered scale-up: [{ng2 1->2 (max: 2)} {ng3 1->2 (max: 5)}]"
@@ -70,13 +73,19 @@ mod tests {
             scaled_up_group_setting("g", 6, 5, 6),
             "Scale-up: setting group g size to 6 instead of 5 (max: 6)"
         );
-        assert_eq!(scaled_up_group_set("g", 6, 5, 6), "Scale-up: group g size set to 6 instead of 5 (max: 6)");
+        assert_eq!(
+            scaled_up_group_set("g", 6, 5, 6),
+            "Scale-up: group g size set to 6 instead of 5 (max: 6)"
+        );
         assert_eq!(BACKOFF, "in backoff after failed scale-up");
         assert_eq!(NOT_READY, "not ready for scale-up");
         assert_eq!(
             scale_up_timed_out("g", crate::time::SimDuration::from_mins(15)),
             "Nodes added to group g failed to register within 15m0s"
         );
-        assert_eq!(max_nodes_total_reached(3), "Max total nodes in cluster reached: 3");
+        assert_eq!(
+            max_nodes_total_reached(3),
+            "Max total nodes in cluster reached: 3"
+        );
     }
 }

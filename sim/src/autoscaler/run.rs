@@ -27,7 +27,11 @@ const CRASH_BACKOFF_MAX: SimDuration = SimDuration::from_mins(5);
 #[derive(Clone, Debug)]
 pub enum Phase {
     Running(Box<Running>),
-    CrashLoopBackOff { fatal: Fatal, restarts: u32, next_start: SimTime },
+    CrashLoopBackOff {
+        fatal: Fatal,
+        restarts: u32,
+        next_start: SimTime,
+    },
     /// Deleted, or replaced by a new deployment of the same name.
     Stopped,
 }
@@ -61,16 +65,42 @@ pub struct LoopReport {
 
 impl Autoscaler {
     /// Starts the process at `now`; a fatal start-up enters CrashLoopBackOff.
-    pub fn start(spec: AutoscalerSpec, world: &World, now: SimTime, epoch: Epoch, trace: &mut Trace) -> Autoscaler {
+    pub fn start(
+        spec: AutoscalerSpec,
+        world: &World,
+        now: SimTime,
+        epoch: Epoch,
+        trace: &mut Trace,
+    ) -> Autoscaler {
         let phase = match spec.start(world) {
             Ok(started) => {
-                trace.push(now, &spec.name, format!("started cluster-autoscaler {} ({})", started.version, describe_provider(&started)));
+                trace.push(
+                    now,
+                    &spec.name,
+                    format!(
+                        "started cluster-autoscaler {} ({})",
+                        started.version,
+                        describe_provider(&started)
+                    ),
+                );
                 Phase::Running(Box::new(Running::new(started)))
             }
             Err(fatal) => {
-                trace.push(now, &spec.name, crate::deploy::klog_fatal(epoch.at(now), &fatal));
-                trace.push(now, &spec.name, "container exited with status 255; pod is in CrashLoopBackOff".to_string());
-                Phase::CrashLoopBackOff { fatal, restarts: 0, next_start: now + CRASH_BACKOFF_START }
+                trace.push(
+                    now,
+                    &spec.name,
+                    crate::deploy::klog_fatal(epoch.at(now), &fatal),
+                );
+                trace.push(
+                    now,
+                    &spec.name,
+                    "container exited with status 255; pod is in CrashLoopBackOff".to_string(),
+                );
+                Phase::CrashLoopBackOff {
+                    fatal,
+                    restarts: 0,
+                    next_start: now + CRASH_BACKOFF_START,
+                }
             }
         };
         Autoscaler { spec, phase }
@@ -91,18 +121,41 @@ impl Autoscaler {
     /// A crash-looping container's restart: it runs the same start-up again (a fixed Secret
     /// lets it come up).
     pub fn restart(&mut self, world: &World, now: SimTime, epoch: Epoch, trace: &mut Trace) {
-        let Phase::CrashLoopBackOff { restarts, .. } = self.phase.clone() else { return };
+        let Phase::CrashLoopBackOff { restarts, .. } = self.phase.clone() else {
+            return;
+        };
         match self.spec.start(world) {
             Ok(started) => {
-                trace.push(now, &self.spec.name, format!("restart {}: started cluster-autoscaler {}", restarts + 1, started.version));
+                trace.push(
+                    now,
+                    &self.spec.name,
+                    format!(
+                        "restart {}: started cluster-autoscaler {}",
+                        restarts + 1,
+                        started.version
+                    ),
+                );
                 self.phase = Phase::Running(Box::new(Running::new(started)));
             }
             Err(fatal) => {
                 let restarts = restarts + 1;
-                let wait = SimDuration(CRASH_BACKOFF_START.0.saturating_mul(1 << restarts.min(10)).min(CRASH_BACKOFF_MAX.0));
-                trace.push(now, &self.spec.name, crate::deploy::klog_fatal(epoch.at(now), &fatal));
+                let wait = SimDuration(
+                    CRASH_BACKOFF_START
+                        .0
+                        .saturating_mul(1 << restarts.min(10))
+                        .min(CRASH_BACKOFF_MAX.0),
+                );
+                trace.push(
+                    now,
+                    &self.spec.name,
+                    crate::deploy::klog_fatal(epoch.at(now), &fatal),
+                );
                 trace.push(now, &self.spec.name, format!("Back-off restarting failed container (restarts: {restarts}, next in {wait})"));
-                self.phase = Phase::CrashLoopBackOff { fatal, restarts, next_start: now + wait };
+                self.phase = Phase::CrashLoopBackOff {
+                    fatal,
+                    restarts,
+                    next_start: now + wait,
+                };
             }
         }
     }
@@ -119,7 +172,14 @@ impl Autoscaler {
     }
 
     /// One `RunOnce` at `now`.
-    pub fn run_once(&mut self, world: &mut World, now: SimTime, epoch: Epoch, rng: &mut SimRng, trace: &mut Trace) -> LoopReport {
+    pub fn run_once(
+        &mut self,
+        world: &mut World,
+        now: SimTime,
+        epoch: Epoch,
+        rng: &mut SimRng,
+        trace: &mut Trace,
+    ) -> LoopReport {
         let name = self.spec.name.clone();
         let yaml = !self.spec.legacy_status;
         match &mut self.phase {
@@ -129,11 +189,18 @@ impl Autoscaler {
     }
 
     /// The decision the autoscaler would take at `now`, without acting on it.
-    pub fn explain(&self, world: &World, now: SimTime, rng: &SimRng) -> Option<(Vec<NodeGroup>, Result<Decision, String>)> {
+    pub fn explain(
+        &self,
+        world: &World,
+        now: SimTime,
+        rng: &SimRng,
+    ) -> Option<(Vec<NodeGroup>, Result<Decision, String>)> {
         let mut r = self.running()?.clone();
         let mut rng = rng.clone();
         Some(match r.plan(world, now, &mut rng) {
-            Ok(Plan::Decide { groups, decision, .. }) => (groups, Ok(decision)),
+            Ok(Plan::Decide {
+                groups, decision, ..
+            }) => (groups, Ok(decision)),
             Ok(Plan::Skip { groups, why, .. }) => (groups, Err(why)),
             Err(e) => (Vec::new(), Err(e)),
         })
@@ -142,24 +209,46 @@ impl Autoscaler {
 
 fn describe_provider(s: &Started) -> String {
     match &s.provider {
-        crate::deploy::ProviderKind::ClusterApi => "clusterapi provider: limits from MachineDeployment annotations".into(),
-        crate::deploy::ProviderKind::Magnum(crate::deploy::MagnumManager::Heat { spec }) => {
-            format!("magnum provider, Heat manager: group {} {}..{} from --nodes", spec.name, spec.min, spec.max)
+        crate::deploy::ProviderKind::ClusterApi => {
+            "clusterapi provider: limits from MachineDeployment annotations".into()
         }
-        crate::deploy::ProviderKind::Magnum(crate::deploy::MagnumManager::Nodegroups { discovery }) => match discovery {
+        crate::deploy::ProviderKind::Magnum(crate::deploy::MagnumManager::Heat { spec }) => {
+            format!(
+                "magnum provider, Heat manager: group {} {}..{} from --nodes",
+                spec.name, spec.min, spec.max
+            )
+        }
+        crate::deploy::ProviderKind::Magnum(crate::deploy::MagnumManager::Nodegroups {
+            discovery,
+        }) => match discovery {
             crate::deploy::Discovery::Static(specs) => format!(
                 "magnum provider: static groups {}",
-                specs.iter().map(|s| format!("{}:{}:{}", s.min, s.max, s.name)).collect::<Vec<_>>().join(", ")
+                specs
+                    .iter()
+                    .map(|s| format!("{}:{}:{}", s.min, s.max, s.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-            crate::deploy::Discovery::Roles(roles) => format!("magnum provider: auto-discovery of roles {}", roles.join(",")),
+            crate::deploy::Discovery::Roles(roles) => format!(
+                "magnum provider: auto-discovery of roles {}",
+                roles.join(",")
+            ),
         },
     }
 }
 
 /// What the loop found before acting.
 enum Plan {
-    Skip { groups: Vec<NodeGroup>, readiness: Vec<Readiness>, why: String },
-    Decide { groups: Vec<NodeGroup>, readiness: Vec<Readiness>, decision: Decision },
+    Skip {
+        groups: Vec<NodeGroup>,
+        readiness: Vec<Readiness>,
+        why: String,
+    },
+    Decide {
+        groups: Vec<NodeGroup>,
+        readiness: Vec<Readiness>,
+        decision: Decision,
+    },
 }
 
 impl Running {
@@ -178,25 +267,54 @@ impl Running {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn run_once(&mut self, name: &str, yaml: bool, world: &mut World, now: SimTime, epoch: Epoch, rng: &mut SimRng, trace: &mut Trace) -> LoopReport {
+    fn run_once(
+        &mut self,
+        name: &str,
+        yaml: bool,
+        world: &mut World,
+        now: SimTime,
+        epoch: Epoch,
+        rng: &mut SimRng,
+        trace: &mut Trace,
+    ) -> LoopReport {
         self.backoff.forget_stale(now, &self.started.options);
         let plan = match self.plan(world, now, rng) {
             Ok(p) => p,
             Err(e) => {
                 trace.push(now, name, format!("Failed to update node registry: {e}"));
-                return LoopReport { scaled_up: false, error: Some(e) };
+                return LoopReport {
+                    scaled_up: false,
+                    error: Some(e),
+                };
             }
         };
         self.expire_requests(name, world, now, trace);
         let mut report = LoopReport::default();
         let (groups, readiness) = match plan {
-            Plan::Skip { groups, readiness, why } => {
+            Plan::Skip {
+                groups,
+                readiness,
+                why,
+            } => {
                 if why == "Cluster is unhealthy" {
-                    self.event(world, now, config_map_ref(&self.started.options), EventType::Warning, "ClusterUnhealthy", why.clone(), trace, name);
+                    self.event(
+                        world,
+                        now,
+                        config_map_ref(&self.started.options),
+                        EventType::Warning,
+                        "ClusterUnhealthy",
+                        why.clone(),
+                        trace,
+                        name,
+                    );
                 }
                 (groups, readiness)
             }
-            Plan::Decide { groups, readiness, decision } => {
+            Plan::Decide {
+                groups,
+                readiness,
+                decision,
+            } => {
                 report = self.act(name, world, now, &groups, &decision, trace);
                 self.last_decision = Some((now, decision));
                 (groups, readiness)
@@ -211,7 +329,10 @@ impl Running {
     fn plan(&mut self, world: &World, now: SimTime, rng: &mut SimRng) -> Result<Plan, String> {
         let opts = self.started.options.clone();
         let groups = self.provider.node_groups(world, now)?;
-        let readiness: Vec<Readiness> = groups.iter().map(|g| clusterstate::readiness(world, g, now, &opts)).collect();
+        let readiness: Vec<Readiness> = groups
+            .iter()
+            .map(|g| clusterstate::readiness(world, g, now, &opts))
+            .collect();
         let mut cluster = Readiness::default();
         for (_, n) in world.live_nodes() {
             if n.ready {
@@ -222,21 +343,39 @@ impl Running {
                 cluster.unready += 1;
             }
         }
-        let skip = |why: &str| Ok(Plan::Skip { groups: groups.clone(), readiness: readiness.clone(), why: why.to_string() });
+        let skip = |why: &str| {
+            Ok(Plan::Skip {
+                groups: groups.clone(),
+                readiness: readiness.clone(),
+                why: why.to_string(),
+            })
+        };
         if !clusterstate::cluster_healthy(&cluster, &opts) {
             return skip("Cluster is unhealthy");
         }
         let pending = self.unschedulable_after_filter(world, &groups, &readiness, now);
-        let pending: Vec<PodId> = pending.into_iter().filter(|&p| now.since(world.pod(p).created) > opts.new_pod_scale_up_delay).collect();
+        let pending: Vec<PodId> = pending
+            .into_iter()
+            .filter(|&p| now.since(world.pod(p).created) > opts.new_pod_scale_up_delay)
+            .collect();
         if pending.is_empty() {
             return skip("No unschedulable pods");
         }
         if opts.max_nodes_total > 0 && cluster.ready >= opts.max_nodes_total {
             return skip("Max total nodes in cluster reached");
         }
-        let oldest = pending.iter().map(|&p| world.pod(p).created).min().unwrap_or(now);
-        let oldest_gpu = pending.iter().filter(|&&p| world.pod(p).spec.requests.gpus > 0).map(|&p| world.pod(p).created).min();
-        if oldest + NEW_POD_BUFFER > now || oldest_gpu.is_some_and(|t| t + NEW_GPU_POD_BUFFER > now) {
+        let oldest = pending
+            .iter()
+            .map(|&p| world.pod(p).created)
+            .min()
+            .unwrap_or(now);
+        let oldest_gpu = pending
+            .iter()
+            .filter(|&&p| world.pod(p).spec.requests.gpus > 0)
+            .map(|&p| world.pod(p).created)
+            .min();
+        if oldest + NEW_POD_BUFFER > now || oldest_gpu.is_some_and(|t| t + NEW_GPU_POD_BUFFER > now)
+        {
             return skip("Unschedulable pods are very new, waiting one iteration for more");
         }
         let states: Vec<GroupState> = groups
@@ -247,7 +386,11 @@ impl Running {
                 backoff: self.backoff.active(&g.id, now).is_some(),
             })
             .collect();
-        let upcoming: u32 = groups.iter().zip(&readiness).map(|(g, r)| clusterstate::upcoming(g, r)).sum();
+        let upcoming: u32 = groups
+            .iter()
+            .zip(&readiness)
+            .map(|(g, r)| clusterstate::upcoming(g, r))
+            .sum();
         let inputs = Inputs {
             world,
             groups: &groups,
@@ -257,16 +400,28 @@ impl Running {
             current_node_count: cluster.ready + upcoming,
         };
         let decision = orchestrator::scale_up(&inputs, &pending, rng);
-        Ok(Plan::Decide { groups, readiness, decision })
+        Ok(Plan::Decide {
+            groups,
+            readiness,
+            decision,
+        })
     }
 
     /// Unschedulable pods that fit neither existing nodes nor nodes already on their way
     /// (filter-out-schedulable on a snapshot with upcoming template nodes).
-    fn unschedulable_after_filter(&self, world: &World, groups: &[NodeGroup], readiness: &[Readiness], now: SimTime) -> Vec<PodId> {
+    fn unschedulable_after_filter(
+        &self,
+        world: &World,
+        groups: &[NodeGroup],
+        readiness: &[Readiness],
+        now: SimTime,
+    ) -> Vec<PodId> {
         let opts = &self.started.options;
         let mut pods: Vec<PodId> = world
             .live_pods()
-            .filter(|(_, p)| p.is_unschedulable() && p.spec.priority >= opts.expendable_pods_priority_cutoff)
+            .filter(|(_, p)| {
+                p.is_unschedulable() && p.spec.priority >= opts.expendable_pods_priority_cutoff
+            })
             .map(|(id, _)| id)
             .collect();
         pods.sort_by_key(|&p| std::cmp::Reverse(world.pod(p).spec.priority));
@@ -298,7 +453,9 @@ impl Running {
         let groups = self.last_groups.clone();
         let ids: Vec<String> = self.requests.keys().cloned().collect();
         for id in ids {
-            let Some(g) = groups.iter().find(|g| g.id == id) else { continue };
+            let Some(g) = groups.iter().find(|g| g.id == id) else {
+                continue;
+            };
             let r = clusterstate::readiness(world, g, now, &opts);
             if clusterstate::upcoming(g, &r) == 0 && r.unregistered == 0 {
                 self.requests.remove(&id);
@@ -308,63 +465,169 @@ impl Running {
             if now > req.expected_add_time {
                 let after = opts.max_node_provision_time;
                 self.requests.remove(&id);
-                self.event(world, now, config_map_ref(&opts), EventType::Warning, "ScaleUpTimedOut", reasons::scale_up_timed_out(&id, after), trace, name);
-                self.backoff.fail(&id, now, &opts, "timeout", format!("Scale-up timed out for node group {id} after {after}"));
+                self.event(
+                    world,
+                    now,
+                    config_map_ref(&opts),
+                    EventType::Warning,
+                    "ScaleUpTimedOut",
+                    reasons::scale_up_timed_out(&id, after),
+                    trace,
+                    name,
+                );
+                self.backoff.fail(
+                    &id,
+                    now,
+                    &opts,
+                    "timeout",
+                    format!("Scale-up timed out for node group {id} after {after}"),
+                );
             }
         }
     }
 
-    fn act(&mut self, name: &str, world: &mut World, now: SimTime, groups: &[NodeGroup], d: &Decision, trace: &mut Trace) -> LoopReport {
+    fn act(
+        &mut self,
+        name: &str,
+        world: &mut World,
+        now: SimTime,
+        groups: &[NodeGroup],
+        d: &Decision,
+        trace: &mut Trace,
+    ) -> LoopReport {
         let opts = self.started.options.clone();
         let cm = config_map_ref(&opts);
         match &d.outcome {
             Outcome::Error(e) => {
                 trace.push(now, name, format!("Failed to scale up: {e}"));
-                LoopReport { scaled_up: false, error: Some(e.clone()) }
+                LoopReport {
+                    scaled_up: false,
+                    error: Some(e.clone()),
+                }
             }
             Outcome::NoOptions => {
                 for &p in &d.remain {
-                    let Some(pg) = d.pod_group_of(p) else { continue };
+                    let Some(pg) = d.pod_group_of(p) else {
+                        continue;
+                    };
                     let msg = reasons::not_trigger_scale_up(&d.reasons_message(pg));
-                    self.event(world, now, pod_ref(world, p), EventType::Normal, "NotTriggerScaleUp", msg, trace, name);
+                    self.event(
+                        world,
+                        now,
+                        pod_ref(world, p),
+                        EventType::Normal,
+                        "NotTriggerScaleUp",
+                        msg,
+                        trace,
+                        name,
+                    );
                 }
                 LoopReport::default()
             }
             Outcome::ScaleUp(increases) => {
                 if d.max_nodes_total_hit {
-                    self.event(world, now, cm.clone(), EventType::Warning, "MaxNodesTotalReached", reasons::max_nodes_total_reached(opts.max_nodes_total), trace, name);
+                    self.event(
+                        world,
+                        now,
+                        cm.clone(),
+                        EventType::Warning,
+                        "MaxNodesTotalReached",
+                        reasons::max_nodes_total_reached(opts.max_nodes_total),
+                        trace,
+                        name,
+                    );
                 }
                 let mut infos = Vec::new();
                 let mut failed = None;
                 for inc in increases {
                     let g = &groups[inc.group];
-                    self.event(world, now, cm.clone(), EventType::Normal, "ScaledUpGroup", reasons::scaled_up_group_setting(&g.id, inc.new, inc.current, inc.max), trace, name);
-                    let result = self.provider.increase_size(g, inc.new - inc.current).and_then(|()| grow(world, &g.handle, inc.new));
+                    self.event(
+                        world,
+                        now,
+                        cm.clone(),
+                        EventType::Normal,
+                        "ScaledUpGroup",
+                        reasons::scaled_up_group_setting(&g.id, inc.new, inc.current, inc.max),
+                        trace,
+                        name,
+                    );
+                    let result = self
+                        .provider
+                        .increase_size(g, inc.new - inc.current)
+                        .and_then(|()| grow(world, &g.handle, inc.new));
                     match result {
                         Ok(()) => {
-                            self.event(world, now, cm.clone(), EventType::Normal, "ScaledUpGroup", reasons::scaled_up_group_set(&g.id, inc.new, inc.current, inc.max), trace, name);
+                            self.event(
+                                world,
+                                now,
+                                cm.clone(),
+                                EventType::Normal,
+                                "ScaledUpGroup",
+                                reasons::scaled_up_group_set(&g.id, inc.new, inc.current, inc.max),
+                                trace,
+                                name,
+                            );
                             self.requests.insert(
                                 g.id.clone(),
-                                ScaleUpRequest { increase: inc.new - inc.current, time: now, expected_add_time: now + opts.max_node_provision_time },
+                                ScaleUpRequest {
+                                    increase: inc.new - inc.current,
+                                    time: now,
+                                    expected_add_time: now + opts.max_node_provision_time,
+                                },
                             );
-                            infos.push(reasons::scale_up_info(&g.id, inc.current, inc.new, inc.max));
+                            infos.push(reasons::scale_up_info(
+                                &g.id,
+                                inc.current,
+                                inc.new,
+                                inc.max,
+                            ));
                         }
                         Err(e) => {
-                            self.event(world, now, cm.clone(), EventType::Warning, "FailedToScaleUpGroup", reasons::failed_to_scale_up_group(&g.id, &e), trace, name);
-                            self.backoff.fail(&g.id, now, &opts, "cloudProviderError", format!("failed to increase node group size: {e}"));
+                            self.event(
+                                world,
+                                now,
+                                cm.clone(),
+                                EventType::Warning,
+                                "FailedToScaleUpGroup",
+                                reasons::failed_to_scale_up_group(&g.id, &e),
+                                trace,
+                                name,
+                            );
+                            self.backoff.fail(
+                                &g.id,
+                                now,
+                                &opts,
+                                "cloudProviderError",
+                                format!("failed to increase node group size: {e}"),
+                            );
                             failed = Some(format!("failed to increase node group size: {e}"));
                         }
                     }
                 }
                 if let Some(e) = failed {
                     trace.push(now, name, format!("Failed to scale up: {e}"));
-                    return LoopReport { scaled_up: false, error: Some(e) };
+                    return LoopReport {
+                        scaled_up: false,
+                        error: Some(e),
+                    };
                 }
                 let msg = reasons::triggered_scale_up(&infos);
                 for &p in &d.triggered {
-                    self.event(world, now, pod_ref(world, p), EventType::Normal, "TriggeredScaleUp", msg.clone(), trace, name);
+                    self.event(
+                        world,
+                        now,
+                        pod_ref(world, p),
+                        EventType::Normal,
+                        "TriggeredScaleUp",
+                        msg.clone(),
+                        trace,
+                        name,
+                    );
                 }
-                LoopReport { scaled_up: true, error: None }
+                LoopReport {
+                    scaled_up: true,
+                    error: None,
+                }
             }
         }
     }
@@ -372,31 +635,58 @@ impl Running {
     /// Records an event unless the spam filter holds it back (1 per 5 min per reason and
     /// object; per message for the status ConfigMap).
     #[allow(clippy::too_many_arguments)]
-    fn event(&mut self, world: &mut World, now: SimTime, obj: ObjectRef, t: EventType, reason: &str, message: String, trace: &mut Trace, name: &str) {
+    fn event(
+        &mut self,
+        world: &mut World,
+        now: SimTime,
+        obj: ObjectRef,
+        t: EventType,
+        reason: &str,
+        message: String,
+        trace: &mut Trace,
+        name: &str,
+    ) {
         let key = if obj.kind == "ConfigMap" {
             format!("{obj}/{reason}/{message}")
         } else {
             format!("{obj}/{reason}")
         };
         if !self.started.options.record_duplicated_events {
-            if self.spam.get(&key).is_some_and(|&last| now.since(last) < EVENT_SPAM_WINDOW) {
+            if self
+                .spam
+                .get(&key)
+                .is_some_and(|&last| now.since(last) < EVENT_SPAM_WINDOW)
+            {
                 return;
             }
             self.spam.insert(key, now);
         }
         trace.push(now, name, format!("{t} {reason} {obj}: {message}"));
-        world.events.record(now, obj, t, reason, message, "cluster-autoscaler");
+        world
+            .events
+            .record(now, obj, t, reason, message, "cluster-autoscaler");
     }
 
     fn transition(&mut self, key: String, status: &str, now: SimTime) -> SimTime {
-        let e = self.transitions.entry(key).or_insert_with(|| (status.to_string(), now));
+        let e = self
+            .transitions
+            .entry(key)
+            .or_insert_with(|| (status.to_string(), now));
         if e.0 != status {
             *e = (status.to_string(), now);
         }
         e.1
     }
 
-    fn write_status(&mut self, world: &mut World, now: SimTime, epoch: Epoch, groups: &[NodeGroup], readiness: &[Readiness], yaml: bool) {
+    fn write_status(
+        &mut self,
+        world: &mut World,
+        now: SimTime,
+        epoch: Epoch,
+        groups: &[NodeGroup],
+        readiness: &[Readiness],
+        yaml: bool,
+    ) {
         let opts = self.started.options.clone();
         if !opts.write_status_configmap {
             return;
@@ -419,11 +709,21 @@ impl Running {
             } else if !healthy {
                 (NodeGroupScaleUpStatus::Unhealthy, None)
             } else if let Some(b) = backoff {
-                (NodeGroupScaleUpStatus::Backoff, Some(BackoffInfo { error_code: b.error_code, error_message: b.error_message }))
+                (
+                    NodeGroupScaleUpStatus::Backoff,
+                    Some(BackoffInfo {
+                        error_code: b.error_code,
+                        error_message: b.error_message,
+                    }),
+                )
             } else {
                 (NodeGroupScaleUpStatus::NoActivity, None)
             };
-            let health = if healthy { HealthStatus::Healthy } else { HealthStatus::Unhealthy };
+            let health = if healthy {
+                HealthStatus::Healthy
+            } else {
+                HealthStatus::Unhealthy
+            };
             node_groups.push(NodeGroupStatus {
                 name: g.id.clone(),
                 health: NodeGroupHealth {
@@ -447,12 +747,29 @@ impl Running {
             });
         }
         for (_, n) in world.live_nodes() {
-            let grouped = n.nodegroup.as_ref().is_some_and(|ng| groups.iter().any(|g| g.nodegroups.contains(ng)));
+            let grouped = n
+                .nodegroup
+                .as_ref()
+                .is_some_and(|ng| groups.iter().any(|g| g.nodegroups.contains(ng)));
             if !grouped {
-                cluster.add(if n.ready { Readiness { ready: 1, ..Default::default() } } else { Readiness { not_started: 1, ..Default::default() } });
+                cluster.add(if n.ready {
+                    Readiness {
+                        ready: 1,
+                        ..Default::default()
+                    }
+                } else {
+                    Readiness {
+                        not_started: 1,
+                        ..Default::default()
+                    }
+                });
             }
         }
-        let cluster_scale_up = if any_in_progress { ClusterScaleUpStatus::InProgress } else { ClusterScaleUpStatus::NoActivity };
+        let cluster_scale_up = if any_in_progress {
+            ClusterScaleUpStatus::InProgress
+        } else {
+            ClusterScaleUpStatus::NoActivity
+        };
         let status = AutoscalerStatus {
             time: epoch.at(now),
             autoscaler_status: Some(AutoscalerState::Running),
@@ -463,7 +780,14 @@ impl Running {
                     node_counts: counts(&cluster),
                     times: times(self, "cluster/health".into(), "Healthy"),
                 },
-                scale_up: ClusterScaleUp { status: cluster_scale_up, times: times(self, "cluster/scaleUp".into(), &cluster_scale_up.to_string()) },
+                scale_up: ClusterScaleUp {
+                    status: cluster_scale_up,
+                    times: times(
+                        self,
+                        "cluster/scaleUp".into(),
+                        &cluster_scale_up.to_string(),
+                    ),
+                },
                 scale_down: ScaleDownCondition {
                     status: ScaleDownStatus::NoCandidates,
                     candidates: 0,
@@ -472,10 +796,17 @@ impl Running {
             },
             node_groups,
         };
-        let text = if yaml && self.started.version.writes_yaml_status() { status.to_yaml() } else { status.to_legacy_text() };
+        let text = if yaml && self.started.version.writes_yaml_status() {
+            status.to_yaml()
+        } else {
+            status.to_legacy_text()
+        };
         let mut data = BTreeMap::new();
         data.insert("status".to_string(), text);
-        world.configmaps.insert((opts.namespace.clone(), opts.status_config_map_name.clone()), data);
+        world.configmaps.insert(
+            (opts.namespace.clone(), opts.status_config_map_name.clone()),
+            data,
+        );
         self.status = Some(status);
     }
 }
@@ -487,7 +818,10 @@ fn counts(r: &Readiness) -> NodeCounts {
             ready: r.ready,
             not_started: r.not_started,
             being_deleted: 0,
-            unready: UnreadyNodes { total: r.unready, resource_unready: 0 },
+            unready: UnreadyNodes {
+                total: r.unready,
+                resource_unready: 0,
+            },
         },
         long_unregistered: r.long_unregistered,
         unregistered: r.unregistered,
@@ -520,13 +854,18 @@ fn pod_ref(world: &World, p: PodId) -> ObjectRef {
 fn grow(world: &mut World, handle: &Handle, new: u32) -> Result<(), String> {
     match handle {
         Handle::MachineDeployment(i) => {
-            let md = world.machine_deployments.get_mut(*i).ok_or("MachineDeployment gone")?;
+            let md = world
+                .machine_deployments
+                .get_mut(*i)
+                .ok_or("MachineDeployment gone")?;
             md.replicas = new;
             Ok(())
         }
         Handle::MagnumNodegroup(ng) => {
             let cluster = world.cluster.as_ref().ok_or("no Magnum cluster")?;
-            cluster.check_resize(new as i64, Some(ng)).map_err(|e| e.message)?;
+            cluster
+                .check_resize(new as i64, Some(ng))
+                .map_err(|e| e.message)?;
             world.magnum_resize(ng, new)
         }
         Handle::HeatCluster => {
@@ -536,7 +875,10 @@ fn grow(world: &mut World, handle: &Handle, new: u32) -> Result<(), String> {
                 .and_then(|c| c.default_worker())
                 .map(|n| n.name.clone())
                 .ok_or("no default worker nodegroup")?;
-            let ops = [crate::cloud::PatchOperation::from_cli(crate::cloud::PatchOp::Replace, &format!("node_count={new}"))];
+            let ops = [crate::cloud::PatchOperation::from_cli(
+                crate::cloud::PatchOp::Replace,
+                &format!("node_count={new}"),
+            )];
             let cluster = world.cluster.as_mut().ok_or("no Magnum cluster")?;
             let count = cluster.patch(&ops).map_err(|e| e.message)?;
             world.magnum_resize(&ng, count)

@@ -30,10 +30,9 @@ impl MachineDeployment {
         let read = |key: &str, what: &str| -> Result<Option<u32>, String> {
             match self.annotations.get(key) {
                 None => Ok(None),
-                Some(v) => v
-                    .parse::<u32>()
-                    .map(Some)
-                    .map_err(|_| format!("error validating min/max annotations: invalid {what} annotation")),
+                Some(v) => v.parse::<u32>().map(Some).map_err(|_| {
+                    format!("error validating min/max annotations: invalid {what} annotation")
+                }),
             }
         };
         let min = read(MIN_SIZE_ANNOTATION, "min")?.unwrap_or(0);
@@ -60,13 +59,16 @@ fn label_u32(labels: &indexmap::IndexMap<String, String>, key: &str) -> Option<u
 
 /// `_get_node_counts`: where the autoscaler's bounds come from for one nodegroup.
 ///
-/// - >= 1.1.0: min = max = node_count, then the nodegroup's fields, then for the *default
-///   worker* the cluster labels `min_node_count`/`max_node_count` override both (a nodegroup
-///   `min_node_count` of 1 counts as unset there);
-/// - 1.0.0: the nodegroup's `max_node_count` wins; labels are only a fallback.
+/// From 1.1.0: min = max = node_count, then the nodegroup's fields, then for the *default
+/// worker* the cluster labels `min_node_count`/`max_node_count` override both (a nodegroup
+/// `min_node_count` of 1 counts as unset there). In 1.0.0 the nodegroup's `max_node_count`
+/// wins and labels are only a fallback.
 pub fn node_counts(cluster: &Cluster, ng: &Nodegroup) -> (u32, u32) {
     let Driver::CapiHelm { major, minor, .. } = cluster.driver else {
-        return (ng.min_node_count, ng.max_node_count.unwrap_or(ng.node_count));
+        return (
+            ng.min_node_count,
+            ng.max_node_count.unwrap_or(ng.node_count),
+        );
     };
     let labels = &cluster.labels;
     if (major, minor) >= (1, 1) {
@@ -106,7 +108,9 @@ pub fn scaling(cluster: &Cluster, ng: &Nodegroup) -> Result<Scaling, String> {
         return Ok(Scaling::Fixed(ng.node_count));
     }
     if min < 1 {
-        return Err("Min node count must be greater than or equal to 1 for all node groups.".into());
+        return Err(
+            "Min node count must be greater than or equal to 1 for all node groups.".into(),
+        );
     }
     if min > ng.node_count {
         return Err("Min node count must be less than or equal to current node count".into());
@@ -122,10 +126,19 @@ pub fn scaling(cluster: &Cluster, ng: &Nodegroup) -> Result<Scaling, String> {
 ///
 /// With autoscaling the chart omits `replicas`, so the autoscaler's count is kept; a Magnum
 /// resize still sets it (`resize` is true), which is how `coe cluster resize` adds a node.
-pub fn render(cluster: &Cluster, mds: &mut Vec<MachineDeployment>, resized: Option<&str>) -> Result<(), String> {
+pub fn render(
+    cluster: &Cluster,
+    mds: &mut Vec<MachineDeployment>,
+    resized: Option<&str>,
+) -> Result<(), String> {
     let namespace = format!(
         "magnum-{}",
-        cluster.project_id.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase()
+        cluster
+            .project_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
     );
     for ng in cluster.nodegroups.iter().filter(|n| !n.is_master()) {
         let scaling = scaling(cluster, ng)?;
@@ -146,8 +159,10 @@ pub fn render(cluster: &Cluster, mds: &mut Vec<MachineDeployment>, resized: Opti
         let md = &mut mds[idx];
         match scaling {
             Scaling::Autoscaled { min, max } => {
-                md.annotations.insert(MIN_SIZE_ANNOTATION.into(), min.to_string());
-                md.annotations.insert(MAX_SIZE_ANNOTATION.into(), max.to_string());
+                md.annotations
+                    .insert(MIN_SIZE_ANNOTATION.into(), min.to_string());
+                md.annotations
+                    .insert(MAX_SIZE_ANNOTATION.into(), max.to_string());
                 if resized == Some(ng.name.as_str()) {
                     md.replicas = ng.node_count;
                 }
@@ -181,14 +196,18 @@ mod tests {
     #[test]
     fn nodegroup_field_wins_in_1_0_0() {
         let mut c = incident_cluster();
-        c.driver = Driver::CapiHelm { major: 1, minor: 0, patch: 0 };
+        c.driver = Driver::CapiHelm {
+            major: 1,
+            minor: 0,
+            patch: 0,
+        };
         assert_eq!(node_counts(&c, &c.nodegroups[0]), (1, 6));
     }
 
     #[test]
     fn no_label_means_the_nodegroup_field() {
         let mut c = incident_cluster();
-        c.labels.remove("max_node_count");
+        c.labels.shift_remove("max_node_count");
         assert_eq!(node_counts(&c, &c.nodegroups[0]), (1, 6));
     }
 
@@ -197,7 +216,8 @@ mod tests {
         let mut c = incident_cluster();
         let mut mds = Vec::new();
         render(&c, &mut mds, None).unwrap();
-        c.labels.insert("auto_scaling_enabled".into(), "false".into());
+        c.labels
+            .insert("auto_scaling_enabled".into(), "false".into());
         render(&c, &mut mds, None).unwrap();
         assert_eq!(mds[0].bounds(), Ok(None));
     }
@@ -211,7 +231,11 @@ mod tests {
             replicas: 1,
             annotations: BTreeMap::new(),
         };
-        md.annotations.insert(MAX_SIZE_ANNOTATION.into(), "six".into());
-        assert_eq!(md.bounds(), Err("error validating min/max annotations: invalid max annotation".into()));
+        md.annotations
+            .insert(MAX_SIZE_ANNOTATION.into(), "six".into());
+        assert_eq!(
+            md.bounds(),
+            Err("error validating min/max annotations: invalid max annotation".into())
+        );
     }
 }

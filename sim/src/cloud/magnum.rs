@@ -3,8 +3,8 @@
 //! out of range, and the error texts users see.
 
 use super::patch::{py_repr_list, PatchOp, PatchOperation};
-use serde_json::Value;
 use indexmap::IndexMap;
+use serde_json::Value;
 
 /// Which Magnum driver runs the cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,11 +22,18 @@ impl Driver {
             "heat" => Some(Driver::Heat),
             "magnum-capi-helm" | "capi-helm" => {
                 let v = version.unwrap_or("1.4.0");
-                let mut parts = v.trim_start_matches('v').split('.').map(|p| p.parse::<u32>());
+                let mut parts = v
+                    .trim_start_matches('v')
+                    .split('.')
+                    .map(|p| p.parse::<u32>());
                 let major = parts.next()?.ok()?;
                 let minor = parts.next().unwrap_or(Ok(0)).ok()?;
                 let patch = parts.next().unwrap_or(Ok(0)).ok()?;
-                Some(Driver::CapiHelm { major, minor, patch })
+                Some(Driver::CapiHelm {
+                    major,
+                    minor,
+                    patch,
+                })
             }
             _ => None,
         }
@@ -40,7 +47,11 @@ impl Driver {
 impl std::fmt::Display for Driver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Driver::CapiHelm { major, minor, patch } => write!(f, "magnum-capi-helm {major}.{minor}.{patch}"),
+            Driver::CapiHelm {
+                major,
+                minor,
+                patch,
+            } => write!(f, "magnum-capi-helm {major}.{minor}.{patch}"),
             Driver::Heat => f.write_str("heat"),
         }
     }
@@ -135,16 +146,49 @@ const CLUSTER_UPDATE_ALLOWED: [&str; 3] = ["node_count", "health_status", "healt
 
 /// Cluster attributes the API refuses to touch at all (`ClusterPatchType.internal_attrs`).
 const CLUSTER_INTERNAL: [&str; 19] = [
-    "/created_at", "/id", "/links", "/updated_at", "/uuid", "/project_id", "/user_id", "/api_address",
-    "/node_addresses", "/master_addresses", "/stack_id", "/ca_cert_ref", "/magnum_cert_ref", "/trust_id",
-    "/trustee_user_name", "/trustee_password", "/trustee_user_id", "/etcd_ca_cert_ref", "/front_proxy_ca_cert_ref",
+    "/created_at",
+    "/id",
+    "/links",
+    "/updated_at",
+    "/uuid",
+    "/project_id",
+    "/user_id",
+    "/api_address",
+    "/node_addresses",
+    "/master_addresses",
+    "/stack_id",
+    "/ca_cert_ref",
+    "/magnum_cert_ref",
+    "/trust_id",
+    "/trustee_user_name",
+    "/trustee_password",
+    "/trustee_user_id",
+    "/etcd_ca_cert_ref",
+    "/front_proxy_ca_cert_ref",
 ];
 
 /// Nodegroup attributes that are internal on top of the base list (`NodeGroupPatchType`).
 const NODEGROUP_INTERNAL: [&str; 20] = [
-    "/created_at", "/id", "/links", "/updated_at", "/uuid", "/project_id", "/name", "/cluster_id",
-    "/docker_volume_size", "/labels", "/flavor_id", "/image_id", "/node_addresses", "/node_count", "/role",
-    "/is_default", "/stack_id", "/status", "/status_reason", "/version",
+    "/created_at",
+    "/id",
+    "/links",
+    "/updated_at",
+    "/uuid",
+    "/project_id",
+    "/name",
+    "/cluster_id",
+    "/docker_volume_size",
+    "/labels",
+    "/flavor_id",
+    "/image_id",
+    "/node_addresses",
+    "/node_count",
+    "/role",
+    "/is_default",
+    "/stack_id",
+    "/status",
+    "/status_reason",
+    "/version",
 ];
 
 impl Cluster {
@@ -154,15 +198,25 @@ impl Cluster {
 
     /// Sum of the non-master groups' counts, as Magnum computes `node_count`.
     pub fn node_count(&self) -> u32 {
-        self.nodegroups.iter().filter(|n| !n.is_master()).map(|n| n.node_count).sum()
+        self.nodegroups
+            .iter()
+            .filter(|n| !n.is_master())
+            .map(|n| n.node_count)
+            .sum()
     }
 
     pub fn master_count(&self) -> u32 {
-        self.nodegroups.iter().filter(|n| n.is_master()).map(|n| n.node_count).sum()
+        self.nodegroups
+            .iter()
+            .filter(|n| n.is_master())
+            .map(|n| n.node_count)
+            .sum()
     }
 
     pub fn default_worker(&self) -> Option<&Nodegroup> {
-        self.nodegroups.iter().find(|n| n.is_default && !n.is_master())
+        self.nodegroups
+            .iter()
+            .find(|n| n.is_default && !n.is_master())
     }
 
     pub fn nodegroup(&self, ident: &str) -> Result<&Nodegroup, ApiError> {
@@ -183,11 +237,17 @@ impl Cluster {
 
     /// The attributes a cluster PATCH is applied to, as Magnum's API object holds them.
     fn patchable(&self) -> serde_json::Map<String, Value> {
-        let labels: serde_json::Map<String, Value> =
-            self.labels.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let labels: serde_json::Map<String, Value> = self
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
         let mut m = serde_json::Map::new();
         m.insert("name".into(), self.name.clone().into());
-        m.insert("cluster_template_id".into(), self.cluster_template_id.clone().into());
+        m.insert(
+            "cluster_template_id".into(),
+            self.cluster_template_id.clone().into(),
+        );
         m.insert("keypair".into(), self.keypair.clone().into());
         m.insert("docker_volume_size".into(), self.docker_volume_size.into());
         m.insert("labels".into(), Value::Object(labels));
@@ -195,7 +255,10 @@ impl Cluster {
         m.insert("node_count".into(), self.node_count().into());
         m.insert("master_count".into(), self.master_count().into());
         m.insert("health_status".into(), self.health_status.clone().into());
-        m.insert("health_status_reason".into(), Value::Object(Default::default()));
+        m.insert(
+            "health_status_reason".into(),
+            Value::Object(Default::default()),
+        );
         let flavor = self.default_worker().map(|n| n.flavor_id.clone());
         m.insert("flavor_id".into(), flavor.into());
         m
@@ -209,7 +272,13 @@ impl Cluster {
         let mut after = before.clone();
         for op in ops {
             apply(&mut after, op).map_err(|reason| {
-                ApiError::new(400, format!("Couldn't apply patch '{}'. Reason: {reason}", py_repr_list(ops)))
+                ApiError::new(
+                    400,
+                    format!(
+                        "Couldn't apply patch '{}'. Reason: {reason}",
+                        py_repr_list(ops)
+                    ),
+                )
             })?;
         }
         let mut delta: Vec<&str> = after
@@ -218,11 +287,18 @@ impl Cluster {
             .map(|(k, _)| k.as_str())
             .collect();
         delta.sort_unstable();
-        let refused: Vec<&str> = delta.iter().copied().filter(|k| !CLUSTER_UPDATE_ALLOWED.contains(k)).collect();
+        let refused: Vec<&str> = delta
+            .iter()
+            .copied()
+            .filter(|k| !CLUSTER_UPDATE_ALLOWED.contains(k))
+            .collect();
         if !refused.is_empty() {
             return Err(ApiError::new(
                 400,
-                format!("cannot change cluster property(ies) {}.", refused.join(", ")),
+                format!(
+                    "cannot change cluster property(ies) {}.",
+                    refused.join(", ")
+                ),
             ));
         }
         if let Some(Value::String(h)) = after.get("health_status") {
@@ -232,14 +308,23 @@ impl Cluster {
             Some(Value::Number(n)) if delta.contains(&"node_count") => n
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| ApiError::new(400, format!("Invalid input for field/attribute node_count. Value: '{n}'.")))?,
+                .ok_or_else(|| {
+                    ApiError::new(
+                        400,
+                        format!("Invalid input for field/attribute node_count. Value: '{n}'."),
+                    )
+                })?,
             _ => self.default_worker().map_or(0, |n| n.node_count),
         };
         Ok(new_count)
     }
 
     /// `PATCH /v1/clusters/{c}/nodegroups/{ng}`: only `min_node_count`/`max_node_count`.
-    pub fn patch_nodegroup(&mut self, ident: &str, ops: &[PatchOperation]) -> Result<&Nodegroup, ApiError> {
+    pub fn patch_nodegroup(
+        &mut self,
+        ident: &str,
+        ops: &[PatchOperation],
+    ) -> Result<&Nodegroup, ApiError> {
         validate_ops(ops, &NODEGROUP_INTERNAL, &[])?;
         let ng = self.nodegroup_mut(ident)?;
         let (mut min, mut max) = (ng.min_node_count, ng.max_node_count);
@@ -284,19 +369,26 @@ impl Cluster {
 
     /// The API-side checks of `POST /v1/clusters/{c}/actions/resize`; returns the nodegroup's
     /// name. The count is applied by [`Cluster::set_node_count`] when the conductor runs.
-    pub fn check_resize(&self, node_count: i64, nodegroup: Option<&str>) -> Result<String, ApiError> {
+    pub fn check_resize(
+        &self,
+        node_count: i64,
+        nodegroup: Option<&str>,
+    ) -> Result<String, ApiError> {
         let ng = match nodegroup {
             Some(ident) => self.nodegroup(ident)?,
-            None => self
-                .default_worker()
-                .ok_or_else(|| ApiError::new(404, "Nodegroup default-worker could not be found."))?,
+            None => self.default_worker().ok_or_else(|| {
+                ApiError::new(404, "Nodegroup default-worker could not be found.")
+            })?,
         };
         if node_count < 0 {
             return Err(ApiError::new(400, format!("Invalid input for field/attribute node_count. Value: '{node_count}'. Value should be greater or equal to 0")));
         }
         let n = node_count as u64;
         if ng.is_master() {
-            return Err(ApiError::new(400, "Resizing the master nodegroup is not supported by this driver."));
+            return Err(ApiError::new(
+                400,
+                "Resizing the master nodegroup is not supported by this driver.",
+            ));
         }
         if (ng.min_node_count as u64) > n || ng.max_node_count.is_some_and(|m| (m as u64) < n) {
             return Err(ApiError::new(
@@ -320,17 +412,28 @@ impl Cluster {
 
     /// `labels`, for tables: the Python dict repr python-openstackclient prints.
     pub fn labels_repr(labels: &IndexMap<String, String>) -> String {
-        let v: serde_json::Map<String, Value> =
-            labels.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let v: serde_json::Map<String, Value> = labels
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
         super::patch::py_repr(&Value::Object(v))
     }
 }
 
 /// `GET /v1/clusters/{ident}` as Magnum serializes it (keys in declaration order).
 pub fn cluster_json(c: &Cluster) -> Value {
-    let labels: serde_json::Map<String, Value> = c.labels.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let labels: serde_json::Map<String, Value> = c
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     let flavor = c.default_worker().map(|n| n.flavor_id.clone());
-    let master_flavor = c.nodegroups.iter().find(|n| n.is_master()).map(|n| n.flavor_id.clone()).or_else(|| flavor.clone());
+    let master_flavor = c
+        .nodegroups
+        .iter()
+        .find(|n| n.is_master())
+        .map(|n| n.flavor_id.clone())
+        .or_else(|| flavor.clone());
     serde_json::json!({
         "uuid": c.uuid,
         "name": c.name,
@@ -368,7 +471,11 @@ pub fn cluster_json(c: &Cluster) -> Value {
 
 /// `GET /v1/clusters/{c}/nodegroups/{ng}` as Magnum serializes it.
 pub fn nodegroup_json(c: &Cluster, n: &Nodegroup) -> Value {
-    let labels: serde_json::Map<String, Value> = n.labels.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let labels: serde_json::Map<String, Value> = n
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
     serde_json::json!({
         "id": n.id,
         "uuid": n.uuid,
@@ -411,37 +518,65 @@ fn py_type(v: &Value) -> &'static str {
 fn check_counts(name: &str, min: u32, max: Option<u32>, count: u32) -> Result<(), ApiError> {
     if let Some(max) = max {
         if max < min {
-            return Err(ApiError::new(409, format!("max_node_count for {name} is invalid (min_node_count ({min}) should be less or equal to max_node_count ({max}))."))); 
+            return Err(ApiError::new(409, format!("max_node_count for {name} is invalid (min_node_count ({min}) should be less or equal to max_node_count ({max})).")));
         }
         if count > max {
             return Err(ApiError::new(409, format!("max_node_count for {name} is invalid (node_count ({count}) should be less or equal to max_node_count ({max})).")));
         }
     }
     if min > count {
-        return Err(ApiError::new(409, format!("min_node_count for {name} is invalid (min_node_count ({min}) should be less or equal to node_count ({count}))."))); 
+        return Err(ApiError::new(409, format!("min_node_count for {name} is invalid (min_node_count ({min}) should be less or equal to node_count ({count})).")));
     }
     Ok(())
 }
 
 /// The per-op checks wsme runs before anything is applied.
-fn validate_ops(ops: &[PatchOperation], internal: &[&str], mandatory: &[&str]) -> Result<(), ApiError> {
+fn validate_ops(
+    ops: &[PatchOperation],
+    internal: &[&str],
+    mandatory: &[&str],
+) -> Result<(), ApiError> {
     for op in ops {
         let valid_path = op.path.len() > 1
             && op.path.starts_with('/')
-            && op.path[1..]
-                .split('/')
-                .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-'));
+            && op.path[1..].split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            });
         if !valid_path {
-            return Err(ApiError::new(400, format!("Invalid input for field/attribute path. Value: '{}'. Invalid path", op.path)));
+            return Err(ApiError::new(
+                400,
+                format!(
+                    "Invalid input for field/attribute path. Value: '{}'. Invalid path",
+                    op.path
+                ),
+            ));
         }
         if internal.contains(&op.path.as_str()) {
-            return Err(ApiError::new(400, format!("'{}' is an internal attribute and can not be updated", op.path)));
+            return Err(ApiError::new(
+                400,
+                format!(
+                    "'{}' is an internal attribute and can not be updated",
+                    op.path
+                ),
+            ));
         }
         if op.op == PatchOp::Remove && mandatory.contains(&op.path.as_str()) {
-            return Err(ApiError::new(400, format!("'{}' is a mandatory attribute and can not be removed", op.path)));
+            return Err(ApiError::new(
+                400,
+                format!(
+                    "'{}' is a mandatory attribute and can not be removed",
+                    op.path
+                ),
+            ));
         }
         if op.op != PatchOp::Remove && op.value.is_none() {
-            return Err(ApiError::new(400, "'add' and 'replace' operations needs value"));
+            return Err(ApiError::new(
+                400,
+                "'add' and 'replace' operations needs value",
+            ));
         }
     }
     Ok(())
@@ -453,9 +588,16 @@ fn apply(doc: &mut serde_json::Map<String, Value>, op: &PatchOperation) -> Resul
     let (root, rest) = (segs[0], &segs[1..]);
     if rest.is_empty() {
         return match op.op {
-            PatchOp::Add if !doc.contains_key(root) => Err(format!("Adding a new attribute /{root} to the root of the resource is not allowed.")),
-            PatchOp::Add if !doc[root].is_null() => Err(format!("The attribute /{root} has existed, please use 'replace' operation instead.")),
-            PatchOp::Remove | PatchOp::Replace if !doc.contains_key(root) => Err(format!("can't {} a non-existent object '{root}'", op.op.as_str())),
+            PatchOp::Add if !doc.contains_key(root) => Err(format!(
+                "Adding a new attribute /{root} to the root of the resource is not allowed."
+            )),
+            PatchOp::Add if !doc[root].is_null() => Err(format!(
+                "The attribute /{root} has existed, please use 'replace' operation instead."
+            )),
+            PatchOp::Remove | PatchOp::Replace if !doc.contains_key(root) => Err(format!(
+                "can't {} a non-existent object '{root}'",
+                op.op.as_str()
+            )),
             PatchOp::Remove => {
                 doc.insert(root.to_string(), Value::Null);
                 Ok(())
@@ -466,18 +608,23 @@ fn apply(doc: &mut serde_json::Map<String, Value>, op: &PatchOperation) -> Resul
             }
         };
     }
-    let mut target = doc.get_mut(root).ok_or_else(|| format!("can't {} a non-existent object '{root}'", op.op.as_str()))?;
+    let mut target = doc
+        .get_mut(root)
+        .ok_or_else(|| format!("can't {} a non-existent object '{root}'", op.op.as_str()))?;
     for seg in &rest[..rest.len() - 1] {
         target = target
             .get_mut(*seg)
             .ok_or_else(|| format!("can't {} a non-existent object '{seg}'", op.op.as_str()))?;
     }
     let last = rest[rest.len() - 1];
-    let obj = target.as_object_mut().ok_or_else(|| format!("can't {} a non-existent object '{last}'", op.op.as_str()))?;
+    let obj = target
+        .as_object_mut()
+        .ok_or_else(|| format!("can't {} a non-existent object '{last}'", op.op.as_str()))?;
     match op.op {
-        PatchOp::Replace | PatchOp::Remove if !obj.contains_key(last) => {
-            Err(format!("can't {} a non-existent object '{last}'", op.op.as_str()))
-        }
+        PatchOp::Replace | PatchOp::Remove if !obj.contains_key(last) => Err(format!(
+            "can't {} a non-existent object '{last}'",
+            op.op.as_str()
+        )),
         PatchOp::Remove => {
             obj.remove(last);
             Ok(())
@@ -503,16 +650,24 @@ pub(crate) mod tests {
             cluster_template_id: "t".into(),
             status: "CREATE_COMPLETE".into(),
             status_reason: None,
-            labels: [("auto_scaling_enabled", "true"), ("min_node_count", "1"), ("max_node_count", "5")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            labels: [
+                ("auto_scaling_enabled", "true"),
+                ("min_node_count", "1"),
+                ("max_node_count", "5"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
             keypair: None,
             docker_volume_size: Some(10),
             create_timeout: 60,
             coe_version: "v1.30.4".into(),
             health_status: None,
-            driver: Driver::CapiHelm { major: 1, minor: 1, patch: 0 },
+            driver: Driver::CapiHelm {
+                major: 1,
+                minor: 1,
+                patch: 0,
+            },
             nodegroups: vec![Nodegroup {
                 id: 2,
                 uuid: "5f1c2a7e-0000-4000-8000-000000000002".into(),
@@ -537,7 +692,9 @@ pub(crate) mod tests {
     #[test]
     fn label_patch_is_refused_with_magnums_text() {
         let mut c = incident_cluster();
-        let err = c.patch(&op(PatchOp::Replace, "labels/max_node_count=6")).unwrap_err();
+        let err = c
+            .patch(&op(PatchOp::Replace, "labels/max_node_count=6"))
+            .unwrap_err();
         assert_eq!(err.status, 400);
         assert_eq!(err.message, "cannot change cluster property(ies) labels.");
         assert_eq!(err.title(), "cannot change cluster property(ies) labels");
@@ -551,13 +708,17 @@ pub(crate) mod tests {
     #[test]
     fn label_patch_on_missing_key_fails_to_apply() {
         let mut c = incident_cluster();
-        c.labels.remove("max_node_count");
-        let err = c.patch(&op(PatchOp::Replace, "labels/max_node_count=6")).unwrap_err();
+        c.labels.shift_remove("max_node_count");
+        let err = c
+            .patch(&op(PatchOp::Replace, "labels/max_node_count=6"))
+            .unwrap_err();
         assert_eq!(
             err.message,
             "Couldn't apply patch '[{'path': '/labels/max_node_count', 'op': 'replace', 'value': 6}]'. Reason: can't replace a non-existent object 'max_node_count'"
         );
-        let err = c.patch(&op(PatchOp::Add, "labels/max_node_count=6")).unwrap_err();
+        let err = c
+            .patch(&op(PatchOp::Add, "labels/max_node_count=6"))
+            .unwrap_err();
         assert_eq!(err.message, "cannot change cluster property(ies) labels.");
     }
 
@@ -568,30 +729,50 @@ pub(crate) mod tests {
         let err = c.patch(&op(PatchOp::Replace, "name=other")).unwrap_err();
         assert_eq!(err.message, "cannot change cluster property(ies) name.");
         let err = c.patch(&op(PatchOp::Replace, "stack_id=x")).unwrap_err();
-        assert_eq!(err.message, "'/stack_id' is an internal attribute and can not be updated");
+        assert_eq!(
+            err.message,
+            "'/stack_id' is an internal attribute and can not be updated"
+        );
     }
 
     #[test]
     fn nodegroup_patch_rules() {
         let mut c = incident_cluster();
-        let ng = c.patch_nodegroup("default-worker", &op(PatchOp::Replace, "max_node_count=7")).unwrap();
+        let ng = c
+            .patch_nodegroup("default-worker", &op(PatchOp::Replace, "max_node_count=7"))
+            .unwrap();
         assert_eq!(ng.max_node_count, Some(7));
-        let err = c.patch_nodegroup("default-worker", &op(PatchOp::Replace, "node_count=7")).unwrap_err();
-        assert_eq!(err.message, "'/node_count' is an internal attribute and can not be updated");
-        let err = c.patch_nodegroup("default-worker", &op(PatchOp::Replace, "max_node_count=4")).unwrap_err();
+        let err = c
+            .patch_nodegroup("default-worker", &op(PatchOp::Replace, "node_count=7"))
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "'/node_count' is an internal attribute and can not be updated"
+        );
+        let err = c
+            .patch_nodegroup("default-worker", &op(PatchOp::Replace, "max_node_count=4"))
+            .unwrap_err();
         assert_eq!(err.status, 409);
         assert_eq!(
             err.message,
             "max_node_count for default-worker is invalid (node_count (5) should be less or equal to max_node_count (4))."
         );
-        let err = c.patch_nodegroup("nope", &op(PatchOp::Replace, "max_node_count=4")).unwrap_err();
-        assert_eq!((err.status, err.message.as_str()), (404, "Nodegroup nope could not be found."));
+        let err = c
+            .patch_nodegroup("nope", &op(PatchOp::Replace, "max_node_count=4"))
+            .unwrap_err();
+        assert_eq!(
+            (err.status, err.message.as_str()),
+            (404, "Nodegroup nope could not be found.")
+        );
     }
 
     #[test]
     fn resize_range_is_checked_by_the_api() {
         let c = incident_cluster();
-        assert_eq!(c.check_resize(6, Some("default-worker")), Ok("default-worker".into()));
+        assert_eq!(
+            c.check_resize(6, Some("default-worker")),
+            Ok("default-worker".into())
+        );
         let err = c.check_resize(7, None).unwrap_err();
         assert_eq!(
             err.message,

@@ -70,7 +70,11 @@ impl PatchOperation {
 
     /// Magnum's `repr` of the validated op, keys in order path, op, value.
     pub fn py_repr(&self) -> String {
-        let mut s = format!("{{'path': {}, 'op': {}", py_str(&self.path), py_str(self.op.as_str()));
+        let mut s = format!(
+            "{{'path': {}, 'op': {}",
+            py_str(&self.path),
+            py_str(self.op.as_str())
+        );
         if let Some(v) = &self.value {
             s.push_str(&format!(", 'value': {}", py_repr(v)));
         }
@@ -106,7 +110,11 @@ pub fn py_repr(v: &Value) -> String {
 
 /// Python's `repr` of a str: single quotes unless the text holds one and no double quote.
 pub fn py_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -144,8 +152,14 @@ mod tests {
         );
         let s = PatchOperation::from_cli(PatchOp::Add, "/labels/x=abc");
         assert_eq!(s.value, Some(Value::String("abc".into())));
-        assert_eq!(PatchOperation::from_cli(PatchOp::Remove, "max_node_count").value, None);
+        assert_eq!(
+            PatchOperation::from_cli(PatchOp::Remove, "max_node_count").value,
+            None
+        );
         assert_eq!(py_str("it's"), "\"it's\"");
-        assert_eq!(py_repr(&serde_json::json!({"a": [true, null]})), "{'a': [True, None]}");
+        assert_eq!(
+            py_repr(&serde_json::json!({"a": [true, null]})),
+            "{'a': [True, None]}"
+        );
     }
 }

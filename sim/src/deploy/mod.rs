@@ -18,7 +18,10 @@ pub enum Placement {
     /// Outside the workload cluster, run by the cloud (Jetstream2's managed autoscaler).
     Managed,
     /// A Deployment in the workload cluster.
-    InCluster { namespace: String, deployment: String },
+    InCluster {
+        namespace: String,
+        deployment: String,
+    },
 }
 
 /// A secret mounted into the autoscaler pod: every key becomes `<mount_path>/<key>`.
@@ -60,7 +63,10 @@ impl CaVersion {
         let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
         match minor {
             Some(minor) => CaVersion { minor, patch },
-            None => CaVersion { minor: 30, patch: 2 },
+            None => CaVersion {
+                minor: 30,
+                patch: 2,
+            },
         }
     }
 
@@ -112,10 +118,16 @@ pub struct Fatal {
 
 impl Fatal {
     fn at(location: &'static str, message: String) -> Fatal {
-        Fatal { message, location: Some(location) }
+        Fatal {
+            message,
+            location: Some(location),
+        }
     }
     fn plain(message: impl Into<String>) -> Fatal {
-        Fatal { message: message.into(), location: None }
+        Fatal {
+            message: message.into(),
+            location: None,
+        }
     }
 }
 
@@ -136,9 +148,16 @@ impl AutoscalerSpec {
             Placement::Managed => "kube-system",
         };
         for m in &self.mounts {
-            if let Some(s) = world.secrets.iter().find(|s| s.name == m.secret && s.namespace == namespace) {
+            if let Some(s) = world
+                .secrets
+                .iter()
+                .find(|s| s.name == m.secret && s.namespace == namespace)
+            {
                 for (k, v) in &s.data {
-                    files.insert(format!("{}/{k}", m.mount_path.trim_end_matches('/')), v.clone());
+                    files.insert(
+                        format!("{}/{k}", m.mount_path.trim_end_matches('/')),
+                        v.clone(),
+                    );
                 }
             }
         }
@@ -155,25 +174,48 @@ impl AutoscalerSpec {
             "magnum" => ProviderKind::Magnum(self.start_magnum(&options, version, world)?),
             other => return Err(Fatal::plain(format!("Unknown cloud provider: {other}"))),
         };
-        Ok(Started { options, provider, version })
+        Ok(Started {
+            options,
+            provider,
+            version,
+        })
     }
 
-    fn start_magnum(&self, options: &AutoscalerOptions, version: CaVersion, world: &World) -> Result<MagnumManager, Fatal> {
+    fn start_magnum(
+        &self,
+        options: &AutoscalerOptions,
+        version: CaVersion,
+        world: &World,
+    ) -> Result<MagnumManager, Fatal> {
         if let Some(path) = &options.cloud_config {
             let files = self.files(world);
-            let text = files
-                .get(path)
-                .ok_or_else(|| Fatal::at("magnum_cloud_provider.go:326", cloud_config::open_error(path)))?;
-            let config = cloud_config::parse_cloud_config(text)
-                .map_err(|e| Fatal::at("magnum_cloud_provider.go:341", cloud_config::manager_error(&e)))?;
+            let text = files.get(path).ok_or_else(|| {
+                Fatal::at(
+                    "magnum_cloud_provider.go:326",
+                    cloud_config::open_error(path),
+                )
+            })?;
+            let config = cloud_config::parse_cloud_config(text).map_err(|e| {
+                Fatal::at(
+                    "magnum_cloud_provider.go:341",
+                    cloud_config::manager_error(&e),
+                )
+            })?;
             if let cloud_config::AuthMode::Missing(what) = config.auth_mode() {
                 return Err(Fatal::at(
                     "magnum_cloud_provider.go:341",
-                    format!("Failed to create magnum manager: could not authenticate client: {what}"),
+                    format!(
+                        "Failed to create magnum manager: could not authenticate client: {what}"
+                    ),
                 ));
             }
         }
-        let manager_err = |m: String| Fatal::at("magnum_cloud_provider.go:341", format!("Failed to create magnum manager: {m}"));
+        let manager_err = |m: String| {
+            Fatal::at(
+                "magnum_cloud_provider.go:341",
+                format!("Failed to create magnum manager: {m}"),
+            )
+        };
         let cluster_name = options.cluster_name.clone().unwrap_or_default();
         if cluster_name.is_empty() {
             return Err(manager_err("the cluster-name parameter must be set".into()));
@@ -186,15 +228,19 @@ impl AutoscalerSpec {
         let has_static = !options.node_groups.is_empty();
         let has_auto = !options.node_group_auto_discovery.is_empty();
         if has_static && has_auto {
-            return Err(Fatal::plain("can not use both static node group discovery and node group auto discovery"));
+            return Err(Fatal::plain(
+                "can not use both static node group discovery and node group auto discovery",
+            ));
         }
         if !has_static && !has_auto {
             return Err(Fatal::plain("no node group discovery options specified"));
         }
         if version.minor <= 18 {
-            let spec = options.node_groups.first().cloned().ok_or_else(|| {
-                Fatal::plain("no node group discovery options specified")
-            })?;
+            let spec = options
+                .node_groups
+                .first()
+                .cloned()
+                .ok_or_else(|| Fatal::plain("no node group discovery options specified"))?;
             return Ok(MagnumManager::Heat { spec });
         }
         if has_auto {
@@ -205,7 +251,9 @@ impl AutoscalerSpec {
                     .ok_or_else(|| Fatal::plain(format!("Initial node group discovery failed: invalid node group auto discovery spec {spec:?}")))?;
                 roles.extend(r.split(',').map(str::to_string));
             }
-            return Ok(MagnumManager::Nodegroups { discovery: Discovery::Roles(roles) });
+            return Ok(MagnumManager::Nodegroups {
+                discovery: Discovery::Roles(roles),
+            });
         }
         for spec in &options.node_groups {
             if cluster.nodegroup(&spec.name).is_err() {
@@ -215,7 +263,9 @@ impl AutoscalerSpec {
                 )));
             }
         }
-        Ok(MagnumManager::Nodegroups { discovery: Discovery::Static(options.node_groups.clone()) })
+        Ok(MagnumManager::Nodegroups {
+            discovery: Discovery::Static(options.node_groups.clone()),
+        })
     }
 }
 
@@ -231,7 +281,13 @@ mod tests {
 
     #[test]
     fn versions_come_from_image_tags() {
-        assert_eq!(CaVersion::from_image("registry.k8s.io/autoscaling/cluster-autoscaler:v1.18.3"), CaVersion { minor: 18, patch: 3 });
+        assert_eq!(
+            CaVersion::from_image("registry.k8s.io/autoscaling/cluster-autoscaler:v1.18.3"),
+            CaVersion {
+                minor: 18,
+                patch: 3
+            }
+        );
         assert!(!CaVersion::from_image("x:v1.29.5").writes_yaml_status());
         assert!(CaVersion::from_image("x").writes_yaml_status());
     }

@@ -101,7 +101,9 @@ impl Engine {
             if *at > t {
                 break;
             }
-            let Some(Reverse((at, _, ev))) = self.queue.pop() else { break };
+            let Some(Reverse((at, _, ev))) = self.queue.pop() else {
+                break;
+            };
             self.now = at;
             self.handle(ev);
             self.settle();
@@ -117,9 +119,17 @@ impl Engine {
     fn handle(&mut self, ev: Event) {
         match ev {
             Event::AutoscalerLoop(i) => {
-                let Some(interval) = self.autoscalers[i].scan_interval() else { return };
+                let Some(interval) = self.autoscalers[i].scan_interval() else {
+                    return;
+                };
                 let (now, epoch) = (self.now, self.epoch);
-                self.autoscalers[i].run_once(&mut self.world, now, epoch, &mut self.rng, &mut self.trace);
+                self.autoscalers[i].run_once(
+                    &mut self.world,
+                    now,
+                    epoch,
+                    &mut self.rng,
+                    &mut self.trace,
+                );
                 self.push(now + interval, Event::AutoscalerLoop(i));
             }
             Event::AutoscalerRestart(i) => {
@@ -133,7 +143,8 @@ impl Engine {
                 if !node.deleted {
                     node.ready = true;
                     let name = node.name.clone();
-                    self.trace.push(self.now, "kubelet", format!("node {name} is Ready"));
+                    self.trace
+                        .push(self.now, "kubelet", format!("node {name} is Ready"));
                     self.dirty = true;
                 }
             }

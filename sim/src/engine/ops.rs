@@ -13,30 +13,70 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operation {
     /// `GET /v1/clusters/{cluster}`.
-    ShowCluster { cluster: String },
+    ShowCluster {
+        cluster: String,
+    },
     /// `GET /v1/clusters/{cluster}/nodegroups/{nodegroup}`.
-    ShowNodegroup { cluster: String, nodegroup: String },
+    ShowNodegroup {
+        cluster: String,
+        nodegroup: String,
+    },
     /// `PATCH /v1/clusters/{cluster}`.
-    UpdateCluster { cluster: String, patch: Vec<PatchOperation> },
+    UpdateCluster {
+        cluster: String,
+        patch: Vec<PatchOperation>,
+    },
     /// `PATCH /v1/clusters/{cluster}/nodegroups/{nodegroup}`.
-    UpdateNodegroup { cluster: String, nodegroup: String, patch: Vec<PatchOperation> },
+    UpdateNodegroup {
+        cluster: String,
+        nodegroup: String,
+        patch: Vec<PatchOperation>,
+    },
     /// `POST /v1/clusters/{cluster}/actions/resize`.
-    Resize { cluster: String, node_count: i64, nodegroup: Option<String>, nodes_to_remove: Vec<String> },
+    Resize {
+        cluster: String,
+        node_count: i64,
+        nodegroup: Option<String>,
+        nodes_to_remove: Vec<String>,
+    },
     /// The cloud operator edits cluster labels behind the API (what Jetstream2 staff can do)
     /// and re-renders the driver's resources; `None` removes a label.
-    AdminSetClusterLabels { labels: BTreeMap<String, Option<String>> },
+    AdminSetClusterLabels {
+        labels: BTreeMap<String, Option<String>>,
+    },
     /// The cloud operator changes the managed autoscaler's flags and restarts it.
-    AdminSetAutoscalerArgs { autoscaler: String, args: Vec<String> },
-    ScaleDeployment { namespace: String, name: String, replicas: u32 },
+    AdminSetAutoscalerArgs {
+        autoscaler: String,
+        args: Vec<String>,
+    },
+    ScaleDeployment {
+        namespace: String,
+        name: String,
+        replicas: u32,
+    },
     ApplyDeployment(Deployment),
-    DeleteDeployment { namespace: String, name: String },
-    DeletePod { namespace: String, name: String },
+    DeleteDeployment {
+        namespace: String,
+        name: String,
+    },
+    DeletePod {
+        namespace: String,
+        name: String,
+    },
     ApplySecret(Secret),
-    DeleteSecret { namespace: String, name: String },
+    DeleteSecret {
+        namespace: String,
+        name: String,
+    },
     /// A cluster-autoscaler Deployment applied to the workload cluster (or the managed one).
     DeployAutoscaler(AutoscalerSpec),
-    RemoveAutoscaler { name: String },
-    Cordon { node: String, unschedulable: bool },
+    RemoveAutoscaler {
+        name: String,
+    },
+    Cordon {
+        node: String,
+        unschedulable: bool,
+    },
     SetPriorityExpander(Option<Priorities>),
 }
 
@@ -52,11 +92,21 @@ pub struct ApiResponse {
 
 impl ApiResponse {
     fn ok(status: u16, body: Value) -> ApiResponse {
-        ApiResponse { status, request_id: None, body, error: None }
+        ApiResponse {
+            status,
+            request_id: None,
+            body,
+            error: None,
+        }
     }
 
     fn err(e: ApiError) -> ApiResponse {
-        ApiResponse { status: e.status, request_id: None, body: e.body(), error: Some(e) }
+        ApiResponse {
+            status: e.status,
+            request_id: None,
+            body: e.body(),
+            error: Some(e),
+        }
     }
 
     fn not_found(kind: &str, name: &str) -> ApiResponse {
@@ -70,11 +120,16 @@ impl Engine {
     pub fn apply(&mut self, op: Operation, request_id: Option<String>) -> ApiResponse {
         let is_magnum = matches!(
             op,
-            Operation::ShowCluster { .. } | Operation::ShowNodegroup { .. } | Operation::UpdateCluster { .. } | Operation::UpdateNodegroup { .. } | Operation::Resize { .. }
+            Operation::ShowCluster { .. }
+                | Operation::ShowNodegroup { .. }
+                | Operation::UpdateCluster { .. }
+                | Operation::UpdateNodegroup { .. }
+                | Operation::Resize { .. }
         );
         let mut resp = self.apply_inner(op);
         if is_magnum {
-            resp.request_id = Some(request_id.unwrap_or_else(|| format!("req-{}", self.rng.uuid4())));
+            resp.request_id =
+                Some(request_id.unwrap_or_else(|| format!("req-{}", self.rng.uuid4())));
         }
         self.settle();
         resp
@@ -95,7 +150,10 @@ impl Engine {
                 Err(e) => ApiResponse::err(e),
             },
             Operation::ShowNodegroup { cluster, nodegroup } => {
-                match self.cluster_for(&cluster).and_then(|c| c.nodegroup(&nodegroup).map(|n| (c, n))) {
+                match self
+                    .cluster_for(&cluster)
+                    .and_then(|c| c.nodegroup(&nodegroup).map(|n| (c, n)))
+                {
                     Ok((c, n)) => ApiResponse::ok(200, crate::cloud::magnum::nodegroup_json(c, n)),
                     Err(e) => ApiResponse::err(e),
                 }
@@ -109,7 +167,11 @@ impl Engine {
                     Ok(count) => {
                         let uuid = c.uuid.clone();
                         let ng = c.default_worker().map(|n| n.name.clone());
-                        self.trace.push(self.now, "magnum", format!("cluster {cluster} update accepted"));
+                        self.trace.push(
+                            self.now,
+                            "magnum",
+                            format!("cluster {cluster} update accepted"),
+                        );
                         if let Some(ng) = ng {
                             self.conductor_resize(&ng, count);
                         }
@@ -118,15 +180,22 @@ impl Engine {
                     Err(e) => ApiResponse::err(e),
                 }
             }
-            Operation::UpdateNodegroup { cluster, nodegroup, patch } => {
+            Operation::UpdateNodegroup {
+                cluster,
+                nodegroup,
+                patch,
+            } => {
                 if let Err(e) = self.cluster_for(&cluster) {
                     return ApiResponse::err(e);
                 }
                 let c = self.world.cluster.as_mut().expect("checked above");
-                let result = c.patch_nodegroup(&nodegroup, &patch).map(|n| n.clone());
+                let result = c.patch_nodegroup(&nodegroup, &patch).cloned();
                 match result {
                     Ok(ng) => {
-                        let body = crate::cloud::magnum::nodegroup_json(self.world.cluster.as_ref().expect("exists"), &ng);
+                        let body = crate::cloud::magnum::nodegroup_json(
+                            self.world.cluster.as_ref().expect("exists"),
+                            &ng,
+                        );
                         self.trace.push(
                             self.now,
                             "magnum",
@@ -143,12 +212,24 @@ impl Engine {
                     Err(e) => ApiResponse::err(e),
                 }
             }
-            Operation::Resize { cluster, node_count, nodegroup, nodes_to_remove } => {
-                let checked = self.cluster_for(&cluster).and_then(|c| c.check_resize(node_count, nodegroup.as_deref()).map(|ng| (c.uuid.clone(), ng, c.driver)));
+            Operation::Resize {
+                cluster,
+                node_count,
+                nodegroup,
+                nodes_to_remove,
+            } => {
+                let checked = self.cluster_for(&cluster).and_then(|c| {
+                    c.check_resize(node_count, nodegroup.as_deref())
+                        .map(|ng| (c.uuid.clone(), ng, c.driver))
+                });
                 match checked {
                     Ok((uuid, ng, driver)) => {
                         if !nodes_to_remove.is_empty() && driver.is_capi() {
-                            self.trace.push(self.now, "magnum", "nodes_to_remove is ignored by the magnum-capi-helm driver");
+                            self.trace.push(
+                                self.now,
+                                "magnum",
+                                "nodes_to_remove is ignored by the magnum-capi-helm driver",
+                            );
                         }
                         self.conductor_resize(&ng, node_count as u32);
                         ApiResponse::ok(202, serde_json::json!({"uuid": uuid}))
@@ -157,33 +238,63 @@ impl Engine {
                 }
             }
             Operation::AdminSetClusterLabels { labels } => {
-                let Some(c) = self.world.cluster.as_mut() else { return ApiResponse::not_found("cluster", "") };
+                let Some(c) = self.world.cluster.as_mut() else {
+                    return ApiResponse::not_found("cluster", "");
+                };
                 for (k, v) in &labels {
                     match v {
                         Some(v) => c.labels.insert(k.clone(), v.clone()),
                         None => c.labels.shift_remove(k),
                     };
                 }
-                self.trace.push(self.now, "cloud-operator", format!("cluster labels now {}", crate::cloud::Cluster::labels_repr(&c.labels)));
+                self.trace.push(
+                    self.now,
+                    "cloud-operator",
+                    format!(
+                        "cluster labels now {}",
+                        crate::cloud::Cluster::labels_repr(&c.labels)
+                    ),
+                );
                 self.driver_rerender(None);
                 ApiResponse::ok(200, Value::Null)
             }
             Operation::AdminSetAutoscalerArgs { autoscaler, args } => {
-                let Some(i) = self.autoscalers.iter().position(|a| a.spec.name == autoscaler) else {
+                let Some(i) = self
+                    .autoscalers
+                    .iter()
+                    .position(|a| a.spec.name == autoscaler)
+                else {
                     return ApiResponse::not_found("autoscaler", &autoscaler);
                 };
                 let mut spec = self.autoscalers[i].spec.clone();
                 spec.args = args;
-                self.trace.push(self.now, "cloud-operator", format!("restarting {autoscaler} with {}", spec.args.join(" ")));
+                self.trace.push(
+                    self.now,
+                    "cloud-operator",
+                    format!("restarting {autoscaler} with {}", spec.args.join(" ")),
+                );
                 self.autoscalers[i].phase = crate::autoscaler::Phase::Stopped;
                 self.deploy_autoscaler(spec);
                 ApiResponse::ok(200, Value::Null)
             }
-            Operation::ScaleDeployment { namespace, name, replicas } => {
-                match self.world.deployments.iter_mut().find(|d| d.name == name && d.namespace == namespace) {
+            Operation::ScaleDeployment {
+                namespace,
+                name,
+                replicas,
+            } => {
+                match self
+                    .world
+                    .deployments
+                    .iter_mut()
+                    .find(|d| d.name == name && d.namespace == namespace)
+                {
                     Some(d) => {
                         d.replicas = replicas;
-                        self.trace.push(self.now, "kubectl", format!("deployment.apps/{name} scaled to {replicas}"));
+                        self.trace.push(
+                            self.now,
+                            "kubectl",
+                            format!("deployment.apps/{name} scaled to {replicas}"),
+                        );
                         ApiResponse::ok(200, Value::Null)
                     }
                     None => ApiResponse::not_found("deployments.apps", &name),
@@ -191,7 +302,11 @@ impl Engine {
             }
             Operation::ApplyDeployment(d) => {
                 let name = d.name.clone();
-                let existing = self.world.deployments.iter().position(|x| x.name == d.name && x.namespace == d.namespace);
+                let existing = self
+                    .world
+                    .deployments
+                    .iter()
+                    .position(|x| x.name == d.name && x.namespace == d.namespace);
                 let verb = match existing {
                     Some(i) if self.world.deployments[i].spec == d.spec => {
                         self.world.deployments[i].replicas = d.replicas;
@@ -200,7 +315,12 @@ impl Engine {
                     Some(i) => {
                         let old = self.world.deployments[i].replica_set_name();
                         self.world.deployments[i] = d;
-                        for p in self.world.pods.iter_mut().filter(|p| p.owner.as_ref().is_some_and(|o| o.name == old)) {
+                        for p in self
+                            .world
+                            .pods
+                            .iter_mut()
+                            .filter(|p| p.owner.as_ref().is_some_and(|o| o.name == old))
+                        {
                             p.deleted = true;
                         }
                         "configured"
@@ -210,68 +330,119 @@ impl Engine {
                         "created"
                     }
                 };
-                self.trace.push(self.now, "kubectl", format!("deployment.apps/{name} {verb}"));
+                self.trace.push(
+                    self.now,
+                    "kubectl",
+                    format!("deployment.apps/{name} {verb}"),
+                );
                 ApiResponse::ok(200, Value::Null)
             }
             Operation::DeleteDeployment { namespace, name } => {
-                let Some(i) = self.world.deployments.iter().position(|d| d.name == name && d.namespace == namespace) else {
+                let Some(i) = self
+                    .world
+                    .deployments
+                    .iter()
+                    .position(|d| d.name == name && d.namespace == namespace)
+                else {
                     return ApiResponse::not_found("deployments.apps", &name);
                 };
                 let d = self.world.deployments.remove(i);
                 let rs = d.replica_set_name();
-                for p in self.world.pods.iter_mut().filter(|p| p.owner.as_ref().is_some_and(|o| o.name == rs)) {
+                for p in self
+                    .world
+                    .pods
+                    .iter_mut()
+                    .filter(|p| p.owner.as_ref().is_some_and(|o| o.name == rs))
+                {
                     p.deleted = true;
                 }
-                self.trace.push(self.now, "kubectl", format!("deployment.apps \"{name}\" deleted"));
+                self.trace.push(
+                    self.now,
+                    "kubectl",
+                    format!("deployment.apps \"{name}\" deleted"),
+                );
                 self.dirty = true;
                 ApiResponse::ok(200, Value::Null)
             }
-            Operation::DeletePod { namespace, name } => match self.world.find_pod(&namespace, &name) {
-                Some(id) => {
-                    self.world.pods[id.0 as usize].deleted = true;
-                    self.trace.push(self.now, "kubectl", format!("pod \"{name}\" deleted"));
-                    self.dirty = true;
-                    ApiResponse::ok(200, Value::Null)
+            Operation::DeletePod { namespace, name } => {
+                match self.world.find_pod(&namespace, &name) {
+                    Some(id) => {
+                        self.world.pods[id.0 as usize].deleted = true;
+                        self.trace
+                            .push(self.now, "kubectl", format!("pod \"{name}\" deleted"));
+                        self.dirty = true;
+                        ApiResponse::ok(200, Value::Null)
+                    }
+                    None => ApiResponse::not_found("pods", &name),
                 }
-                None => ApiResponse::not_found("pods", &name),
-            },
+            }
             Operation::ApplySecret(s) => {
                 let name = s.name.clone();
-                self.world.secrets.retain(|x| !(x.name == s.name && x.namespace == s.namespace));
+                self.world
+                    .secrets
+                    .retain(|x| !(x.name == s.name && x.namespace == s.namespace));
                 self.world.secrets.push(s);
-                self.trace.push(self.now, "kubectl", format!("secret/{name} configured"));
+                self.trace
+                    .push(self.now, "kubectl", format!("secret/{name} configured"));
                 ApiResponse::ok(200, Value::Null)
             }
             Operation::DeleteSecret { namespace, name } => {
                 let before = self.world.secrets.len();
-                self.world.secrets.retain(|x| !(x.name == name && x.namespace == namespace));
+                self.world
+                    .secrets
+                    .retain(|x| !(x.name == name && x.namespace == namespace));
                 if before == self.world.secrets.len() {
                     return ApiResponse::not_found("secrets", &name);
                 }
-                self.trace.push(self.now, "kubectl", format!("secret \"{name}\" deleted"));
+                self.trace
+                    .push(self.now, "kubectl", format!("secret \"{name}\" deleted"));
                 ApiResponse::ok(200, Value::Null)
             }
             Operation::DeployAutoscaler(spec) => {
-                if let Some(i) = self.autoscalers.iter().position(|a| a.spec.name == spec.name && !a.is_stopped()) {
+                if let Some(i) = self
+                    .autoscalers
+                    .iter()
+                    .position(|a| a.spec.name == spec.name && !a.is_stopped())
+                {
                     self.autoscalers[i].phase = crate::autoscaler::Phase::Stopped;
                 }
-                self.trace.push(self.now, "kubectl", format!("deployment.apps/{} created", spec.name));
+                self.trace.push(
+                    self.now,
+                    "kubectl",
+                    format!("deployment.apps/{} created", spec.name),
+                );
                 self.deploy_autoscaler(spec);
                 ApiResponse::ok(201, Value::Null)
             }
-            Operation::RemoveAutoscaler { name } => match self.autoscalers.iter().position(|a| a.spec.name == name && !a.is_stopped()) {
+            Operation::RemoveAutoscaler { name } => match self
+                .autoscalers
+                .iter()
+                .position(|a| a.spec.name == name && !a.is_stopped())
+            {
                 Some(i) => {
                     self.autoscalers[i].phase = crate::autoscaler::Phase::Stopped;
-                    self.trace.push(self.now, "kubectl", format!("deployment.apps \"{name}\" deleted"));
+                    self.trace.push(
+                        self.now,
+                        "kubectl",
+                        format!("deployment.apps \"{name}\" deleted"),
+                    );
                     ApiResponse::ok(200, Value::Null)
                 }
                 None => ApiResponse::not_found("deployments.apps", &name),
             },
-            Operation::Cordon { node, unschedulable } => match self.world.find_node(&node) {
+            Operation::Cordon {
+                node,
+                unschedulable,
+            } => match self.world.find_node(&node) {
                 Some(id) => {
                     self.world.nodes[id.0 as usize].unschedulable = unschedulable;
-                    let verb = if unschedulable { "cordoned" } else { "uncordoned" };
-                    self.trace.push(self.now, "kubectl", format!("node/{node} {verb}"));
+                    let verb = if unschedulable {
+                        "cordoned"
+                    } else {
+                        "uncordoned"
+                    };
+                    self.trace
+                        .push(self.now, "kubectl", format!("node/{node} {verb}"));
                     self.dirty = true;
                     ApiResponse::ok(200, Value::Null)
                 }
@@ -287,9 +458,17 @@ impl Engine {
     /// The Magnum conductor applies an accepted resize and the driver re-renders.
     fn conductor_resize(&mut self, nodegroup: &str, count: u32) {
         if let Err(e) = self.world.magnum_resize(nodegroup, count) {
-            self.trace.push(self.now, "magnum", format!("nodegroup {nodegroup} UPDATE_FAILED: {e}"));
+            self.trace.push(
+                self.now,
+                "magnum",
+                format!("nodegroup {nodegroup} UPDATE_FAILED: {e}"),
+            );
         } else {
-            self.trace.push(self.now, "magnum", format!("nodegroup {nodegroup} node_count set to {count}"));
+            self.trace.push(
+                self.now,
+                "magnum",
+                format!("nodegroup {nodegroup} node_count set to {count}"),
+            );
             self.log_bounds();
         }
     }
@@ -297,7 +476,9 @@ impl Engine {
     fn driver_rerender(&mut self, resized: Option<&str>) {
         match self.world.rerender(resized) {
             Ok(()) => self.log_bounds(),
-            Err(e) => self.trace.push(self.now, "magnum", format!("cluster UPDATE_FAILED: {e}")),
+            Err(e) => self
+                .trace
+                .push(self.now, "magnum", format!("cluster UPDATE_FAILED: {e}")),
         }
     }
 
@@ -308,7 +489,11 @@ impl Engine {
             .machine_deployments
             .iter()
             .map(|md| match md.bounds() {
-                Ok(Some((min, max))) => format!("{} annotations min-size={min} max-size={max}, replicas={}", md.group_id(), md.replicas),
+                Ok(Some((min, max))) => format!(
+                    "{} annotations min-size={min} max-size={max}, replicas={}",
+                    md.group_id(),
+                    md.replicas
+                ),
                 Ok(None) => format!("{} not autoscaled, replicas={}", md.group_id(), md.replicas),
                 Err(e) => format!("{}: {e}", md.group_id()),
             })

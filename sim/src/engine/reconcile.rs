@@ -1,7 +1,9 @@
 //! The controllers: Deployment → pods, desired machines → servers → nodes, and kube-scheduler.
 
 use super::{Engine, Event};
-use crate::kube::{EventType, Node, NodeId, ObjectRef, Owner, Pod, PodId, PodPhase, ScheduledCondition};
+use crate::kube::{
+    EventType, Node, NodeId, ObjectRef, Owner, Pod, PodId, PodPhase, ScheduledCondition,
+};
 use crate::time::SimTime;
 use crate::world::Machine;
 
@@ -11,7 +13,13 @@ impl Engine {
         for ng in self.nodegroup_names() {
             for _ in 0..self.world.desired_machines(&ng) {
                 let name = self.machine_name(&ng);
-                self.world.machines.push(Machine { name: name.clone(), nodegroup: ng.clone(), created: SimTime::ZERO, node: None, never_ready: false });
+                self.world.machines.push(Machine {
+                    name: name.clone(),
+                    nodegroup: ng.clone(),
+                    created: SimTime::ZERO,
+                    node: None,
+                    never_ready: false,
+                });
                 if let Some(id) = self.register_node(&name) {
                     self.world.nodes[id.0 as usize].ready = true;
                 }
@@ -20,22 +28,50 @@ impl Engine {
     }
 
     fn nodegroup_names(&self) -> Vec<String> {
-        self.world.cluster.as_ref().map_or(Vec::new(), |c| c.nodegroups.iter().map(|n| n.name.clone()).collect())
+        self.world.cluster.as_ref().map_or(Vec::new(), |c| {
+            c.nodegroups.iter().map(|n| n.name.clone()).collect()
+        })
     }
 
     /// Node names as the drivers make them: CAPI `<md>-<5>-<5>`, Heat `<cluster>-<id>-node-<i>`.
     fn machine_name(&mut self, ng: &str) -> String {
-        let capi = self.world.machine_deployments.iter().find(|m| m.nodegroup == ng).map(|m| m.name.clone());
+        let capi = self
+            .world
+            .machine_deployments
+            .iter()
+            .find(|m| m.nodegroup == ng)
+            .map(|m| m.name.clone());
         if let Some(md) = capi {
             let rng = &mut self.rng;
-            let hash = self.name_parts.entry(ng.to_string()).or_insert_with(|| rng.kube_suffix(5)).clone();
+            let hash = self
+                .name_parts
+                .entry(ng.to_string())
+                .or_insert_with(|| rng.kube_suffix(5))
+                .clone();
             return format!("{md}-{hash}-{}", self.rng.kube_suffix(5));
         }
-        let cluster = self.world.cluster.as_ref().map_or("cluster".to_string(), |c| c.name.clone());
+        let cluster = self
+            .world
+            .cluster
+            .as_ref()
+            .map_or("cluster".to_string(), |c| c.name.clone());
         let rng = &mut self.rng;
-        let stack = self.name_parts.entry(String::new()).or_insert_with(|| rng.lower_alnum(12)).clone();
-        let index = self.world.machines.iter().filter(|m| m.nodegroup == ng).count();
-        let role = if ng.contains("master") { "master" } else { "node" };
+        let stack = self
+            .name_parts
+            .entry(String::new())
+            .or_insert_with(|| rng.lower_alnum(12))
+            .clone();
+        let index = self
+            .world
+            .machines
+            .iter()
+            .filter(|m| m.nodegroup == ng)
+            .count();
+        let role = if ng.contains("master") {
+            "master"
+        } else {
+            "node"
+        };
         if ng == "default-worker" || ng == "default-master" {
             format!("{cluster}-{stack}-{role}-{index}")
         } else {
@@ -71,7 +107,11 @@ impl Engine {
 
     pub(super) fn machine_booted(&mut self, name: &str) {
         if let Some(id) = self.register_node(name) {
-            self.trace.push(self.now, "kubelet", format!("node {name} registered (NotReady)"));
+            self.trace.push(
+                self.now,
+                "kubelet",
+                format!("node {name} registered (NotReady)"),
+            );
             let at = self.now + self.world.timing.ready_delay;
             self.push(at, Event::NodeReady(id));
         }
@@ -84,15 +124,28 @@ impl Engine {
             let current = self.world.machine_count(&ng);
             for _ in current..desired {
                 let name = self.machine_name(&ng);
-                self.trace.push(self.now, "cloud", format!("server {name} building for nodegroup {ng}"));
-                self.world.machines.push(Machine { name: name.clone(), nodegroup: ng.clone(), created: self.now, node: None, never_ready: false });
+                self.trace.push(
+                    self.now,
+                    "cloud",
+                    format!("server {name} building for nodegroup {ng}"),
+                );
+                self.world.machines.push(Machine {
+                    name: name.clone(),
+                    nodegroup: ng.clone(),
+                    created: self.now,
+                    node: None,
+                    never_ready: false,
+                });
                 let at = self.now + self.world.timing.boot_delay;
                 self.push(at, Event::MachineBooted(name));
             }
             for _ in desired..current {
-                let Some(i) = self.world.machines.iter().rposition(|m| m.nodegroup == ng) else { break };
+                let Some(i) = self.world.machines.iter().rposition(|m| m.nodegroup == ng) else {
+                    break;
+                };
                 let m = self.world.machines.remove(i);
-                self.trace.push(self.now, "cloud", format!("server {} deleted", m.name));
+                self.trace
+                    .push(self.now, "cloud", format!("server {} deleted", m.name));
                 if let Some(id) = m.node {
                     self.remove_node(id);
                 }
@@ -102,7 +155,12 @@ impl Engine {
 
     fn remove_node(&mut self, id: NodeId) {
         self.world.nodes[id.0 as usize].deleted = true;
-        for p in self.world.pods.iter_mut().filter(|p| p.node == Some(id) && !p.deleted) {
+        for p in self
+            .world
+            .pods
+            .iter_mut()
+            .filter(|p| p.node == Some(id) && !p.deleted)
+        {
             p.deleted = true;
         }
         self.dirty = true;
@@ -117,7 +175,9 @@ impl Engine {
             let owned: Vec<PodId> = self
                 .world
                 .live_pods()
-                .filter(|(_, p)| p.namespace == dep.namespace && p.owner.as_ref().is_some_and(|o| o.name == rs))
+                .filter(|(_, p)| {
+                    p.namespace == dep.namespace && p.owner.as_ref().is_some_and(|o| o.name == rs)
+                })
                 .map(|(id, _)| id)
                 .collect();
             let want = dep.replicas as usize;
@@ -125,7 +185,12 @@ impl Engine {
                 let name = dep
                     .pinned_pod_names
                     .iter()
-                    .find(|n| self.world.pods.iter().all(|p| &p.name != *n || p.namespace != dep.namespace))
+                    .find(|n| {
+                        self.world
+                            .pods
+                            .iter()
+                            .all(|p| &p.name != *n || p.namespace != dep.namespace)
+                    })
                     .cloned()
                     .unwrap_or_else(|| format!("{rs}-{}", self.rng.kube_suffix(5)));
                 let mut labels = dep.labels.clone();
@@ -134,7 +199,10 @@ impl Engine {
                     name,
                     namespace: dep.namespace.clone(),
                     uid: self.rng.uuid4(),
-                    owner: Some(Owner { kind: "ReplicaSet".into(), name: rs.clone() }),
+                    owner: Some(Owner {
+                        kind: "ReplicaSet".into(),
+                        name: rs.clone(),
+                    }),
                     labels,
                     spec: dep.spec.clone(),
                     created: self.now,
@@ -149,13 +217,18 @@ impl Engine {
                 let mut victims = owned.clone();
                 victims.sort_by_key(|&p| {
                     let pod = self.world.pod(p);
-                    (pod.node.is_some(), std::cmp::Reverse(pod.created), std::cmp::Reverse(p))
+                    (
+                        pod.node.is_some(),
+                        std::cmp::Reverse(pod.created),
+                        std::cmp::Reverse(p),
+                    )
                 });
                 for &p in victims.iter().take(owned.len() - want) {
                     let pod = &mut self.world.pods[p.0 as usize];
                     pod.deleted = true;
                     let name = pod.name.clone();
-                    self.trace.push(self.now, "replicaset", format!("deleted pod {name}"));
+                    self.trace
+                        .push(self.now, "replicaset", format!("deleted pod {name}"));
                     self.dirty = true;
                 }
             }
@@ -163,14 +236,23 @@ impl Engine {
     }
 
     pub(super) fn add_pod(&mut self, pod: Pod) {
-        self.trace.push(self.now, "replicaset", format!("created pod {}/{}", pod.namespace, pod.name));
+        self.trace.push(
+            self.now,
+            "replicaset",
+            format!("created pod {}/{}", pod.namespace, pod.name),
+        );
         self.world.pods.push(pod);
         self.dirty = true;
     }
 
     /// One kube-scheduler pass over pending pods, highest priority and oldest first.
     pub(super) fn schedule_pending(&mut self) {
-        let mut pending: Vec<PodId> = self.world.live_pods().filter(|(_, p)| p.is_pending()).map(|(id, _)| id).collect();
+        let mut pending: Vec<PodId> = self
+            .world
+            .live_pods()
+            .filter(|(_, p)| p.is_pending())
+            .map(|(id, _)| id)
+            .collect();
         if pending.is_empty() {
             return;
         }
@@ -193,8 +275,19 @@ impl Engine {
                     pod.scheduled = ScheduledCondition::Scheduled { at: now };
                     let key = pod.key();
                     let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
-                    self.world.events.record(now, obj, EventType::Normal, "Scheduled", format!("Successfully assigned {key} to {node_name}"), "default-scheduler");
-                    self.trace.push(now, "scheduler", format!("Scheduled {key} to {node_name}; pod Running"));
+                    self.world.events.record(
+                        now,
+                        obj,
+                        EventType::Normal,
+                        "Scheduled",
+                        format!("Successfully assigned {key} to {node_name}"),
+                        "default-scheduler",
+                    );
+                    self.trace.push(
+                        now,
+                        "scheduler",
+                        format!("Scheduled {key} to {node_name}; pod Running"),
+                    );
                 }
                 Err(fit) => {
                     let message = fit.message();
@@ -204,12 +297,29 @@ impl Engine {
                         ScheduledCondition::Unschedulable { since, .. } => *since,
                         _ => now,
                     };
-                    pod.scheduled = ScheduledCondition::Unschedulable { since, message: message.clone() };
+                    pod.scheduled = ScheduledCondition::Unschedulable {
+                        since,
+                        message: message.clone(),
+                    };
                     let key = pod.key();
                     let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
-                    self.world.events.record(now, obj, EventType::Warning, "FailedScheduling", message.clone(), "default-scheduler");
+                    self.world.events.record(
+                        now,
+                        obj,
+                        EventType::Warning,
+                        "FailedScheduling",
+                        message.clone(),
+                        "default-scheduler",
+                    );
                     if self.shown.get(&key) != Some(&message) {
-                        self.trace.push(now, "scheduler", format!("Warning FailedScheduling pod/{}: {message}", key.split('/').nth(1).unwrap_or(&key)));
+                        self.trace.push(
+                            now,
+                            "scheduler",
+                            format!(
+                                "Warning FailedScheduling pod/{}: {message}",
+                                key.split('/').nth(1).unwrap_or(&key)
+                            ),
+                        );
                         self.shown.insert(key, message);
                     }
                 }

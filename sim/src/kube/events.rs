@@ -98,7 +98,11 @@ impl EventLog {
     }
 
     /// Events about one object, oldest first.
-    pub fn for_object<'a>(&'a self, kind: &'a str, name: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
+    pub fn for_object<'a>(
+        &'a self,
+        kind: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Event> + 'a {
         self.events
             .iter()
             .filter(move |e| e.object.kind == kind && e.object.name == name)
@@ -122,11 +126,35 @@ mod tests {
     fn repeats_aggregate() {
         let mut log = EventLog::default();
         let pod = ObjectRef::new("Pod", "default", "p");
-        assert!(log.record(SimTime(0), pod.clone(), EventType::Normal, "R", "m".into(), "s"));
-        assert!(!log.record(SimTime(5), pod.clone(), EventType::Normal, "R", "m".into(), "s"));
-        assert!(log.record(SimTime(6), pod.clone(), EventType::Normal, "R", "other".into(), "s"));
+        assert!(log.record(
+            SimTime(0),
+            pod.clone(),
+            EventType::Normal,
+            "R",
+            "m".into(),
+            "s"
+        ));
+        assert!(!log.record(
+            SimTime(5),
+            pod.clone(),
+            EventType::Normal,
+            "R",
+            "m".into(),
+            "s"
+        ));
+        assert!(log.record(
+            SimTime(6),
+            pod.clone(),
+            EventType::Normal,
+            "R",
+            "other".into(),
+            "s"
+        ));
         let e = &log.all()[0];
-        assert_eq!((e.count, e.first_seen, e.last_seen), (2, SimTime(0), SimTime(5)));
+        assert_eq!(
+            (e.count, e.first_seen, e.last_seen),
+            (2, SimTime(0), SimTime(5))
+        );
         assert_eq!(log.for_object("Pod", "p").count(), 2);
         assert_eq!(log.last_time(&pod, "R"), Some(SimTime(6)));
     }

@@ -92,7 +92,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -105,7 +108,9 @@ mod tests {
         };
         let aff = NodeAffinity {
             required_terms: vec![
-                NodeSelectorTerm { match_expressions: vec![req("gpu", SelectorOp::In, &["h100"])] },
+                NodeSelectorTerm {
+                    match_expressions: vec![req("gpu", SelectorOp::In, &["h100"])],
+                },
                 NodeSelectorTerm {
                     match_expressions: vec![
                         req("gpu", SelectorOp::Exists, &[]),

@@ -40,6 +40,7 @@ impl Node {
     }
 
     pub fn is_control_plane(&self) -> bool {
-        self.labels.contains_key("node-role.kubernetes.io/control-plane")
+        self.labels
+            .contains_key("node-role.kubernetes.io/control-plane")
     }
 }

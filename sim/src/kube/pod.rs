@@ -52,8 +52,13 @@ pub enum ScheduledCondition {
     /// Not yet tried.
     Unknown,
     /// `status=False reason=Unschedulable`, with kube-scheduler's message.
-    Unschedulable { since: SimTime, message: String },
-    Scheduled { at: SimTime },
+    Unschedulable {
+        since: SimTime,
+        message: String,
+    },
+    Scheduled {
+        at: SimTime,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -73,7 +78,9 @@ pub struct Pod {
 
 impl Pod {
     pub fn is_unschedulable(&self) -> bool {
-        !self.deleted && self.node.is_none() && matches!(self.scheduled, ScheduledCondition::Unschedulable { .. })
+        !self.deleted
+            && self.node.is_none()
+            && matches!(self.scheduled, ScheduledCondition::Unschedulable { .. })
     }
 
     pub fn is_pending(&self) -> bool {

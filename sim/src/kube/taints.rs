@@ -61,7 +61,11 @@ impl Taint {
 
     /// The taint that matches `spec.unschedulable` (cordon).
     pub fn unschedulable() -> Taint {
-        Taint::new("node.kubernetes.io/unschedulable", "", TaintEffect::NoSchedule)
+        Taint::new(
+            "node.kubernetes.io/unschedulable",
+            "",
+            TaintEffect::NoSchedule,
+        )
     }
 }
 
@@ -119,14 +123,30 @@ mod tests {
     fn toleration_matching() {
         let gpu = Taint::parse("nvidia.com/gpu=present:NoSchedule").unwrap();
         assert_eq!(gpu.to_string(), "{nvidia.com/gpu: present}");
-        let exists = Toleration { key: "nvidia.com/gpu".into(), op: TolerationOp::Exists, value: String::new(), effect: None };
-        let wrong = Toleration { key: "nvidia.com/gpu".into(), op: TolerationOp::Equal, value: "absent".into(), effect: None };
+        let exists = Toleration {
+            key: "nvidia.com/gpu".into(),
+            op: TolerationOp::Exists,
+            value: String::new(),
+            effect: None,
+        };
+        let wrong = Toleration {
+            key: "nvidia.com/gpu".into(),
+            op: TolerationOp::Equal,
+            value: "absent".into(),
+            effect: None,
+        };
         assert!(exists.tolerates(&gpu));
         assert!(!wrong.tolerates(&gpu));
-        assert_eq!(first_untolerated(std::slice::from_ref(&gpu), &[wrong]), Some(&gpu));
+        assert_eq!(
+            first_untolerated(std::slice::from_ref(&gpu), &[wrong]),
+            Some(&gpu)
+        );
         let soft = Taint::parse("x:PreferNoSchedule").unwrap();
         assert_eq!(first_untolerated(&[soft], &[]), None);
-        assert_eq!(Taint::not_ready().to_string(), "{node.kubernetes.io/not-ready: }");
+        assert_eq!(
+            Taint::not_ready().to_string(),
+            "{node.kubernetes.io/not-ready: }"
+        );
         assert!(Taint::parse("=v:NoSchedule").is_none());
         assert!(Taint::parse("k=v:Never").is_none());
     }

@@ -45,7 +45,8 @@ pub fn check(spec: &PodSpec, node: &SnapNode) -> Result<(), Rejection> {
             "node(s) had untolerated taint {taint}"
         )));
     }
-    if !selector_matches(&spec.node_selector, &node.labels) || !spec.affinity.matches(&node.labels) {
+    if !selector_matches(&spec.node_selector, &node.labels) || !spec.affinity.matches(&node.labels)
+    {
         return Err(Rejection::unresolvable(
             "node(s) didn't match Pod's node affinity/selector".into(),
         ));

@@ -62,11 +62,17 @@ mod tests {
     #[test]
     fn mixed_reasons_sort_as_strings() {
         let mut r = vec![rej(&["Insufficient cpu", "Insufficient memory"], true); 5];
-        r.push(rej(&["node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"], false));
+        r.push(rej(
+            &["node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"],
+            false,
+        ));
         assert_eq!(
             fit_error_message(6, &r),
             "0/6 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 5 Insufficient cpu, 5 Insufficient memory. preemption: 0/6 nodes are available: 1 Preemption is not helpful for scheduling, 5 No preemption victims found for incoming pod."
         );
-        assert_eq!(fit_error_message(0, &[]), "no nodes available to schedule pods");
+        assert_eq!(
+            fit_error_message(0, &[]),
+            "no nodes available to schedule pods"
+        );
     }
 }

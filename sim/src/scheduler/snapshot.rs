@@ -35,13 +35,13 @@ impl SnapNode {
     fn score(&self, spec: &PodSpec) -> u64 {
         let after = self.requested.plus(spec.requests);
         let part = |alloc: u64, used: u64| {
-            if alloc == 0 {
-                0
-            } else {
-                alloc.saturating_sub(used) * 100 / alloc
-            }
+            (alloc.saturating_sub(used) * 100)
+                .checked_div(alloc)
+                .unwrap_or(0)
         };
-        (part(self.allocatable.milli_cpu, after.milli_cpu) + part(self.allocatable.memory, after.memory)) / 2
+        (part(self.allocatable.milli_cpu, after.milli_cpu)
+            + part(self.allocatable.memory, after.memory))
+            / 2
     }
 }
 
