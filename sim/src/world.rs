@@ -68,6 +68,8 @@ pub struct World {
     pub flavors: BTreeMap<String, Flavor>,
     pub node_extras: BTreeMap<String, NodeTemplateExtras>,
     pub timing: CloudTiming,
+    /// Nodegroups whose new servers never become nodes (a fault: quota, broken image).
+    pub never_ready: std::collections::BTreeSet<String>,
 }
 
 impl World {
@@ -265,5 +267,33 @@ impl World {
             .as_ref()
             .and_then(|c| c.nodegroup(nodegroup).ok())
             .map_or(0, |n| n.node_count)
+    }
+}
+
+impl World {
+    /// Deletes one server and lowers its group's desired count by one, as the autoscaler's
+    /// `DeleteNodes` does; returns the new desired count.
+    pub fn shrink(&mut self, machine: &str) -> Option<u32> {
+        let i = self.machines.iter().position(|m| m.name == machine)?;
+        let m = self.machines.remove(i);
+        if let Some(id) = m.node {
+            self.nodes[id.0 as usize].deleted = true;
+        }
+        if let Some(md) = self
+            .machine_deployments
+            .iter_mut()
+            .find(|d| d.nodegroup == m.nodegroup)
+        {
+            md.replicas = md.replicas.saturating_sub(1);
+            return Some(md.replicas);
+        }
+        let cluster = self.cluster.as_mut()?;
+        let count = cluster
+            .nodegroup(&m.nodegroup)
+            .ok()?
+            .node_count
+            .saturating_sub(1);
+        cluster.set_node_count(&m.nodegroup, count);
+        Some(count)
     }
 }

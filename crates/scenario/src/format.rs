@@ -102,6 +102,8 @@ pub struct RawNodegroup {
     /// Taints on this group's nodes, `key=value:Effect`.
     #[serde(default)]
     pub node_taints: Vec<String>,
+    /// An injected fault: `never-ready` (new servers never register as nodes).
+    pub fault: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

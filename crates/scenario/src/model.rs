@@ -232,6 +232,18 @@ fn cluster(cx: &Ctx, cloud: &RawCloud, world: &mut World) -> Result<Cluster, Loa
             extras.taints.push(Taint::parse(t).ok_or_else(|| cx.err(&format!("{field}.node_taints[{j}]"), format!("invalid taint {t:?}: expected key=value:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute")))?);
         }
         world.node_extras.insert(ng.name.clone(), extras);
+        match ng.fault.as_deref() {
+            None => {}
+            Some("never-ready") => {
+                world.never_ready.insert(ng.name.clone());
+            }
+            Some(f) => {
+                return Err(cx.err(
+                    &format!("{field}.fault"),
+                    format!("unknown fault {f:?}: expected never-ready"),
+                ))
+            }
+        }
         nodegroups.push(Nodegroup {
             id: i as u32 + 1,
             uuid: ng

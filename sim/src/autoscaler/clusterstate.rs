@@ -34,12 +34,18 @@ impl Readiness {
     }
 }
 
+/// When the autoscaler first saw each server without a node, by server name. Upstream counts
+/// an unregistered instance as long-unregistered from when it noticed it, not from when it
+/// was created, so a request times out before its server is given up on.
+pub type UnregisteredSince = BTreeMap<String, SimTime>;
+
 /// Counts nodes and machines of `group` at `now`.
 pub fn readiness(
     world: &World,
     group: &NodeGroup,
     now: SimTime,
     opts: &AutoscalerOptions,
+    since: &UnregisteredSince,
 ) -> Readiness {
     let mut r = Readiness::default();
     for (_, n) in world.live_nodes() {
@@ -63,7 +69,8 @@ pub fn readiness(
         .iter()
         .filter(|m| m.node.is_none() && group.nodegroups.contains(&m.nodegroup))
     {
-        if now.since(m.created) > opts.max_node_provision_time {
+        let noticed = since.get(&m.name).copied().unwrap_or(now);
+        if now.since(noticed) > opts.max_node_provision_time {
             r.long_unregistered += 1;
         } else {
             r.unregistered += 1;
@@ -178,6 +185,43 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unregistered_counts_from_when_it_was_noticed() {
+        use crate::autoscaler::provider::Handle;
+        use crate::world::Machine;
+        let mut w = World::default();
+        w.machines.push(Machine {
+            name: "m".into(),
+            nodegroup: "g".into(),
+            created: SimTime(0),
+            node: None,
+            never_ready: true,
+        });
+        let g = NodeGroup {
+            id: "g".into(),
+            min: 0,
+            max: 2,
+            target: 1,
+            nodegroups: vec!["g".into()],
+            handle: Handle::HeatCluster,
+            template: None,
+        };
+        let o = AutoscalerOptions::default();
+        let mut since = UnregisteredSince::new();
+        since.insert("m".into(), SimTime(10_000));
+        let at = |ms| readiness(&w, &g, SimTime(ms), &o, &since);
+        assert_eq!(
+            (at(905_000).unregistered, at(905_000).long_unregistered),
+            (1, 0)
+        );
+        assert_eq!(
+            (at(910_001).unregistered, at(910_001).long_unregistered),
+            (0, 1)
+        );
+        assert_eq!(upcoming(&g, &at(910_001)), 0);
+        assert_eq!(upcoming(&g, &at(905_000)), 1);
+    }
 
     #[test]
     fn backoff_doubles_after_expiry_and_caps() {

@@ -248,6 +248,17 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// Records a target the provider caches (the magnum nodegroups manager never re-reads it).
+    pub fn set_target(&mut self, group: &NodeGroup, target: u32) {
+        if let Handle::MagnumNodegroup(name) = &group.handle {
+            if let Some(c) = self.magnum_groups.get_mut(name) {
+                c.target = target;
+            }
+        }
+    }
+}
+
 fn cluster_api_groups(world: &World) -> Result<Vec<NodeGroup>, String> {
     let mut groups = Vec::new();
     for (i, md) in world.machine_deployments.iter().enumerate() {

@@ -44,6 +44,7 @@ pub struct Running {
     backoff: Backoff,
     requests: BTreeMap<String, ScaleUpRequest>,
     spam: BTreeMap<String, SimTime>,
+    unregistered_since: clusterstate::UnregisteredSince,
     transitions: BTreeMap<String, (String, SimTime)>,
     pub status: Option<AutoscalerStatus>,
     pub last_decision: Option<(SimTime, Decision)>,
@@ -259,6 +260,7 @@ impl Running {
             backoff: Backoff::default(),
             requests: BTreeMap::new(),
             spam: BTreeMap::new(),
+            unregistered_since: BTreeMap::new(),
             transitions: BTreeMap::new(),
             status: None,
             last_decision: None,
@@ -278,17 +280,25 @@ impl Running {
         trace: &mut Trace,
     ) -> LoopReport {
         self.backoff.forget_stale(now, &self.started.options);
-        let plan = match self.plan(world, now, rng) {
-            Ok(p) => p,
-            Err(e) => {
-                trace.push(now, name, format!("Failed to update node registry: {e}"));
-                return LoopReport {
-                    scaled_up: false,
-                    error: Some(e),
-                };
+        let fail = |e: String, trace: &mut Trace| {
+            trace.push(now, name, format!("Failed to update node registry: {e}"));
+            LoopReport {
+                scaled_up: false,
+                error: Some(e),
             }
         };
-        self.expire_requests(name, world, now, trace);
+        self.notice_unregistered(world, now);
+        match self.provider.node_groups(world, now) {
+            Ok(groups) => {
+                self.expire_requests(name, world, now, &groups, trace);
+                self.remove_unregistered(name, world, now, &groups, trace);
+            }
+            Err(e) => return fail(e, trace),
+        }
+        let plan = match self.plan(world, now, rng) {
+            Ok(p) => p,
+            Err(e) => return fail(e, trace),
+        };
         let mut report = LoopReport::default();
         let (groups, readiness) = match plan {
             Plan::Skip {
@@ -331,7 +341,7 @@ impl Running {
         let groups = self.provider.node_groups(world, now)?;
         let readiness: Vec<Readiness> = groups
             .iter()
-            .map(|g| clusterstate::readiness(world, g, now, &opts))
+            .map(|g| clusterstate::readiness(world, g, now, &opts, &self.unregistered_since))
             .collect();
         let mut cluster = Readiness::default();
         for (_, n) in world.live_nodes() {
@@ -448,15 +458,23 @@ impl Running {
         pods
     }
 
-    fn expire_requests(&mut self, name: &str, world: &mut World, now: SimTime, trace: &mut Trace) {
+    /// `updateScaleRequests`: a request whose nodes all arrived is done; one past its
+    /// deadline times out and backs the group off.
+    fn expire_requests(
+        &mut self,
+        name: &str,
+        world: &mut World,
+        now: SimTime,
+        groups: &[NodeGroup],
+        trace: &mut Trace,
+    ) {
         let opts = self.started.options.clone();
-        let groups = self.last_groups.clone();
         let ids: Vec<String> = self.requests.keys().cloned().collect();
         for id in ids {
             let Some(g) = groups.iter().find(|g| g.id == id) else {
                 continue;
             };
-            let r = clusterstate::readiness(world, g, now, &opts);
+            let r = clusterstate::readiness(world, g, now, &opts, &self.unregistered_since);
             if clusterstate::upcoming(g, &r) == 0 && r.unregistered == 0 {
                 self.requests.remove(&id);
                 continue;
@@ -482,6 +500,58 @@ impl Running {
                     "timeout",
                     format!("Scale-up timed out for node group {id} after {after}"),
                 );
+            }
+        }
+    }
+
+    /// Remembers when each server without a node was first seen; forgets the rest.
+    fn notice_unregistered(&mut self, world: &World, now: SimTime) {
+        let pending: Vec<&str> = world
+            .machines
+            .iter()
+            .filter(|m| m.node.is_none())
+            .map(|m| m.name.as_str())
+            .collect();
+        self.unregistered_since
+            .retain(|m, _| pending.contains(&m.as_str()));
+        for m in pending {
+            self.unregistered_since.entry(m.to_string()).or_insert(now);
+        }
+    }
+
+    /// `removeOldUnregisteredNodes`: servers that never registered within
+    /// `--max-node-provision-time` are deleted and the group shrinks by one each.
+    fn remove_unregistered(
+        &mut self,
+        name: &str,
+        world: &mut World,
+        now: SimTime,
+        groups: &[NodeGroup],
+        trace: &mut Trace,
+    ) {
+        let limit = self.started.options.max_node_provision_time;
+        for g in groups {
+            let stale: Vec<String> = world
+                .machines
+                .iter()
+                .filter(|m| m.node.is_none() && g.nodegroups.contains(&m.nodegroup))
+                .filter(|m| {
+                    self.unregistered_since
+                        .get(&m.name)
+                        .is_some_and(|&t| now.since(t) > limit)
+                })
+                .map(|m| m.name.clone())
+                .collect();
+            for machine in stale {
+                trace.push(
+                    now,
+                    name,
+                    format!("Removing unregistered node {machine} of group {}", g.id),
+                );
+                let target = world.shrink(&machine);
+                if let Some(t) = target {
+                    self.provider.set_target(g, t);
+                }
             }
         }
     }

@@ -106,6 +106,9 @@ impl Engine {
     }
 
     pub(super) fn machine_booted(&mut self, name: &str) {
+        if !self.world.machines.iter().any(|m| m.name == name) {
+            return;
+        }
         if let Some(id) = self.register_node(name) {
             self.trace.push(
                 self.now,
@@ -124,20 +127,28 @@ impl Engine {
             let current = self.world.machine_count(&ng);
             for _ in current..desired {
                 let name = self.machine_name(&ng);
+                let never_ready = self.world.never_ready.contains(&ng);
+                let note = if never_ready {
+                    " (fault never-ready: it will not register)"
+                } else {
+                    ""
+                };
                 self.trace.push(
                     self.now,
                     "cloud",
-                    format!("server {name} building for nodegroup {ng}"),
+                    format!("server {name} building for nodegroup {ng}{note}"),
                 );
                 self.world.machines.push(Machine {
                     name: name.clone(),
                     nodegroup: ng.clone(),
                     created: self.now,
                     node: None,
-                    never_ready: false,
+                    never_ready,
                 });
-                let at = self.now + self.world.timing.boot_delay;
-                self.push(at, Event::MachineBooted(name));
+                if !never_ready {
+                    let at = self.now + self.world.timing.boot_delay;
+                    self.push(at, Event::MachineBooted(name));
+                }
             }
             for _ in desired..current {
                 let Some(i) = self.world.machines.iter().rposition(|m| m.nodegroup == ng) else {
