@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use magsim_sim::time::{SimDuration, SimTime};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -96,7 +96,11 @@ fn run(
     tracing::info!(count = scenarios.len(), "running scenarios");
     let mut reports = Vec::new();
     let mut stdout = std::io::stdout().lock();
-    for s in &scenarios {
+    let progress = std::io::stderr().is_terminal() && scenarios.len() > 1;
+    for (i, s) in scenarios.iter().enumerate() {
+        if progress {
+            eprint!("\r\x1b[2K[{}/{}] {}", i + 1, scenarios.len(), s.file);
+        }
         let started = timings.then(std::time::Instant::now);
         let r = magsim_runner::run(s, seed);
         if let Some(t) = started {
@@ -106,6 +110,9 @@ fn run(
             writeln!(stdout, "{}", r.timeline_text())?;
         }
         reports.push(r);
+    }
+    if progress {
+        eprint!("\r\x1b[2K");
     }
     let failed = reports.iter().filter(|r| !r.passed()).count();
     for r in reports.iter().filter(|r| !r.passed()) {

@@ -138,7 +138,15 @@ impl ScenarioReport {
         }
         for l in &self.lines {
             let time = l.time.map_or(String::new(), |t| t.to_string());
-            out.push_str(&format!("{time:<10} {:<18} {}\n", l.actor, l.text));
+            let mut text = l.text.lines();
+            out.push_str(&format!(
+                "{time:<10} {:<18} {}\n",
+                l.actor,
+                text.next().unwrap_or("")
+            ));
+            for more in text {
+                out.push_str(&format!("{:30}{more}\n", ""));
+            }
         }
         let failed = self.failures().count();
         let verdict = if failed == 0 { "PASS" } else { "FAIL" };

@@ -180,3 +180,73 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::magnum::tests::incident_cluster;
+    use crate::flavor::Flavor;
+    use crate::time::SimDuration;
+
+    fn engine() -> Engine {
+        let mut world = World::default();
+        world
+            .flavors
+            .insert("m3.small".into(), Flavor::jetstream2("m3.small").unwrap());
+        world.cluster = Some(incident_cluster());
+        Engine::new(world, Vec::new(), 1, Epoch::default())
+    }
+
+    #[test]
+    fn existing_nodegroups_start_with_ready_nodes() {
+        let e = engine();
+        assert_eq!(e.world.live_nodes().filter(|(_, n)| n.ready).count(), 5);
+        assert_eq!(e.world.machine_deployments[0].replicas, 5);
+    }
+
+    #[test]
+    fn capi_resize_ignores_nodes_to_remove_and_boots_after_the_delay() {
+        let mut e = engine();
+        let victim = e.world.nodes[0].name.clone();
+        let r = e.apply(
+            Operation::Resize {
+                cluster: "k8s".into(),
+                node_count: 6,
+                nodegroup: None,
+                nodes_to_remove: vec![victim.clone()],
+            },
+            None,
+        );
+        assert_eq!(r.status, 202);
+        assert!(r
+            .request_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("req-") && id.len() == 40));
+        assert!(e
+            .trace
+            .entries
+            .iter()
+            .any(|t| t.text == "nodes_to_remove is ignored by the magnum-capi-helm driver"));
+        assert!(e.world.find_node(&victim).is_some());
+        e.run_until(SimTime::ZERO + SimDuration::from_secs(179));
+        assert_eq!(e.world.live_nodes().count(), 5);
+        e.run_until(SimTime::ZERO + SimDuration::from_secs(180));
+        assert_eq!(e.world.live_nodes().count(), 6);
+        e.run_until(SimTime::ZERO + SimDuration::from_secs(200));
+        assert_eq!(e.world.live_nodes().filter(|(_, n)| n.ready).count(), 6);
+    }
+
+    #[test]
+    fn unknown_cluster_is_magnums_404() {
+        let mut e = engine();
+        let r = e.apply(
+            Operation::ShowCluster {
+                cluster: "nope".into(),
+            },
+            Some("req-x".into()),
+        );
+        assert_eq!(r.status, 404);
+        assert_eq!(r.error.unwrap().message, "Cluster nope could not be found.");
+        assert_eq!(r.request_id.as_deref(), Some("req-x"));
+    }
+}

@@ -292,7 +292,7 @@ impl Engine {
                         d.replicas = replicas;
                         self.trace.push(
                             self.now,
-                            "kubectl",
+                            "apiserver",
                             format!("deployment.apps/{name} scaled to {replicas}"),
                         );
                         ApiResponse::ok(200, Value::Null)
@@ -332,7 +332,7 @@ impl Engine {
                 };
                 self.trace.push(
                     self.now,
-                    "kubectl",
+                    "apiserver",
                     format!("deployment.apps/{name} {verb}"),
                 );
                 ApiResponse::ok(200, Value::Null)
@@ -358,7 +358,7 @@ impl Engine {
                 }
                 self.trace.push(
                     self.now,
-                    "kubectl",
+                    "apiserver",
                     format!("deployment.apps \"{name}\" deleted"),
                 );
                 self.dirty = true;
@@ -369,7 +369,7 @@ impl Engine {
                     Some(id) => {
                         self.world.pods[id.0 as usize].deleted = true;
                         self.trace
-                            .push(self.now, "kubectl", format!("pod \"{name}\" deleted"));
+                            .push(self.now, "apiserver", format!("pod \"{name}\" deleted"));
                         self.dirty = true;
                         ApiResponse::ok(200, Value::Null)
                     }
@@ -383,7 +383,7 @@ impl Engine {
                     .retain(|x| !(x.name == s.name && x.namespace == s.namespace));
                 self.world.secrets.push(s);
                 self.trace
-                    .push(self.now, "kubectl", format!("secret/{name} configured"));
+                    .push(self.now, "apiserver", format!("secret {name} stored"));
                 ApiResponse::ok(200, Value::Null)
             }
             Operation::DeleteSecret { namespace, name } => {
@@ -395,7 +395,7 @@ impl Engine {
                     return ApiResponse::not_found("secrets", &name);
                 }
                 self.trace
-                    .push(self.now, "kubectl", format!("secret \"{name}\" deleted"));
+                    .push(self.now, "apiserver", format!("secret \"{name}\" deleted"));
                 ApiResponse::ok(200, Value::Null)
             }
             Operation::DeployAutoscaler(spec) => {
@@ -408,7 +408,7 @@ impl Engine {
                 }
                 self.trace.push(
                     self.now,
-                    "kubectl",
+                    "apiserver",
                     format!("deployment.apps/{} created", spec.name),
                 );
                 self.deploy_autoscaler(spec);
@@ -423,7 +423,7 @@ impl Engine {
                     self.autoscalers[i].phase = crate::autoscaler::Phase::Stopped;
                     self.trace.push(
                         self.now,
-                        "kubectl",
+                        "apiserver",
                         format!("deployment.apps \"{name}\" deleted"),
                     );
                     ApiResponse::ok(200, Value::Null)
@@ -442,7 +442,7 @@ impl Engine {
                         "uncordoned"
                     };
                     self.trace
-                        .push(self.now, "kubectl", format!("node/{node} {verb}"));
+                        .push(self.now, "apiserver", format!("node/{node} {verb}"));
                     self.dirty = true;
                     ApiResponse::ok(200, Value::Null)
                 }
