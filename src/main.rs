@@ -1,11 +1,16 @@
 //! The `magsim` command line.
 
+mod bench;
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use magsim_sim::time::{SimDuration, SimTime};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOC: bench::CountingAlloc = bench::CountingAlloc;
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +43,24 @@ enum Cmd {
         /// Print wall-clock time per scenario on stderr.
         #[arg(long)]
         timings: bool,
+    },
+    /// Time the benchmark workloads (upstream-binpacking, upstream-filter, run-once, scheduler, incident).
+    Bench {
+        /// Workloads to run (default: all).
+        workloads: Vec<String>,
+        /// Sizes, comma-separated, repeatable: e.g. `--size 1000,30,1000` for run-once.
+        #[arg(long = "size", value_delimiter = ';')]
+        sizes: Vec<String>,
+        /// Timed iterations per workload and size.
+        #[arg(long, default_value_t = 20)]
+        iterations: usize,
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// An SVG plot of median latency against cluster size.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
     },
     /// Explain, for each pending pod at a time, why it is pending and what the autoscaler decides.
     Explain {
@@ -74,6 +97,36 @@ fn real_main() -> Result<ExitCode> {
             quiet,
             timings,
         } => run(&paths, seed, junit, json, quiet, timings),
+        Cmd::Bench {
+            workloads,
+            sizes,
+            iterations,
+            csv,
+            json,
+            plot,
+        } => {
+            let sizes = sizes
+                .iter()
+                .map(|s| {
+                    s.split(',')
+                        .map(|n| {
+                            n.trim()
+                                .parse::<u64>()
+                                .with_context(|| format!("--size {s}"))
+                        })
+                        .collect()
+                })
+                .collect::<Result<Vec<Vec<u64>>>>()?;
+            bench::run(bench::Options {
+                workloads,
+                sizes,
+                iterations: iterations.max(1),
+                csv,
+                json,
+                plot,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Explain { scenario, at, seed } => {
             let at = SimDuration::parse(&at).with_context(|| format!("--at {at}"))?;
             let scenarios = magsim::collect(&[scenario])?;

@@ -48,15 +48,23 @@ pub fn estimate(
     let mut used = Vec::<bool>::new();
     let mut placed = Vec::new();
     let mut cursor = 0usize;
+    // Specs that fit none of the nodes added so far, with the node count at that time: nodes
+    // only fill up, so an equal spec fails again until a node is added.
+    let mut misfits: Vec<(&PodSpec, usize)> = Vec::new();
+    let mut limit_reached = false;
     for g in order {
         let EstimateGroup { spec, pods } = groups[g];
+        let known_misfit = misfits
+            .iter()
+            .any(|(f, n)| *n == snap.nodes.len() && (std::ptr::eq(*f, spec) || *f == spec));
         // On nodes already added: stop at the first pod that fits none of them.
         let mut rest = pods;
-        while let Some((&pod, tail)) = rest.split_first() {
-            if snap.nodes.is_empty() {
+        while !known_misfit && !snap.nodes.is_empty() {
+            let Some((&pod, tail)) = rest.split_first() else {
                 break;
-            }
+            };
             let Some(i) = snap.first_fit(spec, cursor) else {
+                misfits.push((spec, snap.nodes.len()));
                 break;
             };
             snap.nodes[i].place(spec);
@@ -65,10 +73,14 @@ pub fn estimate(
             placed.push(pod);
             rest = tail;
         }
+        if limit_reached {
+            // No node can be added and the pod fits none of the added ones.
+            continue;
+        }
         // On new nodes: the last added one, else a fresh template copy.
         for &pod in rest {
             if let Some(last) = snap.nodes.len().checked_sub(1) {
-                if snap.nodes[last].check(spec).is_ok() {
+                if snap.nodes[last].fits(spec) {
                     snap.nodes[last].place(spec);
                     used[last] = true;
                     placed.push(pod);
@@ -79,6 +91,7 @@ pub fn estimate(
                 }
             }
             if node_limit.is_some_and(|l| snap.nodes.len() as u32 >= l) {
+                limit_reached = true;
                 break;
             }
             let mut node = template.node.clone();
@@ -86,7 +99,7 @@ pub fn estimate(
             snap.nodes.push(node);
             used.push(false);
             let last = snap.nodes.len() - 1;
-            if snap.nodes[last].check(spec).is_err() {
+            if !snap.nodes[last].fits(spec) {
                 break;
             }
             snap.nodes[last].place(spec);

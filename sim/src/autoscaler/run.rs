@@ -443,19 +443,7 @@ impl Running {
             })
         });
         add_upcoming(&mut snap, groups, readiness);
-        let mut cursor = 0;
-        pods.retain(|&p| {
-            let spec = &world.pod(p).spec;
-            match snap.first_fit(spec, cursor) {
-                Some(i) => {
-                    snap.nodes[i].place(spec);
-                    cursor = (i + 1) % snap.nodes.len();
-                    false
-                }
-                None => true,
-            }
-        });
-        pods
+        snap.filter_out_schedulable(pods.into_iter().map(|p| (p, &world.pod(p).spec)))
     }
 
     /// `updateScaleRequests`: a request whose nodes all arrived is done; one past its

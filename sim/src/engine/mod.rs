@@ -111,6 +111,28 @@ impl Engine {
         self.now = self.now.max(t);
     }
 
+    /// Runs one kube-scheduler pass now (benchmarks; the loop runs it on every change).
+    pub fn schedule(&mut self) {
+        self.schedule_pending();
+    }
+
+    /// A copy of this engine at the same instant, with the same queue and RNG state.
+    pub fn fork(&self) -> Engine {
+        Engine {
+            world: self.world.clone(),
+            autoscalers: self.autoscalers.clone(),
+            trace: self.trace.clone(),
+            epoch: self.epoch,
+            now: self.now,
+            rng: self.rng.clone(),
+            queue: self.queue.clone(),
+            seq: self.seq,
+            dirty: self.dirty,
+            name_parts: self.name_parts.clone(),
+            shown: self.shown.clone(),
+        }
+    }
+
     /// The time of the next queued event, if any.
     pub fn next_event_time(&self) -> Option<SimTime> {
         self.queue.peek().map(|Reverse((t, _, _))| *t)

@@ -60,6 +60,8 @@ pub struct Event {
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     events: Vec<Event>,
+    /// Position of each (object, reason, message, source) in `events`, for aggregation.
+    index: std::collections::BTreeMap<(ObjectRef, String, String, String), usize>,
 }
 
 impl EventLog {
@@ -73,13 +75,15 @@ impl EventLog {
         message: String,
         source: &str,
     ) -> bool {
-        if let Some(e) = self.events.iter_mut().rev().find(|e| {
-            e.object == object && e.reason == reason && e.message == message && e.source == source
-        }) {
+        let key = (object, reason.to_string(), message, source.to_string());
+        if let Some(&i) = self.index.get(&key) {
+            let e = &mut self.events[i];
             e.count += 1;
             e.last_seen = now;
             return false;
         }
+        let (object, _, message, _) = key.clone();
+        self.index.insert(key, self.events.len());
         self.events.push(Event {
             object,
             event_type,

@@ -24,15 +24,29 @@ impl Rejection {
     }
 }
 
+/// Whether `node` passes every filter for `spec`: the hot path, with no allocation. Agrees
+/// with [`check`], which says why not.
+pub fn fits(spec: &PodSpec, node: &SnapNode) -> bool {
+    spec.requests
+        .fits_in(&node.allocatable.minus(node.requested))
+        && (!node.unschedulable || tolerates_cordon(spec))
+        && spec.node_name.as_ref().is_none_or(|n| n == &node.name)
+        && first_untolerated(&node.taints, &spec.tolerations).is_none()
+        && selector_matches(&spec.node_selector, &node.labels)
+        && spec.affinity.matches(&node.labels)
+        && !spec.host_ports.iter().any(|p| node.host_ports.contains(p))
+}
+
+fn tolerates_cordon(spec: &PodSpec) -> bool {
+    spec.tolerations
+        .iter()
+        .any(|t| t.tolerates(&crate::kube::Taint::unschedulable()))
+}
+
 /// Runs NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts and
 /// NodeResourcesFit against `node` for `spec`.
 pub fn check(spec: &PodSpec, node: &SnapNode) -> Result<(), Rejection> {
-    if node.unschedulable
-        && !spec
-            .tolerations
-            .iter()
-            .any(|t| t.tolerates(&crate::kube::Taint::unschedulable()))
-    {
+    if node.unschedulable && !tolerates_cordon(spec) {
         return Err(Rejection::unresolvable("node(s) were unschedulable".into()));
     }
     if spec.node_name.as_ref().is_some_and(|n| n != &node.name) {

@@ -26,6 +26,10 @@ impl SnapNode {
         filter::check(spec, self)
     }
 
+    pub fn fits(&self, spec: &PodSpec) -> bool {
+        filter::fits(spec, self)
+    }
+
     pub fn place(&mut self, spec: &PodSpec) {
         self.requested = self.requested.plus(spec.requests);
         self.host_ports.extend_from_slice(&spec.host_ports);
@@ -68,22 +72,54 @@ impl Snapshot {
     /// node (snapshots list nodes by name, so this is deterministic).
     pub fn best_node(&self, spec: &PodSpec) -> Result<usize, FitError> {
         let mut best: Option<(u64, usize)> = None;
-        let mut rejections = Vec::new();
         for (i, node) in self.nodes.iter().enumerate() {
-            match node.check(spec) {
-                Ok(()) => {
-                    let s = node.score(spec);
-                    if best.is_none_or(|(bs, _)| s > bs) {
-                        best = Some((s, i));
-                    }
+            if node.fits(spec) {
+                let s = node.score(spec);
+                if best.is_none_or(|(bs, _)| s > bs) {
+                    best = Some((s, i));
                 }
-                Err(r) => rejections.push(r),
             }
         }
-        best.map(|(_, i)| i).ok_or(FitError {
+        best.map(|(_, i)| i).ok_or_else(|| FitError {
             num_nodes: self.nodes.len(),
-            rejections,
+            rejections: self
+                .nodes
+                .iter()
+                .filter_map(|n| n.check(spec).err())
+                .collect(),
         })
+    }
+
+    /// cluster-autoscaler's filter-out-schedulable: places each pod, in order, on the first node
+    /// (from a rotating start) that takes it, and returns the pods that fit nowhere.
+    ///
+    /// Placing only ever consumes capacity, so a spec that failed once fails for the rest of the
+    /// pass; such pods are rejected without another walk over the nodes (upstream skips only
+    /// repeats from the same controller; the answer is the same).
+    pub fn filter_out_schedulable<'a, T: Copy>(
+        &mut self,
+        pods: impl IntoIterator<Item = (T, &'a PodSpec)>,
+    ) -> Vec<T> {
+        let mut failed: Vec<&PodSpec> = Vec::new();
+        let mut left = Vec::new();
+        let mut cursor = 0;
+        for (id, spec) in pods {
+            if failed.iter().any(|f| std::ptr::eq(*f, spec) || *f == spec) {
+                left.push(id);
+                continue;
+            }
+            match self.first_fit(spec, cursor) {
+                Some(i) => {
+                    self.nodes[i].place(spec);
+                    cursor = (i + 1) % self.nodes.len();
+                }
+                None => {
+                    failed.push(spec);
+                    left.push(id);
+                }
+            }
+        }
+        left
     }
 
     /// The cluster-autoscaler's choice: the first node, from `start`, that passes the filters
@@ -92,6 +128,6 @@ impl Snapshot {
         let n = self.nodes.len();
         (0..n)
             .map(|k| (start + k) % n)
-            .find(|&i| self.nodes[i].check(spec).is_ok())
+            .find(|&i| self.nodes[i].fits(spec))
     }
 }
