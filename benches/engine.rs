@@ -16,7 +16,9 @@ fn workloads(c: &mut Criterion) {
                 }
             }
             let mut group = c.benchmark_group(name);
-            group.sample_size(10).measurement_time(Duration::from_secs(3));
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(3));
             group.bench_function(w.params.to_string(), |b| {
                 b.iter_custom(|iters| (0..iters).map(|_| w.measure().0).sum())
             });

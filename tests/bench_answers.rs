@@ -22,11 +22,21 @@ fn run_once_scales_one_group() {
     let scaled = answer["scale_up"].as_array().unwrap();
     assert_eq!(scaled.len(), 1, "{answer}");
     assert!(scaled[0]["to"].as_u64() > scaled[0]["from"].as_u64());
-    assert_eq!(w.run(), answer, "RunOnce from the same state decides the same");
+    assert_eq!(
+        w.run(),
+        answer,
+        "RunOnce from the same state decides the same"
+    );
 }
 
 #[test]
 fn unknown_workloads_and_sizes_are_refused() {
-    assert!(Workload::prepare("nope", &[]).err().unwrap().contains("expected one of upstream-binpacking"));
-    assert_eq!(Workload::prepare("run-once", &[1]).err().unwrap(), "run-once takes 3 sizes, got 1");
+    assert!(Workload::prepare("nope", &[])
+        .err()
+        .unwrap()
+        .contains("expected one of upstream-binpacking"));
+    assert_eq!(
+        Workload::prepare("run-once", &[1]).err().unwrap(),
+        "run-once takes 3 sizes, got 1"
+    );
 }
