@@ -8,7 +8,7 @@
 
 pub mod cloud_config;
 
-use crate::autoscaler::options::{parse_args, AutoscalerOptions, NodeGroupSpec};
+use crate::autoscaler::options::{fatal_node_group_spec, parse_args, parse_node_group_spec, AutoscalerOptions, NodeGroupSpec};
 use crate::world::World;
 use std::collections::BTreeMap;
 
@@ -225,7 +225,13 @@ impl AutoscalerSpec {
             .as_ref()
             .filter(|c| c.matches(&cluster_name))
             .ok_or_else(|| manager_err(format!("could not check cluster UUID: unable to access cluster \"{cluster_name}\": Resource not found")))?;
-        let has_static = !options.node_groups.is_empty();
+        let mut specs = Vec::new();
+        for raw in &options.nodes {
+            // Magnum scales to zero from 1.22.
+            let spec = parse_node_group_spec(raw, version.minor >= 22).map_err(|e| Fatal::plain(fatal_node_group_spec(raw, &e)))?;
+            specs.push(spec);
+        }
+        let has_static = !specs.is_empty();
         let has_auto = !options.node_group_auto_discovery.is_empty();
         if has_static && has_auto {
             return Err(Fatal::plain(
@@ -236,8 +242,7 @@ impl AutoscalerSpec {
             return Err(Fatal::plain("no node group discovery options specified"));
         }
         if version.minor <= 18 {
-            let spec = options
-                .node_groups
+            let spec = specs
                 .first()
                 .cloned()
                 .ok_or_else(|| Fatal::plain("no node group discovery options specified"))?;
@@ -255,7 +260,7 @@ impl AutoscalerSpec {
                 discovery: Discovery::Roles(roles),
             });
         }
-        for spec in &options.node_groups {
+        for spec in &specs {
             if cluster.nodegroup(&spec.name).is_err() {
                 return Err(Fatal::plain(format!(
                     "could not get unique name and UUID for node group {}: Resource not found",
@@ -264,7 +269,7 @@ impl AutoscalerSpec {
             }
         }
         Ok(MagnumManager::Nodegroups {
-            discovery: Discovery::Static(options.node_groups.clone()),
+            discovery: Discovery::Static(specs),
         })
     }
 }
