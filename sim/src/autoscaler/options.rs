@@ -119,37 +119,112 @@ pub struct OptionsError(pub String);
 
 /// 1.30 flags magsim accepts without modelling (logging, scale-down, leader election, ...).
 const IGNORED: &[&str] = &[
-    "v", "logtostderr", "alsologtostderr", "stderrthreshold", "log-dir", "log-file", "skip-headers", "vmodule",
-    "kubeconfig", "kubernetes", "address", "leader-elect", "leader-elect-lease-duration", "leader-elect-renew-deadline",
-    "leader-elect-retry-period", "leader-elect-resource-name", "leader-elect-resource-namespace", "max-inactivity",
-    "max-failing-time", "scale-down-enabled", "scale-down-delay-after-add", "scale-down-delay-after-delete",
-    "scale-down-delay-after-failure", "scale-down-unneeded-time", "scale-down-unready-time",
-    "scale-down-utilization-threshold", "scale-down-gpu-utilization-threshold", "scale-down-non-empty-candidates-count",
-    "scale-down-candidates-pool-ratio", "scale-down-candidates-pool-min-count", "skip-nodes-with-local-storage",
-    "skip-nodes-with-system-pods", "skip-nodes-with-custom-controller-pods", "max-empty-bulk-delete",
-    "max-graceful-termination-sec", "max-scale-down-parallelism", "max-drain-parallelism", "max-pod-eviction-time",
-    "node-deletion-delay-timeout", "emit-per-nodegroup-metrics", "profiling", "frequent-loops-enabled", "parallel-scale-up",
-    "max-nodegroup-binpacking-duration", "cordon-node-before-terminating", "daemonset-eviction-for-empty-nodes",
-    "daemonset-eviction-for-occupied-nodes", "feature-gates", "grpc-expander-cert", "grpc-expander-url",
-    "ignore-daemonsets-utilization", "ignore-mirror-pods-utilization", "ignore-taint", "startup-taint", "status-taint",
-    "node-info-cache-expire-time", "unremovable-node-recheck-timeout", "aws-use-static-instance-list",
-    "cluster-api-cloud-config-authoritative", "user-agent", "kube-api-content-type", "kube-client-qps",
-    "kube-client-burst", "gpu-total", "max-bulk-soft-taint-count", "max-bulk-soft-taint-time", "debugging-snapshot-enabled",
-    "scale-up-from-zero", "force-ds", "bypassed-scheduler-names", "max-node-group-binpacking-duration",
+    "v",
+    "logtostderr",
+    "alsologtostderr",
+    "stderrthreshold",
+    "log-dir",
+    "log-file",
+    "skip-headers",
+    "vmodule",
+    "kubeconfig",
+    "kubernetes",
+    "address",
+    "leader-elect",
+    "leader-elect-lease-duration",
+    "leader-elect-renew-deadline",
+    "leader-elect-retry-period",
+    "leader-elect-resource-name",
+    "leader-elect-resource-namespace",
+    "max-inactivity",
+    "max-failing-time",
+    "scale-down-enabled",
+    "scale-down-delay-after-add",
+    "scale-down-delay-after-delete",
+    "scale-down-delay-after-failure",
+    "scale-down-unneeded-time",
+    "scale-down-unready-time",
+    "scale-down-utilization-threshold",
+    "scale-down-gpu-utilization-threshold",
+    "scale-down-non-empty-candidates-count",
+    "scale-down-candidates-pool-ratio",
+    "scale-down-candidates-pool-min-count",
+    "skip-nodes-with-local-storage",
+    "skip-nodes-with-system-pods",
+    "skip-nodes-with-custom-controller-pods",
+    "max-empty-bulk-delete",
+    "max-graceful-termination-sec",
+    "max-scale-down-parallelism",
+    "max-drain-parallelism",
+    "max-pod-eviction-time",
+    "node-deletion-delay-timeout",
+    "emit-per-nodegroup-metrics",
+    "profiling",
+    "frequent-loops-enabled",
+    "parallel-scale-up",
+    "max-nodegroup-binpacking-duration",
+    "cordon-node-before-terminating",
+    "daemonset-eviction-for-empty-nodes",
+    "daemonset-eviction-for-occupied-nodes",
+    "feature-gates",
+    "grpc-expander-cert",
+    "grpc-expander-url",
+    "ignore-daemonsets-utilization",
+    "ignore-mirror-pods-utilization",
+    "ignore-taint",
+    "startup-taint",
+    "status-taint",
+    "node-info-cache-expire-time",
+    "unremovable-node-recheck-timeout",
+    "aws-use-static-instance-list",
+    "cluster-api-cloud-config-authoritative",
+    "user-agent",
+    "kube-api-content-type",
+    "kube-client-qps",
+    "kube-client-burst",
+    "gpu-total",
+    "max-bulk-soft-taint-count",
+    "max-bulk-soft-taint-time",
+    "debugging-snapshot-enabled",
+    "scale-up-from-zero",
+    "force-ds",
+    "bypassed-scheduler-names",
+    "max-node-group-binpacking-duration",
 ];
 
 const BOOLS: &[&str] = &[
-    "balance-similar-node-groups", "write-status-configmap", "record-duplicated-events", "enforce-node-group-min-size",
-    "scale-up-from-zero", "logtostderr", "alsologtostderr", "skip-headers", "leader-elect", "scale-down-enabled",
-    "skip-nodes-with-local-storage", "skip-nodes-with-system-pods", "skip-nodes-with-custom-controller-pods",
-    "emit-per-nodegroup-metrics", "profiling", "frequent-loops-enabled", "parallel-scale-up", "cordon-node-before-terminating",
-    "daemonset-eviction-for-empty-nodes", "daemonset-eviction-for-occupied-nodes", "ignore-daemonsets-utilization",
-    "ignore-mirror-pods-utilization", "aws-use-static-instance-list", "cluster-api-cloud-config-authoritative",
-    "debugging-snapshot-enabled", "force-ds",
+    "balance-similar-node-groups",
+    "write-status-configmap",
+    "record-duplicated-events",
+    "enforce-node-group-min-size",
+    "scale-up-from-zero",
+    "logtostderr",
+    "alsologtostderr",
+    "skip-headers",
+    "leader-elect",
+    "scale-down-enabled",
+    "skip-nodes-with-local-storage",
+    "skip-nodes-with-system-pods",
+    "skip-nodes-with-custom-controller-pods",
+    "emit-per-nodegroup-metrics",
+    "profiling",
+    "frequent-loops-enabled",
+    "parallel-scale-up",
+    "cordon-node-before-terminating",
+    "daemonset-eviction-for-empty-nodes",
+    "daemonset-eviction-for-occupied-nodes",
+    "ignore-daemonsets-utilization",
+    "ignore-mirror-pods-utilization",
+    "aws-use-static-instance-list",
+    "cluster-api-cloud-config-authoritative",
+    "debugging-snapshot-enabled",
+    "force-ds",
 ];
 
 fn invalid(value: &str, flag: &str, why: impl fmt::Display) -> OptionsError {
-    OptionsError(format!("invalid argument \"{value}\" for \"--{flag}\" flag: {why}"))
+    OptionsError(format!(
+        "invalid argument \"{value}\" for \"--{flag}\" flag: {why}"
+    ))
 }
 
 fn duration(v: &str, flag: &str) -> Result<SimDuration, OptionsError> {
@@ -157,28 +232,58 @@ fn duration(v: &str, flag: &str) -> Result<SimDuration, OptionsError> {
 }
 
 fn int<T: std::str::FromStr>(v: &str, flag: &str) -> Result<T, OptionsError> {
-    v.parse().map_err(|_| invalid(v, flag, format!("strconv.ParseInt: parsing \"{v}\": invalid syntax")))
+    v.parse().map_err(|_| {
+        invalid(
+            v,
+            flag,
+            format!("strconv.ParseInt: parsing \"{v}\": invalid syntax"),
+        )
+    })
 }
 
 fn float(v: &str, flag: &str) -> Result<f64, OptionsError> {
-    v.parse().map_err(|_| invalid(v, flag, format!("strconv.ParseFloat: parsing \"{v}\": invalid syntax")))
+    v.parse().map_err(|_| {
+        invalid(
+            v,
+            flag,
+            format!("strconv.ParseFloat: parsing \"{v}\": invalid syntax"),
+        )
+    })
 }
 
 fn boolean(v: &str, flag: &str) -> Result<bool, OptionsError> {
     match v {
         "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(true),
         "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(false),
-        _ => Err(invalid(v, flag, format!("strconv.ParseBool: parsing \"{v}\": invalid syntax"))),
+        _ => Err(invalid(
+            v,
+            flag,
+            format!("strconv.ParseBool: parsing \"{v}\": invalid syntax"),
+        )),
     }
 }
 
 /// `--cores-total` / `--memory-total`: `<min>:<max>` (`parseMinMaxFlag`).
 fn min_max(v: &str) -> Result<(u64, u64), OptionsError> {
-    let (lo, hi) = v.split_once(':').ok_or_else(|| OptionsError(format!("Failed to parse flags: wrong nodes configuration: {v}")))?;
-    let lo: u64 = lo.parse().map_err(|_| OptionsError(format!("Failed to parse flags: failed to set min size: {lo}, expected integer")))?;
-    let hi: u64 = hi.parse().map_err(|_| OptionsError(format!("Failed to parse flags: failed to set max size: {hi}, expected integer")))?;
+    let (lo, hi) = v.split_once(':').ok_or_else(|| {
+        OptionsError(format!(
+            "Failed to parse flags: wrong nodes configuration: {v}"
+        ))
+    })?;
+    let lo: u64 = lo.parse().map_err(|_| {
+        OptionsError(format!(
+            "Failed to parse flags: failed to set min size: {lo}, expected integer"
+        ))
+    })?;
+    let hi: u64 = hi.parse().map_err(|_| {
+        OptionsError(format!(
+            "Failed to parse flags: failed to set max size: {hi}, expected integer"
+        ))
+    })?;
     if hi < lo {
-        return Err(OptionsError("Failed to parse flags: max size must be greater or equal to min size".into()));
+        return Err(OptionsError(
+            "Failed to parse flags: max size must be greater or equal to min size".into(),
+        ));
     }
     Ok((lo, hi))
 }
@@ -196,7 +301,10 @@ fn expanders(v: &str) -> Result<Vec<ExpanderName>, OptionsError> {
                 "Expander {name} came after an expander random that will always return only one result, this is not allowed since {name} will never be used"
             )));
         }
-        out.push(ExpanderName::parse(name).ok_or_else(|| OptionsError(format!("Expander {name} not supported")))?);
+        out.push(
+            ExpanderName::parse(name)
+                .ok_or_else(|| OptionsError(format!("Expander {name} not supported")))?,
+        );
     }
     Ok(out)
 }
@@ -208,7 +316,10 @@ pub fn parse_args(args: &[String]) -> Result<AutoscalerOptions, OptionsError> {
     while i < args.len() {
         let arg = &args[i];
         i += 1;
-        let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-').filter(|b| !b.is_empty())) else {
+        let Some(body) = arg
+            .strip_prefix("--")
+            .or_else(|| arg.strip_prefix('-').filter(|b| !b.is_empty()))
+        else {
             continue; // positional arguments are ignored by the binary
         };
         let (flag, inline) = match body.split_once('=') {
@@ -223,7 +334,10 @@ pub fn parse_args(args: &[String]) -> Result<AutoscalerOptions, OptionsError> {
                 if !known {
                     return Err(OptionsError(format!("unknown flag: --{flag}")));
                 }
-                let v = args.get(i).cloned().ok_or_else(|| OptionsError(format!("flag needs an argument: --{flag}")))?;
+                let v = args
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| OptionsError(format!("flag needs an argument: --{flag}")))?;
                 i += 1;
                 v
             }
@@ -236,12 +350,31 @@ pub fn parse_args(args: &[String]) -> Result<AutoscalerOptions, OptionsError> {
 fn is_modelled(flag: &str) -> bool {
     matches!(
         flag,
-        "cloud-provider" | "cluster-name" | "cloud-config" | "nodes" | "node-group-auto-discovery" | "scan-interval" | "expander"
-            | "max-nodes-total" | "cores-total" | "memory-total" | "max-node-provision-time" | "initial-node-group-backoff-duration"
-            | "max-node-group-backoff-duration" | "node-group-backoff-reset-timeout" | "new-pod-scale-up-delay"
-            | "max-nodes-per-scaleup" | "memory-difference-ratio" | "max-allocatable-difference-ratio" | "max-free-difference-ratio"
-            | "balancing-ignore-label" | "max-total-unready-percentage" | "ok-total-unready-count" | "status-config-map-name"
-            | "namespace" | "expendable-pods-priority-cutoff"
+        "cloud-provider"
+            | "cluster-name"
+            | "cloud-config"
+            | "nodes"
+            | "node-group-auto-discovery"
+            | "scan-interval"
+            | "expander"
+            | "max-nodes-total"
+            | "cores-total"
+            | "memory-total"
+            | "max-node-provision-time"
+            | "initial-node-group-backoff-duration"
+            | "max-node-group-backoff-duration"
+            | "node-group-backoff-reset-timeout"
+            | "new-pod-scale-up-delay"
+            | "max-nodes-per-scaleup"
+            | "memory-difference-ratio"
+            | "max-allocatable-difference-ratio"
+            | "max-free-difference-ratio"
+            | "balancing-ignore-label"
+            | "max-total-unready-percentage"
+            | "ok-total-unready-count"
+            | "status-config-map-name"
+            | "namespace"
+            | "expendable-pods-priority-cutoff"
     ) || BOOLS.contains(&flag)
 }
 
@@ -258,9 +391,13 @@ fn set(o: &mut AutoscalerOptions, flag: &str, v: &str) -> Result<(), OptionsErro
         "cores-total" => o.cores_total = min_max(v)?,
         "memory-total" => o.memory_total_gib = min_max(v)?,
         "max-node-provision-time" => o.max_node_provision_time = duration(v, flag)?,
-        "initial-node-group-backoff-duration" => o.initial_node_group_backoff_duration = duration(v, flag)?,
+        "initial-node-group-backoff-duration" => {
+            o.initial_node_group_backoff_duration = duration(v, flag)?
+        }
         "max-node-group-backoff-duration" => o.max_node_group_backoff_duration = duration(v, flag)?,
-        "node-group-backoff-reset-timeout" => o.node_group_backoff_reset_timeout = duration(v, flag)?,
+        "node-group-backoff-reset-timeout" => {
+            o.node_group_backoff_reset_timeout = duration(v, flag)?
+        }
         "new-pod-scale-up-delay" => o.new_pod_scale_up_delay = duration(v, flag)?,
         "max-nodes-per-scaleup" => o.max_nodes_per_scaleup = int(v, flag)?,
         "balance-similar-node-groups" => o.balance_similar_node_groups = boolean(v, flag)?,
@@ -293,8 +430,12 @@ pub fn parse_node_group_spec(spec: &str, zero_ok: bool) -> Result<NodeGroupSpec,
     let [min, max, name] = tokens.as_slice() else {
         return Err(OptionsError(format!("wrong nodes configuration: {spec}")));
     };
-    let min: i64 = min.parse().map_err(|_| OptionsError(format!("failed to set min size: {min}, expected integer")))?;
-    let max: i64 = max.parse().map_err(|_| OptionsError(format!("failed to set max size: {max}, expected integer")))?;
+    let min: i64 = min
+        .parse()
+        .map_err(|_| OptionsError(format!("failed to set min size: {min}, expected integer")))?;
+    let max: i64 = max
+        .parse()
+        .map_err(|_| OptionsError(format!("failed to set max size: {max}, expected integer")))?;
     let invalid = |why: &str| Err(OptionsError(format!("invalid node group spec: {why}")));
     if zero_ok && min < 0 {
         return invalid("min size must be >= 0");
@@ -311,7 +452,11 @@ pub fn parse_node_group_spec(spec: &str, zero_ok: bool) -> Result<NodeGroupSpec,
     let (Ok(min), Ok(max)) = (u32::try_from(min), u32::try_from(max)) else {
         return Err(OptionsError(format!("wrong nodes configuration: {spec}")));
     };
-    Ok(NodeGroupSpec { min, max, name: name.to_string() })
+    Ok(NodeGroupSpec {
+        min,
+        max,
+        name: name.to_string(),
+    })
 }
 
 /// The fatal start-up line for a bad `--nodes` value.
@@ -329,19 +474,42 @@ mod tests {
 
     #[test]
     fn incident_flags_and_defaults() {
-        let o = parse_args(&args(&["--cloud-provider=magnum", "--cluster-name=k8s", "--cloud-config=/config/cloud-config", "--nodes=1:6:DefaultNodeGroup", "--v=4", "--logtostderr"])).unwrap();
+        let o = parse_args(&args(&[
+            "--cloud-provider=magnum",
+            "--cluster-name=k8s",
+            "--cloud-config=/config/cloud-config",
+            "--nodes=1:6:DefaultNodeGroup",
+            "--v=4",
+            "--logtostderr",
+        ]))
+        .unwrap();
         assert_eq!(o.cloud_provider, "magnum");
         assert_eq!(o.nodes, ["1:6:DefaultNodeGroup"]);
         assert_eq!(o.scan_interval, SimDuration::from_secs(10));
         assert_eq!(o.expander, [ExpanderName::Random]);
         assert_eq!(o.max_node_provision_time, SimDuration::from_mins(15));
         assert_eq!(o.cores_total, (0, 320_000));
-        assert_eq!(parse_node_group_spec("1:6:DefaultNodeGroup", true), Ok(NodeGroupSpec { min: 1, max: 6, name: "DefaultNodeGroup".into() }));
+        assert_eq!(
+            parse_node_group_spec("1:6:DefaultNodeGroup", true),
+            Ok(NodeGroupSpec {
+                min: 1,
+                max: 6,
+                name: "DefaultNodeGroup".into()
+            })
+        );
     }
 
     #[test]
     fn both_flag_forms_and_booleans() {
-        let o = parse_args(&args(&["--scan-interval", "30s", "--balance-similar-node-groups", "--write-status-configmap=false", "--max-nodes-total", "7"])).unwrap();
+        let o = parse_args(&args(&[
+            "--scan-interval",
+            "30s",
+            "--balance-similar-node-groups",
+            "--write-status-configmap=false",
+            "--max-nodes-total",
+            "7",
+        ]))
+        .unwrap();
         assert_eq!(o.scan_interval, SimDuration::from_secs(30));
         assert!(o.balance_similar_node_groups);
         assert!(!o.write_status_configmap);
@@ -352,16 +520,32 @@ mod tests {
     fn pflag_errors() {
         let e = |a: &[&str]| parse_args(&args(a)).unwrap_err().to_string();
         assert_eq!(e(&["--foo=1"]), "unknown flag: --foo");
-        assert_eq!(e(&["--scan-interval=10x"]), "invalid argument \"10x\" for \"--scan-interval\" flag: time: invalid duration \"10x\"");
+        assert_eq!(
+            e(&["--scan-interval=10x"]),
+            "invalid argument \"10x\" for \"--scan-interval\" flag: time: invalid duration \"10x\""
+        );
         assert_eq!(e(&["--max-nodes-total=many"]), "invalid argument \"many\" for \"--max-nodes-total\" flag: strconv.ParseInt: parsing \"many\": invalid syntax");
-        assert_eq!(e(&["--scan-interval"]), "flag needs an argument: --scan-interval");
-        assert_eq!(e(&["--cores-total=8:4"]), "Failed to parse flags: max size must be greater or equal to min size");
+        assert_eq!(
+            e(&["--scan-interval"]),
+            "flag needs an argument: --scan-interval"
+        );
+        assert_eq!(
+            e(&["--cores-total=8:4"]),
+            "Failed to parse flags: max size must be greater or equal to min size"
+        );
     }
 
     #[test]
     fn expander_chain_rules() {
-        let e = |v: &str| parse_args(&args(&[&format!("--expander={v}")])).map(|o| o.expander).map_err(|e| e.to_string());
-        assert_eq!(e("least-waste,priority"), Ok(vec![ExpanderName::LeastWaste, ExpanderName::Priority]));
+        let e = |v: &str| {
+            parse_args(&args(&[&format!("--expander={v}")]))
+                .map(|o| o.expander)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            e("least-waste,priority"),
+            Ok(vec![ExpanderName::LeastWaste, ExpanderName::Priority])
+        );
         assert_eq!(e("bogus"), Err("Expander bogus not supported".into()));
         assert_eq!(e("priority,priority"), Err("Expander priority was specified multiple times, each expander must not be specified more than once".into()));
         assert_eq!(
@@ -374,12 +558,33 @@ mod tests {
     fn node_group_spec_errors() {
         let e = |s: &str, z: bool| parse_node_group_spec(s, z).unwrap_err().to_string();
         assert_eq!(e("1:6", true), "wrong nodes configuration: 1:6");
-        assert_eq!(e("x:6:g", true), "failed to set min size: x, expected integer");
-        assert_eq!(e("1:y:g", true), "failed to set max size: y, expected integer");
-        assert_eq!(e("-1:6:g", true), "invalid node group spec: min size must be >= 0");
-        assert_eq!(e("0:6:g", false), "invalid node group spec: min size must be >= 1");
-        assert_eq!(e("3:2:g", true), "invalid node group spec: max size must be greater or equal to min size");
-        assert_eq!(e("1:2:", true), "invalid node group spec: name must not be blank");
-        assert_eq!(fatal_node_group_spec("1:2:", &parse_node_group_spec("1:2:", true).unwrap_err()), "Could not parse node group spec 1:2:: invalid node group spec: name must not be blank");
+        assert_eq!(
+            e("x:6:g", true),
+            "failed to set min size: x, expected integer"
+        );
+        assert_eq!(
+            e("1:y:g", true),
+            "failed to set max size: y, expected integer"
+        );
+        assert_eq!(
+            e("-1:6:g", true),
+            "invalid node group spec: min size must be >= 0"
+        );
+        assert_eq!(
+            e("0:6:g", false),
+            "invalid node group spec: min size must be >= 1"
+        );
+        assert_eq!(
+            e("3:2:g", true),
+            "invalid node group spec: max size must be greater or equal to min size"
+        );
+        assert_eq!(
+            e("1:2:", true),
+            "invalid node group spec: name must not be blank"
+        );
+        assert_eq!(
+            fatal_node_group_spec("1:2:", &parse_node_group_spec("1:2:", true).unwrap_err()),
+            "Could not parse node group spec 1:2:: invalid node group spec: name must not be blank"
+        );
     }
 }

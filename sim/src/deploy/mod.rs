@@ -8,7 +8,9 @@
 
 pub mod cloud_config;
 
-use crate::autoscaler::options::{fatal_node_group_spec, parse_args, parse_node_group_spec, AutoscalerOptions, NodeGroupSpec};
+use crate::autoscaler::options::{
+    fatal_node_group_spec, parse_args, parse_node_group_spec, AutoscalerOptions, NodeGroupSpec,
+};
 use crate::world::World;
 use std::collections::BTreeMap;
 
@@ -228,7 +230,8 @@ impl AutoscalerSpec {
         let mut specs = Vec::new();
         for raw in &options.nodes {
             // Magnum scales to zero from 1.22.
-            let spec = parse_node_group_spec(raw, version.minor >= 22).map_err(|e| Fatal::plain(fatal_node_group_spec(raw, &e)))?;
+            let spec = parse_node_group_spec(raw, version.minor >= 22)
+                .map_err(|e| Fatal::plain(fatal_node_group_spec(raw, &e)))?;
             specs.push(spec);
         }
         let has_static = !specs.is_empty();
