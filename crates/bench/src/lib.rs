@@ -21,6 +21,7 @@ use magsim_sim::time::{Epoch, SimTime};
 use magsim_sim::trace::Trace;
 use magsim_sim::world::World;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Every workload name, in the order `magsim bench` runs them.
 pub const NAMES: [&str; 5] = [
@@ -71,7 +72,7 @@ enum Kind {
     Binpacking(Box<Binpacking>),
     Filter {
         snapshot: Snapshot,
-        pending: Vec<PodSpec>,
+        pending: Vec<Arc<PodSpec>>,
     },
     RunOnce {
         engine: Box<Engine>,
@@ -216,7 +217,7 @@ impl Workload {
             Kind::Filter { snapshot, pending } => {
                 let mut snap = snapshot.clone();
                 let t = std::time::Instant::now();
-                let left = snap.filter_out_schedulable(pending.iter().enumerate());
+                let left = snap.filter_out_schedulable(pending.iter().map(|s| &**s).enumerate());
                 (t.elapsed(), json!({"unschedulable": left.len()}))
             }
             _ => {
@@ -246,7 +247,7 @@ impl Workload {
             }
             Kind::Filter { snapshot, pending } => {
                 let mut snap = snapshot.clone();
-                let left = snap.filter_out_schedulable(pending.iter().enumerate());
+                let left = snap.filter_out_schedulable(pending.iter().map(|s| &**s).enumerate());
                 json!({"unschedulable": left.len()})
             }
             Kind::RunOnce { engine, at } => {
@@ -312,9 +313,11 @@ fn filter(nodes: u64, scheduled: u64, pending: u64) -> Kind {
             node.place(&running);
         }
     }
+    // Pending pods of one controller share their spec, as they do in a cluster.
+    let one = Arc::new(spec(1000, 2_000_000));
     Kind::Filter {
         snapshot,
-        pending: (0..pending).map(|_| spec(1000, 2_000_000)).collect(),
+        pending: (0..pending).map(|_| one.clone()).collect(),
     }
 }
 
@@ -386,7 +389,7 @@ fn managed() -> AutoscalerSpec {
     }
 }
 
-fn pod(name: String, owner: Option<&str>, spec: PodSpec) -> Pod {
+fn pod(name: String, owner: Option<&str>, spec: Arc<PodSpec>) -> Pod {
     Pod {
         uid: name.clone(),
         name,
@@ -464,10 +467,10 @@ fn run_once(nodes: u64, per_node: u64, pending: u64) -> Kind {
         .collect();
     for (i, &(n, alloc)) in node_list.iter().enumerate() {
         // Running pods fill 99% of each node, so pending pods do not fit existing nodes.
-        let running = spec(
+        let running = Arc::new(spec(
             alloc.milli_cpu * 99 / 100 / per_node.max(1),
             alloc.memory / 100 * 99 / per_node.max(1),
-        );
+        ));
         for j in 0..per_node {
             let mut p = pod(
                 format!("run-{i}-{j}"),
@@ -480,11 +483,8 @@ fn run_once(nodes: u64, per_node: u64, pending: u64) -> Kind {
             engine.world.pods.push(p);
         }
     }
-    for k in 0..pending {
-        let (owner, s) = if nodes == 0 {
-            (None, spec(600, 1000))
-        } else {
-            let g = k % 10;
+    let specs: Vec<Arc<PodSpec>> = (0..10u64)
+        .map(|g| {
             let mut s = spec(500 + 500 * (g % 4), (2 + g % 5) * GIB);
             if g == 9 {
                 s.node_selector.insert(
@@ -492,7 +492,16 @@ fn run_once(nodes: u64, per_node: u64, pending: u64) -> Kind {
                     "pool-medium".into(),
                 );
             }
-            (Some(format!("pending-{g}")), s)
+            Arc::new(s)
+        })
+        .collect();
+    let stress = Arc::new(spec(600, 1000));
+    for k in 0..pending {
+        let (owner, s) = if nodes == 0 {
+            (None, stress.clone())
+        } else {
+            let g = (k % 10) as usize;
+            (Some(format!("pending-{g}")), specs[g].clone())
         };
         let mut p = pod(format!("pending-{k}"), owner.as_deref(), s);
         p.scheduled = ScheduledCondition::Unschedulable {
@@ -520,11 +529,12 @@ fn scheduler(nodes: u64, pods: u64) -> Kind {
         &[],
     );
     let mut engine = Engine::new(world, vec![], 1, Epoch::default());
+    let small = Arc::new(spec(100, 256 * MIB));
     for k in 0..pods {
         engine
             .world
             .pods
-            .push(pod(format!("p-{k}"), Some("rs"), spec(100, 256 * MIB)));
+            .push(pod(format!("p-{k}"), Some("rs"), small.clone()));
     }
     Kind::Scheduler {
         engine: Box::new(engine),

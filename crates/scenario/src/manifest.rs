@@ -268,7 +268,7 @@ fn deployment(
         namespace,
         replicas,
         labels,
-        spec,
+        spec: spec.into(),
         template_hash: hash(),
         pinned_pod_names: Vec::new(),
     })

@@ -399,7 +399,7 @@ fn deployment(cx: &Ctx, field: &str, d: &RawDeployment) -> Result<Deployment, Lo
         namespace: d.namespace.clone(),
         replicas: d.replicas,
         labels,
-        spec: PodSpec {
+        spec: std::sync::Arc::new(PodSpec {
             requests,
             node_selector: text_map(&d.node_selector),
             affinity,
@@ -409,7 +409,7 @@ fn deployment(cx: &Ctx, field: &str, d: &RawDeployment) -> Result<Deployment, Lo
             priority: d.priority,
             container: "app".into(),
             image: d.image.clone().unwrap_or_else(|| "nginx:1.27".into()),
-        },
+        }),
         template_hash,
         pinned_pod_names: d.pod_names.clone(),
     })

@@ -21,7 +21,7 @@ impl PodGroup {
 }
 
 fn equivalent(a: &Pod, b: &Pod) -> bool {
-    a.labels == b.labels && a.spec == b.spec
+    a.labels == b.labels && (std::sync::Arc::ptr_eq(&a.spec, &b.spec) || a.spec == b.spec)
 }
 
 /// Groups `pods`, keeping first-seen order so the result is deterministic (upstream iterates a

@@ -3,7 +3,7 @@
 
 use super::provider::Template;
 use crate::kube::{PodId, PodSpec};
-use crate::scheduler::{SnapNode, Snapshot};
+use crate::scheduler::{fits_resources, SnapNode, Snapshot};
 
 /// Pods that share one scheduling spec, estimated together.
 pub struct EstimateGroup<'a> {
@@ -33,6 +33,9 @@ fn score(spec: &PodSpec, t: &SnapNode) -> f64 {
 
 /// Packs `groups` onto copies of `template`. `node_limit` caps new nodes (`None` = no cap);
 /// the limiter is consulted only when a node is about to be added, as upstream does.
+///
+/// Every group given here passed the scheduler's filters on the empty template, and copies of
+/// a template agree on the node-only filters, so only resources and ports are checked per node.
 pub fn estimate(
     groups: &[EstimateGroup],
     template: &Template,
@@ -63,7 +66,11 @@ pub fn estimate(
             let Some((&pod, tail)) = rest.split_first() else {
                 break;
             };
-            let Some(i) = snap.first_fit(spec, cursor) else {
+            let n = snap.nodes.len();
+            let Some(i) = (0..n)
+                .map(|k| (cursor + k) % n)
+                .find(|&i| fits_resources(spec, &snap.nodes[i]))
+            else {
                 misfits.push((spec, snap.nodes.len()));
                 break;
             };
@@ -80,7 +87,7 @@ pub fn estimate(
         // On new nodes: the last added one, else a fresh template copy.
         for &pod in rest {
             if let Some(last) = snap.nodes.len().checked_sub(1) {
-                if snap.nodes[last].fits(spec) {
+                if fits_resources(spec, &snap.nodes[last]) {
                     snap.nodes[last].place(spec);
                     used[last] = true;
                     placed.push(pod);
@@ -94,12 +101,10 @@ pub fn estimate(
                 limit_reached = true;
                 break;
             }
-            let mut node = template.node.clone();
-            node.name = format!("{}-e-{}", template.node.name, snap.nodes.len());
-            snap.nodes.push(node);
+            snap.nodes.push(template.node.clone());
             used.push(false);
             let last = snap.nodes.len() - 1;
-            if !snap.nodes[last].fits(spec) {
+            if !fits_resources(spec, &snap.nodes[last]) {
                 break;
             }
             snap.nodes[last].place(spec);

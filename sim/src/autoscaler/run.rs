@@ -443,7 +443,7 @@ impl Running {
             })
         });
         add_upcoming(&mut snap, groups, readiness);
-        snap.filter_out_schedulable(pods.into_iter().map(|p| (p, &world.pod(p).spec)))
+        snap.filter_out_schedulable(pods.into_iter().map(|p| (p, &*world.pod(p).spec)))
     }
 
     /// `updateScaleRequests`: a request whose nodes all arrived is done; one past its

@@ -188,6 +188,22 @@ impl Engine {
 
     fn deploy_autoscaler(&mut self, spec: AutoscalerSpec) {
         let a = Autoscaler::start(spec, &self.world, self.now, self.epoch, &mut self.trace);
+        if let Some(r) = a.running() {
+            // `NewStatusMapRecorder` writes the initial status as soon as the process starts.
+            let o = &r.started.options;
+            if o.write_status_configmap {
+                let ts = self.epoch.at(self.now);
+                let text = if a.spec.legacy_status || !r.started.version.writes_yaml_status() {
+                    crate::autoscaler::status::AutoscalerStatus::initial_legacy_text(ts)
+                } else {
+                    crate::autoscaler::status::AutoscalerStatus::initial_yaml(ts)
+                };
+                let key = (o.namespace.clone(), o.status_config_map_name.clone());
+                self.world
+                    .configmaps
+                    .insert(key, [("status".to_string(), text)].into_iter().collect());
+            }
+        }
         self.autoscalers.push(a);
         self.schedule_autoscaler(self.autoscalers.len() - 1);
     }

@@ -68,7 +68,9 @@ pub struct Pod {
     pub uid: String,
     pub owner: Option<Owner>,
     pub labels: Labels,
-    pub spec: PodSpec,
+    /// Shared with the pod's controller and its siblings, so equal specs are usually the same
+    /// allocation and compare by pointer.
+    pub spec: std::sync::Arc<PodSpec>,
     pub created: SimTime,
     pub node: Option<NodeId>,
     pub phase: PodPhase,

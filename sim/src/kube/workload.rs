@@ -10,7 +10,7 @@ pub struct Deployment {
     pub namespace: String,
     pub replicas: u32,
     pub labels: Labels,
-    pub spec: PodSpec,
+    pub spec: std::sync::Arc<PodSpec>,
     pub template_hash: String,
     /// Names to give the first pods created, in order (a scenario may pin
     /// `high-memory-deployment-844964899f-4md88`).

@@ -27,14 +27,24 @@ impl Rejection {
 /// Whether `node` passes every filter for `spec`: the hot path, with no allocation. Agrees
 /// with [`check`], which says why not.
 pub fn fits(spec: &PodSpec, node: &SnapNode) -> bool {
+    fits_resources(spec, node) && fits_static(spec, node)
+}
+
+/// The filters that depend on what is already placed: resources and host ports.
+pub fn fits_resources(spec: &PodSpec, node: &SnapNode) -> bool {
     spec.requests
         .fits_in(&node.allocatable.minus(node.requested))
-        && (!node.unschedulable || tolerates_cordon(spec))
+        && !spec.host_ports.iter().any(|p| node.host_ports.contains(p))
+}
+
+/// The filters that depend only on the node itself: cordon, name, taints, selector, affinity.
+/// Copies of one template agree on these, which the estimator relies on.
+pub fn fits_static(spec: &PodSpec, node: &SnapNode) -> bool {
+    (!node.unschedulable || tolerates_cordon(spec))
         && spec.node_name.as_ref().is_none_or(|n| n == &node.name)
         && first_untolerated(&node.taints, &spec.tolerations).is_none()
         && selector_matches(&spec.node_selector, &node.labels)
         && spec.affinity.matches(&node.labels)
-        && !spec.host_ports.iter().any(|p| node.host_ports.contains(p))
 }
 
 fn tolerates_cordon(spec: &PodSpec) -> bool {

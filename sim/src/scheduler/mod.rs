@@ -4,10 +4,10 @@
 //! [`Snapshot`] is shared with the autoscaler, which runs the same filters on upcoming and
 //! template nodes (upstream does the same through its scheduler-framework predicate checker).
 
-mod filter;
+pub mod filter;
 mod message;
 mod snapshot;
 
-pub use filter::Rejection;
+pub use filter::{fits_resources, fits_static, Rejection};
 pub use message::fit_error_message;
 pub use snapshot::{FitError, SnapNode, Snapshot};
