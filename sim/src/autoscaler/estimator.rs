@@ -71,7 +71,7 @@ pub fn estimate(
                 .map(|k| (cursor + k) % n)
                 .find(|&i| fits_resources(spec, &snap.nodes[i]))
             else {
-                misfits.push((spec, snap.nodes.len()));
+                remember_misfit(&mut misfits, spec, snap.nodes.len());
                 break;
             };
             snap.nodes[i].place(spec);
@@ -115,6 +115,17 @@ pub fn estimate(
     Estimate {
         node_count: used.iter().filter(|u| **u).count() as u32,
         pods: placed,
+    }
+}
+
+/// Keeps one entry per distinct spec: the latest node count it failed at.
+fn remember_misfit<'a>(misfits: &mut Vec<(&'a PodSpec, usize)>, spec: &'a PodSpec, nodes: usize) {
+    match misfits
+        .iter_mut()
+        .find(|(f, _)| std::ptr::eq(*f, spec) || *f == spec)
+    {
+        Some(entry) => entry.1 = nodes,
+        None => misfits.push((spec, nodes)),
     }
 }
 
