@@ -95,7 +95,10 @@ impl Autoscaler {
                 trace.push(
                     now,
                     &spec.name,
-                    "container exited with status 255; pod is in CrashLoopBackOff".to_string(),
+                    format!(
+                        "container exited with status {}; pod is in CrashLoopBackOff",
+                        fatal.exit_code
+                    ),
                 );
                 Phase::CrashLoopBackOff {
                     fatal,

@@ -116,6 +116,9 @@ pub struct Fatal {
     pub message: String,
     /// `file:line` of the klog call where it was measured upstream.
     pub location: Option<&'static str>,
+    /// 255 for klog fatals; 2 when pflag refuses the command line (it prints the error and
+    /// the usage, not a klog line).
+    pub exit_code: i32,
 }
 
 impl Fatal {
@@ -123,12 +126,14 @@ impl Fatal {
         Fatal {
             message,
             location: Some(location),
+            exit_code: 255,
         }
     }
     fn plain(message: impl Into<String>) -> Fatal {
         Fatal {
             message: message.into(),
             location: None,
+            exit_code: 255,
         }
     }
 }
@@ -169,7 +174,20 @@ impl AutoscalerSpec {
     /// Starts the process: parses flags and, for the magnum provider, reads the cloud-config and
     /// resolves node groups, failing exactly where cluster-autoscaler fails.
     pub fn start(&self, world: &World) -> Result<Started, Fatal> {
-        let options = parse_args(&self.args).map_err(|e| Fatal::plain(e.to_string()))?;
+        let options = parse_args(&self.args).map_err(|e| Fatal {
+            message: e.to_string(),
+            location: None,
+            exit_code: e.exit_code(),
+        })?;
+        if options
+            .expander
+            .contains(&crate::autoscaler::options::ExpanderName::Price)
+        {
+            // Neither the clusterapi nor the magnum provider implements Pricing().
+            return Err(Fatal::plain(
+                crate::autoscaler::options::pricing_unavailable_fatal(),
+            ));
+        }
         let version = CaVersion::from_image(&self.image);
         let provider = match options.cloud_provider.as_str() {
             "clusterapi" => ProviderKind::ClusterApi,
@@ -279,6 +297,9 @@ impl AutoscalerSpec {
 
 /// The klog line a fatal start-up prints: `F1110 14:03:21.120000       1 file:line] message`.
 pub fn klog_fatal(ts: crate::time::Timestamp, fatal: &Fatal) -> String {
+    if fatal.exit_code == 2 {
+        return fatal.message.clone();
+    }
     let loc = fatal.location.unwrap_or("main.go");
     format!("F{} {:>7} {loc}] {}", ts.klog(), 1, fatal.message)
 }
@@ -286,6 +307,56 @@ pub fn klog_fatal(ts: crate::time::Timestamp, fatal: &Fatal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn spec(args: &[&str]) -> AutoscalerSpec {
+        AutoscalerSpec {
+            name: "ca".into(),
+            placement: Placement::Managed,
+            image: "x:v1.30.2".into(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            mounts: vec![],
+            files: BTreeMap::new(),
+            legacy_status: false,
+        }
+    }
+
+    #[test]
+    fn start_up_failures_speak_like_the_binary() {
+        let w = World::default();
+        let f = spec(&["--cloud-provider=clusterapi", "--bogus"])
+            .start(&w)
+            .unwrap_err();
+        assert_eq!(
+            (f.message.as_str(), f.exit_code),
+            ("unknown flag: --bogus", 2)
+        );
+        assert_eq!(
+            klog_fatal(
+                crate::time::Epoch::default().at(crate::time::SimTime(0)),
+                &f
+            ),
+            "unknown flag: --bogus"
+        );
+        let f = spec(&["--cloud-provider=clusterapi", "--expander=price"])
+            .start(&w)
+            .unwrap_err();
+        assert_eq!(
+            f.message,
+            "Couldn't access cloud provider pricing for price expander: Not implemented"
+        );
+        let f = spec(&[
+            "--cloud-provider=magnum",
+            "--cloud-config=/config/cloud-config",
+            "--nodes=1:6:x",
+        ])
+        .start(&w)
+        .unwrap_err();
+        assert_eq!(
+            klog_fatal(crate::time::Epoch::default().at(crate::time::SimTime(0)), &f),
+            "F1110 14:00:00.000000       1 magnum_cloud_provider.go:326] Couldn't open cloud provider configuration from /config/cloud-config: &fs.PathError{Op:\"open\", Path:\"/config/cloud-config\", Err:0x2}"
+        );
+        assert!(spec(&["--cloud-provider=clusterapi"]).start(&w).is_ok());
+    }
 
     #[test]
     fn versions_come_from_image_tags() {
