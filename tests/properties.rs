@@ -6,7 +6,6 @@ use magsim::sim::autoscaler::provider::Template;
 use magsim::sim::cloud::capi::{MAX_SIZE_ANNOTATION, MIN_SIZE_ANNOTATION};
 use magsim::sim::kube::{PodId, PodSpec};
 use magsim::sim::resources::{Resources, GIB, MIB};
-use magsim::sim::scheduler::SnapNode;
 use magsim::sim::time::{SimDuration, SimTime};
 use proptest::prelude::*;
 
@@ -131,11 +130,8 @@ proptest! {
     #[test]
     fn estimate_is_a_valid_packing(pods in prop::collection::vec((1u64..2000, 1u64..4000), 1..120), limit in prop::option::of(1u32..40)) {
         let alloc = Resources { milli_cpu: 2000, memory: 4 * GIB, pods: 110, gpus: 0, ephemeral_storage: 0 };
-        let template = Template {
-            node: SnapNode { name: "t".into(), id: None, allocatable: alloc, labels: Default::default(), taints: vec![], unschedulable: false, requested: Resources::ZERO, host_ports: vec![] },
-            capacity: alloc,
-        };
-        let specs: Vec<PodSpec> = pods.iter().map(|&(c, m)| PodSpec { requests: Resources { milli_cpu: c, memory: m * MIB, pods: 1, ..Resources::ZERO }, ..Default::default() }).collect();
+        let template = Template::of_size(alloc);
+        let specs: Vec<PodSpec> = pods.iter().map(|&(c, m)| PodSpec::with_requests(c, m * MIB)).collect();
         let ids: Vec<Vec<PodId>> = (0..specs.len()).map(|i| vec![PodId(i as u32)]).collect();
         let groups: Vec<EstimateGroup> = specs.iter().zip(&ids).map(|(spec, pods)| EstimateGroup { spec, pods }).collect();
         let e = estimate(&groups, &template, limit);

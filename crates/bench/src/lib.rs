@@ -16,7 +16,7 @@ use magsim_sim::flavor::Flavor;
 use magsim_sim::kube::{Labels, Owner, Pod, PodId, PodPhase, PodSpec, ScheduledCondition};
 use magsim_sim::resources::{Resources, GIB, MIB};
 use magsim_sim::rng::SimRng;
-use magsim_sim::scheduler::{SnapNode, Snapshot};
+use magsim_sim::scheduler::Snapshot;
 use magsim_sim::time::{Epoch, SimTime};
 use magsim_sim::trace::Trace;
 use magsim_sim::world::World;
@@ -87,38 +87,17 @@ enum Kind {
 }
 
 fn template(cpu: u64, mem: u64, pods: u64) -> Template {
-    let alloc = Resources {
+    Template::of_size(Resources {
         milli_cpu: cpu,
         memory: mem,
         pods,
         gpus: 0,
         ephemeral_storage: 0,
-    };
-    Template {
-        node: SnapNode {
-            name: "template".into(),
-            id: None,
-            allocatable: alloc,
-            labels: Labels::new(),
-            taints: vec![],
-            unschedulable: false,
-            requested: Resources::ZERO,
-            host_ports: vec![],
-        },
-        capacity: alloc,
-    }
+    })
 }
 
 fn spec(cpu: u64, mem: u64) -> PodSpec {
-    PodSpec {
-        requests: Resources {
-            milli_cpu: cpu,
-            memory: mem,
-            pods: 1,
-            ..Resources::ZERO
-        },
-        ..Default::default()
-    }
+    PodSpec::with_requests(cpu, mem)
 }
 
 impl Workload {

@@ -135,38 +135,17 @@ mod tests {
     use crate::resources::Resources;
 
     fn template(cpu: u64, mem: u64, pods: u64) -> Template {
-        let alloc = Resources {
+        Template::of_size(Resources {
             milli_cpu: cpu,
             memory: mem,
             pods,
             gpus: 0,
             ephemeral_storage: 0,
-        };
-        Template {
-            node: SnapNode {
-                name: "t".into(),
-                id: None,
-                allocatable: alloc,
-                labels: Default::default(),
-                taints: vec![],
-                unschedulable: false,
-                requested: Resources::ZERO,
-                host_ports: vec![],
-            },
-            capacity: alloc,
-        }
+        })
     }
 
     fn spec(cpu: u64, mem: u64) -> PodSpec {
-        PodSpec {
-            requests: Resources {
-                milli_cpu: cpu,
-                memory: mem,
-                pods: 1,
-                ..Resources::ZERO
-            },
-            ..Default::default()
-        }
+        PodSpec::with_requests(cpu, mem)
     }
 
     fn ids(range: std::ops::Range<u32>) -> Vec<PodId> {

@@ -41,6 +41,19 @@ pub struct Template {
 }
 
 impl Template {
+    /// A template of this size with no labels or taints (benchmarks and tests).
+    pub fn of_size(allocatable: Resources) -> Template {
+        Template {
+            node: SnapNode::empty(
+                "template".into(),
+                allocatable,
+                Default::default(),
+                Vec::new(),
+            ),
+            capacity: allocatable,
+        }
+    }
+
     /// Whole cores and bytes of capacity, as the resource limits count them.
     pub fn cores(&self) -> u64 {
         self.capacity.milli_cpu.div_ceil(1000)
@@ -112,17 +125,9 @@ impl Provider {
         if let Some((_, n)) = real {
             let mut labels = n.labels.clone();
             labels.remove("kubernetes.io/hostname");
+            let name = format!("template-node-for-{}", g.id);
             let t = Template {
-                node: SnapNode {
-                    name: format!("template-node-for-{}", g.id),
-                    id: None,
-                    allocatable: n.allocatable,
-                    labels,
-                    taints: n.taints.clone(),
-                    unschedulable: false,
-                    requested: Resources::ZERO,
-                    host_ports: Vec::new(),
-                },
+                node: SnapNode::empty(name, n.allocatable, labels, n.taints.clone()),
                 capacity: n.capacity,
             };
             self.templates.insert(g.id.clone(), t.clone());
@@ -135,17 +140,9 @@ impl Provider {
             return None;
         }
         let shape = world.node_shape(g.nodegroups.first()?)?;
+        let name = format!("template-node-for-{}", g.id);
         Some(Template {
-            node: SnapNode {
-                name: format!("template-node-for-{}", g.id),
-                id: None,
-                allocatable: shape.allocatable,
-                labels: shape.labels,
-                taints: shape.taints,
-                unschedulable: false,
-                requested: Resources::ZERO,
-                host_ports: Vec::new(),
-            },
+            node: SnapNode::empty(name, shape.allocatable, shape.labels, shape.taints),
             capacity: shape.capacity,
         })
     }

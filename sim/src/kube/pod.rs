@@ -31,6 +31,21 @@ pub struct PodSpec {
     pub image: String,
 }
 
+impl PodSpec {
+    /// A spec that requests only CPU (milli) and memory (bytes).
+    pub fn with_requests(milli_cpu: u64, memory: u64) -> PodSpec {
+        PodSpec {
+            requests: Resources {
+                milli_cpu,
+                memory,
+                pods: 1,
+                ..Resources::ZERO
+            },
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PodPhase {
     Pending,

@@ -22,6 +22,25 @@ pub struct SnapNode {
 }
 
 impl SnapNode {
+    /// A node with nothing placed on it.
+    pub fn empty(
+        name: String,
+        allocatable: Resources,
+        labels: Labels,
+        taints: Vec<Taint>,
+    ) -> SnapNode {
+        SnapNode {
+            name,
+            id: None,
+            allocatable,
+            labels,
+            taints,
+            unschedulable: false,
+            requested: Resources::ZERO,
+            host_ports: Vec::new(),
+        }
+    }
+
     pub fn check(&self, spec: &PodSpec) -> Result<(), Rejection> {
         filter::check(spec, self)
     }
