@@ -28,14 +28,18 @@ fn equivalent(a: &Pod, b: &Pod) -> bool {
 /// Go map here).
 pub fn build(world: &World, pods: &[PodId]) -> Vec<PodGroup> {
     let mut groups: Vec<PodGroup> = Vec::new();
-    let mut per_owner: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut per_owner: Vec<((&str, &str, &str), Vec<usize>)> = Vec::new();
     for &id in pods {
         let pod = world.pod(id);
         let Some(owner) = &pod.owner else {
             groups.push(PodGroup { pods: vec![id] });
             continue;
         };
-        let key = format!("{}/{}/{}", owner.kind, pod.namespace, owner.name);
+        let key = (
+            owner.kind.as_str(),
+            pod.namespace.as_str(),
+            owner.name.as_str(),
+        );
         let slot = match per_owner.iter().position(|(k, _)| k == &key) {
             Some(i) => i,
             None => {

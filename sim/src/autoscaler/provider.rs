@@ -47,7 +47,7 @@ impl Template {
             node: SnapNode::empty(
                 "template".into(),
                 allocatable,
-                Default::default(),
+                crate::kube::Labels::new(),
                 Vec::new(),
             ),
             capacity: allocatable,
@@ -123,7 +123,7 @@ impl Provider {
             })
             .min_by(|a, b| a.1.name.cmp(&b.1.name));
         if let Some((_, n)) = real {
-            let mut labels = n.labels.clone();
+            let mut labels = (*n.labels).clone();
             labels.remove("kubernetes.io/hostname");
             let name = format!("template-node-for-{}", g.id);
             let t = Template {

@@ -43,7 +43,7 @@ pub struct Running {
     provider: Provider,
     backoff: Backoff,
     requests: BTreeMap<String, ScaleUpRequest>,
-    spam: BTreeMap<String, SimTime>,
+    spam: BTreeMap<u64, SimTime>,
     unregistered_since: clusterstate::UnregisteredSince,
     transitions: BTreeMap<String, (String, SimTime)>,
     pub status: Option<AutoscalerStatus>,
@@ -707,11 +707,13 @@ impl Running {
         trace: &mut Trace,
         name: &str,
     ) {
-        let key = if obj.kind == "ConfigMap" {
-            format!("{obj}/{reason}/{message}")
+        // The spam filter's key: reason and object, plus the message for the ConfigMap.
+        let per_message = if obj.kind == "ConfigMap" {
+            message.as_str()
         } else {
-            format!("{obj}/{reason}")
+            ""
         };
+        let key = crate::kube::events::key_hash(&obj, reason, per_message, "");
         if !self.started.options.record_duplicated_events {
             if self
                 .spam

@@ -92,7 +92,7 @@ impl Engine {
             nodegroup: Some(ng),
             capacity: shape.capacity,
             allocatable: shape.allocatable,
-            labels,
+            labels: labels.into(),
             taints: shape.taints,
             ready: false,
             unschedulable: false,

@@ -60,8 +60,27 @@ pub struct Event {
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     events: Vec<Event>,
-    /// Position of each (object, reason, message, source) in `events`, for aggregation.
-    index: std::collections::BTreeMap<(ObjectRef, String, String, String), usize>,
+    /// Positions of events by a hash of (object, reason, message, source), for aggregation
+    /// without copying the strings; only looked up, never iterated.
+    index: std::collections::HashMap<u64, Vec<usize>>,
+}
+
+/// FNV-1a over the fields that identify a repeated event.
+pub fn key_hash(object: &ObjectRef, reason: &str, message: &str, source: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for part in [
+        &object.kind,
+        &object.namespace,
+        &object.name,
+        reason,
+        message,
+        source,
+    ] {
+        for b in part.bytes().chain([0xff]) {
+            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    h
 }
 
 impl EventLog {
@@ -75,16 +94,20 @@ impl EventLog {
         message: String,
         source: &str,
     ) -> bool {
-        let key = (object, reason.to_string(), message, source.to_string());
-        if let Some(&i) = self.index.get(&key) {
-            let e = &mut self.events[i];
+        let h = key_hash(&object, reason, &message, source);
+        let slot = self.index.entry(h).or_default();
+        let events = &mut self.events;
+        if let Some(&i) = slot.iter().find(|&&i| {
+            let e = &events[i];
+            e.object == object && e.reason == reason && e.message == message && e.source == source
+        }) {
+            let e = &mut events[i];
             e.count += 1;
             e.last_seen = now;
             return false;
         }
-        let (object, _, message, _) = key.clone();
-        self.index.insert(key, self.events.len());
-        self.events.push(Event {
+        slot.push(events.len());
+        events.push(Event {
             object,
             event_type,
             reason: reason.to_string(),

@@ -15,7 +15,7 @@ pub struct Node {
     pub nodegroup: Option<String>,
     pub capacity: Resources,
     pub allocatable: Resources,
-    pub labels: Labels,
+    pub labels: std::sync::Arc<Labels>,
     /// Taints from the node's configuration; readiness and cordon taints are derived.
     pub taints: Vec<Taint>,
     pub ready: bool,

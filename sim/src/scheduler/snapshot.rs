@@ -13,7 +13,8 @@ pub struct SnapNode {
     /// The world node behind this entry; `None` for upcoming and template nodes.
     pub id: Option<NodeId>,
     pub allocatable: Resources,
-    pub labels: Labels,
+    /// Shared with the world's node (or the template), so snapshots copy a pointer.
+    pub labels: std::sync::Arc<Labels>,
     /// Effective taints (including not-ready and cordon taints).
     pub taints: Vec<Taint>,
     pub unschedulable: bool,
@@ -26,14 +27,14 @@ impl SnapNode {
     pub fn empty(
         name: String,
         allocatable: Resources,
-        labels: Labels,
+        labels: impl Into<std::sync::Arc<Labels>>,
         taints: Vec<Taint>,
     ) -> SnapNode {
         SnapNode {
             name,
             id: None,
             allocatable,
-            labels,
+            labels: labels.into(),
             taints,
             unschedulable: false,
             requested: Resources::ZERO,
