@@ -43,6 +43,34 @@ impl Default for CloudTiming {
     }
 }
 
+/// A ConfigMap's `data`. The autoscaler's status is kept as the structure and rendered when
+/// read: it is rewritten every loop but read rarely.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConfigMapData {
+    Plain(BTreeMap<String, String>),
+    AutoscalerStatus {
+        status: Box<crate::autoscaler::status::AutoscalerStatus>,
+        /// 1.30's YAML, else the legacy text.
+        yaml: bool,
+    },
+}
+
+impl ConfigMapData {
+    pub fn data(&self) -> BTreeMap<String, String> {
+        match self {
+            ConfigMapData::Plain(d) => d.clone(),
+            ConfigMapData::AutoscalerStatus { status, yaml } => {
+                let text = if *yaml {
+                    status.to_yaml()
+                } else {
+                    status.to_legacy_text()
+                };
+                [("status".to_string(), text)].into_iter().collect()
+            }
+        }
+    }
+}
+
 /// A Secret's data, for mounting cloud-configs into an autoscaler pod.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Secret {
@@ -58,7 +86,7 @@ pub struct World {
     pub deployments: Vec<Deployment>,
     pub secrets: Vec<Secret>,
     /// ConfigMap data by `(namespace, name)`; the autoscaler writes its status here.
-    pub configmaps: BTreeMap<(String, String), BTreeMap<String, String>>,
+    pub configmaps: BTreeMap<(String, String), ConfigMapData>,
     /// Parsed `priorities` of `cluster-autoscaler-priority-expander`, when present.
     pub priority_expander: Option<crate::autoscaler::expander::Priorities>,
     pub events: EventLog,

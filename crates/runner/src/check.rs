@@ -250,8 +250,7 @@ fn status(c: &mut Checks, engine: &Engine, scenario: &Scenario, e: &Expect) {
             "kube-system".to_string(),
             "cluster-autoscaler-status".to_string(),
         ))
-        .and_then(|d| d.get("status"))
-        .cloned()
+        .and_then(|d| d.data().get("status").cloned())
         .unwrap_or_default();
     for want in &s.contains {
         c.truth(

@@ -502,7 +502,12 @@ fn kubectl(
             None => not_found("pods", name),
         },
         KubectlCall::GetConfigMap { name, data_key } => {
-            match engine.world.configmaps.get(&(ns.clone(), name.clone())) {
+            match engine
+                .world
+                .configmaps
+                .get(&(ns.clone(), name.clone()))
+                .map(|d| d.data())
+            {
                 Some(data) => match data_key {
                     Some(k) => Outcome::ok(data.get(k).cloned().unwrap_or_default()),
                     None => {

@@ -20,6 +20,9 @@ impl PodGroup {
     }
 }
 
+/// (controller kind, namespace, controller name).
+type OwnerKey<'a> = (&'a str, &'a str, &'a str);
+
 fn equivalent(a: &Pod, b: &Pod) -> bool {
     a.labels == b.labels && (std::sync::Arc::ptr_eq(&a.spec, &b.spec) || a.spec == b.spec)
 }
@@ -28,7 +31,7 @@ fn equivalent(a: &Pod, b: &Pod) -> bool {
 /// Go map here).
 pub fn build(world: &World, pods: &[PodId]) -> Vec<PodGroup> {
     let mut groups: Vec<PodGroup> = Vec::new();
-    let mut per_owner: Vec<((&str, &str, &str), Vec<usize>)> = Vec::new();
+    let mut per_owner: Vec<(OwnerKey, Vec<usize>)> = Vec::new();
     for &id in pods {
         let pod = world.pod(id);
         let Some(owner) = &pod.owner else {

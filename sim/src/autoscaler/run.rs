@@ -859,13 +859,10 @@ impl Running {
             },
             node_groups,
         };
-        let text = if yaml && self.started.version.writes_yaml_status() {
-            status.to_yaml()
-        } else {
-            status.to_legacy_text()
+        let data = crate::world::ConfigMapData::AutoscalerStatus {
+            status: Box::new(status.clone()),
+            yaml: yaml && self.started.version.writes_yaml_status(),
         };
-        let mut data = BTreeMap::new();
-        data.insert("status".to_string(), text);
         world.configmaps.insert(
             (opts.namespace.clone(), opts.status_config_map_name.clone()),
             data,

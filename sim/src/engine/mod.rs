@@ -199,9 +199,12 @@ impl Engine {
                     crate::autoscaler::status::AutoscalerStatus::initial_yaml(ts)
                 };
                 let key = (o.namespace.clone(), o.status_config_map_name.clone());
-                self.world
-                    .configmaps
-                    .insert(key, [("status".to_string(), text)].into_iter().collect());
+                self.world.configmaps.insert(
+                    key,
+                    crate::world::ConfigMapData::Plain(
+                        [("status".to_string(), text)].into_iter().collect(),
+                    ),
+                );
             }
         }
         self.autoscalers.push(a);
