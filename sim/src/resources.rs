@@ -36,6 +36,17 @@ impl Resources {
         }
     }
 
+    /// Every component times `k`.
+    pub fn times(self, k: u64) -> Resources {
+        Resources {
+            milli_cpu: self.milli_cpu.saturating_mul(k),
+            memory: self.memory.saturating_mul(k),
+            pods: self.pods.saturating_mul(k),
+            gpus: self.gpus.saturating_mul(k),
+            ephemeral_storage: self.ephemeral_storage.saturating_mul(k),
+        }
+    }
+
     /// Subtracts component-wise, stopping at zero.
     pub fn minus(self, o: Resources) -> Resources {
         Resources {
@@ -54,6 +65,20 @@ impl Resources {
             && self.pods <= free.pods
             && self.gpus <= free.gpus
             && self.ephemeral_storage <= free.ephemeral_storage
+    }
+
+    /// True when `self` still fits a node with `allocatable` that already has `used` placed:
+    /// the hot-path form of `fits_in(&allocatable.minus(used))`.
+    #[inline]
+    pub fn fits_beside(&self, used: &Resources, allocatable: &Resources) -> bool {
+        used.milli_cpu.saturating_add(self.milli_cpu) <= allocatable.milli_cpu
+            && used.memory.saturating_add(self.memory) <= allocatable.memory
+            && used.pods.saturating_add(self.pods) <= allocatable.pods
+            && used.gpus.saturating_add(self.gpus) <= allocatable.gpus
+            && used
+                .ephemeral_storage
+                .saturating_add(self.ephemeral_storage)
+                <= allocatable.ephemeral_storage
     }
 
     /// kube-scheduler's NodeResourcesFit reasons for a request that does not fit `free`, in

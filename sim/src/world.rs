@@ -170,7 +170,7 @@ impl World {
                 .map(|(i, (id, n))| {
                     index[id.0 as usize] = i;
                     SnapNode {
-                        name: n.name.clone(),
+                        name: n.name.as_str().into(),
                         id: Some(*id),
                         allocatable: n.allocatable,
                         labels: n.labels.clone(),

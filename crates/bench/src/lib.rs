@@ -282,7 +282,7 @@ fn filter(nodes: u64, scheduled: u64, pending: u64) -> Kind {
     let mut snapshot = Snapshot::default();
     for i in 0..nodes {
         let mut n = template(2000, 200_000, 100).node;
-        n.name = format!("n-{i:05}");
+        n.name = format!("n-{i:05}").into();
         snapshot.nodes.push(n);
     }
     let running = spec(1000, 200_000);

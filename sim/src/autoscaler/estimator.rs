@@ -47,9 +47,15 @@ pub fn estimate(
             .partial_cmp(&score(groups[a].spec, &template.node))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    let mut snap = Snapshot::default();
+    let total: usize = groups.iter().map(|g| g.pods.len()).sum();
+    let most_nodes = node_limit
+        .map_or(total, |l| (l as usize).min(total))
+        .min(1 << 14);
+    let mut snap = Snapshot {
+        nodes: Vec::with_capacity(most_nodes),
+    };
     let mut used = Vec::<bool>::new();
-    let mut placed = Vec::new();
+    let mut placed = Vec::with_capacity(groups.iter().map(|g| g.pods.len()).sum());
     let mut cursor = 0usize;
     // Specs that fit none of the nodes added so far, with the node count at that time: nodes
     // only fill up, so an equal spec fails again until a node is added.
@@ -84,38 +90,63 @@ pub fn estimate(
             // No node can be added and the pod fits none of the added ones.
             continue;
         }
-        // On new nodes: the last added one, else a fresh template copy.
-        for &pod in rest {
-            if let Some(last) = snap.nodes.len().checked_sub(1) {
-                if fits_resources(spec, &snap.nodes[last]) {
-                    snap.nodes[last].place(spec);
-                    used[last] = true;
-                    placed.push(pod);
-                    continue;
+        // On new nodes: the last added one, else a fresh template copy. Filling a node with
+        // pods of one spec one by one stops where `room` says, so place them as a batch.
+        while !rest.is_empty() {
+            let last = match snap.nodes.len().checked_sub(1) {
+                Some(last) if room(spec, &snap.nodes[last]) > 0 => last,
+                Some(last) if !used[last] => break,
+                _ => {
+                    if node_limit.is_some_and(|l| snap.nodes.len() as u32 >= l) {
+                        limit_reached = true;
+                        break;
+                    }
+                    snap.nodes.push(template.node.clone());
+                    used.push(false);
+                    snap.nodes.len() - 1
                 }
-                if !used[last] {
-                    break;
-                }
-            }
-            if node_limit.is_some_and(|l| snap.nodes.len() as u32 >= l) {
-                limit_reached = true;
+            };
+            let take = (room(spec, &snap.nodes[last]) as usize).min(rest.len());
+            if take == 0 {
                 break;
             }
-            snap.nodes.push(template.node.clone());
-            used.push(false);
-            let last = snap.nodes.len() - 1;
-            if !fits_resources(spec, &snap.nodes[last]) {
-                break;
-            }
-            snap.nodes[last].place(spec);
+            snap.nodes[last].place_n(spec, take as u64);
             used[last] = true;
-            placed.push(pod);
+            placed.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
         }
     }
     Estimate {
         node_count: used.iter().filter(|u| **u).count() as u32,
         pods: placed,
     }
+}
+
+/// How many more pods of `spec` fit on `node` (at most one when it uses host ports).
+fn room(spec: &PodSpec, node: &SnapNode) -> u64 {
+    if !fits_resources(spec, node) {
+        return 0;
+    }
+    if !spec.host_ports.is_empty() {
+        return 1;
+    }
+    let (r, used, alloc) = (&spec.requests, &node.requested, &node.allocatable);
+    [
+        (r.milli_cpu, used.milli_cpu, alloc.milli_cpu),
+        (r.memory, used.memory, alloc.memory),
+        (r.pods, used.pods, alloc.pods),
+        (r.gpus, used.gpus, alloc.gpus),
+        (
+            r.ephemeral_storage,
+            used.ephemeral_storage,
+            alloc.ephemeral_storage,
+        ),
+    ]
+    .into_iter()
+    .filter(|&(req, _, _)| req > 0)
+    .map(|(req, u, a)| a.saturating_sub(u) / req)
+    .min()
+    .unwrap_or(1)
 }
 
 /// Keeps one entry per distinct spec: the latest node count it failed at.

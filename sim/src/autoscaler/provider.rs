@@ -45,7 +45,7 @@ impl Template {
     pub fn of_size(allocatable: Resources) -> Template {
         Template {
             node: SnapNode::empty(
-                "template".into(),
+                "template",
                 allocatable,
                 crate::kube::Labels::new(),
                 Vec::new(),

@@ -895,7 +895,7 @@ fn add_upcoming(snap: &mut Snapshot, groups: &[NodeGroup], readiness: &[Readines
         let Some(t) = &g.template else { continue };
         for i in 0..clusterstate::upcoming(g, r) {
             let mut n = t.node.clone();
-            n.name = format!("{}-upcoming-{i}", t.node.name);
+            n.name = format!("{}-upcoming-{i}", t.node.name).into();
             snap.nodes.push(n);
         }
     }

@@ -33,7 +33,7 @@ pub fn fits(spec: &PodSpec, node: &SnapNode) -> bool {
 /// The filters that depend on what is already placed: resources and host ports.
 pub fn fits_resources(spec: &PodSpec, node: &SnapNode) -> bool {
     spec.requests
-        .fits_in(&node.allocatable.minus(node.requested))
+        .fits_beside(&node.requested, &node.allocatable)
         && !spec.host_ports.iter().any(|p| node.host_ports.contains(p))
 }
 
@@ -41,7 +41,7 @@ pub fn fits_resources(spec: &PodSpec, node: &SnapNode) -> bool {
 /// Copies of one template agree on these, which the estimator relies on.
 pub fn fits_static(spec: &PodSpec, node: &SnapNode) -> bool {
     (!node.unschedulable || tolerates_cordon(spec))
-        && spec.node_name.as_ref().is_none_or(|n| n == &node.name)
+        && spec.node_name.as_deref().is_none_or(|n| n == &*node.name)
         && first_untolerated(&node.taints, &spec.tolerations).is_none()
         && selector_matches(&spec.node_selector, &node.labels)
         && spec.affinity.matches(&node.labels)
@@ -59,7 +59,7 @@ pub fn check(spec: &PodSpec, node: &SnapNode) -> Result<(), Rejection> {
     if node.unschedulable && !tolerates_cordon(spec) {
         return Err(Rejection::unresolvable("node(s) were unschedulable".into()));
     }
-    if spec.node_name.as_ref().is_some_and(|n| n != &node.name) {
+    if spec.node_name.as_deref().is_some_and(|n| n != &*node.name) {
         return Err(Rejection::unresolvable(
             "node(s) didn't match the requested node name".into(),
         ));

@@ -9,7 +9,8 @@ use crate::resources::Resources;
 /// One node as scheduling sees it.
 #[derive(Clone, Debug)]
 pub struct SnapNode {
-    pub name: String,
+    /// Shared, so copies of a template cost no allocation.
+    pub name: std::sync::Arc<str>,
     /// The world node behind this entry; `None` for upcoming and template nodes.
     pub id: Option<NodeId>,
     pub allocatable: Resources,
@@ -25,13 +26,13 @@ pub struct SnapNode {
 impl SnapNode {
     /// A node with nothing placed on it.
     pub fn empty(
-        name: String,
+        name: impl Into<std::sync::Arc<str>>,
         allocatable: Resources,
         labels: impl Into<std::sync::Arc<Labels>>,
         taints: Vec<Taint>,
     ) -> SnapNode {
         SnapNode {
-            name,
+            name: name.into(),
             id: None,
             allocatable,
             labels: labels.into(),
@@ -48,6 +49,14 @@ impl SnapNode {
 
     pub fn fits(&self, spec: &PodSpec) -> bool {
         filter::fits(spec, self)
+    }
+
+    /// Places `n` pods of `spec` at once.
+    pub fn place_n(&mut self, spec: &PodSpec, n: u64) {
+        self.requested = self.requested.plus(spec.requests.times(n));
+        for _ in 0..n.min(u64::from(!spec.host_ports.is_empty())) {
+            self.host_ports.extend_from_slice(&spec.host_ports);
+        }
     }
 
     pub fn place(&mut self, spec: &PodSpec) {
