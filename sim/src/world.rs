@@ -158,10 +158,10 @@ impl World {
             .count()
     }
 
-    /// Scheduling view of every live node, by name, with bound pods accounted.
+    /// Scheduling view of every live node, in the order the nodes were created, with bound
+    /// pods accounted.
     pub fn snapshot(&self) -> Snapshot {
-        let mut nodes: Vec<(NodeId, &Node)> = self.live_nodes().collect();
-        nodes.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+        let nodes: Vec<(NodeId, &Node)> = self.live_nodes().collect();
         let mut index = vec![usize::MAX; self.nodes.len()];
         let mut snap = Snapshot {
             nodes: nodes

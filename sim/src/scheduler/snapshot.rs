@@ -98,7 +98,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// kube-scheduler's choice: the feasible node with the best score, ties to the earliest
-    /// node (snapshots list nodes by name, so this is deterministic).
+    /// node (snapshots list nodes in creation order, so this is deterministic).
     pub fn best_node(&self, spec: &PodSpec) -> Result<usize, FitError> {
         let mut best: Option<(u64, usize)> = None;
         for (i, node) in self.nodes.iter().enumerate() {
