@@ -147,3 +147,22 @@ proptest! {
         prop_assert!(e.node_count as u64 >= lower, "{} nodes cannot hold {cpu}m/{mem}B", e.node_count);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// A damaged scenario file is refused with a located message or runs; it never panics.
+    #[test]
+    fn damaged_scenarios_never_panic(cut in 0usize..4000, junk in "[ -~\n]{0,12}", seed in 0u64..50) {
+        let text = std::fs::read_to_string("scenarios/incident/04-in-cluster-autoscaler-crashloops.yaml").unwrap();
+        let cut = cut.min(text.len());
+        let cut = (0..=cut).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+        let damaged = format!("{}{junk}{}", &text[..cut], &text[cut..]);
+        match parse("damaged.yaml", &damaged) {
+            Ok(s) => {
+                let _ = magsim::runner::run(&s, Some(seed));
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with("damaged.yaml"), "{e}"),
+        }
+    }
+}
