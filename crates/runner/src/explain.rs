@@ -100,6 +100,9 @@ pub fn explain(scenario: &Scenario, seed: Option<u64>, at: SimTime) -> String {
                             "    {} (size {}, min {}, max {}): {why}\n",
                             g.id, g.target, g.min, g.max
                         ));
+                        if let Some(source) = a.limit_source(&engine.world, g) {
+                            out.push_str(&format!("      limits: {source}\n"));
+                        }
                     }
                 }
             }

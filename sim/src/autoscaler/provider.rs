@@ -217,6 +217,42 @@ impl Provider {
             .collect())
     }
 
+    /// Where this group's min and max come from: the limit chain, in words.
+    pub fn limit_source(&self, world: &World, group: &NodeGroup) -> String {
+        match (&self.kind, &group.handle) {
+            (ProviderKind::ClusterApi, Handle::MachineDeployment(i)) => {
+                let md = &world.machine_deployments[*i];
+                let chain = world
+                    .cluster
+                    .as_ref()
+                    .and_then(|c| {
+                        c.nodegroup(&md.nodegroup)
+                            .ok()
+                            .map(|ng| crate::cloud::capi::bounds_source(c, ng))
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "clusterapi reads the MachineDeployment annotations ({}..{}), {chain}",
+                    group.min, group.max
+                )
+            }
+            (
+                ProviderKind::Magnum(crate::deploy::MagnumManager::Nodegroups {
+                    discovery: Discovery::Roles(_),
+                }),
+                _,
+            ) => {
+                format!("auto-discovery reads Magnum's nodegroup min_node_count/max_node_count ({}..{}), refreshed every 60s", group.min, group.max)
+            }
+            _ => format!(
+                "static --nodes={}:{}:{} (never re-read)",
+                group.min,
+                group.max,
+                group.id.split('-').next().unwrap_or(&group.id)
+            ),
+        }
+    }
+
     /// `IncreaseSize(delta)`: asks the cloud for more nodes. The caller applies the
     /// cloud-side effect (Magnum resize, MachineDeployment replicas) through `grow`.
     pub fn increase_size(&mut self, group: &NodeGroup, delta: u32) -> Result<(), String> {

@@ -192,6 +192,12 @@ impl Autoscaler {
         }
     }
 
+    /// Where each group's bounds come from (see [`Provider::limit_source`]).
+    pub fn limit_source(&self, world: &World, group: &NodeGroup) -> Option<String> {
+        self.running()
+            .map(|r| r.provider.limit_source(world, group))
+    }
+
     /// The decision the autoscaler would take at `now`, without acting on it.
     pub fn explain(
         &self,

@@ -96,6 +96,36 @@ pub fn node_counts(cluster: &Cluster, ng: &Nodegroup) -> (u32, u32) {
     }
 }
 
+/// Where the driver took a nodegroup's autoscaler bounds from, in words, for `explain`.
+pub fn bounds_source(cluster: &Cluster, ng: &Nodegroup) -> String {
+    let (min, max) = node_counts(cluster, ng);
+    let field = ng
+        .max_node_count
+        .map_or("None".to_string(), |m| m.to_string());
+    let label = cluster.labels.get("max_node_count");
+    let Driver::CapiHelm {
+        major,
+        minor,
+        patch,
+    } = cluster.driver
+    else {
+        return format!(
+            "{min}..{max} from nodegroup {} (min_node_count={}, max_node_count={field})",
+            ng.name, ng.min_node_count
+        );
+    };
+    let driver = format!("magnum-capi-helm {major}.{minor}.{patch}");
+    match (label, (major, minor) >= (1, 1) && ng.is_default) {
+        (Some(l), true) => format!(
+            "{min}..{max} rendered by {driver} from cluster label max_node_count={l}; the label overrides the default worker's nodegroup max_node_count={field}"
+        ),
+        (Some(l), false) if ng.max_node_count.is_none() => {
+            format!("{min}..{max} rendered by {driver} from cluster label max_node_count={l} (nodegroup max_node_count is None)")
+        }
+        _ => format!("{min}..{max} rendered by {driver} from nodegroup {} max_node_count={field}", ng.name),
+    }
+}
+
 /// How the Helm values come out for one nodegroup, with the driver's conductor-side checks
 /// (`_validate_allowed_node_counts`), whose failures become `UPDATE_FAILED` + `status_reason`.
 pub fn scaling(cluster: &Cluster, ng: &Nodegroup) -> Result<Scaling, String> {
