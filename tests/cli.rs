@@ -145,4 +145,20 @@ fn explain_lists_every_node_group_with_its_reason() {
         incident.contains("(size 5, min 1, max 5): skipped: max node group size reached"),
         "{incident}"
     );
+    assert!(
+        incident.contains("limits: clusterapi reads the MachineDeployment annotations (1..5), 1..5 rendered by magnum-capi-helm 1.1.0 from cluster label max_node_count=5; the label overrides the default worker's nodegroup max_node_count=6"),
+        "{incident}"
+    );
+    let (_, old_driver, _) = magsim(&[
+        "explain",
+        "scenarios/incident/06-driver-1.0.0.yaml",
+        "--at",
+        "7m",
+    ]);
+    assert!(
+        old_driver.contains(
+            "rendered by magnum-capi-helm 1.0.0 from nodegroup default-worker max_node_count=6"
+        ),
+        "{old_driver}"
+    );
 }
