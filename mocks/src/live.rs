@@ -1,0 +1,69 @@
+//! Live mode: the servers answer from one engine, shared behind a lock, so a PATCH seen by one
+//! server is what the next GET on any server (and the simulated autoscaler) reads.
+
+use magsim_scenario::Scenario;
+use magsim_sim::engine::Engine;
+use magsim_sim::time::{SimDuration, SimTime};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The engine behind the live servers. Cheap to clone (an `Arc`).
+#[derive(Clone)]
+pub struct Live {
+    inner: Arc<LiveInner>,
+}
+
+struct LiveInner {
+    engine: Mutex<Engine>,
+    /// Bumped on every change a watch could see (resourceVersion source for the Kubernetes mock).
+    changed: tokio::sync::watch::Sender<u64>,
+}
+
+impl Live {
+    /// The engine for `scenario` at time zero (the scenario's steps are not performed: the
+    /// clients connected to the servers are the steps).
+    pub fn new(scenario: &Scenario, seed: Option<u64>) -> Live {
+        let mut engine = scenario.engine(seed);
+        engine.run_until(SimTime::ZERO);
+        Live::from_engine(engine)
+    }
+
+    pub fn from_engine(engine: Engine) -> Live {
+        let (changed, _) = tokio::sync::watch::channel(0);
+        Live {
+            inner: Arc::new(LiveInner {
+                engine: Mutex::new(engine),
+                changed,
+            }),
+        }
+    }
+
+    /// Locks the engine. A poisoned lock (a panicking handler) still yields the engine: the
+    /// world is only ever changed through whole operations.
+    pub fn engine(&self) -> MutexGuard<'_, Engine> {
+        self.inner
+            .engine
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` on the engine and tells watchers something may have changed.
+    pub fn mutate<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
+        let out = f(&mut self.engine());
+        self.inner.changed.send_modify(|v| *v += 1);
+        out
+    }
+
+    /// Advances virtual time by `d` (what `magsim serve --speed/--step` drives).
+    pub fn advance(&self, d: SimDuration) -> SimTime {
+        self.mutate(|e| {
+            let to = e.now() + d;
+            e.run_until(to);
+            e.now()
+        })
+    }
+
+    /// A receiver that wakes on every `mutate` (for streaming watches).
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.changed.subscribe()
+    }
+}
