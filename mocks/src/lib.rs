@@ -4,11 +4,7 @@
 //! ```
 //! use magsim_mocks::magnum_response;
 //! use magsim_sim::cloud::ApiError;
-//! pub mod live;
-
-pub use live::Live;
-
-use magsim_sim::engine::ApiResponse;
+//! use magsim_sim::engine::ApiResponse;
 //!
 //! let e = ApiError::new(400, "cannot change cluster property(ies) labels.");
 //! let r = ApiResponse { status: 400, request_id: Some("req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9".into()), body: e.body(), error: Some(e) };
@@ -16,6 +12,10 @@ use magsim_sim::engine::ApiResponse;
 //! assert_eq!(wire.body.len(), 190);
 //! assert!(wire.headers.contains(&("x-openstack-request-id".into(), "req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9".into())));
 //! ```
+
+pub mod live;
+
+pub use live::Live;
 
 use magsim_sim::engine::ApiResponse;
 use serde_json::Value;
