@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+bash scripts/venv.sh
 cargo test --workspace --locked
 # Every shipped scenario through the CLI, twice: the runs must pass and print the same bytes.
 cargo run --release --locked --quiet -- run scenarios/ --junit target/scenarios.xml > target/run1.txt

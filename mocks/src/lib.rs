@@ -1,5 +1,10 @@
 //! Wire shapes of the mock cloud: how Magnum's answers look on the wire (status line, headers,
-//! body bytes), shared by the scenario runner's `--debug` output and, later, the mock servers.
+//! body bytes), shared by the scenario runner's `--debug` output and the mock servers.
+//!
+//! - [`openstack`]: live Keystone v3, Magnum v1, Heat v1 (and Nova flavors) on loopback,
+//!   answering from the shared [`Live`] engine; start them with [`openstack::start`].
+//! - [`replay`]: recorded exchanges (`mocks/recordings/`) served exactly, and the [`replay::Journal`]
+//!   of requests both modes keep.
 //!
 //! ```
 //! use magsim_mocks::magnum_response;
@@ -13,8 +18,12 @@
 //! assert!(wire.headers.contains(&("x-openstack-request-id".into(), "req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9".into())));
 //! ```
 
+pub mod kube;
 pub mod live;
+pub mod openstack;
+pub mod replay;
 
+pub use kube::KubeMock;
 pub use live::Live;
 
 use magsim_sim::engine::ApiResponse;

@@ -1,0 +1,184 @@
+//! The mock Kubernetes API server in live mode: a streaming HTTP/1.1 server on loopback whose
+//! objects are the engine's world (nodes, pods, deployments and their ReplicaSets, events, the
+//! autoscaler's status ConfigMap, namespaces), enough for `kubectl get/describe/scale`, the
+//! Python `kubernetes` client and kube-rs (see `reference/kube-api-surface.md`).
+//!
+//! - [`discovery`]: `/version`, aggregated and legacy discovery;
+//! - [`objects`]: the world as API JSON; [`store`]: resourceVersions and change history;
+//! - [`table`]: `meta.k8s.io/v1` Tables for kubectl; [`select`]: field and label selectors;
+//! - [`watch`]: streaming watches; [`status`]: `Status` errors; [`server`]: routing and writes.
+//!
+//! Writes: `PATCH`/`PUT` of `deployments/{name}/scale` (`kubectl scale`), `DELETE` of a pod,
+//! and a `PATCH` of a node's `spec.unschedulable` (`kubectl cordon`), each one
+//! [`magsim_sim::engine::Engine::apply`] inside [`Live::mutate`]; every other write is
+//! `405 MethodNotAllowed`. Bad input (malformed JSON, a wrong Content-Type, a body over 3 MiB,
+//! unknown paths or selector fields, an unacceptable Accept) is answered with a `Status`.
+//!
+//! Determinism: objects are rendered from the engine only (timestamps from its virtual clock
+//! and the scenario's epoch, Table ages against the virtual "now", uids of objects the engine
+//! does not store derived from their names), so the same world gives the same bytes.
+//! ResourceVersions come from [`Live`]'s change counter (see [`store`]).
+//!
+//! Not served: OpenAPI, logs/exec/port-forward, leases (`kubectl describe node` tolerates the
+//! 404), creates and updates other than the writes above, `limit`/`continue` paging (lists are
+//! always complete, as kubectl accepts). kubectl computes `describe`'s event ages from the wall
+//! clock, so those print the distance from the scenario's (virtual) dates to today.
+
+pub mod discovery;
+pub mod objects;
+pub mod select;
+pub mod server;
+pub mod status;
+pub mod store;
+pub mod table;
+pub mod watch;
+
+use crate::Live;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A running mock API server. Dropping it stops the server and ends open watches.
+pub struct KubeMock {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    pub addr: SocketAddr,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// Server settings; [`KubeMock::start`] uses the defaults.
+#[derive(Clone, Debug)]
+pub struct KubeOptions {
+    /// How many changes watches can replay from before answering `410 Expired`.
+    pub watch_history: usize,
+    /// How long a watch without `timeoutSeconds` stays open.
+    pub watch_timeout: std::time::Duration,
+}
+
+impl Default for KubeOptions {
+    fn default() -> KubeOptions {
+        KubeOptions {
+            watch_history: store::HISTORY,
+            watch_timeout: server::DEFAULT_WATCH_TIMEOUT,
+        }
+    }
+}
+
+/// The context name written to kubeconfigs (Magnum's `<user>@<cluster>` style).
+pub const CONTEXT: &str = "k8s-admin@k8s";
+
+impl KubeMock {
+    /// Serves `live` on `127.0.0.1` at a free port. Must be called inside a tokio runtime.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use magsim_mocks::{kube::KubeMock, Live};
+    /// let (file, text) = magsim_scenario::builtin()[0];
+    /// let scenario = magsim_scenario::parse(file, text).expect("built-in scenario");
+    /// let live = Live::new(&scenario, None);
+    /// let kube = KubeMock::start(live).await?;
+    /// assert!(kube.url.starts_with("http://127.0.0.1:"));
+    /// let kubeconfig = std::env::temp_dir().join(format!("magsim-doc-{}.yaml", kube.addr.port()));
+    /// kube.write_kubeconfig(&kubeconfig)?;
+    /// assert!(std::fs::read_to_string(&kubeconfig)?.contains("k8s-admin@k8s"));
+    /// # std::fs::remove_file(&kubeconfig)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn start(live: Live) -> std::io::Result<KubeMock> {
+        KubeMock::start_with(live, KubeOptions::default()).await
+    }
+
+    /// [`KubeMock::start`] with explicit settings.
+    pub async fn start_with(live: Live, options: KubeOptions) -> std::io::Result<KubeMock> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        let app = Arc::new(server::App {
+            live,
+            store: store::Store::with_history(options.watch_history),
+            watch_timeout: options.watch_timeout,
+            shutdown: shutdown_rx.clone(),
+            address: addr.to_string(),
+        });
+        let router = axum::Router::new().fallback(server::handle).with_state(app);
+        let mut stop = shutdown_rx;
+        let server = tokio::spawn(async move {
+            let graceful = async move {
+                while !*stop.borrow() {
+                    if stop.changed().await.is_err() {
+                        break;
+                    }
+                }
+            };
+            use axum::serve::ListenerExt;
+            // Watch events are small writes: send each at once.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            if let Err(e) = axum::serve(listener, router)
+                .with_graceful_shutdown(graceful)
+                .await
+            {
+                tracing::warn!("kube mock server stopped: {e}");
+            }
+        });
+        Ok(KubeMock {
+            url: format!("http://{addr}"),
+            addr,
+            shutdown,
+            server,
+        })
+    }
+
+    /// The kubeconfig for this server: cluster `k8s`, a token user, context [`CONTEXT`],
+    /// namespace `default`.
+    pub fn kubeconfig(&self) -> String {
+        kubeconfig(&self.url)
+    }
+
+    /// Writes [`KubeMock::kubeconfig`] to `path`.
+    pub fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::write(path, self.kubeconfig())
+    }
+
+    /// Stops accepting requests and ends open watches.
+    pub fn stop(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+impl Drop for KubeMock {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        self.server.abort();
+    }
+}
+
+/// A kubeconfig pointing at `server` (an `http://` URL: kubectl sends no token over plain
+/// http, and the mock requires none).
+pub fn kubeconfig(server: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: k8s
+  cluster:
+    server: {server}
+contexts:
+- name: {CONTEXT}
+  context:
+    cluster: k8s
+    user: k8s-admin
+    namespace: default
+current-context: {CONTEXT}
+preferences: {{}}
+users:
+- name: k8s-admin
+  user:
+    token: magsim-token
+"
+    )
+}

@@ -1,0 +1,697 @@
+//! Request routing: paths, methods, content negotiation, bodies, and the writes (the
+//! deployment `scale` subresource, pod deletion, node cordon) mapped onto engine operations.
+
+use super::discovery::{self, Resource, AGGREGATED_CONTENT_TYPE};
+use super::objects::scale_json;
+use super::select::{FieldSelector, LabelSelector};
+use super::status::KubeError;
+use super::store::Store;
+use super::table::{self, Clock, IncludeObject};
+use super::watch::{self, Filter, WatchRequest};
+use crate::Live;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use magsim_sim::engine::Operation;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch as tokio_watch;
+
+/// The API server's request body limit (3 MiB, as kube-apiserver).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// How long a watch without `timeoutSeconds` stays open (kube-apiserver's
+/// `--min-request-timeout` default).
+pub const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// What every handler shares.
+pub struct App {
+    pub live: Live,
+    pub store: Store,
+    pub shutdown: tokio_watch::Receiver<bool>,
+    /// For watches without `timeoutSeconds`.
+    pub watch_timeout: Duration,
+    /// `127.0.0.1:PORT`, for legacy discovery's `serverAddressByClientCIDRs`.
+    pub address: String,
+}
+
+type Result<T> = std::result::Result<T, KubeError>;
+
+fn json_with(status: StatusCode, v: &Value, content_type: &'static str) -> Response {
+    let mut r = (status, v.to_string()).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+fn json_ok(v: &Value) -> Response {
+    json_with(StatusCode::OK, v, "application/json")
+}
+
+/// Percent-decodes a query component (`+` is a space).
+fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Query parameters (the last value wins; empty pairs, as kube-rs sends, are skipped).
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(q: Option<&str>) -> Query {
+        Query(
+            q.unwrap_or("")
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    (decode(k), decode(v))
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Go's `strconv.ParseBool`.
+    fn flag(&self, key: &str) -> Result<bool> {
+        match self.get(key) {
+            None | Some("") => Ok(false),
+            Some("1" | "t" | "T" | "TRUE" | "true" | "True") => Ok(true),
+            Some("0" | "f" | "F" | "FALSE" | "false" | "False") => Ok(false),
+            Some(other) => Err(KubeError::bad_request(format!(
+                "{key}: Invalid value: \"{other}\": strconv.ParseBool: parsing \"{other}\": invalid syntax"
+            ))),
+        }
+    }
+
+    fn uint(&self, key: &str) -> Result<Option<u64>> {
+        match self.get(key) {
+            None | Some("") => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                KubeError::bad_request(format!(
+                    "{key}: Invalid value: \"{v}\": strconv.ParseInt: parsing \"{v}\": invalid syntax"
+                ))
+            }),
+        }
+    }
+}
+
+/// What the client accepts: a Table, aggregated discovery, or plain JSON.
+struct Accept {
+    table: bool,
+    aggregated: bool,
+}
+
+fn accept(headers: &HeaderMap) -> Result<Accept> {
+    let Some(a) = headers.get(header::ACCEPT) else {
+        return Ok(Accept {
+            table: false,
+            aggregated: false,
+        });
+    };
+    let a = a.to_str().unwrap_or("");
+    let media: Vec<&str> = a
+        .split(',')
+        .map(|p| p.split(';').next().unwrap_or("").trim())
+        .collect();
+    let json_ok = a.trim().is_empty()
+        || media
+            .iter()
+            .any(|m| matches!(*m, "application/json" | "application/*" | "*/*" | ""));
+    if !json_ok {
+        return Err(KubeError::not_acceptable());
+    }
+    Ok(Accept {
+        table: table::wants_table(a),
+        aggregated: a.contains("as=APIGroupDiscoveryList"),
+    })
+}
+
+/// The parsed URL path of a resource request.
+#[derive(Debug, PartialEq, Eq)]
+struct Target {
+    resource: Resource,
+    namespace: Option<String>,
+    name: Option<String>,
+    subresource: Option<String>,
+}
+
+fn parse_target(path: &str) -> Option<Target> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (group, rest) = match segs.as_slice() {
+        ["api", "v1", rest @ ..] => ("", rest),
+        ["apis", "apps", "v1", rest @ ..] => ("apps", rest),
+        _ => return None,
+    };
+    let t = |r: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+        let resource = Resource::from_path(group, r)?;
+        if resource.namespaced() != ns.is_some() && !(ns.is_none() && name.is_none()) {
+            return None;
+        }
+        if sub.is_some() && name.is_none() {
+            return None;
+        }
+        Some(Target {
+            resource,
+            namespace: ns.map(str::to_string),
+            name: name.map(str::to_string),
+            subresource: sub.map(str::to_string),
+        })
+    };
+    match rest {
+        [r] => t(r, None, None, None),
+        ["namespaces", ns, r] => t(r, Some(ns), None, None),
+        ["namespaces", ns, r, name] => t(r, Some(ns), Some(name), None),
+        ["namespaces", ns, r, name, sub] => t(r, Some(ns), Some(name), Some(sub)),
+        [r, name] => t(r, None, Some(name), None),
+        [r, name, sub] => t(r, None, Some(name), Some(sub)),
+        _ => None,
+    }
+    .filter(|t| !t.namespace.as_deref().is_some_and(str::is_empty))
+}
+
+/// The single entry point: every request lands here.
+/// A bug that panics answers `500 InternalError` instead of dropping the connection.
+pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(route(&app, req))
+        .catch_unwind()
+        .await
+    {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => e.into_response(),
+        Err(_) => KubeError::internal("an internal error occurred while serving the request")
+            .into_response(),
+    }
+}
+
+async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
+    let (parts, body) = req.into_parts();
+    tracing::debug!(method = %parts.method, uri = %parts.uri, "kube mock request");
+    let path = parts.uri.path().to_string();
+    let query = Query::parse(parts.uri.query());
+    let method = parts.method.clone();
+    let headers = parts.headers;
+    let get_only = |v: Value, ct: &'static str| {
+        if method == Method::GET {
+            Ok(json_with(StatusCode::OK, &v, ct))
+        } else {
+            Err(KubeError::method_not_allowed())
+        }
+    };
+    match path.trim_end_matches('/') {
+        "/version" => return get_only(discovery::version(), "application/json"),
+        "/healthz" | "/livez" | "/readyz" => {
+            return if method == Method::GET {
+                Ok((StatusCode::OK, "ok").into_response())
+            } else {
+                Err(KubeError::method_not_allowed())
+            }
+        }
+        "/api" | "/apis" => {
+            let core = path.trim_end_matches('/') == "/api";
+            let acc = accept(&headers)?;
+            return if acc.aggregated {
+                get_only(discovery::aggregated(core), AGGREGATED_CONTENT_TYPE)
+            } else if core {
+                get_only(discovery::api_versions(&app.address), "application/json")
+            } else {
+                get_only(discovery::api_group_list(), "application/json")
+            };
+        }
+        "/api/v1" => return get_only(discovery::api_resource_list(""), "application/json"),
+        "/apis/apps/v1" => {
+            return get_only(discovery::api_resource_list("apps"), "application/json")
+        }
+        _ => {}
+    }
+    let target = parse_target(&path).ok_or_else(KubeError::unknown_path)?;
+    let acc = accept(&headers)?;
+    match (&target.name, &target.subresource) {
+        (None, _) => {
+            if method != Method::GET {
+                return Err(KubeError::method_not_allowed());
+            }
+            list(app, &target, &query, &acc)
+        }
+        (Some(name), None) => {
+            if method == Method::GET {
+                return get(app, &target, name, &query, &acc);
+            }
+            match (target.resource, method) {
+                (Resource::Pods, Method::DELETE) => {
+                    read_body(&headers, body).await?;
+                    delete_pod(app, &target, name)
+                }
+                (Resource::Nodes, Method::PATCH) => {
+                    let patch = read_patch(&headers, body).await?;
+                    cordon(app, name, &patch)
+                }
+                _ => Err(KubeError::method_not_allowed()),
+            }
+        }
+        (Some(name), Some(sub)) => match (target.resource, sub.as_str()) {
+            (Resource::Deployments, "scale") => match method {
+                Method::GET => {
+                    let view = app.store.sync(&app.live);
+                    let ns = target.namespace.as_deref().unwrap_or_default();
+                    let d = view
+                        .get(Resource::Deployments, ns, name)
+                        .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?;
+                    Ok(json_ok(&scale_json(&d)))
+                }
+                Method::PATCH => {
+                    let patch = read_patch(&headers, body).await?;
+                    scale(app, &target, name, ScaleWrite::Patch(patch))
+                }
+                Method::PUT => {
+                    let v = read_json(&headers, body).await?;
+                    scale(app, &target, name, ScaleWrite::Put(v))
+                }
+                _ => Err(KubeError::method_not_allowed()),
+            },
+            // `…/status` reads as the object itself; writing status is the controllers' job.
+            (
+                Resource::Pods
+                | Resource::Nodes
+                | Resource::Deployments
+                | Resource::ReplicaSets
+                | Resource::Namespaces,
+                "status",
+            ) => {
+                if method == Method::GET {
+                    get(app, &target, name, &query, &acc)
+                } else {
+                    Err(KubeError::method_not_allowed())
+                }
+            }
+            _ => Err(KubeError::unknown_path()),
+        },
+    }
+}
+
+fn filter_of(target: &Target, query: &Query) -> Result<Filter> {
+    let fields = FieldSelector::parse(target.resource, query.get("fieldSelector").unwrap_or(""))
+        .map_err(KubeError::bad_request)?;
+    let labels = LabelSelector::parse(query.get("labelSelector").unwrap_or(""))
+        .map_err(KubeError::bad_request)?;
+    Ok(Filter {
+        resource: target.resource,
+        namespace: target.namespace.clone(),
+        fields,
+        labels,
+    })
+}
+
+fn include_of(query: &Query) -> Result<IncludeObject> {
+    IncludeObject::parse(query.get("includeObject")).map_err(KubeError::bad_request)
+}
+
+fn list(app: &Arc<App>, target: &Target, query: &Query, acc: &Accept) -> Result<Response> {
+    let filter = filter_of(target, query)?;
+    let include = include_of(query)?;
+    if query.flag("watch")? {
+        let timeout = match query.uint("timeoutSeconds")? {
+            None | Some(0) => app.watch_timeout,
+            Some(s) => Duration::from_secs(s),
+        };
+        let resource_version = query.uint("resourceVersion")?;
+        return Ok(watch::start(
+            app.live.clone(),
+            app.store.clone(),
+            WatchRequest {
+                filter,
+                resource_version,
+                timeout,
+                table: acc.table,
+                include,
+                send_initial_events: query.flag("sendInitialEvents")?,
+            },
+            app.shutdown.clone(),
+        ));
+    }
+    query.uint("limit")?;
+    let view = app.store.sync(&app.live);
+    let items: Vec<Value> = view
+        .list(target.resource, target.namespace.as_deref())
+        .into_iter()
+        .filter(|o| filter.matches(o))
+        .collect();
+    let rv = view.rv().to_string();
+    if acc.table {
+        let clock = Clock::new(view.epoch(), view.now());
+        return Ok(json_ok(&table::table(
+            target.resource,
+            &items,
+            &rv,
+            &clock,
+            include,
+        )));
+    }
+    // List items carry no kind/apiVersion, as a real server's.
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|mut o| {
+            if let Some(m) = o.as_object_mut() {
+                m.shift_remove("kind");
+                m.shift_remove("apiVersion");
+            }
+            o
+        })
+        .collect();
+    let r = target.resource;
+    Ok(json_ok(&serde_json::json!({
+        "kind": format!("{}List", r.kind()),
+        "apiVersion": r.api_version(),
+        "metadata": {"resourceVersion": rv},
+        "items": items,
+    })))
+}
+
+fn get(
+    app: &Arc<App>,
+    target: &Target,
+    name: &str,
+    query: &Query,
+    acc: &Accept,
+) -> Result<Response> {
+    let include = include_of(query)?;
+    let view = app.store.sync(&app.live);
+    let ns = target.namespace.as_deref().unwrap_or_default();
+    let obj = view.get(target.resource, ns, name).ok_or_else(|| {
+        KubeError::not_found(target.resource.group(), target.resource.plural(), name)
+    })?;
+    if acc.table {
+        let clock = Clock::new(view.epoch(), view.now());
+        let rv = obj["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        return Ok(json_ok(&table::table(
+            target.resource,
+            std::slice::from_ref(&obj),
+            &rv,
+            &clock,
+            include,
+        )));
+    }
+    Ok(json_ok(&obj))
+}
+
+/// Reads a body up to [`MAX_BODY_BYTES`].
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(KubeError::too_large(MAX_BODY_BYTES));
+    }
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| KubeError::too_large(MAX_BODY_BYTES))
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+const PATCH_TYPES: [&str; 2] = [
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+];
+
+fn parse_json(bytes: &[u8], what: &str) -> Result<Value> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| KubeError::bad_request(format!("error decoding {what}: {e}")))
+}
+
+/// A merge or strategic-merge patch body (a JSON object).
+async fn read_patch(headers: &HeaderMap, body: Body) -> Result<Value> {
+    let ct = content_type(headers);
+    if !PATCH_TYPES.contains(&ct.as_str()) {
+        return Err(KubeError::unsupported_media_type(&PATCH_TYPES));
+    }
+    let bytes = read_body(headers, body).await?;
+    let v = parse_json(&bytes, "patch")?;
+    if !v.is_object() {
+        return Err(KubeError::bad_request(
+            "error decoding patch: the patch is not a JSON object",
+        ));
+    }
+    Ok(v)
+}
+
+/// A full object (PUT); kubectl sends no Content-Type.
+async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value> {
+    let ct = content_type(headers);
+    if !ct.is_empty() && ct != "application/json" {
+        return Err(KubeError::unsupported_media_type(&["application/json"]));
+    }
+    let bytes = read_body(headers, body).await?;
+    parse_json(&bytes, "request body")
+}
+
+/// RFC 7386 JSON merge patch.
+fn merge(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            if let Some(t) = target.as_object_mut() {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.shift_remove(k);
+                    } else {
+                        merge(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+enum ScaleWrite {
+    Patch(Value),
+    Put(Value),
+}
+
+fn scale(app: &Arc<App>, target: &Target, name: &str, write: ScaleWrite) -> Result<Response> {
+    let ns = target.namespace.clone().unwrap_or_default();
+    let current = {
+        let view = app.store.sync(&app.live);
+        view.get(Resource::Deployments, &ns, name)
+            .map(|d| scale_json(&d))
+            .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?
+    };
+    let desired = match write {
+        ScaleWrite::Patch(p) => {
+            let mut s = current.clone();
+            merge(&mut s, &p);
+            s
+        }
+        ScaleWrite::Put(s) => {
+            if !s.is_object() {
+                return Err(KubeError::bad_request(
+                    "error decoding request body: the object is not a JSON object",
+                ));
+            }
+            if let Some(rv) = s["metadata"]["resourceVersion"]
+                .as_str()
+                .filter(|r| !r.is_empty())
+            {
+                if Some(rv) != current["metadata"]["resourceVersion"].as_str() {
+                    return Err(KubeError::conflict("apps", "deployments", name));
+                }
+            }
+            s
+        }
+    };
+    let replicas = match &desired["spec"]["replicas"] {
+        Value::Number(n) => n.as_i64(),
+        Value::Null => Some(0),
+        _ => None,
+    };
+    let replicas = match replicas {
+        Some(r) if (0..=i64::from(i32::MAX)).contains(&r) => r as u32,
+        Some(r) => {
+            return Err(KubeError::invalid(
+                "Scale.autoscaling",
+                name,
+                &format!("spec.replicas: Invalid value: {r}: must be greater than or equal to 0"),
+            ))
+        }
+        None => {
+            return Err(KubeError::bad_request(format!(
+                "error decoding request body: spec.replicas: expected an integer, got {}",
+                desired["spec"]["replicas"]
+            )))
+        }
+    };
+    let r = app.live.mutate(|e| {
+        e.apply(
+            Operation::ScaleDeployment {
+                namespace: ns.clone(),
+                name: name.to_string(),
+                replicas,
+            },
+            None,
+        )
+    });
+    if r.status == 404 {
+        return Err(KubeError::not_found("apps", "deployments", name));
+    }
+    let view = app.store.sync(&app.live);
+    let d = view
+        .get(Resource::Deployments, &ns, name)
+        .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?;
+    Ok(json_ok(&scale_json(&d)))
+}
+
+fn delete_pod(app: &Arc<App>, target: &Target, name: &str) -> Result<Response> {
+    let ns = target.namespace.clone().unwrap_or_default();
+    let before = app
+        .store
+        .sync(&app.live)
+        .get(Resource::Pods, &ns, name)
+        .ok_or_else(|| KubeError::not_found("", "pods", name))?;
+    let r = app.live.mutate(|e| {
+        e.apply(
+            Operation::DeletePod {
+                namespace: ns.clone(),
+                name: name.to_string(),
+            },
+            None,
+        )
+    });
+    if r.status == 404 {
+        return Err(KubeError::not_found("", "pods", name));
+    }
+    app.store.sync(&app.live);
+    Ok(json_ok(&before))
+}
+
+/// `kubectl cordon/uncordon`: a patch of `spec.unschedulable` only.
+fn cordon(app: &Arc<App>, name: &str, patch: &Value) -> Result<Response> {
+    let only_unschedulable = patch.as_object().is_some_and(|m| {
+        m.len() == 1
+            && m.get("spec")
+                .and_then(Value::as_object)
+                .is_some_and(|s| s.len() == 1 && s.contains_key("unschedulable"))
+    });
+    if !only_unschedulable {
+        return Err(KubeError::method_not_allowed());
+    }
+    let unschedulable = match &patch["spec"]["unschedulable"] {
+        Value::Bool(b) => *b,
+        Value::Null => false,
+        other => {
+            return Err(KubeError::bad_request(format!(
+                "error decoding patch: spec.unschedulable: expected a boolean, got {other}"
+            )))
+        }
+    };
+    let r = app.live.mutate(|e| {
+        e.apply(
+            Operation::Cordon {
+                node: name.to_string(),
+                unschedulable,
+            },
+            None,
+        )
+    });
+    if r.status == 404 {
+        return Err(KubeError::not_found("", "nodes", name));
+    }
+    let view = app.store.sync(&app.live);
+    let node = view
+        .get(Resource::Nodes, "", name)
+        .ok_or_else(|| KubeError::not_found("", "nodes", name))?;
+    Ok(json_ok(&node))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_parse() {
+        let t = parse_target("/api/v1/namespaces/default/pods/x").unwrap();
+        assert_eq!(t.resource, Resource::Pods);
+        assert_eq!(t.namespace.as_deref(), Some("default"));
+        assert_eq!(t.name.as_deref(), Some("x"));
+        let t = parse_target("/apis/apps/v1/namespaces/default/deployments/d/scale").unwrap();
+        assert_eq!(t.subresource.as_deref(), Some("scale"));
+        assert!(parse_target("/api/v1/pods").is_some());
+        assert!(parse_target("/api/v1/namespaces/default").is_some());
+        assert!(parse_target("/api/v1/foos").is_none());
+        assert!(parse_target("/api/v1/pods/x").is_none());
+        assert!(parse_target("/api/v1/namespaces/default/nodes").is_none());
+        assert!(parse_target("/apis/apps/v1/pods").is_none());
+    }
+
+    #[test]
+    fn query_decoding() {
+        let q = Query::parse(Some(
+            "&fieldSelector=involvedObject.name%3Dp%2Creason%3DX&labelSelector=a+in+%28b%29&limit=500",
+        ));
+        assert_eq!(
+            q.get("fieldSelector"),
+            Some("involvedObject.name=p,reason=X")
+        );
+        assert_eq!(q.get("labelSelector"), Some("a in (b)"));
+        assert_eq!(decode("%zz%4"), "%zz%4");
+        assert!(q.flag("watch").is_ok_and(|w| !w));
+        assert!(Query::parse(Some("watch=yes")).flag("watch").is_err());
+    }
+
+    #[test]
+    fn merge_patch_replaces_and_removes() {
+        let mut v = serde_json::json!({"spec": {"replicas": 1}, "x": 1});
+        merge(
+            &mut v,
+            &serde_json::json!({"spec": {"replicas": 7}, "x": null}),
+        );
+        assert_eq!(v, serde_json::json!({"spec": {"replicas": 7}}));
+    }
+}

@@ -1,0 +1,197 @@
+//! Kubernetes `Status` errors (`kind: Status`, `status: Failure`): the body kubectl turns into
+//! `Error from server (NotFound): pods "x" not found`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+/// A failed request, rendered as a `v1` `Status`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeError {
+    pub code: u16,
+    pub reason: &'static str,
+    pub message: String,
+    /// `details` (name, group, kind); omitted when empty.
+    pub name: Option<String>,
+    pub group: Option<String>,
+    pub kind: Option<String>,
+}
+
+impl KubeError {
+    fn new(code: u16, reason: &'static str, message: impl Into<String>) -> KubeError {
+        KubeError {
+            code,
+            reason,
+            message: message.into(),
+            name: None,
+            group: None,
+            kind: None,
+        }
+    }
+
+    /// `pods "x" not found` / `deployments.apps "x" not found`.
+    pub fn not_found(group: &str, plural: &str, name: &str) -> KubeError {
+        let qualified = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
+        let mut e = KubeError::new(404, "NotFound", format!("{qualified} \"{name}\" not found"));
+        e.name = Some(name.to_string());
+        e.group = (!group.is_empty()).then(|| group.to_string());
+        e.kind = Some(plural.to_string());
+        e
+    }
+
+    /// A path no resource lives at.
+    pub fn unknown_path() -> KubeError {
+        KubeError::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+    }
+
+    pub fn method_not_allowed() -> KubeError {
+        KubeError::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        )
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> KubeError {
+        KubeError::new(400, "BadRequest", message)
+    }
+
+    pub fn unsupported_media_type(accepted: &[&str]) -> KubeError {
+        KubeError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
+            ),
+        )
+    }
+
+    pub fn too_large(limit: usize) -> KubeError {
+        KubeError::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("Request entity too large: limit is {limit}"),
+        )
+    }
+
+    pub fn conflict(group: &str, plural: &str, name: &str) -> KubeError {
+        let qualified = if group.is_empty() {
+            plural.to_string()
+        } else {
+            format!("{plural}.{group}")
+        };
+        let mut e = KubeError::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {qualified} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+            ),
+        );
+        e.name = Some(name.to_string());
+        e.group = (!group.is_empty()).then(|| group.to_string());
+        e.kind = Some(plural.to_string());
+        e
+    }
+
+    /// 422: `Scale.autoscaling "x" is invalid: spec.replicas: ...`.
+    pub fn invalid(kind_group: &str, name: &str, detail: &str) -> KubeError {
+        let mut e = KubeError::new(
+            422,
+            "Invalid",
+            format!("{kind_group} \"{name}\" is invalid: {detail}"),
+        );
+        e.name = Some(name.to_string());
+        e
+    }
+
+    /// A watch from a resourceVersion older than the kept history.
+    pub fn expired(requested: u64, oldest: u64) -> KubeError {
+        KubeError::new(
+            410,
+            "Expired",
+            format!("too old resource version: {requested} ({oldest})"),
+        )
+    }
+
+    pub fn internal(message: &str) -> KubeError {
+        KubeError::new(500, "InternalError", message)
+    }
+
+    pub fn not_acceptable() -> KubeError {
+        KubeError::new(
+            406,
+            "NotAcceptable",
+            "only the following media types are accepted: application/json, application/json;as=Table;v=v1;g=meta.k8s.io",
+        )
+    }
+
+    /// The `Status` object.
+    pub fn to_json(&self) -> Value {
+        let mut details = Map::new();
+        if let Some(n) = &self.name {
+            details.insert("name".into(), n.clone().into());
+        }
+        if let Some(g) = &self.group {
+            details.insert("group".into(), g.clone().into());
+        }
+        if let Some(k) = &self.kind {
+            details.insert("kind".into(), k.clone().into());
+        }
+        let mut v = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+        });
+        if !details.is_empty() {
+            v["details"] = Value::Object(details);
+        }
+        v["code"] = self.code.into();
+        v
+    }
+}
+
+impl IntoResponse for KubeError {
+    fn into_response(self) -> Response {
+        let body = self.to_json().to_string();
+        let mut r = (
+            StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            body,
+        )
+            .into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_found_is_kubectls_shape() {
+        let e = KubeError::not_found("apps", "deployments", "nope");
+        assert_eq!(
+            e.to_json().to_string(),
+            r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \"nope\" not found","reason":"NotFound","details":{"name":"nope","group":"apps","kind":"deployments"},"code":404}"#
+        );
+        assert_eq!(
+            KubeError::not_found("", "pods", "x").message,
+            "pods \"x\" not found"
+        );
+    }
+}

@@ -1,0 +1,522 @@
+//! Live-mode OpenStack: Keystone v3, Magnum v1 and Heat v1 on loopback, answering from the
+//! shared [`Live`] engine, so a nodegroup PATCH is what the next GET (and the simulated
+//! autoscaler) reads.
+//!
+//! Each service is a [`wiremock::MockServer`] on `127.0.0.1` with an ephemeral port. Ours is a
+//! catch-all [`wiremock::Respond`] mounted at the lowest priority ([`CATCH_ALL_PRIORITY`]), so
+//! a test's own `Mock`, mounted later with wiremock's default priority, wins for the requests it
+//! matches (fault injection, odd answers) and everything else still reaches the engine.
+//!
+//! Wire details (headers, bodies, error texts) follow `reference/openstack-api.md`: Keystone's
+//! `201` + `X-Subject-Token` and catalog in region `IU`; Magnum's microversion headers, request
+//! ids and `{"errors": [...]}` bodies; Heat's stack documents and fault body.
+
+pub mod heat;
+pub mod keystone;
+pub mod magnum;
+pub mod nova;
+
+use crate::live::Live;
+use crate::replay::{Journal, JournalEntry, Service};
+use magsim_sim::time::{SimDuration, SimTime};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// Priority of our catch-all responders: the lowest wiremock allows, so any `Mock` a test
+/// mounts with the default priority (5) is consulted first.
+pub const CATCH_ALL_PRIORITY: u8 = u8::MAX;
+
+/// Largest request body the services accept (oslo.middleware's `max_request_body_size`
+/// default, 114688 bytes); larger ones get `413`.
+pub const MAX_BODY_BYTES: usize = 114_688;
+
+/// The region every catalog endpoint is in (Jetstream2's).
+pub const REGION: &str = "IU";
+
+/// Who may authenticate against the mock Keystone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    pub user_id: String,
+    pub user_name: String,
+    pub user_domain_name: String,
+    pub password: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub project_domain_id: String,
+    /// Application credential (unrestricted), by id or by name plus the user.
+    pub application_credential_id: String,
+    pub application_credential_name: String,
+    pub application_credential_secret: String,
+}
+
+impl Credentials {
+    /// The defaults: user `demo` in domain `Default`, project `TRA160003`, an application
+    /// credential `k8s-cred`. The project id is the engine's cluster project when it has one.
+    pub fn for_project(project_id: &str) -> Credentials {
+        Credentials {
+            user_id: "5a6b7c8d9e0f41a2b3c4d5e6f7a8b9c0".into(),
+            user_name: "demo".into(),
+            user_domain_name: "Default".into(),
+            password: "secret".into(),
+            project_id: project_id.into(),
+            project_name: "TRA160003".into(),
+            project_domain_id: "default".into(),
+            application_credential_id: "423f19a4ac1e4f48bbb4180756e6eb6c".into(),
+            application_credential_name: "k8s-cred".into(),
+            application_credential_secret: "rEaqvJka48mpv".into(),
+        }
+    }
+}
+
+/// Knobs of the live servers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Highest Magnum microversion served, `(1, 11)` by default (Magnum 2023.2 – 2025.1).
+    pub magnum_max_version: (u32, u32),
+    /// Token lifetime on the engine's virtual clock (Keystone's default, 1 h). Magnum, Heat
+    /// and Nova answer `401` to a token past it.
+    pub token_lifetime: SimDuration,
+    /// Show that virtual expiry as the token's `expires_at`. Off by default: scenario time
+    /// (2025-11-10 for the incident) is in the past for a real client's wall clock, and
+    /// keystoneauth fetches a new token before every request when `expires_at` has passed;
+    /// the token document then says [`keystone::CLIENT_EXPIRES_AT`] instead, and a client
+    /// whose token expires on the virtual clock gets the `401` and re-authenticates once.
+    pub virtual_expires_at: bool,
+    /// Largest `node_count` a resize or cluster PATCH may ask for (default 1000). Real Magnum
+    /// accepts any count and the cloud's quota fails it later; the engine would instead create
+    /// every node, so the mock refuses larger counts up front (wsme's "lower or equal" text).
+    pub max_node_count: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            magnum_max_version: (1, 11),
+            token_lifetime: SimDuration::from_secs(3600),
+            virtual_expires_at: false,
+            max_node_count: 1000,
+        }
+    }
+}
+
+/// A token handed out by the mock Keystone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub id: String,
+    pub methods: Vec<String>,
+    pub issued: SimTime,
+    pub expires: SimTime,
+    /// Set for application-credential tokens.
+    pub application_credential: bool,
+}
+
+/// Why a token was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("no X-Auth-Token header")]
+    Missing,
+    #[error("unknown token")]
+    Unknown,
+    #[error("token expired")]
+    Expired,
+}
+
+/// Base URLs of the running servers (no trailing slash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Urls {
+    pub keystone: String,
+    pub magnum: String,
+    pub heat: String,
+    pub nova: String,
+}
+
+/// What every responder shares.
+pub(crate) struct State {
+    pub live: Live,
+    pub credentials: Credentials,
+    pub options: Options,
+    pub urls: Urls,
+    pub journal: Journal,
+    tokens: Mutex<BTreeMap<String, Token>>,
+    token_counter: AtomicU64,
+    request_counter: AtomicU64,
+}
+
+impl State {
+    fn tokens(&self) -> MutexGuard<'_, BTreeMap<String, Token>> {
+        self.tokens.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A fresh token, counter-based so runs are repeatable.
+    pub fn issue_token(&self, methods: Vec<String>, application_credential: bool) -> Token {
+        let n = self.token_counter.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = self.live.engine().now();
+        let token = Token {
+            id: format!("gAAAAABmagsim{n:08}"),
+            methods,
+            issued: now,
+            expires: now + self.options.token_lifetime,
+            application_credential,
+        };
+        self.tokens().insert(token.id.clone(), token.clone());
+        token
+    }
+
+    /// Checks a token against the engine's virtual clock.
+    pub fn check_token(&self, id: Option<&str>) -> Result<Token, TokenError> {
+        let id = id.ok_or(TokenError::Missing)?;
+        let token = self.tokens().get(id).cloned().ok_or(TokenError::Unknown)?;
+        if self.live.engine().now() >= token.expires {
+            return Err(TokenError::Expired);
+        }
+        Ok(token)
+    }
+
+    /// `req-<uuid4>` for answers the engine does not number itself (deterministic).
+    pub fn request_id(&self) -> String {
+        let n = self.request_counter.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("req-{}", pseudo_uuid4(n))
+    }
+
+    /// Journals the request and the response, and hands back the response to send.
+    pub fn record(
+        &self,
+        service: Service,
+        req: &wiremock::Request,
+        wire: Wire,
+    ) -> ResponseTemplate {
+        self.journal.push(JournalEntry {
+            service,
+            method: req.method.to_string(),
+            path: req.url.path().to_string(),
+            query: req.url.query().map(str::to_string),
+            body: serde_json::from_slice(&req.body).ok(),
+            exchange: None,
+            status: wire.status,
+            response: Some(wire.recorded()),
+        });
+        wire.template()
+    }
+}
+
+/// A version-4-shaped UUID from a counter (FNV-1a), for ids that must not consume the
+/// engine's random stream.
+pub fn pseudo_uuid4(n: u64) -> String {
+    let h = |salt: u64| {
+        n.to_le_bytes()
+            .iter()
+            .chain(salt.to_le_bytes().iter())
+            .fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ *b as u64).wrapping_mul(0x100000001b3)
+            })
+    };
+    let hex = format!("{:016x}{:016x}", h(1), h(2));
+    format!(
+        "{}-{}-4{}-{}{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        ["8", "9", "a", "b"][(n % 4) as usize],
+        &hex[17..20],
+        &hex[20..32]
+    )
+}
+
+/// The running mock cloud.
+pub struct OpenStackMock {
+    pub keystone: MockServer,
+    pub magnum: MockServer,
+    pub heat: MockServer,
+    /// Nova, only `GET /v2.1/flavors/{id}` (the autoscaler's node template).
+    pub nova: MockServer,
+    pub credentials: Credentials,
+    pub region: &'static str,
+    pub urls: Urls,
+    /// Every request the three servers answered, in order.
+    pub journal: Journal,
+    state: Arc<State>,
+}
+
+impl OpenStackMock {
+    /// `http://127.0.0.1:<port>/v3/`, what `OS_AUTH_URL` should be.
+    pub fn auth_url(&self) -> String {
+        format!("{}/v3/", self.urls.keystone)
+    }
+
+    /// The `container-infra` catalog URL (ends in `/v1`).
+    pub fn magnum_url(&self) -> String {
+        format!("{}/v1", self.urls.magnum)
+    }
+
+    /// The `orchestration` catalog URL (ends in `/v1/<project_id>`).
+    pub fn heat_url(&self) -> String {
+        format!("{}/v1/{}", self.urls.heat, self.credentials.project_id)
+    }
+
+    /// A `clouds.yaml` with one cloud, `name`, using the application credential.
+    pub fn clouds_yaml(&self, name: &str) -> String {
+        let c = &self.credentials;
+        format!(
+            "clouds:\n  {name}:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: \"{}\"\n      application_credential_id: \"{}\"\n      application_credential_secret: \"{}\"\n    region_name: {REGION}\n    interface: public\n    identity_api_version: 3\n",
+            self.auth_url(),
+            c.application_credential_id,
+            c.application_credential_secret
+        )
+    }
+
+    /// Issues a token directly (as if `POST /v3/auth/tokens` succeeded), for tests.
+    pub fn issue_token(&self) -> Token {
+        self.state
+            .issue_token(vec!["application_credential".into()], true)
+    }
+
+    /// The engine behind the servers.
+    pub fn live(&self) -> &Live {
+        &self.state.live
+    }
+
+    /// The server of `service` (to mount a test's own `Mock` over ours); `None` for
+    /// Kubernetes, which is not served here.
+    pub fn server(&self, service: Service) -> Option<&MockServer> {
+        match service {
+            Service::Identity => Some(&self.keystone),
+            Service::ContainerInfra => Some(&self.magnum),
+            Service::Orchestration => Some(&self.heat),
+            Service::Compute => Some(&self.nova),
+            Service::Kubernetes => None,
+        }
+    }
+
+    /// Everything the servers answered so far as a [`Recording`](crate::replay::Recording):
+    /// base URLs become placeholders and credentials are redacted
+    /// ([`crate::replay::redact`]), so it can be saved and served by [`crate::replay::serve`].
+    pub fn recording(&self) -> crate::replay::Recording {
+        self.journal.to_recording(&[
+            (Service::Identity, self.urls.keystone.clone()),
+            (Service::ContainerInfra, self.urls.magnum.clone()),
+            (Service::Orchestration, self.urls.heat.clone()),
+            (Service::Compute, self.urls.nova.clone()),
+        ])
+    }
+
+    /// Forgets every token handed out: the next call with one gets `401`.
+    pub fn revoke_tokens(&self) {
+        self.state.tokens().clear();
+    }
+}
+
+/// Starts Keystone, Magnum and Heat on loopback, backed by `live`, with default [`Options`].
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let scenario = magsim_scenario::parse(
+///     "scenarios/incident/01-as-it-happened.yaml",
+///     magsim_scenario::builtin()[0].1,
+/// ).unwrap();
+/// let mock = magsim_mocks::openstack::start(magsim_mocks::Live::new(&scenario, None)).await;
+/// assert!(mock.magnum_url().starts_with("http://127.0.0.1:"));
+/// assert!(mock.magnum_url().ends_with("/v1"));
+/// assert_eq!(mock.region, "IU");
+/// # });
+/// ```
+pub async fn start(live: Live) -> OpenStackMock {
+    start_with(live, Options::default()).await
+}
+
+/// [`start`] with explicit [`Options`].
+pub async fn start_with(live: Live, options: Options) -> OpenStackMock {
+    let keystone = MockServer::start().await;
+    let magnum = MockServer::start().await;
+    let heat = MockServer::start().await;
+    let nova = MockServer::start().await;
+    let project = live
+        .engine()
+        .world
+        .cluster
+        .as_ref()
+        .map(|c| c.project_id.clone())
+        .unwrap_or_else(|| "83bd0e70b4ba4cd092c2fb82b1ce06fb".into());
+    let urls = Urls {
+        keystone: keystone.uri(),
+        magnum: magnum.uri(),
+        heat: heat.uri(),
+        nova: nova.uri(),
+    };
+    let journal = Journal::default();
+    let state = Arc::new(State {
+        live,
+        credentials: Credentials::for_project(&project),
+        options,
+        urls: urls.clone(),
+        journal: journal.clone(),
+        tokens: Mutex::new(BTreeMap::new()),
+        token_counter: AtomicU64::new(0),
+        request_counter: AtomicU64::new(0),
+    });
+    Mock::given(any())
+        .respond_with(keystone::Keystone(state.clone()))
+        .with_priority(CATCH_ALL_PRIORITY)
+        .mount(&keystone)
+        .await;
+    Mock::given(any())
+        .respond_with(magnum::Magnum(state.clone()))
+        .with_priority(CATCH_ALL_PRIORITY)
+        .mount(&magnum)
+        .await;
+    Mock::given(any())
+        .respond_with(heat::Heat(state.clone()))
+        .with_priority(CATCH_ALL_PRIORITY)
+        .mount(&heat)
+        .await;
+    Mock::given(any())
+        .respond_with(nova::Nova(state.clone()))
+        .with_priority(CATCH_ALL_PRIORITY)
+        .mount(&nova)
+        .await;
+    OpenStackMock {
+        keystone,
+        magnum,
+        heat,
+        nova,
+        credentials: state.credentials.clone(),
+        region: REGION,
+        urls,
+        journal,
+        state,
+    }
+}
+
+/// A response as data (so the journal can keep it), turned into a wiremock template last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Wire {
+    pub status: u16,
+    /// Content-Type first, then the rest in insertion order.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Wire {
+    /// Sets (replaces) a header. Names and values are built by the mock, never copied from a
+    /// request, so they are valid HTTP.
+    pub fn insert_header(mut self, name: &str, value: &str) -> Wire {
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn template(&self) -> ResponseTemplate {
+        use wiremock::http::{HeaderName, HeaderValue};
+        let mut t = ResponseTemplate::new(self.status);
+        let mut mime = "application/json";
+        for (k, v) in &self.headers {
+            if k.eq_ignore_ascii_case("content-type") {
+                mime = v;
+            } else if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
+                t = t.insert_header(name, value);
+            }
+        }
+        t.set_body_raw(self.body.clone().into_bytes(), mime)
+    }
+
+    /// The response as a recording holds it.
+    pub fn recorded(&self) -> crate::replay::RecordedResponse {
+        let (body, body_text) = match serde_json::from_str::<Value>(&self.body) {
+            Ok(v) if crate::python_json(&v) == self.body => (Some(v), None),
+            _ if self.body.is_empty() => (None, None),
+            _ => (None, Some(self.body.clone())),
+        };
+        crate::replay::RecordedResponse {
+            status: self.status,
+            headers: self.headers.iter().cloned().collect(),
+            body,
+            body_text,
+        }
+    }
+}
+
+/// A JSON response whose body is serialized as Python's `json.dumps` does.
+pub(crate) fn json_response(status: u16, body: &Value) -> Wire {
+    Wire {
+        status,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: crate::python_json(body),
+    }
+}
+
+/// The `X-Auth-Token` request header, if present and text.
+pub(crate) fn auth_token(req: &wiremock::Request) -> Option<&str> {
+    req.headers
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+}
+
+/// The media type of the request's `Content-Type` (parameters dropped, lower-cased).
+pub(crate) fn content_type(req: &wiremock::Request) -> Option<String> {
+    req.headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
+/// keystonemiddleware's `401` body (what Magnum and Heat answer to a missing, unknown or
+/// expired token), with `WWW-Authenticate` naming Keystone.
+pub(crate) fn unauthorized(state: &State) -> Wire {
+    json_response(
+        401,
+        &serde_json::json!({"error": {
+            "code": 401,
+            "title": "Unauthorized",
+            "message": "The request you have made requires authentication.",
+        }}),
+    )
+    .insert_header(
+        "WWW-Authenticate",
+        &format!("Keystone uri=\"{}\"", state.urls.keystone),
+    )
+}
+
+/// Splits a path into its non-empty segments (so trailing slashes do not matter).
+pub(crate) fn segments(path: &str) -> Vec<&str> {
+    path.split('/').filter(|s| !s.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pseudo_uuids_are_v4_shaped_and_distinct() {
+        let a = pseudo_uuid4(1);
+        let b = pseudo_uuid4(2);
+        assert_ne!(a, b);
+        for u in [a, b] {
+            let parts: Vec<&str> = u.split('-').collect();
+            assert_eq!(
+                parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+                [8, 4, 4, 4, 12]
+            );
+            assert!(parts[2].starts_with('4'));
+            assert!("89ab".contains(&parts[3][..1]));
+            assert!(u.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+        }
+    }
+
+    #[test]
+    fn segments_ignore_trailing_slashes() {
+        assert_eq!(segments("/v1/clusters/"), ["v1", "clusters"]);
+        assert_eq!(segments("/"), Vec::<&str>::new());
+    }
+}

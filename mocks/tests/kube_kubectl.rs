@@ -1,0 +1,438 @@
+//! The real kubectl (1.32, via the gcloud dispatcher at /usr/bin/kubectl) against the mock
+//! API server serving the incident scenario: the commands of the incident's Key Commands
+//! Reference and the brief, asserted on what kubectl prints.
+//!
+//! Without kubectl the tests print why and pass, unless `CI` is set: then they fail.
+
+use magsim_mocks::kube::KubeMock;
+use magsim_mocks::Live;
+use magsim_sim::time::SimDuration;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const KUBECTL: &str = "/usr/bin/kubectl";
+const PENDING: &str = "high-memory-deployment-844964899f-4md88";
+
+fn kubectl_available() -> bool {
+    let found = Path::new(KUBECTL).exists();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{KUBECTL} is missing and CI is set: the real-client tests must run in CI"
+        );
+        eprintln!("skipping: {KUBECTL} not found (set up kubectl 1.32 to run these tests)");
+    }
+    found
+}
+
+/// The incident ten minutes in: one replica Pending with its NotTriggerScaleUp events.
+fn incident() -> Live {
+    let (file, text) = magsim_scenario::builtin()[0];
+    let scenario = magsim_scenario::parse(file, text).expect("incident scenario parses");
+    let live = Live::new(&scenario, None);
+    live.advance(SimDuration::from_mins(10));
+    live
+}
+
+/// A kubeconfig and an empty HOME (kubectl's discovery cache) per server.
+struct Env {
+    dir: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+impl Env {
+    fn new(kube: &KubeMock, name: &str) -> Env {
+        let dir = std::env::temp_dir().join(format!(
+            "magsim-kubectl-{name}-{}-{}",
+            std::process::id(),
+            kube.addr.port()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let kubeconfig = dir.join("kubeconfig");
+        kube.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+        Env { dir, kubeconfig }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(KUBECTL);
+        c.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", &self.dir)
+            .env_remove("KUBECTL_EXTERNAL_DIFF");
+        c
+    }
+
+    /// Runs kubectl off the runtime's threads so the server keeps serving.
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = self.command(args);
+        tokio::task::spawn_blocking(move || cmd.output().expect("kubectl runs"))
+            .await
+            .expect("kubectl task")
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+async fn start(name: &str) -> Option<(Live, KubeMock, Env)> {
+    if !kubectl_available() {
+        return None;
+    }
+    let live = incident();
+    let kube = KubeMock::start(live.clone()).await.expect("server starts");
+    let env = Env::new(&kube, name);
+    Some((live, kube, env))
+}
+
+/// Runs `args` and returns stdout, asserting exit status 0.
+async fn ok(env: &Env, args: &[&str]) -> String {
+    let o = env.run(args).await;
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "kubectl {args:?} failed: {out}{err}");
+    out
+}
+
+/// Runs `args` and returns stderr, asserting exit status 1.
+async fn fails(env: &Env, args: &[&str]) -> String {
+    let o = env.run(args).await;
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "kubectl {args:?}: {out}{err}");
+    err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_nodes_and_pods() {
+    let Some((_live, _kube, env)) = start("get").await else {
+        return;
+    };
+    let v = ok(&env, &["version"]).await;
+    assert!(v.contains("Server Version: v1.32.0"), "{v}");
+    assert_eq!(
+        ok(&env, &["get", "nodes"]).await,
+        "\
+NAME                                          STATUS   ROLES    AGE   VERSION
+k8s-wamiv264xiet-default-worker-sn9dh-7zrqz   Ready    <none>   10m   v1.30.4
+k8s-wamiv264xiet-default-worker-sn9dh-br8t5   Ready    <none>   10m   v1.30.4
+k8s-wamiv264xiet-default-worker-sn9dh-d9kqq   Ready    <none>   10m   v1.30.4
+k8s-wamiv264xiet-default-worker-sn9dh-gc6gz   Ready    <none>   10m   v1.30.4
+k8s-wamiv264xiet-default-worker-sn9dh-vnh5k   Ready    <none>   10m   v1.30.4
+"
+    );
+    assert_eq!(
+        ok(&env, &["get", "pods", "-A", "-o", "wide"]).await,
+        "\
+NAMESPACE   NAME                                      READY   STATUS    RESTARTS   AGE   IP           NODE                                          NOMINATED NODE   READINESS GATES
+default     high-memory-deployment-844964899f-2x7kq   1/1     Running   0          10m   10.100.0.2   k8s-wamiv264xiet-default-worker-sn9dh-vnh5k   <none>           <none>
+default     high-memory-deployment-844964899f-4md88   0/1     Pending   0          10m   <none>       <none>                                        <none>           <none>
+default     high-memory-deployment-844964899f-9bzt4   1/1     Running   0          10m   10.100.0.3   k8s-wamiv264xiet-default-worker-sn9dh-7zrqz   <none>           <none>
+default     high-memory-deployment-844964899f-hm5vr   1/1     Running   0          10m   10.100.0.4   k8s-wamiv264xiet-default-worker-sn9dh-gc6gz   <none>           <none>
+default     high-memory-deployment-844964899f-lq8wd   1/1     Running   0          10m   10.100.0.5   k8s-wamiv264xiet-default-worker-sn9dh-br8t5   <none>           <none>
+default     high-memory-deployment-844964899f-x4n2p   1/1     Running   0          10m   10.100.0.6   k8s-wamiv264xiet-default-worker-sn9dh-d9kqq   <none>           <none>
+"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "get",
+                "pods",
+                "-A",
+                "--field-selector",
+                "status.phase=Pending"
+            ]
+        )
+        .await,
+        "\
+NAMESPACE   NAME                                      READY   STATUS    RESTARTS   AGE
+default     high-memory-deployment-844964899f-4md88   0/1     Pending   0          10m
+"
+    );
+    let labelled = ok(
+        &env,
+        &["get", "pods", "-l", "app=high-memory", "--no-headers"],
+    )
+    .await;
+    assert_eq!(labelled.lines().count(), 6);
+    let ns = ok(&env, &["get", "ns"]).await;
+    assert!(ns.contains("kube-system       Active   10m"), "{ns}");
+    let o = env.run(&["get", "pods", "-n", "empty"]).await;
+    assert_eq!(text(&o).1, "No resources found in empty namespace.\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_status_configmap_and_describe() {
+    let Some((_live, _kube, env)) = start("describe").await else {
+        return;
+    };
+    let by_pod = format!("involvedObject.name={PENDING}");
+    assert_eq!(
+        ok(&env, &["get", "events", "--field-selector", &by_pod]).await,
+        "\
+LAST SEEN   TYPE      REASON              OBJECT                                        MESSAGE
+0s          Warning   FailedScheduling    pod/high-memory-deployment-844964899f-4md88   0/5 nodes are available: 5 Insufficient memory. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.
+4m50s       Normal    NotTriggerScaleUp   pod/high-memory-deployment-844964899f-4md88   pod didn't trigger scale-up: 1 max node group size reached
+"
+    );
+    let reason = format!("{by_pod},reason=NotTriggerScaleUp");
+    let wide = ok(
+        &env,
+        &["get", "events", "--field-selector", &reason, "-o", "wide"],
+    )
+    .await;
+    let lines: Vec<&str> = wide.lines().collect();
+    assert_eq!(lines.len(), 2, "{wide}");
+    assert_eq!(
+        lines[0],
+        "LAST SEEN   TYPE     REASON              OBJECT                                        SUBOBJECT   SOURCE               MESSAGE                                                      FIRST SEEN   COUNT   NAME"
+    );
+    assert!(lines[1].starts_with("4m50s       Normal   NotTriggerScaleUp   pod/high-memory-deployment-844964899f-4md88               cluster-autoscaler   pod didn't trigger scale-up: 1 max node group size reached   9m50s        2       high-memory-deployment-844964899f-4md88."), "{wide}");
+
+    let status = ok(
+        &env,
+        &[
+            "-n",
+            "kube-system",
+            "get",
+            "configmap",
+            "cluster-autoscaler-status",
+            "-o",
+            "jsonpath={.data.status}",
+        ],
+    )
+    .await;
+    assert!(status.contains("    maxSize: 5\n"), "{status}");
+    assert!(status.contains("autoscalerStatus: Running"), "{status}");
+
+    let d = ok(&env, &["describe", "pod", PENDING]).await;
+    for want in [
+        "Name:             high-memory-deployment-844964899f-4md88\n",
+        "Status:           Pending\n",
+        "Controlled By:    ReplicaSet/high-memory-deployment-844964899f\n",
+        "      memory:     4Gi\n",
+        "  PodScheduled   False \n",
+        "QoS Class:       Burstable\n",
+        "Tolerations:     node.kubernetes.io/not-ready:NoExecute op=Exists for 300s\n",
+    ] {
+        assert!(d.contains(want), "{want:?} in\n{d}");
+    }
+    let event = d
+        .lines()
+        .find(|l| l.contains("NotTriggerScaleUp"))
+        .unwrap_or_else(|| panic!("no NotTriggerScaleUp event in\n{d}"));
+    assert!(
+        event.starts_with("  Normal   NotTriggerScaleUp  "),
+        "{event}"
+    );
+    assert!(
+        event.ends_with(
+            "  cluster-autoscaler  pod didn't trigger scale-up: 1 max node group size reached"
+        ),
+        "{event}"
+    );
+    assert!(event.contains("(x2 over "), "{event}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_delete_and_cordon_change_the_world() {
+    let Some((live, _kube, env)) = start("scale").await else {
+        return;
+    };
+    assert_eq!(
+        ok(
+            &env,
+            &["scale", "deploy/high-memory-deployment", "--replicas=7"]
+        )
+        .await,
+        "deployment.apps/high-memory-deployment scaled\n"
+    );
+    assert_eq!(live.engine().world.deployments[0].replicas, 7);
+    assert_eq!(
+        ok(&env, &["get", "deploy", "high-memory-deployment"]).await,
+        "\
+NAME                     READY   UP-TO-DATE   AVAILABLE   AGE
+high-memory-deployment   5/7     7            5           10m
+"
+    );
+    // --current-replicas: checked from GET …/scale, then a PUT of the Scale.
+    assert_eq!(
+        fails(
+            &env,
+            &[
+                "scale",
+                "deploy/high-memory-deployment",
+                "--current-replicas=1",
+                "--replicas=3"
+            ]
+        )
+        .await,
+        "error: Expected replicas to be 1, was 7\n"
+    );
+    ok(
+        &env,
+        &[
+            "scale",
+            "deploy/high-memory-deployment",
+            "--current-replicas=7",
+            "--replicas=6",
+            "--timeout=10s",
+        ],
+    )
+    .await;
+    assert_eq!(live.engine().world.deployments[0].replicas, 6);
+    assert_eq!(
+        fails(&env, &["scale", "deploy", "nope", "--replicas=2"]).await,
+        "error: no objects passed to scale deployments.apps \"nope\" not found\n"
+    );
+
+    let victim = "high-memory-deployment-844964899f-2x7kq";
+    assert_eq!(
+        ok(&env, &["delete", "pod", victim]).await,
+        format!("pod \"{victim}\" deleted\n")
+    );
+    assert!(live.engine().world.find_pod("default", victim).is_none());
+
+    let node = "k8s-wamiv264xiet-default-worker-sn9dh-vnh5k";
+    assert_eq!(
+        ok(&env, &["cordon", node]).await,
+        format!("node/{node} cordoned\n")
+    );
+    let nodes = ok(&env, &["get", "nodes"]).await;
+    assert!(
+        nodes.contains(&format!("{node}   Ready,SchedulingDisabled")),
+        "{nodes}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_read_like_a_real_server() {
+    let Some((_live, _kube, env)) = start("errors").await else {
+        return;
+    };
+    assert_eq!(
+        fails(&env, &["get", "pod", "nope"]).await,
+        "Error from server (NotFound): pods \"nope\" not found\n"
+    );
+    assert_eq!(
+        fails(&env, &["get", "deploy", "nope"]).await,
+        "Error from server (NotFound): deployments.apps \"nope\" not found\n"
+    );
+    assert_eq!(
+        fails(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "get",
+                "configmap",
+                "nope",
+                "-o",
+                "jsonpath={.data.status}"
+            ]
+        )
+        .await,
+        "Error from server (NotFound): configmaps \"nope\" not found\n"
+    );
+    assert_eq!(
+        fails(&env, &["-n", "nonexist", "get", "pod", "nope"]).await,
+        "Error from server (NotFound): namespaces \"nonexist\" not found\n"
+    );
+    assert_eq!(
+        fails(&env, &["describe", "pod", "nope"]).await,
+        "Error from server (NotFound): pods \"nope\" not found\n"
+    );
+    assert_eq!(
+        fails(&env, &["get", "events", "--field-selector", "foo=bar"]).await,
+        "Error from server (BadRequest): Unable to find \"/v1, Resource=events\" that match label selector \"\", field selector \"foo=bar\": field label not supported: foo\n"
+    );
+    assert_eq!(
+        fails(&env, &["get", "foos"]).await,
+        "error: the server doesn't have a resource type \"foos\"\n"
+    );
+}
+
+async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+        .await
+        .expect("kubectl printed a line in time")
+        .expect("kubectl still running")
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_pods_watch_streams_a_new_pod() {
+    use std::io::BufRead;
+    let Some((live, _kube, env)) = start("watch").await else {
+        return;
+    };
+    let mut cmd = env.command(&["get", "pods", "-w"]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = Child(cmd.spawn().expect("kubectl get pods -w starts"));
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let header = next(&mut rx).await;
+    assert_eq!(
+        header,
+        "NAME                                      READY   STATUS    RESTARTS   AGE"
+    );
+    let mut initial = Vec::new();
+    for _ in 0..6 {
+        initial.push(next(&mut rx).await);
+    }
+    assert!(
+        initial.contains(
+            &"high-memory-deployment-844964899f-4md88   0/1     Pending   0          10m"
+                .to_string()
+        ),
+        "{initial:?}"
+    );
+    // Give kubectl time to open its watch, then scale up: the new replica streams in.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    live.mutate(|e| {
+        e.apply(
+            magsim_sim::engine::Operation::ScaleDeployment {
+                namespace: "default".into(),
+                name: "high-memory-deployment".into(),
+                replicas: 7,
+            },
+            None,
+        )
+    });
+    let row = next(&mut rx).await;
+    let new_pod = live
+        .engine()
+        .world
+        .live_pods()
+        .map(|(_, p)| p.name.clone())
+        .last()
+        .expect("pods");
+    assert_eq!(row, format!("{new_pod}   0/1     Pending   0          0s"));
+}

@@ -1,0 +1,529 @@
+//! The real clients against the mocks: python-openstackclient 9.0.0 with python-magnumclient
+//! 4.8.1 from `.venv` (made by `scripts/venv.sh`). Every `openstack` command of the incident's
+//! Key Commands Reference, plus `coe cluster show k8s` and `coe cluster resize`, in live mode
+//! and against the shipped recording, asserting on what the CLI prints.
+//!
+//! Without `.venv/bin/openstack` the tests fail when `CI` is set and are skipped otherwise.
+
+use magsim_mocks::replay::incident::{FILE, LABELS_REQUEST_ID};
+use magsim_mocks::replay::{self, Recording, Service};
+use magsim_mocks::Live;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn openstack_cli() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/openstack");
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} is missing: run `bash scripts/venv.sh` (CI must run the real client tests)",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipping: {} is missing (run `bash scripts/venv.sh`)",
+        path.display()
+    );
+    None
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// A private directory holding `clouds.yaml` (and serving as `HOME`).
+fn cloud_dir(name: &str, clouds_yaml: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("magsim-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("clouds.yaml"), clouds_yaml).expect("clouds.yaml");
+    dir
+}
+
+/// Runs `openstack <args>` with `OS_CLOUD=mock` and a clean environment, off the runtime's
+/// threads so the servers keep serving.
+async fn run(cli: &Path, dir: &Path, args: &[&str]) -> Output {
+    let env = [
+        (
+            "OS_CLIENT_CONFIG_FILE",
+            dir.join("clouds.yaml").display().to_string(),
+        ),
+        ("OS_CLOUD", "mock".to_string()),
+    ];
+    run_env(cli, dir, &env, args).await
+}
+
+/// Runs `openstack <args>` with only `env` (plus `HOME` and `PATH`) in its environment.
+async fn run_env(cli: &Path, dir: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(cli);
+    cmd.env_clear()
+        .env("HOME", dir)
+        .env("PATH", "/usr/bin:/bin")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("openstack runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn request_id_of(line: &str) -> &str {
+    line.rsplit("(Request-ID: ")
+        .next()
+        .unwrap_or_default()
+        .trim_end()
+        .trim_end_matches(')')
+}
+
+const LABELS_ROW: &str = "| labels               | {'auto_scaling_enabled': 'true', 'min_node_count': '1', 'max_node_count': '5'} |";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incident_commands_against_the_live_mock() {
+    let Some(cli) = openstack_cli() else { return };
+    let (file, text) = magsim_scenario::builtin()[0];
+    let scenario = magsim_scenario::parse(file, text).expect("scenario");
+    let mock = magsim_mocks::openstack::start(Live::new(&scenario, None)).await;
+    let dir = cloud_dir("live", &mock.clouds_yaml("mock"));
+    let magnum = mock.magnum_url();
+
+    let out = run(&cli, &dir, &["coe", "cluster", "show", "k8s"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains(LABELS_ROW), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("+----------------------+"),
+        "{}",
+        out.stdout
+    );
+    assert!(out
+        .stdout
+        .contains("| uuid                 | c8fd0bc7-cf71-40fb-b901-c309d405d627 "));
+    assert!(out
+        .stdout
+        .contains("| stack_id             | k8s-wamiv264xiet "));
+    assert!(out.stdout.contains("| node_count           | 5 "));
+    assert!(out.stdout.contains("| keypair              | None "));
+
+    let out = run(
+        &cli,
+        &dir,
+        &["coe", "nodegroup", "show", "k8s", "default-worker"],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("| max_node_count     | 6 "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("| min_node_count     | 1 "),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("| is_default         | True "),
+        "{}",
+        out.stdout
+    );
+
+    let out = run(
+        &cli,
+        &dir,
+        &[
+            "coe",
+            "nodegroup",
+            "update",
+            "k8s",
+            "default-worker",
+            "replace",
+            "max_node_count=6",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "Request to update nodegroup default-worker has been accepted.\n"
+    );
+
+    let out = run(
+        &cli,
+        &dir,
+        &[
+            "coe",
+            "cluster",
+            "update",
+            "k8s",
+            "replace",
+            "labels/max_node_count=6",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    let line = out.stderr.trim_end();
+    assert!(!line.contains('\n'), "one line: {}", out.stderr);
+    assert!(
+        line.starts_with("cannot change cluster property(ies) labels (HTTP 400) (Request-ID: req-"),
+        "{line}"
+    );
+    let id = request_id_of(line);
+    assert_eq!(id.len(), 40, "{id}");
+
+    let out = run(
+        &cli,
+        &dir,
+        &[
+            "--debug",
+            "coe",
+            "cluster",
+            "update",
+            "k8s",
+            "replace",
+            "labels/max_node_count=6",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains(&format!("REQ: curl -g -i -X PATCH {magnum}/clusters/k8s"))
+            || out
+                .stderr
+                .contains(&format!("-X PATCH {magnum}/clusters/k8s")),
+        "{}",
+        out.stderr
+    );
+    assert!(out
+        .stderr
+        .contains(r#"-d '[{"op": "replace", "path": "/labels/max_node_count", "value": 6}]'"#));
+    assert!(out.stderr.contains(r#"RESP BODY: {"errors": [{"request_id": "", "code": "client", "status": 400, "title": "cannot change cluster property(ies) labels", "detail": "cannot change cluster property(ies) labels.", "links": []}]}"#), "{}", out.stderr);
+    // hyper writes header names in lower case (Magnum's Python stack keeps their case).
+    assert!(
+        out.stderr
+            .contains("openstack-api-version: container-infra 1.11 vary: OpenStack-API-Version"),
+        "{}",
+        out.stderr
+    );
+    assert!(out
+        .stderr
+        .contains("cannot change cluster property(ies) labels (HTTP 400) (Request-ID: req-"));
+    assert!(out.stderr.contains("END return value: 1"));
+
+    mock.journal.clear();
+    let out = run(
+        &cli,
+        &dir,
+        &[
+            "coe",
+            "cluster",
+            "resize",
+            "--nodegroup",
+            "default-worker",
+            "k8s",
+            "6",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "Request to resize cluster k8s has been accepted.\n"
+    );
+    assert_eq!(
+        mock.journal.calls(Service::Identity),
+        ["POST /v3/auth/tokens"]
+    );
+    assert_eq!(
+        mock.journal.calls(Service::ContainerInfra),
+        [
+            "GET /v1/clusters/k8s".to_string(),
+            "POST /v1/clusters/c8fd0bc7-cf71-40fb-b901-c309d405d627/actions/resize".to_string()
+        ]
+    );
+    let count = mock
+        .live()
+        .engine()
+        .world
+        .cluster
+        .as_ref()
+        .and_then(|c| c.nodegroup("default-worker").ok().map(|n| n.node_count));
+    assert_eq!(count, Some(6));
+
+    let out = run(&cli, &dir, &["coe", "cluster", "show", "nope"]).await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .starts_with("Cluster nope could not be found (HTTP 404) (Request-ID: req-"),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incident_commands_against_the_recording() {
+    let Some(cli) = openstack_cli() else { return };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(FILE);
+    let rp = replay::serve(Recording::load(&path).expect("recording")).await;
+    let identity = rp.url(Service::Identity).expect("identity");
+    let clouds = format!(
+        "clouds:\n  mock:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: \"{identity}/v3/\"\n      application_credential_id: \"423f19a4ac1e4f48bbb4180756e6eb6c\"\n      application_credential_secret: \"redacted\"\n    region_name: IU\n    interface: public\n    identity_api_version: 3\n"
+    );
+    let dir = cloud_dir("replay", &clouds);
+
+    let out = run(&cli, &dir, &["coe", "cluster", "show", "k8s"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains(LABELS_ROW), "{}", out.stdout);
+
+    let out = run(
+        &cli,
+        &dir,
+        &["coe", "nodegroup", "show", "k8s", "default-worker"],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("| max_node_count     | 6 "),
+        "{}",
+        out.stdout
+    );
+
+    let out = run(
+        &cli,
+        &dir,
+        &[
+            "coe",
+            "cluster",
+            "update",
+            "k8s",
+            "replace",
+            "labels/max_node_count=6",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        format!("cannot change cluster property(ies) labels (HTTP 400) (Request-ID: {LABELS_REQUEST_ID})\n")
+    );
+
+    let out = run(
+        &cli,
+        &dir,
+        &[
+            "coe",
+            "nodegroup",
+            "update",
+            "k8s",
+            "default-worker",
+            "replace",
+            "max_node_count=6",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "Request to update nodegroup default-worker has been accepted.\n"
+    );
+
+    // The incident's --debug run: the recorded request id, as Jetstream2 gave it.
+    let magnum = rp.url(Service::ContainerInfra).expect("magnum");
+    let out = run(
+        &cli,
+        &dir,
+        &[
+            "--debug",
+            "coe",
+            "cluster",
+            "update",
+            "k8s",
+            "replace",
+            "labels/max_node_count=6",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(&format!(
+            "PATCH call to container-infra for {magnum}/v1/clusters/k8s used request id {LABELS_REQUEST_ID}"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(&format!(
+        "cannot change cluster property(ies) labels (HTTP 400) (Request-ID: {LABELS_REQUEST_ID})"
+    )));
+
+    // A command the incident never ran gets the replay's explanation.
+    let out = run(&cli, &dir, &["coe", "cluster", "show", "k9s"]).await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("no recorded container-infra exchange matches GET /v1/clusters/k9s; nearest is exchange 1 (GET /v1/clusters/k8s): path differs"),
+        "{}",
+        out.stderr
+    );
+
+    let magnum_calls = rp.journal.calls(Service::ContainerInfra);
+    assert_eq!(
+        magnum_calls,
+        [
+            "GET /v1/clusters/k8s",
+            "GET /v1/clusters/k8s/nodegroups/default-worker",
+            "PATCH /v1/clusters/k8s",
+            "PATCH /v1/clusters/k8s/nodegroups/default-worker",
+            "PATCH /v1/clusters/k8s",
+            "GET /v1/clusters/k9s",
+        ]
+    );
+    // One token per command: the token's expires_at keeps keystoneauth from asking again.
+    assert_eq!(rp.journal.count("POST", "/v3/auth/tokens"), 6);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_auth_with_discovery_and_lists() {
+    let Some(cli) = openstack_cli() else { return };
+    let (file, text) = magsim_scenario::builtin()[0];
+    let scenario = magsim_scenario::parse(file, text).expect("scenario");
+    let mock = magsim_mocks::openstack::start(Live::new(&scenario, None)).await;
+    let dir = cloud_dir("password", "clouds: {}\n");
+    let c = &mock.credentials;
+    // OS_* variables, generic password plugin: keystoneauth discovers the version first.
+    let env = [
+        ("OS_AUTH_URL", format!("{}/v3", mock.urls.keystone)),
+        ("OS_USERNAME", c.user_name.clone()),
+        ("OS_PASSWORD", c.password.clone()),
+        ("OS_PROJECT_NAME", c.project_name.clone()),
+        ("OS_USER_DOMAIN_NAME", c.user_domain_name.clone()),
+        ("OS_PROJECT_DOMAIN_ID", c.project_domain_id.clone()),
+        ("OS_REGION_NAME", "IU".to_string()),
+        ("OS_INTERFACE", "public".to_string()),
+        ("OS_IDENTITY_API_VERSION", "3".to_string()),
+        (
+            "OS_CLIENT_CONFIG_FILE",
+            dir.join("clouds.yaml").display().to_string(),
+        ),
+    ];
+    let out = run_env(
+        &cli,
+        &dir,
+        &env,
+        &[
+            "coe",
+            "cluster",
+            "list",
+            "-f",
+            "value",
+            "-c",
+            "name",
+            "-c",
+            "node_count",
+            "-c",
+            "status",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "k8s 5 CREATE_COMPLETE\n");
+    assert_eq!(
+        mock.journal.calls(Service::Identity),
+        ["GET /v3", "POST /v3/auth/tokens"]
+    );
+
+    let out = run_env(
+        &cli,
+        &dir,
+        &env,
+        &[
+            "coe",
+            "nodegroup",
+            "list",
+            "k8s",
+            "-f",
+            "value",
+            "-c",
+            "name",
+            "-c",
+            "node_count",
+            "-c",
+            "role",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "default-worker 5 worker\n");
+    assert_eq!(
+        mock.journal
+            .calls(Service::ContainerInfra)
+            .last()
+            .map(String::as_str),
+        Some("GET /v1/clusters/k8s/nodegroups/")
+    );
+
+    // A wrong password: Keystone's 401, as the client reports it.
+    let mut bad = env.clone();
+    bad[2].1 = "wrong".into();
+    let out = run_env(&cli, &dir, &bad, &["coe", "cluster", "list"]).await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("The request you have made requires authentication. (HTTP 401)"),
+        "{}",
+        out.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_tokens_are_refused_after_one_reauthentication() {
+    let Some(cli) = openstack_cli() else { return };
+    let (file, text) = magsim_scenario::builtin()[0];
+    let scenario = magsim_scenario::parse(file, text).expect("scenario");
+    // Every token is already expired on the virtual clock when it is issued.
+    let mock = magsim_mocks::openstack::start_with(
+        Live::new(&scenario, None),
+        magsim_mocks::openstack::Options {
+            token_lifetime: magsim_sim::time::SimDuration::from_secs(0),
+            ..Default::default()
+        },
+    )
+    .await;
+    let dir = cloud_dir("expired", &mock.clouds_yaml("mock"));
+    let out = run(&cli, &dir, &["coe", "cluster", "show", "k8s"]).await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    // magnumclient shows keystonemiddleware's title.
+    assert!(
+        out.stderr
+            .starts_with("Unauthorized (HTTP 401) (Request-ID: req-"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    // keystoneauth invalidates the token on the 401 and tries once more with a new one.
+    assert_eq!(
+        mock.journal
+            .entries()
+            .iter()
+            .map(|e| format!("{} {} {}", e.method, e.path, e.status))
+            .collect::<Vec<_>>(),
+        [
+            "POST /v3/auth/tokens 201",
+            "GET /v1/clusters/k8s 401",
+            "POST /v3/auth/tokens 201",
+            "GET /v1/clusters/k8s 401",
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
