@@ -98,6 +98,10 @@ pub struct World {
     pub timing: CloudTiming,
     /// Nodegroups whose new servers never become nodes (a fault: quota, broken image).
     pub never_ready: std::collections::BTreeSet<String>,
+    /// Node groups of upstream's test cloud provider (scenarios that mirror its unit tests).
+    pub test_groups: Vec<crate::autoscaler::TestGroup>,
+    /// Upstream's unit-test set-up: no kube-scheduler, one direct `ScaleUp` at time zero.
+    pub harness: Option<crate::autoscaler::Harness>,
 }
 
 impl World {
@@ -196,7 +200,7 @@ impl World {
 
 /// What a new node of a nodegroup looks like: used when a machine registers and when the
 /// autoscaler builds a template for the group, so the two never disagree.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NodeShape {
     pub flavor: String,
     pub capacity: crate::resources::Resources,

@@ -2,10 +2,12 @@
 
 use crate::cli::Outcome;
 use crate::report::Check;
-use magsim_scenario::{Expect, Scenario, Step};
-use magsim_sim::autoscaler::Phase;
+use magsim_scenario::{Expect, ScaleUpExpect, Scenario, Step};
+use magsim_sim::autoscaler::{Outcome as Decided, Phase};
 use magsim_sim::engine::Engine;
+use magsim_sim::kube::PodId;
 use magsim_sim::kube::{PodPhase, ScheduledCondition};
+use std::collections::BTreeMap;
 
 struct Checks {
     step: usize,
@@ -51,7 +53,120 @@ pub fn expect(
     nodes(&mut c, engine, e);
     autoscalers(&mut c, engine, e);
     nodegroups(&mut c, engine, e);
+    if let Some(x) = &e.scale_up {
+        scale_up(&mut c, engine, x);
+    }
     c.out
+}
+
+/// The last decision against upstream's `ScaleTestResults`, order-insensitive as upstream.
+fn scale_up(c: &mut Checks, engine: &Engine, x: &ScaleUpExpect) {
+    let running = engine
+        .autoscalers
+        .iter()
+        .filter(|a| x.autoscaler.as_ref().is_none_or(|n| &a.spec.name == n))
+        .find_map(|a| a.running());
+    let Some(d) = running.and_then(|r| r.last_decision.as_ref().map(|(_, d)| d)) else {
+        c.truth(
+            "a scale-up decision was made".into(),
+            false,
+            "no running autoscaler has decided yet".into(),
+        );
+        return;
+    };
+    let world = &engine.world;
+    let id = |gi: usize| d.groups[gi].id.clone();
+    let names = |pods: &[PodId]| -> Vec<String> {
+        let mut v: Vec<String> = pods.iter().map(|&p| world.pod(p).name.clone()).collect();
+        v.sort();
+        v
+    };
+    let sorted = |v: &[String]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v
+    };
+    if let Some(want) = &x.options {
+        let got: BTreeMap<String, u32> = d
+            .options
+            .iter()
+            .map(|o| (id(o.group), o.node_count))
+            .collect();
+        c.eq("scale-up options".into(), want, &got);
+    }
+    if let Some(want) = &x.option_pods {
+        let got: BTreeMap<String, Vec<String>> = d
+            .options
+            .iter()
+            .map(|o| (id(o.group), names(&o.pods)))
+            .collect();
+        let want: BTreeMap<String, Vec<String>> =
+            want.iter().map(|(k, v)| (k.clone(), sorted(v))).collect();
+        c.eq("pods per option".into(), &want, &got);
+    }
+    if let Some(want) = &x.size_changes {
+        let got: BTreeMap<String, u32> = match &d.outcome {
+            Decided::ScaleUp(incs) => incs
+                .iter()
+                .map(|i| (id(i.group), i.new - i.current))
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        c.eq("group size changes".into(), want, &got);
+    }
+    if let Some(want) = &x.target_sizes {
+        let got: BTreeMap<String, u32> = world
+            .test_groups
+            .iter()
+            .filter(|g| want.contains_key(&g.name))
+            .map(|g| (g.name.clone(), g.target))
+            .collect();
+        c.eq("group target sizes".into(), want, &got);
+    }
+    for (what, want, got) in [
+        (
+            "pods that triggered the scale-up",
+            &x.triggered,
+            &d.triggered,
+        ),
+        ("pods that remain unschedulable", &x.remaining, &d.remain),
+        ("pods that await evaluation", &x.awaiting, &d.awaiting),
+    ] {
+        if let Some(want) = want {
+            c.eq(what.into(), &sorted(want), &names(got));
+        }
+    }
+    if let Some(want) = &x.skipped {
+        let got: BTreeMap<String, String> = d
+            .groups
+            .iter()
+            .filter_map(|g| g.skipped.clone().map(|s| (g.id.clone(), s)))
+            .collect();
+        c.eq("skipped node groups".into(), want, &got);
+    }
+    if let Some(want) = &x.rejected {
+        let got: BTreeMap<String, Vec<String>> = d
+            .groups
+            .iter()
+            .filter(|g| !g.rejected.is_empty())
+            .map(|g| {
+                let mut r: Vec<String> = g.rejected.values().flatten().cloned().collect();
+                r.sort();
+                r.dedup();
+                (g.id.clone(), r)
+            })
+            .collect();
+        let want: BTreeMap<String, Vec<String>> =
+            want.iter().map(|(k, v)| (k.clone(), sorted(v))).collect();
+        c.eq("rejecting node groups".into(), &want, &got);
+    }
+    if let Some(want) = &x.error {
+        let got = match &d.outcome {
+            Decided::Error(e) => e.clone(),
+            _ => String::new(),
+        };
+        c.eq("scale-up error".into(), want, &got);
+    }
 }
 
 fn command(c: &mut Checks, e: &Expect, o: Option<&Outcome>) {

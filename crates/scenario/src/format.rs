@@ -17,6 +17,8 @@ pub struct RawScenario {
     pub start: Option<String>,
     /// How long to run; defaults to one minute past the last step.
     pub duration: Option<Duration>,
+    /// Mirror one of upstream's scale-up unit tests (see `magsim_sim::autoscaler::harness`).
+    pub harness: Option<RawHarness>,
     pub cloud: RawCloud,
     #[serde(default)]
     pub autoscalers: Vec<RawAutoscaler>,
@@ -38,7 +40,97 @@ pub struct RawCloud {
     /// Flavors beyond Jetstream2's.
     #[serde(default)]
     pub flavors: Vec<RawFlavor>,
-    pub cluster: RawCluster,
+    /// The Magnum cluster; a scenario has this or `test_provider`.
+    pub cluster: Option<RawCluster>,
+    /// Upstream's test cloud provider: plain node groups and nodes, no Magnum.
+    pub test_provider: Option<RawTestProvider>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHarness {
+    /// `ExpansionOptionToChoose`: the option the mock expander picks.
+    pub choose: Option<RawOptionChoice>,
+    /// Run the production estimator thresholds (default: off, as upstream's tests).
+    #[serde(default)]
+    pub estimator_limits: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOptionChoice {
+    pub group: String,
+    pub nodes: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTestProvider {
+    /// Groups with explicit bounds; groups named only by nodes get min 1, max 10.
+    #[serde(default)]
+    pub groups: Vec<RawTestGroup>,
+    #[serde(default)]
+    pub nodes: Vec<RawTestNode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTestGroup {
+    pub name: String,
+    #[serde(default = "one")]
+    pub min: u32,
+    #[serde(default = "ten")]
+    pub max: u32,
+    /// Target size; defaults to the number of its nodes.
+    pub size: Option<u32>,
+    /// The node the group would add, for a group with no Ready node.
+    pub template: Option<RawTestNodeShape>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn ten() -> u32 {
+    10
+}
+
+/// A node as upstream's `BuildTestNode(name, millicpu, mem)` builds it: capacity equals
+/// allocatable, 100 pods, no labels; `gpu` as `AddGpusToNode` (capacity, the
+/// `nvidia.com/gpu=present:NoSchedule` taint and the test GPU label).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTestNodeShape {
+    pub cpu: Cpu,
+    pub memory: Bytes,
+    #[serde(default)]
+    pub gpu: u64,
+    #[serde(default = "hundred")]
+    pub pods: u64,
+    #[serde(default)]
+    pub labels: BTreeMap<String, Text>,
+}
+
+fn hundred() -> u64 {
+    100
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTestNode {
+    pub name: String,
+    pub cpu: Cpu,
+    pub memory: Bytes,
+    #[serde(default)]
+    pub gpu: u64,
+    #[serde(default = "hundred")]
+    pub pods: u64,
+    #[serde(default)]
+    pub labels: BTreeMap<String, Text>,
+    #[serde(default = "yes")]
+    pub ready: bool,
+    /// The node's group; none for a node no group owns.
+    pub group: Option<String>,
 }
 
 fn default_project() -> String {
@@ -154,6 +246,10 @@ pub struct RawWorkload {
     pub deployments: Vec<RawDeployment>,
     #[serde(default)]
     pub secrets: Vec<RawSecret>,
+    /// Bare pods with no controller (upstream's `BuildTestPod`): each is its own
+    /// equivalence group.
+    #[serde(default)]
+    pub pods: Vec<RawPod>,
     /// The priority expander's ConfigMap `priorities`: priority → group-id regexes.
     pub priority_expander: Option<BTreeMap<i64, Vec<String>>>,
 }
@@ -186,6 +282,40 @@ pub struct RawDeployment {
     pub priority: i32,
     pub node_name: Option<String>,
     pub image: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPod {
+    pub name: String,
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    pub cpu: Option<Cpu>,
+    pub memory: Option<Bytes>,
+    #[serde(default)]
+    pub gpu: u64,
+    /// Bound to this node from the start.
+    pub node: Option<String>,
+    /// `TolerateGpuForPod`: tolerates `nvidia.com/gpu` (operator Exists).
+    #[serde(default)]
+    pub tolerates_gpu: bool,
+    #[serde(default)]
+    pub host_ports: Vec<u16>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, Text>,
+    /// `topologySpreadConstraints` with `whenUnsatisfiable: DoNotSchedule`.
+    #[serde(default)]
+    pub topology_spread: Vec<RawTopologySpread>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTopologySpread {
+    pub max_skew: u32,
+    /// `kubernetes.io/hostname` or `topology.kubernetes.io/zone`.
+    pub topology_key: String,
+    /// Pods counted: those with all these labels (`matchLabels`).
+    pub match_labels: BTreeMap<String, Text>,
 }
 
 pub fn default_namespace() -> String {
@@ -333,6 +463,35 @@ pub struct Expect {
     pub autoscalers: Vec<AutoscalerExpect>,
     #[serde(default)]
     pub nodegroups: Vec<NodegroupExpect>,
+    /// The autoscaler's last scale-up decision, as upstream's tests assert it.
+    pub scale_up: Option<ScaleUpExpect>,
+}
+
+/// Upstream's `ScaleTestResults`: each field given is compared exactly (lists and maps
+/// ignore order, as upstream's assertions do).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleUpExpect {
+    /// Which autoscaler (default: the first).
+    pub autoscaler: Option<String>,
+    /// `ExpansionOptions`: group → node count of every option the estimator produced.
+    pub options: Option<BTreeMap<String, u32>>,
+    /// `GroupSizeChange`s made (after capping and balancing); `{}` for none.
+    pub size_changes: Option<BTreeMap<String, u32>>,
+    /// `GroupTargetSizes` after the decision.
+    pub target_sizes: Option<BTreeMap<String, u32>>,
+    /// `PodsTriggeredScaleUp`, `PodsRemainUnschedulable`, `PodsAwaitEvaluation`.
+    pub triggered: Option<Vec<String>>,
+    pub remaining: Option<Vec<String>>,
+    pub awaiting: Option<Vec<String>>,
+    /// Skipped groups and why; `{}` for none.
+    pub skipped: Option<BTreeMap<String, String>>,
+    /// Groups whose template rejected some pod, with the reasons (over all pods).
+    pub rejected: Option<BTreeMap<String, Vec<String>>>,
+    /// Pods each option would hold (`option.Pods`), by group.
+    pub option_pods: Option<BTreeMap<String, Vec<String>>>,
+    /// The decision's error, when it failed.
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

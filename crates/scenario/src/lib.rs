@@ -26,11 +26,12 @@ mod error;
 mod format;
 pub mod manifest;
 mod model;
+mod testprovider;
 mod values;
 
 pub use command::{Command, KubectlCall, OsCall};
 pub use error::LoadError;
-pub use format::{EventExpect, Expect, NodeExpect, PodExpect, StatusExpect};
+pub use format::{EventExpect, Expect, NodeExpect, PodExpect, ScaleUpExpect, StatusExpect};
 pub use manifest::Applied;
 pub use model::{Scenario, Step, StepAction};
 

@@ -4,6 +4,7 @@ use crate::command::{Command, KubectlCall};
 use crate::error::LoadError;
 use crate::format::*;
 use crate::manifest::{self, Applied};
+use crate::testprovider;
 use magsim_sim::cloud::{Cluster, Driver, Nodegroup};
 use magsim_sim::deploy::{AutoscalerSpec, Placement, SecretMount};
 use magsim_sim::engine::{Engine, Operation};
@@ -102,13 +103,13 @@ fn stable_hash(seed: &str) -> String {
         .collect()
 }
 
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     file: &'a str,
     text: &'a str,
 }
 
 impl Ctx<'_> {
-    fn err(&self, field: &str, message: impl Into<String>) -> LoadError {
+    pub(crate) fn err(&self, field: &str, message: impl Into<String>) -> LoadError {
         LoadError::at(self.file, self.text, field, message)
     }
 }
@@ -153,7 +154,24 @@ pub fn build(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, LoadE
             .node_ready_delay
             .map_or(CloudTiming::default().ready_delay, |d| d.0),
     };
-    world.cluster = Some(cluster(&cx, &raw.cloud, &mut world)?);
+    match (&raw.cloud.cluster, &raw.cloud.test_provider) {
+        (Some(c), None) => world.cluster = Some(cluster(&cx, &raw.cloud, c, &mut world)?),
+        (None, Some(t)) => testprovider::build(&cx, t, &mut world)?,
+        (Some(_), Some(_)) => {
+            return Err(cx.err(
+                "cloud",
+                "a cloud has either `cluster` (Magnum) or `test_provider`, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(cx.err(
+                "cloud",
+                "missing field `cluster`: expected a Magnum cluster (or `test_provider`)",
+            ))
+        }
+    }
+    testprovider::pods(&cx, &raw.workload.pods, &mut world)?;
+    world.harness = raw.harness.as_ref().map(testprovider::harness);
     for (i, d) in raw.workload.deployments.iter().enumerate() {
         world
             .deployments
@@ -173,7 +191,8 @@ pub fn build(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, LoadE
         .enumerate()
         .map(|(i, a)| autoscaler(&cx, &format!("autoscalers[{i}]"), a))
         .collect::<Result<Vec<_>, _>>()?;
-    let steps = steps(&cx, &raw.steps, &raw.cloud.cluster.name)?;
+    let cluster_name = raw.cloud.cluster.as_ref().map_or("", |c| c.name.as_str());
+    let steps = steps(&cx, &raw.steps, cluster_name)?;
     let end = raw
         .duration
         .map(|d| SimTime::ZERO + d.0)
@@ -193,8 +212,12 @@ pub fn build(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, LoadE
     })
 }
 
-fn cluster(cx: &Ctx, cloud: &RawCloud, world: &mut World) -> Result<Cluster, LoadError> {
-    let c = &cloud.cluster;
+fn cluster(
+    cx: &Ctx,
+    cloud: &RawCloud,
+    c: &RawCluster,
+    world: &mut World,
+) -> Result<Cluster, LoadError> {
     let driver = Driver::parse(&c.driver, c.driver_version.as_deref()).ok_or_else(|| {
         cx.err("cloud.cluster.driver", format!("unknown driver {:?} (version {:?}): expected magnum-capi-helm with a version like 1.1.0, or heat", c.driver, c.driver_version))
     })?;
@@ -406,6 +429,7 @@ fn deployment(cx: &Ctx, field: &str, d: &RawDeployment) -> Result<Deployment, Lo
             tolerations,
             node_name: d.node_name.clone(),
             host_ports: d.host_ports.clone(),
+            topology_spread: Vec::new(),
             priority: d.priority,
             container: "app".into(),
             image: d.image.clone().unwrap_or_else(|| "nginx:1.27".into()),

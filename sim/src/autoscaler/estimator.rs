@@ -31,6 +31,17 @@ fn score(spec: &PodSpec, t: &SnapNode) -> f64 {
         + part(spec.requests.memory, t.allocatable.memory)
 }
 
+/// `DecreasingPodOrderer`: group indices, largest requests first (stable).
+pub fn decreasing(groups: &[EstimateGroup], template: &Template) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by(|&a, &b| {
+        score(groups[b].spec, &template.node)
+            .partial_cmp(&score(groups[a].spec, &template.node))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    order
+}
+
 /// Packs `groups` onto copies of `template`. `node_limit` caps new nodes (`None` = no cap);
 /// the limiter is consulted only when a node is about to be added, as upstream does.
 ///
@@ -41,12 +52,7 @@ pub fn estimate(
     template: &Template,
     node_limit: Option<u32>,
 ) -> Estimate {
-    let mut order: Vec<usize> = (0..groups.len()).collect();
-    order.sort_by(|&a, &b| {
-        score(groups[b].spec, &template.node)
-            .partial_cmp(&score(groups[a].spec, &template.node))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    let order = decreasing(groups, template);
     let total: usize = groups.iter().map(|g| g.pods.len()).sum();
     let most_nodes = node_limit
         .map_or(total, |l| (l as usize).min(total))

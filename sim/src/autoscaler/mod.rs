@@ -9,13 +9,16 @@ pub mod clusterstate;
 pub mod equivalence;
 pub mod estimator;
 pub mod expander;
+pub mod harness;
 pub mod options;
 pub mod orchestrator;
 pub mod provider;
 pub mod reasons;
+pub mod spread;
 pub mod status;
 
 mod run;
 
+pub use harness::{Harness, TestGroup};
 pub use orchestrator::{Decision, GroupVerdict, Outcome};
 pub use run::{Autoscaler, LoopReport, Phase, Running};

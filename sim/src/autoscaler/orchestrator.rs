@@ -2,11 +2,13 @@
 //! each pod group against each template, estimate, expand, cap and balance.
 
 use super::equivalence::{self, PodGroup};
-use super::estimator::{estimate, EstimateGroup};
+use super::estimator::{decreasing, estimate, EstimateGroup};
 use super::expander::{self, Priorities, ScaleUpOption};
+use super::harness::Harness;
 use super::options::AutoscalerOptions;
 use super::provider::NodeGroup;
 use super::reasons;
+use super::spread::{self, ExistingNode, SpreadPod};
 use crate::kube::PodId;
 use crate::resources::GIB;
 use crate::rng::SimRng;
@@ -99,6 +101,8 @@ pub struct Inputs<'a> {
     pub priorities: Option<&'a Priorities>,
     /// Ready nodes plus upcoming ones.
     pub current_node_count: u32,
+    /// Upstream's unit-test set-up, when a scenario mirrors one.
+    pub harness: Option<&'a Harness>,
 }
 
 pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
@@ -162,7 +166,11 @@ pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
         if eg.is_empty() {
             continue;
         }
-        let e = estimate(&eg, t, node_limit(inp, g));
+        let e = if eg.iter().any(|x| !x.spec.topology_spread.is_empty()) {
+            estimate_with_spread(inp.world, &eg, t, node_limit(inp, g))
+        } else {
+            estimate(&eg, t, node_limit(inp, g))
+        };
         if e.node_count > 0 && !e.pods.is_empty() {
             d.groups[gi].option = Some((e.node_count, e.pods.len()));
             d.options.push(ScaleUpOption {
@@ -177,14 +185,10 @@ pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
             d.remain.extend_from_slice(&pg.pods);
         }
     }
-    let Some(best) = expander::choose(
-        &inp.options.expander,
-        &d.options,
-        inp.groups,
-        inp.world,
-        inp.priorities,
-        rng,
-    ) else {
+    let Some(best) = choose(inp, &d.options, rng) else {
+        if inp.harness.is_some_and(|h| h.choose.is_some()) && !d.options.is_empty() {
+            d.outcome = Outcome::Error("the option to choose is not among the options".into());
+        }
         return d;
     };
     let best = d.options[best].clone();
@@ -206,6 +210,94 @@ pub fn scale_up(inp: &Inputs, pods: &[PodId], rng: &mut SimRng) -> Decision {
         Err(e) => Outcome::Error(e),
     };
     d
+}
+
+/// The estimate for pod groups some of which spread over a topology: pod by pod, counting
+/// matching pods on the cluster's nodes.
+fn estimate_with_spread(
+    world: &World,
+    eg: &[EstimateGroup],
+    t: &super::provider::Template,
+    node_limit: Option<u32>,
+) -> super::estimator::Estimate {
+    let pods: Vec<SpreadPod> = decreasing(eg, t)
+        .into_iter()
+        .flat_map(|gi| eg[gi].pods.iter())
+        .map(|&id| SpreadPod {
+            id,
+            spec: &world.pod(id).spec,
+            labels: &world.pod(id).labels,
+        })
+        .collect();
+    let existing: Vec<ExistingNode> = world
+        .live_nodes()
+        .map(|(nid, n)| ExistingNode {
+            labels: &n.labels,
+            pods: world
+                .live_pods()
+                .filter(|(_, p)| p.node == Some(nid))
+                .map(|(_, p)| &p.labels)
+                .collect(),
+        })
+        .collect();
+    spread::estimate(&pods, t, node_limit, &existing)
+}
+
+/// `ScaleUpToNodeGroupMinSize`: every healthy group below its min size grows to it, each
+/// capped by the cores and memory left and by `--max-nodes-total`, in group order.
+pub fn scale_up_to_min_size(inp: &Inputs) -> Vec<Increase> {
+    let Ok((mut cores_left, mut memory_left)) = resources_left(inp) else {
+        return Vec::new();
+    };
+    let mut nodes = inp.current_node_count;
+    let mut out = Vec::new();
+    for (gi, g) in inp.groups.iter().enumerate() {
+        let s = &inp.states[gi];
+        let Some(t) = &g.template else { continue };
+        if !s.healthy || s.backoff || g.target >= g.min || g.target >= g.max {
+            continue;
+        }
+        let fit = |left: u64, per_node: u64| {
+            left.checked_div(per_node)
+                .map_or(u32::MAX, |n| n.min(u32::MAX as u64) as u32)
+        };
+        let mut count = (g.min - g.target)
+            .min(fit(cores_left, t.cores()))
+            .min(fit(memory_left, t.capacity.memory));
+        if inp.options.max_nodes_total > 0 {
+            count = count.min(inp.options.max_nodes_total.saturating_sub(nodes));
+        }
+        if count == 0 {
+            continue;
+        }
+        cores_left -= count as u64 * t.cores();
+        memory_left -= count as u64 * t.capacity.memory;
+        nodes += count;
+        out.push(Increase {
+            group: gi,
+            current: g.target,
+            new: g.target + count,
+            max: g.max,
+        });
+    }
+    out
+}
+
+/// The expander's pick, or the option upstream's test names (`ExpansionOptionToChoose`).
+fn choose(inp: &Inputs, options: &[ScaleUpOption], rng: &mut SimRng) -> Option<usize> {
+    if let Some((group, nodes)) = inp.harness.and_then(|h| h.choose.as_ref()) {
+        return options
+            .iter()
+            .position(|o| &inp.groups[o.group].id == group && o.node_count == *nodes);
+    }
+    expander::choose(
+        &inp.options.expander,
+        options,
+        inp.groups,
+        inp.world,
+        inp.priorities,
+        rng,
+    )
 }
 
 /// `ResourcesLeft`: cluster-wide cores and memory under `--cores-total`/`--memory-total`.
@@ -265,6 +357,9 @@ fn skip_reason(g: &NodeGroup, s: &GroupState, cores_left: u64, memory_left: u64)
 /// The estimator's node limit: the smallest positive of the group's headroom,
 /// `--max-nodes-per-scaleup` and `--max-nodes-total` headroom; zero headroom denies all.
 fn node_limit(inp: &Inputs, g: &NodeGroup) -> Option<u32> {
+    if inp.harness.is_some_and(|h| !h.estimator_limits) {
+        return None;
+    }
     let mut limit = g
         .max
         .saturating_sub(g.target)
@@ -411,4 +506,59 @@ fn balance(groups: &[NodeGroup], set: &[usize], count: u32) -> Vec<Increase> {
         out.sort_by_key(|i| (i.current, i.group));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(id: &str, skipped: Option<&str>, rejected: Option<&str>) -> GroupVerdict {
+        GroupVerdict {
+            id: id.into(),
+            skipped: skipped.map(String::from),
+            rejected: rejected
+                .map(|r| [(0, vec![r.to_string()])].into_iter().collect())
+                .unwrap_or_default(),
+            option: None,
+        }
+    }
+
+    /// Upstream's `TestReasonsMessage` (eventing_scale_up_processor_test.go, 1.30.2). Its
+    /// reasons for the non-existing groups tmp1 and tmp2 are dropped because only considered
+    /// groups reach a `Decision`.
+    #[test]
+    fn reasons_message_counts_each_reason_over_the_groups() {
+        let d = Decision {
+            pod_groups: vec![PodGroup {
+                pods: vec![PodId(0)],
+            }],
+            groups: vec![
+                verdict("g1", None, Some("not schedulable")),
+                verdict("g2", None, Some("not schedulable")),
+                verdict("g3", None, Some("also not schedulable")),
+                verdict("g4", Some("max limit reached"), None),
+                verdict("g5", Some("not ready"), None),
+                verdict("g6", Some("max limit reached"), None),
+            ],
+            options: Vec::new(),
+            outcome: Outcome::NoOptions,
+            triggered: Vec::new(),
+            remain: vec![PodId(0)],
+            awaiting: Vec::new(),
+            max_nodes_total_hit: false,
+        };
+        let m = d.reasons_message(0);
+        for part in [
+            "2 not schedulable",
+            "1 also not schedulable",
+            "2 max limit reached",
+            "1 not ready",
+        ] {
+            assert!(m.contains(part), "{m:?} lacks {part:?}");
+        }
+        assert_eq!(
+            m,
+            "2 max limit reached, 2 not schedulable, 1 also not schedulable, 1 not ready"
+        );
+    }
 }

@@ -18,6 +18,8 @@ pub enum Handle {
     MagnumNodegroup(String),
     /// magnum <= 1.18: `PATCH /node_count` on the cluster.
     HeatCluster,
+    /// Upstream's test provider: only the target moves.
+    TestGroup(String),
 }
 
 /// A node group as the autoscaler sees it in one loop.
@@ -102,6 +104,7 @@ impl Provider {
             ProviderKind::Magnum(MagnumManager::Nodegroups { discovery }) => {
                 self.magnum_groups(world, now, &discovery)?
             }
+            ProviderKind::Test => test_groups(world),
         };
         for g in &mut groups {
             g.template = self.template(world, g);
@@ -135,6 +138,19 @@ impl Provider {
         }
         if let Some(t) = self.templates.get(&g.id) {
             return Some(t.clone());
+        }
+        if let Handle::TestGroup(name) = &g.handle {
+            let shape = world.test_groups.iter().find(|t| &t.name == name)?;
+            let shape = shape.template.clone()?;
+            return Some(Template {
+                node: SnapNode::empty(
+                    format!("template-node-for-{}", g.id),
+                    shape.allocatable,
+                    shape.labels,
+                    shape.taints,
+                ),
+                capacity: shape.capacity,
+            });
         }
         if !matches!(self.kind, ProviderKind::ClusterApi) {
             return None;
@@ -244,6 +260,10 @@ impl Provider {
             ) => {
                 format!("auto-discovery reads Magnum's nodegroup min_node_count/max_node_count ({}..{}), refreshed every 60s", group.min, group.max)
             }
+            (ProviderKind::Test, _) => format!(
+                "{}..{} as the scenario's test provider declares",
+                group.min, group.max
+            ),
             _ => format!(
                 "static --nodes={}:{}:{} (never re-read)",
                 group.min,
@@ -343,4 +363,21 @@ fn heat_group(world: &World, spec: &NodeGroupSpec) -> Result<Vec<NodeGroup>, Str
         handle: Handle::HeatCluster,
         template: None,
     }])
+}
+
+/// Upstream's test provider: each declared group as it stands.
+fn test_groups(world: &World) -> Vec<NodeGroup> {
+    world
+        .test_groups
+        .iter()
+        .map(|t| NodeGroup {
+            id: t.name.clone(),
+            min: t.min,
+            max: t.max,
+            target: t.target,
+            nodegroups: vec![t.name.clone()],
+            handle: Handle::TestGroup(t.name.clone()),
+            template: None,
+        })
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! The autoscaler process: start-up, crash-loop, and one loop at a time.
 
 use super::clusterstate::{self, Backoff, Readiness, ScaleUpRequest};
-use super::orchestrator::{self, Decision, GroupState, Inputs, Outcome};
+use super::orchestrator::{self, Decision, GroupState, Increase, Inputs, Outcome};
 use super::provider::{Handle, NodeGroup, Provider};
 use super::reasons;
 use super::status::*;
@@ -244,6 +244,9 @@ fn describe_provider(s: &Started) -> String {
                 roles.join(",")
             ),
         },
+        crate::deploy::ProviderKind::Test => {
+            "upstream's test provider: groups as the scenario declares them".into()
+        }
     }
 }
 
@@ -339,6 +342,9 @@ impl Running {
                 (groups, readiness)
             }
         };
+        if self.started.options.enforce_node_group_min_size {
+            self.scale_to_min_size(name, world, now, trace);
+        }
         self.write_status(world, now, epoch, &groups, &readiness, yaml);
         self.last_groups = groups;
         report
@@ -348,10 +354,7 @@ impl Running {
     fn plan(&mut self, world: &World, now: SimTime, rng: &mut SimRng) -> Result<Plan, String> {
         let opts = self.started.options.clone();
         let groups = self.provider.node_groups(world, now)?;
-        let readiness: Vec<Readiness> = groups
-            .iter()
-            .map(|g| clusterstate::readiness(world, g, now, &opts, &self.unregistered_since))
-            .collect();
+        let readiness = self.readiness(world, &groups, now);
         let mut cluster = Readiness::default();
         for (_, n) in world.live_nodes() {
             if n.ready {
@@ -369,6 +372,29 @@ impl Running {
                 why: why.to_string(),
             })
         };
+        if let Some(h) = &world.harness {
+            let pending: Vec<PodId> = world
+                .live_pods()
+                .filter(|(_, p)| p.node.is_none())
+                .map(|(id, _)| id)
+                .collect();
+            let states = self.group_states(&groups, &readiness, now);
+            let inputs = Inputs {
+                world,
+                groups: &groups,
+                states: &states,
+                options: &opts,
+                priorities: world.priority_expander.as_ref(),
+                current_node_count: world.live_nodes().count() as u32,
+                harness: Some(h),
+            };
+            let decision = orchestrator::scale_up(&inputs, &pending, rng);
+            return Ok(Plan::Decide {
+                groups,
+                readiness,
+                decision,
+            });
+        }
         if !clusterstate::cluster_healthy(&cluster, &opts) {
             return skip("Cluster is unhealthy");
         }
@@ -397,14 +423,7 @@ impl Running {
         {
             return skip("Unschedulable pods are very new, waiting one iteration for more");
         }
-        let states: Vec<GroupState> = groups
-            .iter()
-            .zip(&readiness)
-            .map(|(g, r)| GroupState {
-                healthy: clusterstate::group_healthy(g, r, self.requests.get(&g.id), &opts),
-                backoff: self.backoff.active(&g.id, now).is_some(),
-            })
-            .collect();
+        let states = self.group_states(&groups, &readiness, now);
         let upcoming: u32 = groups
             .iter()
             .zip(&readiness)
@@ -417,6 +436,7 @@ impl Running {
             options: &opts,
             priorities: world.priority_expander.as_ref(),
             current_node_count: cluster.ready + upcoming,
+            harness: None,
         };
         let decision = orchestrator::scale_up(&inputs, &pending, rng);
         Ok(Plan::Decide {
@@ -424,6 +444,85 @@ impl Running {
             readiness,
             decision,
         })
+    }
+
+    fn readiness(&self, world: &World, groups: &[NodeGroup], now: SimTime) -> Vec<Readiness> {
+        let opts = &self.started.options;
+        groups
+            .iter()
+            .map(|g| clusterstate::readiness(world, g, now, opts, &self.unregistered_since))
+            .collect()
+    }
+
+    /// `ScaleUpToNodeGroupMinSize`, run after the scale-up when `--enforce-node-group-min-size`
+    /// is set: groups below their min size grow to it, within the cluster's limits.
+    fn scale_to_min_size(
+        &mut self,
+        name: &str,
+        world: &mut World,
+        now: SimTime,
+        trace: &mut Trace,
+    ) {
+        let Ok(groups) = self.provider.node_groups(world, now) else {
+            return;
+        };
+        let readiness = self.readiness(world, &groups, now);
+        let states = self.group_states(&groups, &readiness, now);
+        let upcoming: u32 = groups
+            .iter()
+            .zip(&readiness)
+            .map(|(g, r)| clusterstate::upcoming(g, r))
+            .sum();
+        let ready = world.live_nodes().filter(|(_, n)| n.ready).count() as u32;
+        let opts = self.started.options.clone();
+        let inputs = Inputs {
+            world,
+            groups: &groups,
+            states: &states,
+            options: &opts,
+            priorities: None,
+            current_node_count: match &world.harness {
+                Some(_) => world.live_nodes().count() as u32,
+                None => ready + upcoming,
+            },
+            harness: world.harness.as_ref(),
+        };
+        let increases = orchestrator::scale_up_to_min_size(&inputs);
+        if increases.is_empty() {
+            return;
+        }
+        let plan: Vec<String> = increases
+            .iter()
+            .map(|i| reasons::scale_up_info(&groups[i.group].id, i.current, i.new, i.max))
+            .collect();
+        trace.push(
+            now,
+            name,
+            format!(
+                "ScaleUpToNodeGroupMinSize: final scale-up plan: [{}]",
+                plan.join(" ")
+            ),
+        );
+        if let Err(e) = self.execute(name, world, now, &groups, &increases, trace) {
+            trace.push(now, name, format!("Failed to scale up: {e}"));
+        }
+    }
+
+    fn group_states(
+        &self,
+        groups: &[NodeGroup],
+        readiness: &[Readiness],
+        now: SimTime,
+    ) -> Vec<GroupState> {
+        let opts = &self.started.options;
+        groups
+            .iter()
+            .zip(readiness)
+            .map(|(g, r)| GroupState {
+                healthy: clusterstate::group_healthy(g, r, self.requests.get(&g.id), opts),
+                backoff: self.backoff.active(&g.id, now).is_some(),
+            })
+            .collect()
     }
 
     /// Unschedulable pods that fit neither existing nodes nor nodes already on their way
@@ -604,80 +703,16 @@ impl Running {
                         name,
                     );
                 }
-                let mut infos = Vec::new();
-                let mut failed = None;
-                for inc in increases {
-                    let g = &groups[inc.group];
-                    self.event(
-                        world,
-                        now,
-                        cm.clone(),
-                        EventType::Normal,
-                        "ScaledUpGroup",
-                        reasons::scaled_up_group_setting(&g.id, inc.new, inc.current, inc.max),
-                        trace,
-                        name,
-                    );
-                    let result = self
-                        .provider
-                        .increase_size(g, inc.new - inc.current)
-                        .and_then(|()| grow(world, &g.handle, inc.new));
-                    match result {
-                        Ok(()) => {
-                            self.event(
-                                world,
-                                now,
-                                cm.clone(),
-                                EventType::Normal,
-                                "ScaledUpGroup",
-                                reasons::scaled_up_group_set(&g.id, inc.new, inc.current, inc.max),
-                                trace,
-                                name,
-                            );
-                            self.requests.insert(
-                                g.id.clone(),
-                                ScaleUpRequest {
-                                    increase: inc.new - inc.current,
-                                    time: now,
-                                    expected_add_time: now + opts.max_node_provision_time,
-                                },
-                            );
-                            infos.push(reasons::scale_up_info(
-                                &g.id,
-                                inc.current,
-                                inc.new,
-                                inc.max,
-                            ));
-                        }
-                        Err(e) => {
-                            self.event(
-                                world,
-                                now,
-                                cm.clone(),
-                                EventType::Warning,
-                                "FailedToScaleUpGroup",
-                                reasons::failed_to_scale_up_group(&g.id, &e),
-                                trace,
-                                name,
-                            );
-                            self.backoff.fail(
-                                &g.id,
-                                now,
-                                &opts,
-                                "cloudProviderError",
-                                format!("failed to increase node group size: {e}"),
-                            );
-                            failed = Some(format!("failed to increase node group size: {e}"));
-                        }
+                let infos = match self.execute(name, world, now, groups, increases, trace) {
+                    Ok(infos) => infos,
+                    Err(e) => {
+                        trace.push(now, name, format!("Failed to scale up: {e}"));
+                        return LoopReport {
+                            scaled_up: false,
+                            error: Some(e),
+                        };
                     }
-                }
-                if let Some(e) = failed {
-                    trace.push(now, name, format!("Failed to scale up: {e}"));
-                    return LoopReport {
-                        scaled_up: false,
-                        error: Some(e),
-                    };
-                }
+                };
                 let msg = reasons::triggered_scale_up(&infos);
                 for &p in &d.triggered {
                     self.event(
@@ -696,6 +731,87 @@ impl Running {
                     error: None,
                 }
             }
+        }
+    }
+
+    /// `ExecuteScaleUps`: grows each group in turn, with upstream's `ScaledUpGroup` events on
+    /// the status ConfigMap; returns the `ScaleUpInfo`s, or the first failure.
+    fn execute(
+        &mut self,
+        name: &str,
+        world: &mut World,
+        now: SimTime,
+        groups: &[NodeGroup],
+        increases: &[Increase],
+        trace: &mut Trace,
+    ) -> Result<Vec<String>, String> {
+        let opts = self.started.options.clone();
+        let cm = config_map_ref(&opts);
+        let mut infos = Vec::new();
+        let mut failed = None;
+        for inc in increases {
+            let g = &groups[inc.group];
+            self.event(
+                world,
+                now,
+                cm.clone(),
+                EventType::Normal,
+                "ScaledUpGroup",
+                reasons::scaled_up_group_setting(&g.id, inc.new, inc.current, inc.max),
+                trace,
+                name,
+            );
+            let result = self
+                .provider
+                .increase_size(g, inc.new - inc.current)
+                .and_then(|()| grow(world, &g.handle, inc.new));
+            match result {
+                Ok(()) => {
+                    self.event(
+                        world,
+                        now,
+                        cm.clone(),
+                        EventType::Normal,
+                        "ScaledUpGroup",
+                        reasons::scaled_up_group_set(&g.id, inc.new, inc.current, inc.max),
+                        trace,
+                        name,
+                    );
+                    self.requests.insert(
+                        g.id.clone(),
+                        ScaleUpRequest {
+                            increase: inc.new - inc.current,
+                            time: now,
+                            expected_add_time: now + opts.max_node_provision_time,
+                        },
+                    );
+                    infos.push(reasons::scale_up_info(&g.id, inc.current, inc.new, inc.max));
+                }
+                Err(e) => {
+                    self.event(
+                        world,
+                        now,
+                        cm.clone(),
+                        EventType::Warning,
+                        "FailedToScaleUpGroup",
+                        reasons::failed_to_scale_up_group(&g.id, &e),
+                        trace,
+                        name,
+                    );
+                    self.backoff.fail(
+                        &g.id,
+                        now,
+                        &opts,
+                        "cloudProviderError",
+                        format!("failed to increase node group size: {e}"),
+                    );
+                    failed = Some(format!("failed to increase node group size: {e}"));
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(infos),
         }
     }
 
@@ -948,6 +1064,15 @@ fn grow(world: &mut World, handle: &Handle, new: u32) -> Result<(), String> {
             let cluster = world.cluster.as_mut().ok_or("no Magnum cluster")?;
             let count = cluster.patch(&ops).map_err(|e| e.message)?;
             world.magnum_resize(&ng, count)
+        }
+        Handle::TestGroup(name) => {
+            let g = world
+                .test_groups
+                .iter_mut()
+                .find(|g| &g.name == name)
+                .ok_or("test node group gone")?;
+            g.target = new;
+            Ok(())
         }
     }
 }

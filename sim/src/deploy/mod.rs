@@ -108,6 +108,9 @@ pub enum ProviderKind {
     /// clusterapi: MachineDeployment annotations, re-read every loop.
     ClusterApi,
     Magnum(MagnumManager),
+    /// Upstream's test cloud provider (`cloudprovider/test`), for scenarios that mirror its
+    /// unit tests; only available when the scenario declares `cloud.test_provider`.
+    Test,
 }
 
 /// A fatal start-up: the process exits and the pod crash-loops.
@@ -192,6 +195,7 @@ impl AutoscalerSpec {
         let provider = match options.cloud_provider.as_str() {
             "clusterapi" => ProviderKind::ClusterApi,
             "magnum" => ProviderKind::Magnum(self.start_magnum(&options, version, world)?),
+            "test" if !world.test_groups.is_empty() => ProviderKind::Test,
             other => return Err(Fatal::plain(format!("Unknown cloud provider: {other}"))),
         };
         Ok(Started {

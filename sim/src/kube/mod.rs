@@ -10,6 +10,6 @@ pub mod workload;
 pub use events::{Event, EventLog, EventType, ObjectRef};
 pub use labels::{Labels, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, SelectorOp};
 pub use node::{Node, NodeId};
-pub use pod::{Owner, Pod, PodId, PodPhase, PodSpec, ScheduledCondition};
+pub use pod::{Owner, Pod, PodId, PodPhase, PodSpec, ScheduledCondition, TopologySpread};
 pub use taints::{Taint, TaintEffect, Toleration, TolerationOp};
 pub use workload::Deployment;

@@ -26,6 +26,8 @@ pub struct PodSpec {
     pub tolerations: Vec<Toleration>,
     pub node_name: Option<String>,
     pub host_ports: Vec<u16>,
+    /// `topologySpreadConstraints` with `whenUnsatisfiable: DoNotSchedule`.
+    pub topology_spread: Vec<TopologySpread>,
     pub priority: i32,
     pub container: String,
     pub image: String,
@@ -43,6 +45,23 @@ impl PodSpec {
             },
             ..Default::default()
         }
+    }
+}
+
+/// One hard topology spread constraint: pods matching `selector` may differ by at most
+/// `max_skew` between the domains of `key` (`kubernetes.io/hostname`, a zone label, ...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopologySpread {
+    pub max_skew: u32,
+    pub key: String,
+    pub selector: Labels,
+}
+
+impl TopologySpread {
+    pub fn selects(&self, labels: &Labels) -> bool {
+        self.selector
+            .iter()
+            .all(|(k, v)| labels.get(k).is_some_and(|x| x == v))
     }
 }
 
