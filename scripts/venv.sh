@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PINS=(python-openstackclient==9.0.0 python-magnumclient==4.8.1 kubernetes)
+PINS=(python-openstackclient==9.0.0 python-magnumclient==4.8.1 kubernetes==37.0.2)
 
 if [ -x .venv/bin/openstack ] \
     && .venv/bin/python -m pip show python-openstackclient 2>/dev/null | grep -qx 'Version: 9.0.0' \
     && .venv/bin/python -m pip show python-magnumclient 2>/dev/null | grep -qx 'Version: 4.8.1' \
-    && .venv/bin/python -c 'import kubernetes' 2>/dev/null; then
+    && .venv/bin/python -m pip show kubernetes 2>/dev/null | grep -qx 'Version: 37.0.2'; then
     exit 0
 fi
 

@@ -1,6 +1,7 @@
 //! The `magsim` command line.
 
 mod bench;
+mod serve;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -61,6 +62,25 @@ enum Cmd {
         /// An SVG plot of median latency against cluster size.
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
+    },
+    /// Serve the mock cloud (Keystone, Magnum, Heat, Nova, Kubernetes) of a scenario (default:
+    /// the incident as it happened) on loopback until Ctrl-C.
+    Serve {
+        scenario: Option<PathBuf>,
+        /// Where to write clouds.yaml, openrc.sh and kubeconfig.
+        #[arg(long, default_value = "magsim-cloud")]
+        dir: PathBuf,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Virtual seconds per wall-clock second.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Advance virtual time by this much per line on stdin (e.g. 10s) instead of by the clock.
+        #[arg(long, value_name = "DURATION")]
+        step: Option<String>,
+        /// Serve a recording (mocks/recordings/*.json) instead of a live scenario.
+        #[arg(long, value_name = "RECORDING", conflicts_with = "scenario")]
+        replay: Option<PathBuf>,
     },
     /// Explain, for each pending pod at a time, why it is pending and what the autoscaler decides.
     Explain {
@@ -124,6 +144,32 @@ fn real_main() -> Result<ExitCode> {
                 csv,
                 json,
                 plot,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Serve {
+            scenario,
+            dir,
+            seed,
+            speed,
+            step,
+            replay,
+        } => {
+            if !(speed.is_finite() && speed >= 0.0) {
+                anyhow::bail!(
+                    "--speed {speed}: expected a number of virtual seconds per second, 0 or more"
+                );
+            }
+            let step = step
+                .map(|s| SimDuration::parse(&s).with_context(|| format!("--step {s}")))
+                .transpose()?;
+            serve::run(serve::Options {
+                scenario,
+                dir,
+                seed,
+                speed,
+                step,
+                replay,
             })?;
             Ok(ExitCode::SUCCESS)
         }

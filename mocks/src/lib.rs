@@ -1,10 +1,16 @@
-//! Wire shapes of the mock cloud: how Magnum's answers look on the wire (status line, headers,
-//! body bytes), shared by the scenario runner's `--debug` output and the mock servers.
+//! The mock Jetstream2 cloud: Keystone, Magnum, Heat, Nova and Kubernetes API servers on
+//! loopback that real clients (`openstack`, `kubectl`, the Python clients) accept.
 //!
+//! - [`MockCloud`]: every server for one scenario over one [`Live`] engine, and the
+//!   `clouds.yaml` / `openrc.sh` / `kubeconfig` clients need (what `magsim serve` runs).
+//! - [`kube`]: the Kubernetes API (discovery, Tables for kubectl, selectors, streaming
+//!   watches, the scale subresource) answering from the engine's world.
 //! - [`openstack`]: live Keystone v3, Magnum v1, Heat v1 (and Nova flavors) on loopback,
 //!   answering from the shared [`Live`] engine; start them with [`openstack::start`].
 //! - [`replay`]: recorded exchanges (`mocks/recordings/`) served exactly, and the [`replay::Journal`]
 //!   of requests both modes keep.
+//! - [`magnum_response`] / [`python_json`]: Magnum's answers as bytes on the wire, shared with
+//!   the scenario runner's `--debug` output.
 //!
 //! ```
 //! use magsim_mocks::magnum_response;
@@ -18,11 +24,13 @@
 //! assert!(wire.headers.contains(&("x-openstack-request-id".into(), "req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9".into())));
 //! ```
 
+pub mod cloud;
 pub mod kube;
 pub mod live;
 pub mod openstack;
 pub mod replay;
 
+pub use cloud::{ClientFiles, MockCloud};
 pub use kube::KubeMock;
 pub use live::Live;
 

@@ -1,0 +1,93 @@
+//! The whole mock cloud for one scenario: Keystone, Magnum, Heat, Nova and Kubernetes on
+//! loopback over one live engine, with the files real clients need. What `magsim serve` runs
+//! and what a user's test starts.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let (file, text) = magsim_scenario::builtin()[0];
+//! let scenario = magsim_scenario::parse(file, text).unwrap();
+//! let cloud = magsim_mocks::MockCloud::start(&scenario, None).await.unwrap();
+//! let dir = std::env::temp_dir().join("magsim-doc-cloud");
+//! let files = cloud.write_client_files(&dir).unwrap();
+//! assert!(std::fs::read_to_string(&files.kubeconfig).unwrap().contains(&cloud.kube.url));
+//! assert!(files.exports().contains("OS_CLOUD=jetstream2"));
+//! assert!(cloud.openstack.journal.entries().is_empty());
+//! # });
+//! ```
+
+use crate::kube::KubeMock;
+use crate::openstack::{self, OpenStackMock};
+use crate::Live;
+use magsim_scenario::Scenario;
+use std::path::{Path, PathBuf};
+
+/// The name of the cloud in the `clouds.yaml` magsim writes.
+pub const CLOUD_NAME: &str = "jetstream2";
+
+/// All servers of one scenario.
+pub struct MockCloud {
+    pub live: Live,
+    pub openstack: OpenStackMock,
+    pub kube: KubeMock,
+}
+
+/// Where [`MockCloud::write_client_files`] put the client configuration.
+#[derive(Clone, Debug)]
+pub struct ClientFiles {
+    pub clouds_yaml: PathBuf,
+    pub openrc: PathBuf,
+    pub kubeconfig: PathBuf,
+}
+
+impl ClientFiles {
+    /// A line to paste into a shell so `openstack` and `kubectl` use the mock cloud.
+    pub fn exports(&self) -> String {
+        format!(
+            "export OS_CLIENT_CONFIG_FILE={} OS_CLOUD={CLOUD_NAME} KUBECONFIG={}",
+            self.clouds_yaml.display(),
+            self.kubeconfig.display()
+        )
+    }
+}
+
+impl MockCloud {
+    /// Starts every server for `scenario` at virtual time zero (its steps are not performed:
+    /// the clients talking to the servers are the steps).
+    pub async fn start(scenario: &Scenario, seed: Option<u64>) -> std::io::Result<MockCloud> {
+        let live = Live::new(scenario, seed);
+        let openstack = openstack::start(live.clone()).await;
+        let kube = KubeMock::start(live.clone()).await?;
+        Ok(MockCloud {
+            live,
+            openstack,
+            kube,
+        })
+    }
+
+    /// An `openrc.sh` like the one Jetstream2's Horizon hands out for an application
+    /// credential.
+    pub fn openrc(&self) -> String {
+        let c = &self.openstack.credentials;
+        format!(
+            "export OS_AUTH_TYPE=v3applicationcredential\nexport OS_AUTH_URL={}\nexport OS_IDENTITY_API_VERSION=3\nexport OS_REGION_NAME=\"{}\"\nexport OS_INTERFACE=public\nexport OS_APPLICATION_CREDENTIAL_ID={}\nexport OS_APPLICATION_CREDENTIAL_SECRET={}\n",
+            self.openstack.auth_url(),
+            self.openstack.region,
+            c.application_credential_id,
+            c.application_credential_secret
+        )
+    }
+
+    /// Writes `clouds.yaml`, `openrc.sh` and `kubeconfig` into `dir` (created if missing).
+    pub fn write_client_files(&self, dir: &Path) -> std::io::Result<ClientFiles> {
+        std::fs::create_dir_all(dir)?;
+        let files = ClientFiles {
+            clouds_yaml: dir.join("clouds.yaml"),
+            openrc: dir.join("openrc.sh"),
+            kubeconfig: dir.join("kubeconfig"),
+        };
+        std::fs::write(&files.clouds_yaml, self.openstack.clouds_yaml(CLOUD_NAME))?;
+        std::fs::write(&files.openrc, self.openrc())?;
+        self.kube.write_kubeconfig(&files.kubeconfig)?;
+        Ok(files)
+    }
+}

@@ -1,0 +1,159 @@
+//! `magsim serve`: the mock cloud of one scenario (or a recording) until stopped, with the
+//! client files written and virtual time advancing.
+
+use anyhow::{Context, Result};
+use magsim_mocks::replay::{self, Recording, Service};
+use magsim_mocks::{Live, MockCloud};
+use magsim_sim::time::{SimDuration, SimTime};
+use std::path::PathBuf;
+
+pub struct Options {
+    pub scenario: Option<PathBuf>,
+    pub dir: PathBuf,
+    pub seed: Option<u64>,
+    /// Virtual seconds per wall second.
+    pub speed: f64,
+    /// Advance by this much on each line read from stdin instead of with the wall clock.
+    pub step: Option<SimDuration>,
+    pub replay: Option<PathBuf>,
+}
+
+const TICK: std::time::Duration = std::time::Duration::from_millis(100);
+
+pub fn run(o: Options) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async {
+        match &o.replay {
+            Some(path) => serve_replay(path, &o).await,
+            None => serve_live(&o).await,
+        }
+    })
+}
+
+async fn serve_live(o: &Options) -> Result<()> {
+    let scenarios = magsim::collect(o.scenario.as_slice())?;
+    let scenario = scenarios.first().context("no scenario")?;
+    let cloud = MockCloud::start(scenario, o.seed)
+        .await
+        .context("starting the Kubernetes mock")?;
+    let files = cloud
+        .write_client_files(&o.dir)
+        .with_context(|| format!("writing client files into {}", o.dir.display()))?;
+    println!("magsim serve: {} ({})", scenario.name, scenario.file);
+    let os = &cloud.openstack;
+    for (name, url) in [
+        ("identity (Keystone)", os.auth_url()),
+        ("container-infra (Magnum)", os.magnum_url()),
+        ("orchestration (Heat)", os.heat_url()),
+        ("compute (Nova)", os.urls.nova.clone()),
+        ("Kubernetes API", cloud.kube.url.clone()),
+    ] {
+        println!("  {name:<26} {url}");
+    }
+    println!(
+        "  clouds.yaml                {}",
+        files.clouds_yaml.display()
+    );
+    println!("  openrc.sh                  {}", files.openrc.display());
+    println!(
+        "  kubeconfig                 {}",
+        files.kubeconfig.display()
+    );
+    println!();
+    println!("{}", files.exports());
+    println!();
+    advance(cloud.live.clone(), o);
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    println!("stopped at virtual {}", at(&cloud.live));
+    Ok(())
+}
+
+/// Moves virtual time: `--speed` times the wall clock, or `--step` per line on stdin.
+fn advance(live: Live, o: &Options) {
+    match o.step {
+        Some(step) => {
+            println!("step mode: press Enter to advance virtual time by {step}; Ctrl-C stops");
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {
+                    live.advance(step);
+                    println!("virtual time {}", at(&live));
+                    line.clear();
+                }
+            });
+        }
+        None => {
+            let per_tick = SimDuration::from_millis((TICK.as_millis() as f64 * o.speed) as u64);
+            println!("virtual time runs at {}x; Ctrl-C stops", o.speed);
+            tokio::spawn(async move {
+                let mut t = tokio::time::interval(TICK);
+                loop {
+                    t.tick().await;
+                    live.advance(per_tick);
+                }
+            });
+        }
+    }
+}
+
+fn at(live: &Live) -> String {
+    live.engine().now().since(SimTime::ZERO).to_string()
+}
+
+async fn serve_replay(path: &std::path::Path, o: &Options) -> Result<()> {
+    let recording = Recording::load(path)?;
+    let replay = replay::serve(recording).await;
+    println!("magsim serve --replay {}", path.display());
+    for (service, server) in &replay.servers {
+        println!("  {:<26} {}", service.as_str(), server.uri());
+    }
+    std::fs::create_dir_all(&o.dir)?;
+    let mut exports = Vec::new();
+    if let Some(url) = replay.url(Service::Identity) {
+        let p = o.dir.join("clouds.yaml");
+        std::fs::write(&p, replay_clouds_yaml(&url))?;
+        println!("  {:<26} {}", "clouds.yaml", p.display());
+        exports.push(format!(
+            "OS_CLIENT_CONFIG_FILE={} OS_CLOUD={}",
+            p.display(),
+            magsim_mocks::cloud::CLOUD_NAME
+        ));
+    }
+    if let Some(url) = replay.url(Service::Kubernetes) {
+        let p = o.dir.join("kubeconfig");
+        std::fs::write(&p, magsim_mocks::kube::kubeconfig(&url))?;
+        println!("  {:<26} {}", "kubeconfig", p.display());
+        exports.push(format!("KUBECONFIG={}", p.display()));
+    }
+    if !exports.is_empty() {
+        println!();
+        println!("export {}", exports.join(" "));
+    }
+    println!();
+    println!("serving recorded exchanges in order; Ctrl-C stops");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    let uses = replay.uses();
+    println!(
+        "served {} of {} recorded exchanges",
+        uses.iter().filter(|n| **n > 0).count(),
+        uses.len()
+    );
+    Ok(())
+}
+
+/// A replay does not check credentials (its token exchange matches any body), so the
+/// `clouds.yaml` names a placeholder application credential.
+fn replay_clouds_yaml(identity: &str) -> String {
+    format!(
+        "clouds:\n  {}:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: \"{identity}/v3/\"\n      application_credential_id: \"replay\"\n      application_credential_secret: \"replay\"\n    region_name: IU\n    interface: public\n    identity_api_version: 3\n",
+        magsim_mocks::cloud::CLOUD_NAME
+    )
+}

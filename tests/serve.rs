@@ -1,0 +1,308 @@
+//! `magsim serve` driven by the real clients: kubectl and the pinned python-openstackclient
+//! from `.venv` (scripts/venv.sh). In CI a missing client fails the test; locally it skips
+//! with the reason printed.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::Duration;
+
+const PENDING_POD: &str = "high-memory-deployment-844964899f-4md88";
+
+/// A running `magsim serve`, killed on drop.
+struct Serve {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    dir: PathBuf,
+}
+
+impl Serve {
+    fn start(name: &str, args: &[&str]) -> Serve {
+        let dir = std::env::temp_dir().join(format!("magsim-serve-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_magsim"))
+            .arg("serve")
+            .arg("--dir")
+            .arg(&dir)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("magsim serve starts");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut s = Serve {
+            child,
+            stdin,
+            lines,
+            dir,
+        };
+        s.wait_for("export ");
+        s
+    }
+
+    /// Waits (at most a minute) for a stdout line containing `text`; returns it.
+    fn wait_for(&mut self, text: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(l) if l.contains(text) => return l,
+                Ok(_) => continue,
+                Err(e) => panic!("magsim serve never printed {text:?}: {e}"),
+            }
+        }
+    }
+
+    /// Presses Enter in step mode and waits until virtual time reads `now`.
+    fn step_to(&mut self, now: &str) {
+        loop {
+            writeln!(self.stdin).expect("step");
+            if self.wait_for("virtual time ").ends_with(&format!(" {now}")) {
+                return;
+            }
+        }
+    }
+
+    fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The client's path, or `None` (locally) after saying why; in CI a missing client fails.
+fn client(path: &str, what: &str) -> Option<PathBuf> {
+    let found = Command::new(path)
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return Some(PathBuf::from(path));
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{what} ({path}) is missing in CI: scripts/test.sh installs it"
+    );
+    eprintln!("skipping: {what} not found at {path} (run scripts/venv.sh)");
+    None
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(program: &Path, args: &[&str], env: &[(&str, &Path)]) -> Out {
+    let mut c = Command::new(program);
+    c.args(args).env_remove("OS_CLOUD").env_remove("KUBECONFIG");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("client runs");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn openstack(s: &Serve, os: &Path, args: &[&str]) -> Out {
+    let clouds = s.file("clouds.yaml");
+    let mut c = Command::new(os);
+    c.args(args)
+        .env("OS_CLIENT_CONFIG_FILE", &clouds)
+        .env("OS_CLOUD", "jetstream2");
+    let o = c.output().expect("openstack runs");
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+fn kubectl(s: &Serve, kc: &Path, args: &[&str]) -> Out {
+    run(kc, args, &[("KUBECONFIG", &s.file("kubeconfig"))])
+}
+
+#[test]
+fn serve_answers_the_incident_commands_with_real_clients() {
+    let (Some(kc), Some(os)) = (
+        client("kubectl", "kubectl"),
+        client(".venv/bin/openstack", "python-openstackclient"),
+    ) else {
+        return;
+    };
+    let mut s = Serve::start("live", &["--step", "10s"]);
+
+    let nodes = kubectl(&s, &kc, &["get", "nodes"]);
+    assert_eq!(nodes.code, 0, "{}", nodes.stderr);
+    assert_eq!(
+        nodes.stdout.matches(" Ready ").count(),
+        5,
+        "{}",
+        nodes.stdout
+    );
+
+    s.step_to("20s");
+    let pods = kubectl(&s, &kc, &["get", "pods", "-A", "-o", "wide"]);
+    assert!(
+        pods.stdout
+            .lines()
+            .any(|l| l.contains(PENDING_POD) && l.contains("Pending")),
+        "{}",
+        pods.stdout
+    );
+    let describe = kubectl(&s, &kc, &["describe", "pod", PENDING_POD]);
+    assert!(
+        describe.stdout.contains("NotTriggerScaleUp")
+            && describe
+                .stdout
+                .contains("pod didn't trigger scale-up: 1 max node group size reached"),
+        "{}",
+        describe.stdout
+    );
+    let status = kubectl(
+        &s,
+        &kc,
+        &[
+            "-n",
+            "kube-system",
+            "get",
+            "configmap",
+            "cluster-autoscaler-status",
+            "-o",
+            "jsonpath={.data.status}",
+        ],
+    );
+    assert!(status.stdout.contains("maxSize: 5"), "{}", status.stdout);
+
+    let labels = openstack(
+        &s,
+        &os,
+        &[
+            "coe",
+            "cluster",
+            "update",
+            "k8s",
+            "replace",
+            "labels/max_node_count=6",
+        ],
+    );
+    assert_eq!(labels.code, 1);
+    assert!(
+        labels
+            .stderr
+            .starts_with("cannot change cluster property(ies) labels (HTTP 400) (Request-ID: req-"),
+        "{}",
+        labels.stderr
+    );
+    let update = openstack(
+        &s,
+        &os,
+        &[
+            "coe",
+            "nodegroup",
+            "update",
+            "k8s",
+            "default-worker",
+            "replace",
+            "max_node_count=6",
+        ],
+    );
+    assert_eq!(update.code, 0, "{}", update.stderr);
+    let show = openstack(
+        &s,
+        &os,
+        &[
+            "coe",
+            "nodegroup",
+            "show",
+            "k8s",
+            "default-worker",
+            "-c",
+            "max_node_count",
+            "-f",
+            "value",
+        ],
+    );
+    assert_eq!(show.stdout.trim(), "6", "{}", show.stderr);
+
+    // The label still says 5: the managed autoscaler keeps maxSize 5 and the pod stays Pending.
+    s.step_to("1m30s");
+    let status = kubectl(
+        &s,
+        &kc,
+        &[
+            "-n",
+            "kube-system",
+            "get",
+            "configmap",
+            "cluster-autoscaler-status",
+            "-o",
+            "jsonpath={.data.status}",
+        ],
+    );
+    assert!(status.stdout.contains("maxSize: 5"), "{}", status.stdout);
+    let pod = kubectl(
+        &s,
+        &kc,
+        &["get", "pod", PENDING_POD, "-o", "jsonpath={.status.phase}"],
+    );
+    assert_eq!(pod.stdout, "Pending");
+}
+
+#[test]
+fn serve_replays_the_incident_recording() {
+    let Some(os) = client(".venv/bin/openstack", "python-openstackclient") else {
+        return;
+    };
+    let s = Serve::start(
+        "replay",
+        &["--replay", "mocks/recordings/incident-2025-11-10.json"],
+    );
+    let labels = openstack(
+        &s,
+        &os,
+        &[
+            "coe",
+            "cluster",
+            "update",
+            "k8s",
+            "replace",
+            "labels/max_node_count=6",
+        ],
+    );
+    assert_eq!(labels.code, 1);
+    assert_eq!(
+        labels.stderr.trim_end(),
+        "cannot change cluster property(ies) labels (HTTP 400) (Request-ID: req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9)"
+    );
+}
+
+#[test]
+fn serve_refuses_a_bad_speed() {
+    let o = Command::new(env!("CARGO_BIN_EXE_magsim"))
+        .args(["serve", "--speed=-1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--speed"));
+}
