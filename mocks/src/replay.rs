@@ -411,7 +411,7 @@ impl ReplayState {
 pub async fn serve(recording: Recording) -> Replay {
     let mut servers = BTreeMap::new();
     for s in recording.services() {
-        servers.insert(s, MockServer::start().await);
+        servers.insert(s, crate::openstack::quiet_server().await);
     }
     let urls = servers.iter().map(|(s, m)| (*s, m.uri())).collect();
     let journal = Journal::default();

@@ -24,13 +24,16 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 /// Every workload name, in the order `magsim bench` runs them.
-pub const NAMES: [&str; 5] = [
+pub const NAMES: [&str; 6] = [
     "upstream-binpacking",
     "upstream-filter",
     "run-once",
     "scheduler",
     "incident",
+    "mock-http",
 ];
+
+mod mock_http;
 
 /// The sizes each workload runs at when none are given.
 pub fn default_sizes(name: &str) -> Vec<Vec<u64>> {
@@ -49,6 +52,7 @@ pub fn default_sizes(name: &str) -> Vec<Vec<u64>> {
             vec![5000, 30, 5000],
         ],
         "scheduler" => vec![vec![100, 3000], vec![1000, 30_000]],
+        "mock-http" => vec![vec![2000, 4]],
         _ => vec![vec![]],
     }
 }
@@ -84,6 +88,7 @@ enum Kind {
     Incident {
         scenario: Box<magsim_scenario::Scenario>,
     },
+    MockHttp(Box<mock_http::MockHttp>),
 }
 
 fn template(cpu: u64, mem: u64, pods: u64) -> Template {
@@ -156,6 +161,11 @@ impl Workload {
                         scenario: Box::new(scenario),
                     },
                 )
+            }
+            "mock-http" => {
+                want(2)?;
+                let m = mock_http::MockHttp::prepare(size[0], size[1])?;
+                (m.params(), Kind::MockHttp(Box::new(m)))
             }
             other => {
                 return Err(format!(
@@ -246,6 +256,7 @@ impl Workload {
                 let r = magsim_runner::run(scenario, None);
                 json!({"passed": r.passed(), "checks": r.checks.len()})
             }
+            Kind::MockHttp(m) => m.run(),
         }
     }
 
@@ -255,6 +266,7 @@ impl Workload {
             Kind::Binpacking(_) => Some(json!({"nodes": 2595, "pods": 51_000})),
             Kind::Filter { pending, .. } => Some(json!({"unschedulable": pending.len()})),
             Kind::Incident { .. } => None,
+            Kind::MockHttp(m) => Some(m.expected()),
             Kind::RunOnce { .. } if self.params["nodes"] == 0 => {
                 Some(json!({"scale_up": [{"group": "stress-pool", "from": 0, "to": 1000}]}))
             }

@@ -309,6 +309,15 @@ impl OpenStackMock {
     }
 }
 
+/// A wiremock server that keeps no copy of the requests it receives: our [`Journal`] is the
+/// record (and can be switched off), so a long `magsim serve` does not grow without bound.
+pub(crate) async fn quiet_server() -> MockServer {
+    MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await
+}
+
 /// Starts Keystone, Magnum and Heat on loopback, backed by `live`, with default [`Options`].
 ///
 /// ```
@@ -329,10 +338,10 @@ pub async fn start(live: Live) -> OpenStackMock {
 
 /// [`start`] with explicit [`Options`].
 pub async fn start_with(live: Live, options: Options) -> OpenStackMock {
-    let keystone = MockServer::start().await;
-    let magnum = MockServer::start().await;
-    let heat = MockServer::start().await;
-    let nova = MockServer::start().await;
+    let keystone = quiet_server().await;
+    let magnum = quiet_server().await;
+    let heat = quiet_server().await;
+    let nova = quiet_server().await;
     let project = live
         .engine()
         .world
