@@ -190,7 +190,7 @@ pub(crate) fn pods(cx: &Ctx, raw: &[RawPod], world: &mut World) -> Result<(), cr
                     .collect(),
             });
         }
-        world.pods.push(Pod {
+        world.add_pod(Pod {
             name: p.name.clone(),
             namespace: p.namespace.clone(),
             uid: p.name.clone(),

@@ -373,11 +373,7 @@ impl Running {
             })
         };
         if let Some(h) = &world.harness {
-            let pending: Vec<PodId> = world
-                .live_pods()
-                .filter(|(_, p)| p.node.is_none())
-                .map(|(id, _)| id)
-                .collect();
+            let pending: Vec<PodId> = world.unbound_pods().map(|(id, _)| id).collect();
             let states = self.group_states(&groups, &readiness, now);
             let inputs = Inputs {
                 world,
@@ -536,7 +532,7 @@ impl Running {
     ) -> Vec<PodId> {
         let opts = &self.started.options;
         let mut pods: Vec<PodId> = world
-            .live_pods()
+            .unbound_pods()
             .filter(|(_, p)| {
                 p.is_unschedulable() && p.spec.priority >= opts.expendable_pods_priority_cutoff
             })

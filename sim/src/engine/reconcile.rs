@@ -166,13 +166,14 @@ impl Engine {
 
     fn remove_node(&mut self, id: NodeId) {
         self.world.nodes[id.0 as usize].deleted = true;
-        for p in self
+        let bound: Vec<PodId> = self
             .world
-            .pods
-            .iter_mut()
-            .filter(|p| p.node == Some(id) && !p.deleted)
-        {
-            p.deleted = true;
+            .live_pods()
+            .filter(|(_, p)| p.node == Some(id))
+            .map(|(p, _)| p)
+            .collect();
+        for p in bound {
+            self.world.delete_pod(p);
         }
         self.dirty = true;
     }
@@ -198,7 +199,7 @@ impl Engine {
                     .iter()
                     .find(|n| {
                         self.world
-                            .pods
+                            .pods()
                             .iter()
                             .all(|p| &p.name != *n || p.namespace != dep.namespace)
                     })
@@ -235,9 +236,8 @@ impl Engine {
                     )
                 });
                 for &p in victims.iter().take(owned.len() - want) {
-                    let pod = &mut self.world.pods[p.0 as usize];
-                    pod.deleted = true;
-                    let name = pod.name.clone();
+                    self.world.delete_pod(p);
+                    let name = self.world.pod(p).name.clone();
                     self.trace
                         .push(self.now, "replicaset", format!("deleted pod {name}"));
                     self.dirty = true;
@@ -252,7 +252,7 @@ impl Engine {
             "replicaset",
             format!("created pod {}/{}", pod.namespace, pod.name),
         );
-        self.world.pods.push(pod);
+        self.world.add_pod(pod);
         self.dirty = true;
     }
 
@@ -261,12 +261,7 @@ impl Engine {
         if self.world.harness.is_some() {
             return; // upstream's unit tests have no kube-scheduler
         }
-        let mut pending: Vec<PodId> = self
-            .world
-            .live_pods()
-            .filter(|(_, p)| p.is_pending())
-            .map(|(id, _)| id)
-            .collect();
+        let mut pending: Vec<PodId> = self.world.unbound_pods().map(|(id, _)| id).collect();
         if pending.is_empty() {
             return;
         }
@@ -283,10 +278,8 @@ impl Engine {
                     let node = snap.nodes[i].id.expect("world snapshot nodes have ids");
                     let node_name = snap.nodes[i].name.clone();
                     let now = self.now;
-                    let pod = &mut self.world.pods[p.0 as usize];
-                    pod.node = Some(node);
-                    pod.phase = PodPhase::Running;
-                    pod.scheduled = ScheduledCondition::Scheduled { at: now };
+                    self.world.bind(p, node, now);
+                    let pod = self.world.pod(p);
                     let key = pod.key();
                     let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
                     self.world.events.record(
@@ -306,15 +299,8 @@ impl Engine {
                 Err(fit) => {
                     let message = fit.message();
                     let now = self.now;
-                    let pod = &mut self.world.pods[p.0 as usize];
-                    let since = match &pod.scheduled {
-                        ScheduledCondition::Unschedulable { since, .. } => *since,
-                        _ => now,
-                    };
-                    pod.scheduled = ScheduledCondition::Unschedulable {
-                        since,
-                        message: message.clone(),
-                    };
+                    self.world.mark_unschedulable(p, now, message.clone());
+                    let pod = self.world.pod(p);
                     let key = pod.key();
                     let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
                     self.world.events.record(
