@@ -299,7 +299,7 @@ fn events(c: &mut Checks, engine: &Engine, e: &Expect) {
             .collect();
         let matching: Vec<_> = found
             .iter()
-            .filter(|ev| x.message.as_ref().is_none_or(|m| &ev.message == m))
+            .filter(|ev| x.message.as_ref().is_none_or(|m| *ev.message == **m))
             .filter(|ev| {
                 x.message_contains
                     .as_ref()
@@ -311,7 +311,7 @@ fn events(c: &mut Checks, engine: &Engine, e: &Expect) {
             .as_deref()
             .or(x.message_contains.as_deref())
             .unwrap_or("");
-        let seen: Vec<&str> = found.iter().map(|ev| ev.message.as_str()).collect();
+        let seen: Vec<&str> = found.iter().map(|ev| &*ev.message).collect();
         if x.present {
             c.truth(
                 format!("event {} {} {want:?}", x.object, x.reason),

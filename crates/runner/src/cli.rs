@@ -717,9 +717,9 @@ fn get_events(engine: &Engine, ns: &str, selector: Option<&str>) -> Outcome {
         rows.push(vec![
             age(engine, e.last_seen),
             e.event_type.to_string(),
-            e.reason.clone(),
+            e.reason.to_string(),
             e.object.to_string(),
-            e.message.clone(),
+            e.message.to_string(),
         ]);
     }
     Outcome::ok(columns(&rows, 3))
@@ -870,10 +870,10 @@ pub fn describe_pod(engine: &Engine, ns: &str, name: &str) -> String {
         };
         rows.push(vec![
             e.event_type.to_string(),
-            e.reason.clone(),
+            e.reason.to_string(),
             a,
-            e.source.clone(),
-            e.message.clone(),
+            e.source.to_string(),
+            e.message.to_string(),
         ]);
     }
     for l in columns(&rows, 2).lines() {

@@ -13,6 +13,7 @@ use crate::time::{Epoch, SimDuration, SimTime};
 use crate::trace::Trace;
 use crate::world::World;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How long the event spam filter keeps a repeat out (client-go: 1 event per 5 min per key).
 const EVENT_SPAM_WINDOW: SimDuration = SimDuration::from_mins(5);
@@ -668,11 +669,18 @@ impl Running {
                 }
             }
             Outcome::NoOptions => {
+                // One message per pod group, shared by its pods' events.
+                let group_of = d.pod_group_index();
+                let mut messages: Vec<Option<Arc<str>>> = vec![None; d.pod_groups.len()];
                 for &p in &d.remain {
-                    let Some(pg) = d.pod_group_of(p) else {
+                    let Some(&pg) = group_of.get(&p) else {
                         continue;
                     };
-                    let msg = reasons::not_trigger_scale_up(&d.reasons_message(pg));
+                    let msg = messages[pg]
+                        .get_or_insert_with(|| {
+                            reasons::not_trigger_scale_up(&d.reasons_message(pg)).into()
+                        })
+                        .clone();
                     self.event(
                         world,
                         now,
@@ -709,7 +717,7 @@ impl Running {
                         };
                     }
                 };
-                let msg = reasons::triggered_scale_up(&infos);
+                let msg: Arc<str> = reasons::triggered_scale_up(&infos).into();
                 for &p in &d.triggered {
                     self.event(
                         world,
@@ -820,14 +828,15 @@ impl Running {
         now: SimTime,
         obj: ObjectRef,
         t: EventType,
-        reason: &str,
-        message: String,
+        reason: &'static str,
+        message: impl Into<Arc<str>>,
         trace: &mut Trace,
         name: &str,
     ) {
+        let message: Arc<str> = message.into();
         // The spam filter's key: reason and object, plus the message for the ConfigMap.
         let per_message = if obj.kind == "ConfigMap" {
-            message.as_str()
+            &*message
         } else {
             ""
         };

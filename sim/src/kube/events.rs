@@ -1,6 +1,8 @@
 //! Kubernetes Events, aggregated as the API server's event correlator does.
 
 use crate::time::SimTime;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EventType {
@@ -20,15 +22,16 @@ impl std::fmt::Display for EventType {
 /// The object an event is about: `Pod default/high-memory-deployment-...`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectRef {
-    pub kind: String,
+    /// `Pod`, `ConfigMap`: always one of a few literals, so not copied per event.
+    pub kind: &'static str,
     pub namespace: String,
     pub name: String,
 }
 
 impl ObjectRef {
-    pub fn new(kind: &str, namespace: &str, name: &str) -> ObjectRef {
+    pub fn new(kind: &'static str, namespace: &str, name: &str) -> ObjectRef {
         ObjectRef {
-            kind: kind.into(),
+            kind,
             namespace: namespace.into(),
             name: name.into(),
         }
@@ -38,7 +41,16 @@ impl ObjectRef {
 impl std::fmt::Display for ObjectRef {
     /// kubectl's `pod/name` form.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.kind.to_lowercase(), self.name)
+        use std::fmt::Write;
+        if self.kind.is_ascii() {
+            // Lower-cased as written, without a temporary String per event.
+            for c in self.kind.chars() {
+                f.write_char(c.to_ascii_lowercase())?;
+            }
+        } else {
+            f.write_str(&self.kind.to_lowercase())?;
+        }
+        write!(f, "/{}", self.name)
     }
 }
 
@@ -46,10 +58,11 @@ impl std::fmt::Display for ObjectRef {
 pub struct Event {
     pub object: ObjectRef,
     pub event_type: EventType,
-    pub reason: String,
-    pub message: String,
+    pub reason: &'static str,
+    /// Shared: the autoscaler gives every pod of a scale-up the same message.
+    pub message: Arc<str>,
     /// `default-scheduler`, `cluster-autoscaler`, `kubelet`, ...
-    pub source: String,
+    pub source: &'static str,
     pub first_seen: SimTime,
     pub last_seen: SimTime,
     pub count: u32,
@@ -65,22 +78,31 @@ pub struct EventLog {
     index: std::collections::HashMap<u64, Vec<usize>>,
 }
 
-/// FNV-1a over the fields that identify a repeated event.
+/// FNV-1a over the fields that identify a repeated event (each field ends with 0xff).
 pub fn key_hash(object: &ObjectRef, reason: &str, message: &str, source: &str) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for part in [
-        &object.kind,
+        object.kind,
         &object.namespace,
         &object.name,
         reason,
         message,
         source,
     ] {
-        for b in part.bytes().chain([0xff]) {
+        for &b in part.as_bytes() {
             h = (h ^ b as u64).wrapping_mul(0x100000001b3);
         }
+        h = (h ^ 0xff).wrapping_mul(0x100000001b3);
     }
     h
+}
+
+/// The aggregation index's hash: SipHash reads long messages far faster than byte-wise FNV,
+/// and the value never leaves the index.
+fn index_hash(object: &ObjectRef, reason: &str, message: &str, source: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    (object, reason, message, source).hash(&mut h);
+    h.finish()
 }
 
 impl EventLog {
@@ -90,11 +112,12 @@ impl EventLog {
         now: SimTime,
         object: ObjectRef,
         event_type: EventType,
-        reason: &str,
-        message: String,
-        source: &str,
+        reason: &'static str,
+        message: impl Into<Arc<str>>,
+        source: &'static str,
     ) -> bool {
-        let h = key_hash(&object, reason, &message, source);
+        let message = message.into();
+        let h = index_hash(&object, reason, &message, source);
         let slot = self.index.entry(h).or_default();
         let events = &mut self.events;
         if let Some(&i) = slot.iter().find(|&&i| {
@@ -110,9 +133,9 @@ impl EventLog {
         events.push(Event {
             object,
             event_type,
-            reason: reason.to_string(),
+            reason,
             message,
-            source: source.to_string(),
+            source,
             first_seen: now,
             last_seen: now,
             count: 1,
@@ -153,28 +176,14 @@ mod tests {
     fn repeats_aggregate() {
         let mut log = EventLog::default();
         let pod = ObjectRef::new("Pod", "default", "p");
-        assert!(log.record(
-            SimTime(0),
-            pod.clone(),
-            EventType::Normal,
-            "R",
-            "m".into(),
-            "s"
-        ));
-        assert!(!log.record(
-            SimTime(5),
-            pod.clone(),
-            EventType::Normal,
-            "R",
-            "m".into(),
-            "s"
-        ));
+        assert!(log.record(SimTime(0), pod.clone(), EventType::Normal, "R", "m", "s"));
+        assert!(!log.record(SimTime(5), pod.clone(), EventType::Normal, "R", "m", "s"));
         assert!(log.record(
             SimTime(6),
             pod.clone(),
             EventType::Normal,
             "R",
-            "other".into(),
+            "other",
             "s"
         ));
         let e = &log.all()[0];
