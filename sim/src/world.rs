@@ -165,7 +165,7 @@ impl World {
 
     pub fn find_node(&self, name: &str) -> Option<NodeId> {
         self.live_nodes()
-            .find(|(_, n)| n.name == name)
+            .find(|(_, n)| &*n.name == name)
             .map(|(id, _)| id)
     }
 
@@ -195,24 +195,21 @@ impl World {
     pub fn snapshot(&self) -> Snapshot {
         debug_assert_eq!(self.usage_from_pods(), self.usage_padded());
         let empty = NodeUsage::default();
-        Snapshot {
-            nodes: self
-                .live_nodes()
-                .map(|(id, n)| {
-                    let used = self.usage.get(id.0 as usize).unwrap_or(&empty);
-                    SnapNode {
-                        name: n.name.as_str().into(),
-                        id: Some(id),
-                        allocatable: n.allocatable,
-                        labels: n.labels.clone(),
-                        taints: n.effective_taints(),
-                        unschedulable: n.unschedulable,
-                        requested: used.requested,
-                        host_ports: used.host_ports.clone(),
-                    }
-                })
-                .collect(),
-        }
+        let mut nodes = Vec::with_capacity(self.nodes.len());
+        nodes.extend(self.live_nodes().map(|(id, n)| {
+            let used = self.usage.get(id.0 as usize).unwrap_or(&empty);
+            SnapNode {
+                name: n.name.clone(),
+                id: Some(id),
+                allocatable: n.allocatable,
+                labels: n.labels.clone(),
+                taints: n.effective_taints(),
+                unschedulable: n.unschedulable,
+                requested: used.requested,
+                host_ports: used.host_ports.clone(),
+            }
+        }));
+        Snapshot { nodes }
     }
 
     /// Adds a pod (bound or not) and returns its id.

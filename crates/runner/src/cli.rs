@@ -591,7 +591,7 @@ fn get_pods(
             age(engine, p.created),
         ]);
         if wide {
-            let node = p.node.map(|n| engine.world.node(n).name.clone());
+            let node = p.node.map(|n| engine.world.node(n).name.to_string());
             let ip = node.as_ref().map_or("<none>".to_string(), |_| {
                 format!("10.100.0.{}", 10 + p.uid.len() % 200)
             });
@@ -659,7 +659,7 @@ fn get_nodes(engine: &Engine, wide: bool) -> Outcome {
             "<none>"
         };
         let mut r = vec![
-            n.name.clone(),
+            n.name.to_string(),
             status,
             roles.into(),
             age(engine, n.created),
@@ -778,9 +778,9 @@ pub fn describe_pod(engine: &Engine, ns: &str, name: &str) -> String {
         return String::new();
     };
     let p = engine.world.pod(id);
-    let node = p
-        .node
-        .map_or("<none>".to_string(), |n| engine.world.node(n).name.clone());
+    let node = p.node.map_or("<none>".to_string(), |n| {
+        engine.world.node(n).name.to_string()
+    });
     let mut s = String::new();
     let kv =
         |s: &mut String, k: &str, v: &str| s.push_str(&format!("{:<18}{v}\n", format!("{k}:")));

@@ -123,7 +123,7 @@ pub(crate) fn build(
         let mut labels = s.labels;
         labels.insert("kubernetes.io/hostname".into(), n.name.clone());
         world.nodes.push(Node {
-            name: n.name.clone(),
+            name: n.name.as_str().into(),
             nodegroup: n.group.clone(),
             capacity: s.capacity,
             allocatable: s.allocatable,

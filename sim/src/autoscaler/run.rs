@@ -851,7 +851,7 @@ impl Running {
             }
             self.spam.insert(key, now);
         }
-        trace.push(now, name, format!("{t} {reason} {obj}: {message}"));
+        trace.push(now, name, event_line(t, reason, &obj, &message));
         world
             .events
             .record(now, obj, t, reason, message, "cluster-autoscaler");
@@ -1018,6 +1018,12 @@ fn counts(r: &Readiness) -> NodeCounts {
 /// Upcoming nodes become template copies in the snapshot, so pods that will fit there are not
 /// scaled up for twice.
 fn add_upcoming(snap: &mut Snapshot, groups: &[NodeGroup], readiness: &[Readiness]) {
+    let total: u32 = groups
+        .iter()
+        .zip(readiness)
+        .map(|(g, r)| clusterstate::upcoming(g, r))
+        .sum();
+    snap.nodes.reserve(total as usize);
     for (g, r) in groups.iter().zip(readiness) {
         let Some(t) = &g.template else { continue };
         for i in 0..clusterstate::upcoming(g, r) {
@@ -1026,6 +1032,21 @@ fn add_upcoming(snap: &mut Snapshot, groups: &[NodeGroup], readiness: &[Readines
             snap.nodes.push(n);
         }
     }
+}
+
+/// The trace's `Normal Reason pod/name: message`, sized up front and built without the
+/// formatting machinery (one per pod event).
+fn event_line(t: EventType, reason: &str, obj: &ObjectRef, message: &str) -> String {
+    let mut line = String::with_capacity(
+        t.as_str().len() + reason.len() + obj.kind.len() + obj.name.len() + message.len() + 6,
+    );
+    for part in [t.as_str(), " ", reason, " "] {
+        line.push_str(part);
+    }
+    obj.push_to(&mut line);
+    line.push_str(": ");
+    line.push_str(message);
+    line
 }
 
 fn config_map_ref(o: &super::options::AutoscalerOptions) -> ObjectRef {

@@ -88,7 +88,7 @@ impl Engine {
         labels.insert("kubernetes.io/hostname".into(), machine.to_string());
         let id = NodeId(self.world.nodes.len() as u32);
         self.world.nodes.push(Node {
-            name: machine.to_string(),
+            name: machine.into(),
             nodegroup: Some(ng),
             capacity: shape.capacity,
             allocatable: shape.allocatable,

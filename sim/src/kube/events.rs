@@ -1,7 +1,8 @@
 //! Kubernetes Events, aggregated as the API server's event correlator does.
 
 use crate::time::SimTime;
-use std::hash::{Hash, Hasher};
+use crate::fxhash::FxBuild;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -10,12 +11,18 @@ pub enum EventType {
     Warning,
 }
 
-impl std::fmt::Display for EventType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
             EventType::Normal => "Normal",
             EventType::Warning => "Warning",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -38,19 +45,22 @@ impl ObjectRef {
     }
 }
 
+impl ObjectRef {
+    /// Appends kubectl's `pod/name` form (what `Display` writes) without the formatting
+    /// machinery, for per-pod event lines. Kinds are ASCII literals.
+    pub fn push_to(&self, out: &mut String) {
+        out.extend(self.kind.chars().map(|c| c.to_ascii_lowercase()));
+        out.push('/');
+        out.push_str(&self.name);
+    }
+}
+
 impl std::fmt::Display for ObjectRef {
     /// kubectl's `pod/name` form.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use std::fmt::Write;
-        if self.kind.is_ascii() {
-            // Lower-cased as written, without a temporary String per event.
-            for c in self.kind.chars() {
-                f.write_char(c.to_ascii_lowercase())?;
-            }
-        } else {
-            f.write_str(&self.kind.to_lowercase())?;
-        }
-        write!(f, "/{}", self.name)
+        let mut s = String::with_capacity(self.kind.len() + 1 + self.name.len());
+        self.push_to(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -73,9 +83,12 @@ pub struct Event {
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     events: Vec<Event>,
-    /// Positions of events by a hash of (object, reason, message, source), for aggregation
+    /// The latest event by a hash of (object, reason, message, source), for aggregation
     /// without copying the strings; only looked up, never iterated.
-    index: std::collections::HashMap<u64, Vec<usize>>,
+    index: std::collections::HashMap<u64, usize, FxBuild>,
+    /// Per event, the previous event with the same hash (a chain through `events`, so a new
+    /// event costs no allocation of its own).
+    same_hash: Vec<Option<usize>>,
 }
 
 /// FNV-1a over the fields that identify a repeated event (each field ends with 0xff).
@@ -97,12 +110,9 @@ pub fn key_hash(object: &ObjectRef, reason: &str, message: &str, source: &str) -
     h
 }
 
-/// The aggregation index's hash: SipHash reads long messages far faster than byte-wise FNV,
-/// and the value never leaves the index.
+/// The aggregation index's hash (the value never leaves the index, so it need not be FNV).
 fn index_hash(object: &ObjectRef, reason: &str, message: &str, source: &str) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    (object, reason, message, source).hash(&mut h);
-    h.finish()
+    FxBuild::default().hash_one((object, reason, message, source))
 }
 
 impl EventLog {
@@ -118,19 +128,20 @@ impl EventLog {
     ) -> bool {
         let message = message.into();
         let h = index_hash(&object, reason, &message, source);
-        let slot = self.index.entry(h).or_default();
-        let events = &mut self.events;
-        if let Some(&i) = slot.iter().find(|&&i| {
-            let e = &events[i];
+        let latest = self.index.get(&h).copied();
+        let same = std::iter::successors(latest, |&i| self.same_hash[i]).find(|&i| {
+            let e = &self.events[i];
             e.object == object && e.reason == reason && e.message == message && e.source == source
-        }) {
-            let e = &mut events[i];
+        });
+        if let Some(i) = same {
+            let e = &mut self.events[i];
             e.count += 1;
             e.last_seen = now;
             return false;
         }
-        slot.push(events.len());
-        events.push(Event {
+        self.index.insert(h, self.events.len());
+        self.same_hash.push(latest);
+        self.events.push(Event {
             object,
             event_type,
             reason,
