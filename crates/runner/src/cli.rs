@@ -695,8 +695,8 @@ fn get_events(engine: &Engine, ns: &str, selector: Option<&str>) -> Outcome {
         .filter(|e| {
             filters.iter().all(|(k, v)| match k.as_str() {
                 "involvedObject.name" => &e.object.name == v,
-                "involvedObject.kind" => &e.object.kind == v,
-                "reason" => &e.reason == v,
+                "involvedObject.kind" => e.object.kind == v,
+                "reason" => e.reason == v,
                 "type" => &e.event_type.to_string() == v,
                 _ => false,
             })
