@@ -454,3 +454,91 @@ impl World {
         Some(count)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kube::PodSpec;
+    use std::sync::Arc;
+
+    fn node(name: &str) -> Node {
+        Node {
+            name: name.into(),
+            nodegroup: None,
+            capacity: Resources::ZERO,
+            allocatable: Resources::ZERO,
+            labels: Default::default(),
+            taints: Vec::new(),
+            ready: true,
+            unschedulable: false,
+            created: SimTime::ZERO,
+            deleted: false,
+            flavor: String::new(),
+        }
+    }
+
+    fn pod(name: &str, cpu: u64, port: Option<u16>, node: Option<NodeId>) -> Pod {
+        let mut spec = PodSpec::with_requests(cpu, 0);
+        spec.host_ports.extend(port);
+        Pod {
+            name: name.into(),
+            namespace: "default".into(),
+            uid: name.into(),
+            owner: None,
+            labels: Labels::new(),
+            spec: Arc::new(spec),
+            created: SimTime::ZERO,
+            node,
+            phase: PodPhase::Pending,
+            scheduled: ScheduledCondition::Unknown,
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn usage_follows_binds_and_deletes() {
+        let mut w = World::default();
+        w.nodes.extend([node("a"), node("b")]);
+        let (a, b) = (NodeId(0), NodeId(1));
+        let running = w.add_pod(pod("r", 100, Some(80), Some(a)));
+        let pending = w.add_pod(pod("p", 200, Some(81), None));
+        let gone = w.add_pod(pod("g", 400, None, None));
+        w.delete_pod(gone);
+        let ids: Vec<PodId> = w.unbound_pods().map(|(id, _)| id).collect();
+        assert_eq!(ids, [pending]);
+
+        w.bind(pending, b, SimTime(5));
+        assert_eq!(w.unbound_pods().count(), 0);
+        let snap = w.snapshot();
+        assert_eq!(snap.nodes[0].requested.milli_cpu, 100);
+        assert_eq!(
+            (
+                snap.nodes[1].requested.milli_cpu,
+                &snap.nodes[1].host_ports[..]
+            ),
+            (200, &[81][..])
+        );
+
+        w.delete_pod(running);
+        w.delete_pod(running);
+        let snap = w.snapshot();
+        assert_eq!(snap.nodes[0].requested, Resources::ZERO);
+        assert!(snap.nodes[0].host_ports.is_empty());
+        assert_eq!(w.usage_from_pods(), w.usage_padded());
+    }
+
+    #[test]
+    fn deleting_a_controller_frees_its_pods() {
+        let mut w = World::default();
+        w.nodes.push(node("a"));
+        let mut p = pod("r", 100, None, Some(NodeId(0)));
+        p.owner = Some(crate::kube::Owner {
+            kind: "ReplicaSet".into(),
+            name: "rs".into(),
+        });
+        w.add_pod(p);
+        w.delete_owned_by("rs");
+        assert_eq!(w.live_pods().count(), 0);
+        assert_eq!(w.snapshot().nodes[0].requested, Resources::ZERO);
+    }
+}

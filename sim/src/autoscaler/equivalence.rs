@@ -1,9 +1,9 @@
 //! Equivalence groups: pods of one controller with equal labels and scheduling spec are
 //! decided once (`core/scaleup/equivalence/groups.go`).
 
+use crate::fxhash::FxBuild;
 use crate::kube::{Pod, PodId};
 use crate::world::World;
-use crate::fxhash::FxBuild;
 use std::collections::HashMap;
 
 /// Upstream keeps at most this many distinct groups per controller; further specs each get a

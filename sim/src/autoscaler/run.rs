@@ -6,13 +6,14 @@ use super::provider::{Handle, NodeGroup, Provider};
 use super::reasons;
 use super::status::*;
 use crate::deploy::{AutoscalerSpec, Fatal, Started};
+use crate::fxhash::FxBuild;
 use crate::kube::{EventType, ObjectRef, PodId};
 use crate::rng::SimRng;
 use crate::scheduler::Snapshot;
 use crate::time::{Epoch, SimDuration, SimTime};
 use crate::trace::Trace;
 use crate::world::World;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// How long the event spam filter keeps a repeat out (client-go: 1 event per 5 min per key).
@@ -44,7 +45,8 @@ pub struct Running {
     provider: Provider,
     backoff: Backoff,
     requests: BTreeMap<String, ScaleUpRequest>,
-    spam: BTreeMap<u64, SimTime>,
+    /// Last recording time by spam key; only looked up, never iterated.
+    spam: HashMap<u64, SimTime, FxBuild>,
     unregistered_since: clusterstate::UnregisteredSince,
     transitions: BTreeMap<String, (String, SimTime)>,
     pub status: Option<AutoscalerStatus>,
@@ -272,7 +274,7 @@ impl Running {
             started,
             backoff: Backoff::default(),
             requests: BTreeMap::new(),
-            spam: BTreeMap::new(),
+            spam: HashMap::default(),
             unregistered_since: BTreeMap::new(),
             transitions: BTreeMap::new(),
             status: None,
@@ -301,7 +303,8 @@ impl Running {
             }
         };
         self.notice_unregistered(world, now);
-        match self.provider.node_groups(world, now) {
+        // Expiring requests and removing servers need no templates; `plan` reads them.
+        match self.provider.groups_without_templates(world, now) {
             Ok(groups) => {
                 self.expire_requests(name, world, now, &groups, trace);
                 self.remove_unregistered(name, world, now, &groups, trace);
@@ -842,14 +845,16 @@ impl Running {
         };
         let key = crate::kube::events::key_hash(&obj, reason, per_message, "");
         if !self.started.options.record_duplicated_events {
-            if self
-                .spam
-                .get(&key)
-                .is_some_and(|&last| now.since(last) < EVENT_SPAM_WINDOW)
-            {
-                return;
+            use std::collections::hash_map::Entry;
+            match self.spam.entry(key) {
+                Entry::Occupied(e) if now.since(*e.get()) < EVENT_SPAM_WINDOW => return,
+                Entry::Occupied(mut e) => {
+                    e.insert(now);
+                }
+                Entry::Vacant(e) => {
+                    e.insert(now);
+                }
             }
-            self.spam.insert(key, now);
         }
         trace.push(now, name, event_line(t, reason, &obj, &message));
         world

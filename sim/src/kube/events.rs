@@ -1,7 +1,7 @@
 //! Kubernetes Events, aggregated as the API server's event correlator does.
 
-use crate::time::SimTime;
 use crate::fxhash::FxBuild;
+use crate::time::SimTime;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
