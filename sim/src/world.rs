@@ -159,7 +159,7 @@ impl World {
 
     pub fn find_pod(&self, namespace: &str, name: &str) -> Option<PodId> {
         self.live_pods()
-            .find(|(_, p)| p.name == name && p.namespace == namespace)
+            .find(|(_, p)| &*p.name == name && &*p.namespace == namespace)
             .map(|(id, _)| id)
     }
 

@@ -371,7 +371,7 @@ fn managed() -> AutoscalerSpec {
 fn pod(name: String, owner: Option<&str>, spec: Arc<PodSpec>) -> Pod {
     Pod {
         uid: name.clone(),
-        name,
+        name: name.into(),
         namespace: "default".into(),
         owner: owner.map(|o| Owner {
             kind: "ReplicaSet".into(),

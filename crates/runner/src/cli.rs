@@ -574,17 +574,17 @@ fn get_pods(
     rows.push(header);
     let mut any = false;
     for (_, p) in engine.world.live_pods() {
-        if (!all && p.namespace != ns) || name.is_some_and(|n| n != p.name) {
+        if (!all && &*p.namespace != ns) || name.is_some_and(|n| n != &*p.name) {
             continue;
         }
         any = true;
         let running = p.phase == PodPhase::Running;
         let mut r = Vec::new();
         if all {
-            r.push(p.namespace.clone());
+            r.push(p.namespace.to_string());
         }
         r.extend([
-            p.name.clone(),
+            p.name.to_string(),
             if running { "1/1" } else { "0/1" }.into(),
             p.phase.to_string(),
             "0".into(),
@@ -691,10 +691,10 @@ fn get_events(engine: &Engine, ns: &str, selector: Option<&str>) -> Outcome {
         .events
         .all()
         .iter()
-        .filter(|e| e.object.namespace == ns)
+        .filter(|e| &*e.object.namespace == ns)
         .filter(|e| {
             filters.iter().all(|(k, v)| match k.as_str() {
-                "involvedObject.name" => &e.object.name == v,
+                "involvedObject.name" => *e.object.name == **v,
                 "involvedObject.kind" => e.object.kind == v,
                 "reason" => e.reason == v,
                 "type" => &e.event_type.to_string() == v,
@@ -845,7 +845,7 @@ pub fn describe_pod(engine: &Engine, ns: &str, name: &str) -> String {
         .world
         .events
         .for_object("Pod", name)
-        .filter(|e| e.object.namespace == ns)
+        .filter(|e| &*e.object.namespace == ns)
         .collect();
     if events.is_empty() {
         s.push_str("  <none>\n");

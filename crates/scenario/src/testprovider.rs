@@ -191,8 +191,8 @@ pub(crate) fn pods(cx: &Ctx, raw: &[RawPod], world: &mut World) -> Result<(), cr
             });
         }
         world.add_pod(Pod {
-            name: p.name.clone(),
-            namespace: p.namespace.clone(),
+            name: p.name.as_str().into(),
+            namespace: p.namespace.as_str().into(),
             uid: p.name.clone(),
             owner: None,
             labels: p

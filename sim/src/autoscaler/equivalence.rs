@@ -41,11 +41,7 @@ pub fn build(world: &World, pods: &[PodId]) -> Vec<PodGroup> {
             groups.push(PodGroup { pods: vec![id] });
             continue;
         };
-        let key = (
-            owner.kind.as_str(),
-            pod.namespace.as_str(),
-            owner.name.as_str(),
-        );
+        let key = (owner.kind.as_str(), &*pod.namespace, owner.name.as_str());
         let slot = per_owner.entry(key).or_default();
         let found = slot
             .iter()

@@ -1060,7 +1060,7 @@ fn config_map_ref(o: &super::options::AutoscalerOptions) -> ObjectRef {
 
 fn pod_ref(world: &World, p: PodId) -> ObjectRef {
     let pod = world.pod(p);
-    ObjectRef::new("Pod", &pod.namespace, &pod.name)
+    ObjectRef::pod(pod)
 }
 
 /// The cloud side of `IncreaseSize`.

@@ -188,7 +188,7 @@ impl Engine {
                 .world
                 .live_pods()
                 .filter(|(_, p)| {
-                    p.namespace == dep.namespace && p.owner.as_ref().is_some_and(|o| o.name == rs)
+                    *p.namespace == *dep.namespace && p.owner.as_ref().is_some_and(|o| o.name == rs)
                 })
                 .map(|(id, _)| id)
                 .collect();
@@ -201,15 +201,15 @@ impl Engine {
                         self.world
                             .pods()
                             .iter()
-                            .all(|p| &p.name != *n || p.namespace != dep.namespace)
+                            .all(|p| *p.name != **n || *p.namespace != *dep.namespace)
                     })
                     .cloned()
                     .unwrap_or_else(|| format!("{rs}-{}", self.rng.kube_suffix(5)));
                 let mut labels = dep.labels.clone();
                 labels.insert("pod-template-hash".into(), dep.template_hash.clone());
                 let pod = Pod {
-                    name,
-                    namespace: dep.namespace.clone(),
+                    name: name.into(),
+                    namespace: dep.namespace.as_str().into(),
                     uid: self.rng.uuid4(),
                     owner: Some(Owner {
                         kind: "ReplicaSet".into(),
@@ -281,7 +281,7 @@ impl Engine {
                     self.world.bind(p, node, now);
                     let pod = self.world.pod(p);
                     let key = pod.key();
-                    let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
+                    let obj = ObjectRef::pod(pod);
                     self.world.events.record(
                         now,
                         obj,
@@ -302,7 +302,7 @@ impl Engine {
                     self.world.mark_unschedulable(p, now, message.clone());
                     let pod = self.world.pod(p);
                     let key = pod.key();
-                    let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
+                    let obj = ObjectRef::pod(pod);
                     self.world.events.record(
                         now,
                         obj,

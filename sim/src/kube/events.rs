@@ -31,8 +31,9 @@ impl std::fmt::Display for EventType {
 pub struct ObjectRef {
     /// `Pod`, `ConfigMap`: always one of a few literals, so not copied per event.
     pub kind: &'static str,
-    pub namespace: String,
-    pub name: String,
+    /// Shared with the object where it is one (a pod), so an event per pod copies no text.
+    pub namespace: Arc<str>,
+    pub name: Arc<str>,
 }
 
 impl ObjectRef {
@@ -41,6 +42,14 @@ impl ObjectRef {
             kind,
             namespace: namespace.into(),
             name: name.into(),
+        }
+    }
+
+    pub fn pod(pod: &super::Pod) -> ObjectRef {
+        ObjectRef {
+            kind: "Pod",
+            namespace: pod.namespace.clone(),
+            name: pod.name.clone(),
         }
     }
 }
@@ -166,7 +175,7 @@ impl EventLog {
     ) -> impl Iterator<Item = &'a Event> + 'a {
         self.events
             .iter()
-            .filter(move |e| e.object.kind == kind && e.object.name == name)
+            .filter(move |e| e.object.kind == kind && &*e.object.name == name)
     }
 
     /// The most recent time `reason` was recorded for `object`.
