@@ -845,16 +845,14 @@ impl Running {
         };
         let key = crate::kube::events::key_hash(&obj, reason, per_message, "");
         if !self.started.options.record_duplicated_events {
-            use std::collections::hash_map::Entry;
-            match self.spam.entry(key) {
-                Entry::Occupied(e) if now.since(*e.get()) < EVENT_SPAM_WINDOW => return,
-                Entry::Occupied(mut e) => {
-                    e.insert(now);
-                }
-                Entry::Vacant(e) => {
-                    e.insert(now);
-                }
+            if self
+                .spam
+                .get(&key)
+                .is_some_and(|&last| now.since(last) < EVENT_SPAM_WINDOW)
+            {
+                return;
             }
+            self.spam.insert(key, now);
         }
         trace.push(now, name, event_line(t, reason, &obj, &message));
         world

@@ -52,9 +52,7 @@ impl ObjectRef {
             name: pod.name.clone(),
         }
     }
-}
 
-impl ObjectRef {
     /// Appends kubectl's `pod/name` form (what `Display` writes) without the formatting
     /// machinery, for per-pod event lines. Kinds are ASCII literals.
     pub fn push_to(&self, out: &mut String) {
