@@ -14,6 +14,7 @@ pub mod cloud;
 pub mod deploy;
 pub mod engine;
 pub mod flavor;
+pub mod fxhash;
 pub mod gostd;
 pub mod kube;
 pub mod resources;

@@ -2,10 +2,13 @@
 
 use crate::cloud::{Cluster, MachineDeployment};
 use crate::flavor::Flavor;
-use crate::kube::{Deployment, EventLog, Labels, Node, NodeId, Pod, PodId, Taint};
+use crate::kube::{
+    Deployment, EventLog, Labels, Node, NodeId, Pod, PodId, PodPhase, ScheduledCondition, Taint,
+};
+use crate::resources::Resources;
 use crate::scheduler::{SnapNode, Snapshot};
 use crate::time::{SimDuration, SimTime};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A Nova server behind a node: created by a resize, registered as a node after the boot delay.
 #[derive(Clone, Debug)]
@@ -79,10 +82,25 @@ pub struct Secret {
     pub data: BTreeMap<String, String>,
 }
 
+/// What the pods bound to one node take from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct NodeUsage {
+    requested: Resources,
+    /// One entry per bound pod's port (a multiset: only membership is ever asked).
+    host_ports: Vec<u16>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct World {
     pub nodes: Vec<Node>,
-    pub pods: Vec<Pod>,
+    /// Private so that every bind and delete goes through the methods that keep `usage` and
+    /// `unbound` in step.
+    pods: Vec<Pod>,
+    /// Per node (by `NodeId`), the requests of its live bound pods: a snapshot copies these
+    /// totals instead of summing every running pod each loop.
+    usage: Vec<NodeUsage>,
+    /// Live pods without a node, so pending pods are found without a walk over running ones.
+    unbound: BTreeSet<PodId>,
     pub deployments: Vec<Deployment>,
     pub secrets: Vec<Secret>,
     /// ConfigMap data by `(namespace, name)`; the autoscaler writes its status here.
@@ -121,6 +139,16 @@ impl World {
             .map(|(i, n)| (NodeId(i as u32), n))
     }
 
+    /// Every pod ever created, deleted ones included; `PodId` indexes it.
+    pub fn pods(&self) -> &[Pod] {
+        &self.pods
+    }
+
+    /// Live pods without a node (pending), in creation order.
+    pub fn unbound_pods(&self) -> impl Iterator<Item = (PodId, &Pod)> {
+        self.unbound.iter().map(|&id| (id, self.pod(id)))
+    }
+
     pub fn live_pods(&self) -> impl Iterator<Item = (PodId, &Pod)> {
         self.pods
             .iter()
@@ -131,13 +159,13 @@ impl World {
 
     pub fn find_pod(&self, namespace: &str, name: &str) -> Option<PodId> {
         self.live_pods()
-            .find(|(_, p)| p.name == name && p.namespace == namespace)
+            .find(|(_, p)| &*p.name == name && &*p.namespace == namespace)
             .map(|(id, _)| id)
     }
 
     pub fn find_node(&self, name: &str) -> Option<NodeId> {
         self.live_nodes()
-            .find(|(_, n)| n.name == name)
+            .find(|(_, n)| &*n.name == name)
             .map(|(id, _)| id)
     }
 
@@ -165,36 +193,133 @@ impl World {
     /// Scheduling view of every live node, in the order the nodes were created, with bound
     /// pods accounted.
     pub fn snapshot(&self) -> Snapshot {
-        let nodes: Vec<(NodeId, &Node)> = self.live_nodes().collect();
-        let mut index = vec![usize::MAX; self.nodes.len()];
-        let mut snap = Snapshot {
-            nodes: nodes
-                .iter()
-                .enumerate()
-                .map(|(i, (id, n))| {
-                    index[id.0 as usize] = i;
-                    SnapNode {
-                        name: n.name.as_str().into(),
-                        id: Some(*id),
-                        allocatable: n.allocatable,
-                        labels: n.labels.clone(),
-                        taints: n.effective_taints(),
-                        unschedulable: n.unschedulable,
-                        requested: Default::default(),
-                        host_ports: Vec::new(),
-                    }
-                })
-                .collect(),
+        debug_assert_eq!(self.usage_from_pods(), self.usage_padded());
+        let empty = NodeUsage::default();
+        let mut nodes = Vec::with_capacity(self.nodes.len());
+        nodes.extend(self.live_nodes().map(|(id, n)| {
+            let used = self.usage.get(id.0 as usize).unwrap_or(&empty);
+            SnapNode {
+                name: n.name.clone(),
+                id: Some(id),
+                allocatable: n.allocatable,
+                labels: n.labels.clone(),
+                taints: n.effective_taints(),
+                unschedulable: n.unschedulable,
+                requested: used.requested,
+                host_ports: used.host_ports.clone(),
+            }
+        }));
+        Snapshot { nodes }
+    }
+
+    /// Adds a pod (bound or not) and returns its id.
+    pub fn add_pod(&mut self, pod: Pod) -> PodId {
+        let id = PodId(self.pods.len() as u32);
+        self.pods.push(pod);
+        self.track(id);
+        id
+    }
+
+    /// Binds a pending pod to `node`: it runs from `now`.
+    pub fn bind(&mut self, id: PodId, node: NodeId, now: SimTime) {
+        self.untrack(id);
+        let pod = &mut self.pods[id.0 as usize];
+        pod.node = Some(node);
+        pod.phase = PodPhase::Running;
+        pod.scheduled = ScheduledCondition::Scheduled { at: now };
+        self.track(id);
+    }
+
+    /// Marks a pod deleted (a no-op for one already gone).
+    pub fn delete_pod(&mut self, id: PodId) {
+        self.untrack(id);
+        self.pods[id.0 as usize].deleted = true;
+    }
+
+    /// Deletes every pod whose controller is named `owner` (a ReplicaSet going away).
+    pub fn delete_owned_by(&mut self, owner: &str) {
+        let owned: Vec<PodId> = self
+            .live_pods()
+            .filter(|(_, p)| p.owner.as_ref().is_some_and(|o| o.name == owner))
+            .map(|(id, _)| id)
+            .collect();
+        for id in owned {
+            self.delete_pod(id);
+        }
+    }
+
+    /// kube-scheduler's `PodScheduled=False` with `message`; `since` stays from the first time.
+    pub fn mark_unschedulable(&mut self, id: PodId, now: SimTime, message: String) {
+        let pod = &mut self.pods[id.0 as usize];
+        let since = match &pod.scheduled {
+            ScheduledCondition::Unschedulable { since, .. } => *since,
+            _ => now,
         };
-        for (_, pod) in self.live_pods() {
-            if let Some(node) = pod.node {
-                let i = index[node.0 as usize];
-                if i != usize::MAX {
-                    snap.nodes[i].place(&pod.spec);
-                }
+        pod.scheduled = ScheduledCondition::Unschedulable { since, message };
+    }
+
+    /// Counts a live pod in `usage` or `unbound`.
+    fn track(&mut self, id: PodId) {
+        let pod = &self.pods[id.0 as usize];
+        if pod.deleted {
+            return;
+        }
+        let Some(node) = pod.node else {
+            self.unbound.insert(id);
+            return;
+        };
+        let i = node.0 as usize;
+        if self.usage.len() <= i {
+            self.usage.resize_with(i + 1, NodeUsage::default);
+        }
+        let used = &mut self.usage[i];
+        used.requested = used.requested.plus(pod.spec.requests);
+        used.host_ports.extend_from_slice(&pod.spec.host_ports);
+    }
+
+    /// Undoes [`World::track`] for a pod about to change.
+    fn untrack(&mut self, id: PodId) {
+        let pod = &self.pods[id.0 as usize];
+        if pod.deleted {
+            return;
+        }
+        let Some(node) = pod.node else {
+            self.unbound.remove(&id);
+            return;
+        };
+        let used = &mut self.usage[node.0 as usize];
+        used.requested = used.requested.minus(pod.spec.requests);
+        for port in &pod.spec.host_ports {
+            if let Some(k) = used.host_ports.iter().position(|p| p == port) {
+                used.host_ports.swap_remove(k);
             }
         }
-        snap
+    }
+
+    /// `usage` recomputed from the pods, sorted for comparison (debug checks).
+    fn usage_from_pods(&self) -> Vec<NodeUsage> {
+        let mut usage = vec![NodeUsage::default(); self.nodes.len().max(self.usage.len())];
+        for (_, pod) in self.live_pods() {
+            if let Some(node) = pod.node {
+                let used = &mut usage[node.0 as usize];
+                used.requested = used.requested.plus(pod.spec.requests);
+                used.host_ports.extend_from_slice(&pod.spec.host_ports);
+            }
+        }
+        for u in &mut usage {
+            u.host_ports.sort_unstable();
+        }
+        usage
+    }
+
+    /// `usage` padded to every node and with sorted ports, to compare with the recount.
+    fn usage_padded(&self) -> Vec<NodeUsage> {
+        let mut usage = self.usage.clone();
+        usage.resize_with(self.nodes.len().max(self.usage.len()), NodeUsage::default);
+        for u in &mut usage {
+            u.host_ports.sort_unstable();
+        }
+        usage
     }
 }
 
@@ -327,5 +452,93 @@ impl World {
             .saturating_sub(1);
         cluster.set_node_count(&m.nodegroup, count);
         Some(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kube::PodSpec;
+    use std::sync::Arc;
+
+    fn node(name: &str) -> Node {
+        Node {
+            name: name.into(),
+            nodegroup: None,
+            capacity: Resources::ZERO,
+            allocatable: Resources::ZERO,
+            labels: Default::default(),
+            taints: Vec::new(),
+            ready: true,
+            unschedulable: false,
+            created: SimTime::ZERO,
+            deleted: false,
+            flavor: String::new(),
+        }
+    }
+
+    fn pod(name: &str, cpu: u64, port: Option<u16>, node: Option<NodeId>) -> Pod {
+        let mut spec = PodSpec::with_requests(cpu, 0);
+        spec.host_ports.extend(port);
+        Pod {
+            name: name.into(),
+            namespace: "default".into(),
+            uid: name.into(),
+            owner: None,
+            labels: Labels::new(),
+            spec: Arc::new(spec),
+            created: SimTime::ZERO,
+            node,
+            phase: PodPhase::Pending,
+            scheduled: ScheduledCondition::Unknown,
+            deleted: false,
+        }
+    }
+
+    #[test]
+    fn usage_follows_binds_and_deletes() {
+        let mut w = World::default();
+        w.nodes.extend([node("a"), node("b")]);
+        let (a, b) = (NodeId(0), NodeId(1));
+        let running = w.add_pod(pod("r", 100, Some(80), Some(a)));
+        let pending = w.add_pod(pod("p", 200, Some(81), None));
+        let gone = w.add_pod(pod("g", 400, None, None));
+        w.delete_pod(gone);
+        let ids: Vec<PodId> = w.unbound_pods().map(|(id, _)| id).collect();
+        assert_eq!(ids, [pending]);
+
+        w.bind(pending, b, SimTime(5));
+        assert_eq!(w.unbound_pods().count(), 0);
+        let snap = w.snapshot();
+        assert_eq!(snap.nodes[0].requested.milli_cpu, 100);
+        assert_eq!(
+            (
+                snap.nodes[1].requested.milli_cpu,
+                &snap.nodes[1].host_ports[..]
+            ),
+            (200, &[81][..])
+        );
+
+        w.delete_pod(running);
+        w.delete_pod(running);
+        let snap = w.snapshot();
+        assert_eq!(snap.nodes[0].requested, Resources::ZERO);
+        assert!(snap.nodes[0].host_ports.is_empty());
+        assert_eq!(w.usage_from_pods(), w.usage_padded());
+    }
+
+    #[test]
+    fn deleting_a_controller_frees_its_pods() {
+        let mut w = World::default();
+        w.nodes.push(node("a"));
+        let mut p = pod("r", 100, None, Some(NodeId(0)));
+        p.owner = Some(crate::kube::Owner {
+            kind: "ReplicaSet".into(),
+            name: "rs".into(),
+        });
+        w.add_pod(p);
+        w.delete_owned_by("rs");
+        assert_eq!(w.live_pods().count(), 0);
+        assert_eq!(w.snapshot().nodes[0].requested, Resources::ZERO);
     }
 }

@@ -383,7 +383,7 @@ fn managed() -> AutoscalerSpec {
 fn pod(name: String, owner: Option<&str>, spec: Arc<PodSpec>) -> Pod {
     Pod {
         uid: name.clone(),
-        name,
+        name: name.into(),
         namespace: "default".into(),
         owner: owner.map(|o| Owner {
             kind: "ReplicaSet".into(),
@@ -471,7 +471,7 @@ fn run_once(nodes: u64, per_node: u64, pending: u64) -> Kind {
             p.node = Some(n);
             p.phase = PodPhase::Running;
             p.scheduled = ScheduledCondition::Scheduled { at: SimTime::ZERO };
-            engine.world.pods.push(p);
+            engine.world.add_pod(p);
         }
     }
     let specs: Vec<Arc<PodSpec>> = (0..10u64)
@@ -499,7 +499,7 @@ fn run_once(nodes: u64, per_node: u64, pending: u64) -> Kind {
             since: SimTime::ZERO,
             message: String::new(),
         };
-        engine.world.pods.push(p);
+        engine.world.add_pod(p);
     }
     Kind::RunOnce {
         engine: Box::new(engine),
@@ -524,8 +524,7 @@ fn scheduler(nodes: u64, pods: u64) -> Kind {
     for k in 0..pods {
         engine
             .world
-            .pods
-            .push(pod(format!("p-{k}"), Some("rs"), small.clone()));
+            .add_pod(pod(format!("p-{k}"), Some("rs"), small.clone()));
     }
     Kind::Scheduler {
         engine: Box::new(engine),

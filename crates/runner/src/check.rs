@@ -77,7 +77,10 @@ fn scale_up(c: &mut Checks, engine: &Engine, x: &ScaleUpExpect) {
     let world = &engine.world;
     let id = |gi: usize| d.groups[gi].id.clone();
     let names = |pods: &[PodId]| -> Vec<String> {
-        let mut v: Vec<String> = pods.iter().map(|&p| world.pod(p).name.clone()).collect();
+        let mut v: Vec<String> = pods
+            .iter()
+            .map(|&p| world.pod(p).name.to_string())
+            .collect();
         v.sort();
         v
     };
@@ -229,7 +232,7 @@ fn pods(c: &mut Checks, engine: &Engine, e: &Expect) {
             None => engine
                 .world
                 .live_pods()
-                .filter(|(_, x)| x.name == p.name && x.namespace == p.namespace)
+                .filter(|(_, x)| *x.name == *p.name && *x.namespace == *p.namespace)
                 .map(|(_, x)| x)
                 .collect(),
         };
@@ -288,7 +291,7 @@ fn events(c: &mut Checks, engine: &Engine, e: &Expect) {
             .iter()
             .filter(|ev| {
                 ev.object.kind.eq_ignore_ascii_case(kind)
-                    && ev.object.name == name
+                    && &*ev.object.name == name
                     && ev.reason == x.reason
             })
             .filter(|ev| {
@@ -299,7 +302,7 @@ fn events(c: &mut Checks, engine: &Engine, e: &Expect) {
             .collect();
         let matching: Vec<_> = found
             .iter()
-            .filter(|ev| x.message.as_ref().is_none_or(|m| &ev.message == m))
+            .filter(|ev| x.message.as_ref().is_none_or(|m| *ev.message == **m))
             .filter(|ev| {
                 x.message_contains
                     .as_ref()
@@ -311,7 +314,7 @@ fn events(c: &mut Checks, engine: &Engine, e: &Expect) {
             .as_deref()
             .or(x.message_contains.as_deref())
             .unwrap_or("");
-        let seen: Vec<&str> = found.iter().map(|ev| ev.message.as_str()).collect();
+        let seen: Vec<&str> = found.iter().map(|ev| &*ev.message).collect();
         if x.present {
             c.truth(
                 format!("event {} {} {want:?}", x.object, x.reason),

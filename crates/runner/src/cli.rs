@@ -574,24 +574,24 @@ fn get_pods(
     rows.push(header);
     let mut any = false;
     for (_, p) in engine.world.live_pods() {
-        if (!all && p.namespace != ns) || name.is_some_and(|n| n != p.name) {
+        if (!all && &*p.namespace != ns) || name.is_some_and(|n| n != &*p.name) {
             continue;
         }
         any = true;
         let running = p.phase == PodPhase::Running;
         let mut r = Vec::new();
         if all {
-            r.push(p.namespace.clone());
+            r.push(p.namespace.to_string());
         }
         r.extend([
-            p.name.clone(),
+            p.name.to_string(),
             if running { "1/1" } else { "0/1" }.into(),
             p.phase.to_string(),
             "0".into(),
             age(engine, p.created),
         ]);
         if wide {
-            let node = p.node.map(|n| engine.world.node(n).name.clone());
+            let node = p.node.map(|n| engine.world.node(n).name.to_string());
             let ip = node.as_ref().map_or("<none>".to_string(), |_| {
                 format!("10.100.0.{}", 10 + p.uid.len() % 200)
             });
@@ -659,7 +659,7 @@ fn get_nodes(engine: &Engine, wide: bool) -> Outcome {
             "<none>"
         };
         let mut r = vec![
-            n.name.clone(),
+            n.name.to_string(),
             status,
             roles.into(),
             age(engine, n.created),
@@ -691,12 +691,12 @@ fn get_events(engine: &Engine, ns: &str, selector: Option<&str>) -> Outcome {
         .events
         .all()
         .iter()
-        .filter(|e| e.object.namespace == ns)
+        .filter(|e| &*e.object.namespace == ns)
         .filter(|e| {
             filters.iter().all(|(k, v)| match k.as_str() {
-                "involvedObject.name" => &e.object.name == v,
-                "involvedObject.kind" => &e.object.kind == v,
-                "reason" => &e.reason == v,
+                "involvedObject.name" => *e.object.name == **v,
+                "involvedObject.kind" => e.object.kind == v,
+                "reason" => e.reason == v,
                 "type" => &e.event_type.to_string() == v,
                 _ => false,
             })
@@ -717,9 +717,9 @@ fn get_events(engine: &Engine, ns: &str, selector: Option<&str>) -> Outcome {
         rows.push(vec![
             age(engine, e.last_seen),
             e.event_type.to_string(),
-            e.reason.clone(),
+            e.reason.to_string(),
             e.object.to_string(),
-            e.message.clone(),
+            e.message.to_string(),
         ]);
     }
     Outcome::ok(columns(&rows, 3))
@@ -778,9 +778,9 @@ pub fn describe_pod(engine: &Engine, ns: &str, name: &str) -> String {
         return String::new();
     };
     let p = engine.world.pod(id);
-    let node = p
-        .node
-        .map_or("<none>".to_string(), |n| engine.world.node(n).name.clone());
+    let node = p.node.map_or("<none>".to_string(), |n| {
+        engine.world.node(n).name.to_string()
+    });
     let mut s = String::new();
     let kv =
         |s: &mut String, k: &str, v: &str| s.push_str(&format!("{:<18}{v}\n", format!("{k}:")));
@@ -845,7 +845,7 @@ pub fn describe_pod(engine: &Engine, ns: &str, name: &str) -> String {
         .world
         .events
         .for_object("Pod", name)
-        .filter(|e| e.object.namespace == ns)
+        .filter(|e| &*e.object.namespace == ns)
         .collect();
     if events.is_empty() {
         s.push_str("  <none>\n");
@@ -870,10 +870,10 @@ pub fn describe_pod(engine: &Engine, ns: &str, name: &str) -> String {
         };
         rows.push(vec![
             e.event_type.to_string(),
-            e.reason.clone(),
+            e.reason.to_string(),
             a,
-            e.source.clone(),
-            e.message.clone(),
+            e.source.to_string(),
+            e.message.to_string(),
         ]);
     }
     for l in columns(&rows, 2).lines() {

@@ -123,7 +123,7 @@ pub(crate) fn build(
         let mut labels = s.labels;
         labels.insert("kubernetes.io/hostname".into(), n.name.clone());
         world.nodes.push(Node {
-            name: n.name.clone(),
+            name: n.name.as_str().into(),
             nodegroup: n.group.clone(),
             capacity: s.capacity,
             allocatable: s.allocatable,
@@ -190,9 +190,9 @@ pub(crate) fn pods(cx: &Ctx, raw: &[RawPod], world: &mut World) -> Result<(), cr
                     .collect(),
             });
         }
-        world.pods.push(Pod {
-            name: p.name.clone(),
-            namespace: p.namespace.clone(),
+        world.add_pod(Pod {
+            name: p.name.as_str().into(),
+            namespace: p.namespace.as_str().into(),
             uid: p.name.clone(),
             owner: None,
             labels: p

@@ -1,8 +1,10 @@
 //! Equivalence groups: pods of one controller with equal labels and scheduling spec are
 //! decided once (`core/scaleup/equivalence/groups.go`).
 
+use crate::fxhash::FxBuild;
 use crate::kube::{Pod, PodId};
 use crate::world::World;
+use std::collections::HashMap;
 
 /// Upstream keeps at most this many distinct groups per controller; further specs each get a
 /// group of their own.
@@ -31,27 +33,17 @@ fn equivalent(a: &Pod, b: &Pod) -> bool {
 /// Go map here).
 pub fn build(world: &World, pods: &[PodId]) -> Vec<PodGroup> {
     let mut groups: Vec<PodGroup> = Vec::new();
-    let mut per_owner: Vec<(OwnerKey, Vec<usize>)> = Vec::new();
+    // Each controller's groups; only looked up, so its order never matters.
+    let mut per_owner: HashMap<OwnerKey, Vec<usize>, FxBuild> = HashMap::default();
     for &id in pods {
         let pod = world.pod(id);
         let Some(owner) = &pod.owner else {
             groups.push(PodGroup { pods: vec![id] });
             continue;
         };
-        let key = (
-            owner.kind.as_str(),
-            pod.namespace.as_str(),
-            owner.name.as_str(),
-        );
-        let slot = match per_owner.iter().position(|(k, _)| k == &key) {
-            Some(i) => i,
-            None => {
-                per_owner.push((key, Vec::new()));
-                per_owner.len() - 1
-            }
-        };
-        let found = per_owner[slot]
-            .1
+        let key = (owner.kind.as_str(), &*pod.namespace, owner.name.as_str());
+        let slot = per_owner.entry(key).or_default();
+        let found = slot
             .iter()
             .copied()
             .find(|&g| equivalent(world.pod(groups[g].exemplar()), pod));
@@ -59,8 +51,8 @@ pub fn build(world: &World, pods: &[PodId]) -> Vec<PodGroup> {
             Some(g) => groups[g].pods.push(id),
             None => {
                 groups.push(PodGroup { pods: vec![id] });
-                if per_owner[slot].1.len() < MAX_GROUPS_PER_CONTROLLER {
-                    per_owner[slot].1.push(groups.len() - 1);
+                if slot.len() < MAX_GROUPS_PER_CONTROLLER {
+                    slot.push(groups.len() - 1);
                 }
             }
         }

@@ -82,6 +82,17 @@ impl Decision {
             .join(", ")
     }
 
+    /// Each pod's group, as [`Decision::pod_group_of`] finds it, for many look-ups.
+    pub fn pod_group_index(&self) -> BTreeMap<PodId, usize> {
+        let mut index = BTreeMap::new();
+        for (i, g) in self.pod_groups.iter().enumerate() {
+            for &p in &g.pods {
+                index.entry(p).or_insert(i);
+            }
+        }
+        index
+    }
+
     pub fn pod_group_of(&self, pod: PodId) -> Option<usize> {
         self.pod_groups.iter().position(|g| g.pods.contains(&pod))
     }

@@ -98,18 +98,29 @@ impl Provider {
 
     /// `Refresh()` then `NodeGroups()`: the groups for this loop, with templates.
     pub fn node_groups(&mut self, world: &World, now: SimTime) -> Result<Vec<NodeGroup>, String> {
-        let mut groups = match self.kind.clone() {
-            ProviderKind::ClusterApi => cluster_api_groups(world)?,
-            ProviderKind::Magnum(MagnumManager::Heat { spec }) => heat_group(world, &spec)?,
-            ProviderKind::Magnum(MagnumManager::Nodegroups { discovery }) => {
-                self.magnum_groups(world, now, &discovery)?
-            }
-            ProviderKind::Test => test_groups(world),
-        };
+        let mut groups = self.groups_without_templates(world, now)?;
         for g in &mut groups {
             g.template = self.template(world, g);
         }
         Ok(groups)
+    }
+
+    /// The groups as [`Provider::node_groups`] gives them, but with no templates: for
+    /// book-keeping that needs only ids, sizes and nodegroups (finding a template walks every
+    /// node).
+    pub fn groups_without_templates(
+        &mut self,
+        world: &World,
+        now: SimTime,
+    ) -> Result<Vec<NodeGroup>, String> {
+        match self.kind.clone() {
+            ProviderKind::ClusterApi => cluster_api_groups(world),
+            ProviderKind::Magnum(MagnumManager::Heat { spec }) => heat_group(world, &spec),
+            ProviderKind::Magnum(MagnumManager::Nodegroups { discovery }) => {
+                self.magnum_groups(world, now, &discovery)
+            }
+            ProviderKind::Test => Ok(test_groups(world)),
+        }
     }
 
     /// A template from a Ready, schedulable node of the group (cached, as upstream caches it),

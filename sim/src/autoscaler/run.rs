@@ -6,13 +6,15 @@ use super::provider::{Handle, NodeGroup, Provider};
 use super::reasons;
 use super::status::*;
 use crate::deploy::{AutoscalerSpec, Fatal, Started};
+use crate::fxhash::FxBuild;
 use crate::kube::{EventType, ObjectRef, PodId};
 use crate::rng::SimRng;
 use crate::scheduler::Snapshot;
 use crate::time::{Epoch, SimDuration, SimTime};
 use crate::trace::Trace;
 use crate::world::World;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// How long the event spam filter keeps a repeat out (client-go: 1 event per 5 min per key).
 const EVENT_SPAM_WINDOW: SimDuration = SimDuration::from_mins(5);
@@ -43,7 +45,8 @@ pub struct Running {
     provider: Provider,
     backoff: Backoff,
     requests: BTreeMap<String, ScaleUpRequest>,
-    spam: BTreeMap<u64, SimTime>,
+    /// Last recording time by spam key; only looked up, never iterated.
+    spam: HashMap<u64, SimTime, FxBuild>,
     unregistered_since: clusterstate::UnregisteredSince,
     transitions: BTreeMap<String, (String, SimTime)>,
     pub status: Option<AutoscalerStatus>,
@@ -271,7 +274,7 @@ impl Running {
             started,
             backoff: Backoff::default(),
             requests: BTreeMap::new(),
-            spam: BTreeMap::new(),
+            spam: HashMap::default(),
             unregistered_since: BTreeMap::new(),
             transitions: BTreeMap::new(),
             status: None,
@@ -300,7 +303,8 @@ impl Running {
             }
         };
         self.notice_unregistered(world, now);
-        match self.provider.node_groups(world, now) {
+        // Expiring requests and removing servers need no templates; `plan` reads them.
+        match self.provider.groups_without_templates(world, now) {
             Ok(groups) => {
                 self.expire_requests(name, world, now, &groups, trace);
                 self.remove_unregistered(name, world, now, &groups, trace);
@@ -373,11 +377,7 @@ impl Running {
             })
         };
         if let Some(h) = &world.harness {
-            let pending: Vec<PodId> = world
-                .live_pods()
-                .filter(|(_, p)| p.node.is_none())
-                .map(|(id, _)| id)
-                .collect();
+            let pending: Vec<PodId> = world.unbound_pods().map(|(id, _)| id).collect();
             let states = self.group_states(&groups, &readiness, now);
             let inputs = Inputs {
                 world,
@@ -536,7 +536,7 @@ impl Running {
     ) -> Vec<PodId> {
         let opts = &self.started.options;
         let mut pods: Vec<PodId> = world
-            .live_pods()
+            .unbound_pods()
             .filter(|(_, p)| {
                 p.is_unschedulable() && p.spec.priority >= opts.expendable_pods_priority_cutoff
             })
@@ -672,11 +672,18 @@ impl Running {
                 }
             }
             Outcome::NoOptions => {
+                // One message per pod group, shared by its pods' events.
+                let group_of = d.pod_group_index();
+                let mut messages: Vec<Option<Arc<str>>> = vec![None; d.pod_groups.len()];
                 for &p in &d.remain {
-                    let Some(pg) = d.pod_group_of(p) else {
+                    let Some(&pg) = group_of.get(&p) else {
                         continue;
                     };
-                    let msg = reasons::not_trigger_scale_up(&d.reasons_message(pg));
+                    let msg = messages[pg]
+                        .get_or_insert_with(|| {
+                            reasons::not_trigger_scale_up(&d.reasons_message(pg)).into()
+                        })
+                        .clone();
                     self.event(
                         world,
                         now,
@@ -713,7 +720,7 @@ impl Running {
                         };
                     }
                 };
-                let msg = reasons::triggered_scale_up(&infos);
+                let msg: Arc<str> = reasons::triggered_scale_up(&infos).into();
                 for &p in &d.triggered {
                     self.event(
                         world,
@@ -824,14 +831,15 @@ impl Running {
         now: SimTime,
         obj: ObjectRef,
         t: EventType,
-        reason: &str,
-        message: String,
+        reason: &'static str,
+        message: impl Into<Arc<str>>,
         trace: &mut Trace,
         name: &str,
     ) {
+        let message: Arc<str> = message.into();
         // The spam filter's key: reason and object, plus the message for the ConfigMap.
         let per_message = if obj.kind == "ConfigMap" {
-            message.as_str()
+            &*message
         } else {
             ""
         };
@@ -846,7 +854,7 @@ impl Running {
             }
             self.spam.insert(key, now);
         }
-        trace.push(now, name, format!("{t} {reason} {obj}: {message}"));
+        trace.push(now, name, event_line(t, reason, &obj, &message));
         world
             .events
             .record(now, obj, t, reason, message, "cluster-autoscaler");
@@ -1013,6 +1021,12 @@ fn counts(r: &Readiness) -> NodeCounts {
 /// Upcoming nodes become template copies in the snapshot, so pods that will fit there are not
 /// scaled up for twice.
 fn add_upcoming(snap: &mut Snapshot, groups: &[NodeGroup], readiness: &[Readiness]) {
+    let total: u32 = groups
+        .iter()
+        .zip(readiness)
+        .map(|(g, r)| clusterstate::upcoming(g, r))
+        .sum();
+    snap.nodes.reserve(total as usize);
     for (g, r) in groups.iter().zip(readiness) {
         let Some(t) = &g.template else { continue };
         for i in 0..clusterstate::upcoming(g, r) {
@@ -1023,13 +1037,28 @@ fn add_upcoming(snap: &mut Snapshot, groups: &[NodeGroup], readiness: &[Readines
     }
 }
 
+/// The trace's `Normal Reason pod/name: message`, sized up front and built without the
+/// formatting machinery (one per pod event).
+fn event_line(t: EventType, reason: &str, obj: &ObjectRef, message: &str) -> String {
+    let mut line = String::with_capacity(
+        t.as_str().len() + reason.len() + obj.kind.len() + obj.name.len() + message.len() + 6,
+    );
+    for part in [t.as_str(), " ", reason, " "] {
+        line.push_str(part);
+    }
+    obj.push_to(&mut line);
+    line.push_str(": ");
+    line.push_str(message);
+    line
+}
+
 fn config_map_ref(o: &super::options::AutoscalerOptions) -> ObjectRef {
     ObjectRef::new("ConfigMap", &o.namespace, &o.status_config_map_name)
 }
 
 fn pod_ref(world: &World, p: PodId) -> ObjectRef {
     let pod = world.pod(p);
-    ObjectRef::new("Pod", &pod.namespace, &pod.name)
+    ObjectRef::pod(pod)
 }
 
 /// The cloud side of `IncreaseSize`.

@@ -261,7 +261,7 @@ mod tests {
                 cluster: "k8s".into(),
                 node_count: 6,
                 nodegroup: None,
-                nodes_to_remove: vec![victim.clone()],
+                nodes_to_remove: vec![victim.to_string()],
             },
             None,
         );

@@ -315,14 +315,7 @@ impl Engine {
                     Some(i) => {
                         let old = self.world.deployments[i].replica_set_name();
                         self.world.deployments[i] = d;
-                        for p in self
-                            .world
-                            .pods
-                            .iter_mut()
-                            .filter(|p| p.owner.as_ref().is_some_and(|o| o.name == old))
-                        {
-                            p.deleted = true;
-                        }
+                        self.world.delete_owned_by(&old);
                         "configured"
                     }
                     None => {
@@ -348,14 +341,7 @@ impl Engine {
                 };
                 let d = self.world.deployments.remove(i);
                 let rs = d.replica_set_name();
-                for p in self
-                    .world
-                    .pods
-                    .iter_mut()
-                    .filter(|p| p.owner.as_ref().is_some_and(|o| o.name == rs))
-                {
-                    p.deleted = true;
-                }
+                self.world.delete_owned_by(&rs);
                 self.trace.push(
                     self.now,
                     "apiserver",
@@ -367,7 +353,7 @@ impl Engine {
             Operation::DeletePod { namespace, name } => {
                 match self.world.find_pod(&namespace, &name) {
                     Some(id) => {
-                        self.world.pods[id.0 as usize].deleted = true;
+                        self.world.delete_pod(id);
                         self.trace
                             .push(self.now, "apiserver", format!("pod \"{name}\" deleted"));
                         self.dirty = true;

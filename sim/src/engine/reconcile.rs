@@ -88,7 +88,7 @@ impl Engine {
         labels.insert("kubernetes.io/hostname".into(), machine.to_string());
         let id = NodeId(self.world.nodes.len() as u32);
         self.world.nodes.push(Node {
-            name: machine.to_string(),
+            name: machine.into(),
             nodegroup: Some(ng),
             capacity: shape.capacity,
             allocatable: shape.allocatable,
@@ -166,13 +166,14 @@ impl Engine {
 
     fn remove_node(&mut self, id: NodeId) {
         self.world.nodes[id.0 as usize].deleted = true;
-        for p in self
+        let bound: Vec<PodId> = self
             .world
-            .pods
-            .iter_mut()
-            .filter(|p| p.node == Some(id) && !p.deleted)
-        {
-            p.deleted = true;
+            .live_pods()
+            .filter(|(_, p)| p.node == Some(id))
+            .map(|(p, _)| p)
+            .collect();
+        for p in bound {
+            self.world.delete_pod(p);
         }
         self.dirty = true;
     }
@@ -187,7 +188,7 @@ impl Engine {
                 .world
                 .live_pods()
                 .filter(|(_, p)| {
-                    p.namespace == dep.namespace && p.owner.as_ref().is_some_and(|o| o.name == rs)
+                    *p.namespace == *dep.namespace && p.owner.as_ref().is_some_and(|o| o.name == rs)
                 })
                 .map(|(id, _)| id)
                 .collect();
@@ -198,17 +199,17 @@ impl Engine {
                     .iter()
                     .find(|n| {
                         self.world
-                            .pods
+                            .pods()
                             .iter()
-                            .all(|p| &p.name != *n || p.namespace != dep.namespace)
+                            .all(|p| *p.name != **n || *p.namespace != *dep.namespace)
                     })
                     .cloned()
                     .unwrap_or_else(|| format!("{rs}-{}", self.rng.kube_suffix(5)));
                 let mut labels = dep.labels.clone();
                 labels.insert("pod-template-hash".into(), dep.template_hash.clone());
                 let pod = Pod {
-                    name,
-                    namespace: dep.namespace.clone(),
+                    name: name.into(),
+                    namespace: dep.namespace.as_str().into(),
                     uid: self.rng.uuid4(),
                     owner: Some(Owner {
                         kind: "ReplicaSet".into(),
@@ -235,9 +236,8 @@ impl Engine {
                     )
                 });
                 for &p in victims.iter().take(owned.len() - want) {
-                    let pod = &mut self.world.pods[p.0 as usize];
-                    pod.deleted = true;
-                    let name = pod.name.clone();
+                    self.world.delete_pod(p);
+                    let name = self.world.pod(p).name.clone();
                     self.trace
                         .push(self.now, "replicaset", format!("deleted pod {name}"));
                     self.dirty = true;
@@ -252,7 +252,7 @@ impl Engine {
             "replicaset",
             format!("created pod {}/{}", pod.namespace, pod.name),
         );
-        self.world.pods.push(pod);
+        self.world.add_pod(pod);
         self.dirty = true;
     }
 
@@ -261,12 +261,7 @@ impl Engine {
         if self.world.harness.is_some() {
             return; // upstream's unit tests have no kube-scheduler
         }
-        let mut pending: Vec<PodId> = self
-            .world
-            .live_pods()
-            .filter(|(_, p)| p.is_pending())
-            .map(|(id, _)| id)
-            .collect();
+        let mut pending: Vec<PodId> = self.world.unbound_pods().map(|(id, _)| id).collect();
         if pending.is_empty() {
             return;
         }
@@ -283,12 +278,10 @@ impl Engine {
                     let node = snap.nodes[i].id.expect("world snapshot nodes have ids");
                     let node_name = snap.nodes[i].name.clone();
                     let now = self.now;
-                    let pod = &mut self.world.pods[p.0 as usize];
-                    pod.node = Some(node);
-                    pod.phase = PodPhase::Running;
-                    pod.scheduled = ScheduledCondition::Scheduled { at: now };
+                    self.world.bind(p, node, now);
+                    let pod = self.world.pod(p);
                     let key = pod.key();
-                    let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
+                    let obj = ObjectRef::pod(pod);
                     self.world.events.record(
                         now,
                         obj,
@@ -306,17 +299,10 @@ impl Engine {
                 Err(fit) => {
                     let message = fit.message();
                     let now = self.now;
-                    let pod = &mut self.world.pods[p.0 as usize];
-                    let since = match &pod.scheduled {
-                        ScheduledCondition::Unschedulable { since, .. } => *since,
-                        _ => now,
-                    };
-                    pod.scheduled = ScheduledCondition::Unschedulable {
-                        since,
-                        message: message.clone(),
-                    };
+                    self.world.mark_unschedulable(p, now, message.clone());
+                    let pod = self.world.pod(p);
                     let key = pod.key();
-                    let obj = ObjectRef::new("Pod", &pod.namespace, &pod.name);
+                    let obj = ObjectRef::pod(pod);
                     self.world.events.record(
                         now,
                         obj,

@@ -1,6 +1,9 @@
 //! Kubernetes Events, aggregated as the API server's event correlator does.
 
+use crate::fxhash::FxBuild;
 use crate::time::SimTime;
+use std::hash::BuildHasher;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EventType {
@@ -8,37 +11,63 @@ pub enum EventType {
     Warning,
 }
 
-impl std::fmt::Display for EventType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
             EventType::Normal => "Normal",
             EventType::Warning => "Warning",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// The object an event is about: `Pod default/high-memory-deployment-...`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectRef {
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
+    /// `Pod`, `ConfigMap`: always one of a few literals, so not copied per event.
+    pub kind: &'static str,
+    /// Shared with the object where it is one (a pod), so an event per pod copies no text.
+    pub namespace: Arc<str>,
+    pub name: Arc<str>,
 }
 
 impl ObjectRef {
-    pub fn new(kind: &str, namespace: &str, name: &str) -> ObjectRef {
+    pub fn new(kind: &'static str, namespace: &str, name: &str) -> ObjectRef {
         ObjectRef {
-            kind: kind.into(),
+            kind,
             namespace: namespace.into(),
             name: name.into(),
         }
+    }
+
+    pub fn pod(pod: &super::Pod) -> ObjectRef {
+        ObjectRef {
+            kind: "Pod",
+            namespace: pod.namespace.clone(),
+            name: pod.name.clone(),
+        }
+    }
+
+    /// Appends kubectl's `pod/name` form (what `Display` writes) without the formatting
+    /// machinery, for per-pod event lines. Kinds are ASCII literals.
+    pub fn push_to(&self, out: &mut String) {
+        out.extend(self.kind.chars().map(|c| c.to_ascii_lowercase()));
+        out.push('/');
+        out.push_str(&self.name);
     }
 }
 
 impl std::fmt::Display for ObjectRef {
     /// kubectl's `pod/name` form.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.kind.to_lowercase(), self.name)
+        let mut s = String::with_capacity(self.kind.len() + 1 + self.name.len());
+        self.push_to(&mut s);
+        f.write_str(&s)
     }
 }
 
@@ -46,10 +75,11 @@ impl std::fmt::Display for ObjectRef {
 pub struct Event {
     pub object: ObjectRef,
     pub event_type: EventType,
-    pub reason: String,
-    pub message: String,
+    pub reason: &'static str,
+    /// Shared: the autoscaler gives every pod of a scale-up the same message.
+    pub message: Arc<str>,
     /// `default-scheduler`, `cluster-autoscaler`, `kubelet`, ...
-    pub source: String,
+    pub source: &'static str,
     pub first_seen: SimTime,
     pub last_seen: SimTime,
     pub count: u32,
@@ -60,27 +90,36 @@ pub struct Event {
 #[derive(Clone, Debug, Default)]
 pub struct EventLog {
     events: Vec<Event>,
-    /// Positions of events by a hash of (object, reason, message, source), for aggregation
+    /// The latest event by a hash of (object, reason, message, source), for aggregation
     /// without copying the strings; only looked up, never iterated.
-    index: std::collections::HashMap<u64, Vec<usize>>,
+    index: std::collections::HashMap<u64, usize, FxBuild>,
+    /// Per event, the previous event with the same hash (a chain through `events`, so a new
+    /// event costs no allocation of its own).
+    same_hash: Vec<Option<usize>>,
 }
 
-/// FNV-1a over the fields that identify a repeated event.
+/// FNV-1a over the fields that identify a repeated event (each field ends with 0xff).
 pub fn key_hash(object: &ObjectRef, reason: &str, message: &str, source: &str) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
     for part in [
-        &object.kind,
+        object.kind,
         &object.namespace,
         &object.name,
         reason,
         message,
         source,
     ] {
-        for b in part.bytes().chain([0xff]) {
+        for &b in part.as_bytes() {
             h = (h ^ b as u64).wrapping_mul(0x100000001b3);
         }
+        h = (h ^ 0xff).wrapping_mul(0x100000001b3);
     }
     h
+}
+
+/// The aggregation index's hash (the value never leaves the index, so it need not be FNV).
+fn index_hash(object: &ObjectRef, reason: &str, message: &str, source: &str) -> u64 {
+    FxBuild::default().hash_one((object, reason, message, source))
 }
 
 impl EventLog {
@@ -90,29 +129,31 @@ impl EventLog {
         now: SimTime,
         object: ObjectRef,
         event_type: EventType,
-        reason: &str,
-        message: String,
-        source: &str,
+        reason: &'static str,
+        message: impl Into<Arc<str>>,
+        source: &'static str,
     ) -> bool {
-        let h = key_hash(&object, reason, &message, source);
-        let slot = self.index.entry(h).or_default();
-        let events = &mut self.events;
-        if let Some(&i) = slot.iter().find(|&&i| {
-            let e = &events[i];
+        let message = message.into();
+        let h = index_hash(&object, reason, &message, source);
+        let latest = self.index.get(&h).copied();
+        let same = std::iter::successors(latest, |&i| self.same_hash[i]).find(|&i| {
+            let e = &self.events[i];
             e.object == object && e.reason == reason && e.message == message && e.source == source
-        }) {
-            let e = &mut events[i];
+        });
+        if let Some(i) = same {
+            let e = &mut self.events[i];
             e.count += 1;
             e.last_seen = now;
             return false;
         }
-        slot.push(events.len());
-        events.push(Event {
+        self.index.insert(h, self.events.len());
+        self.same_hash.push(latest);
+        self.events.push(Event {
             object,
             event_type,
-            reason: reason.to_string(),
+            reason,
             message,
-            source: source.to_string(),
+            source,
             first_seen: now,
             last_seen: now,
             count: 1,
@@ -132,7 +173,7 @@ impl EventLog {
     ) -> impl Iterator<Item = &'a Event> + 'a {
         self.events
             .iter()
-            .filter(move |e| e.object.kind == kind && e.object.name == name)
+            .filter(move |e| e.object.kind == kind && &*e.object.name == name)
     }
 
     /// The most recent time `reason` was recorded for `object`.
@@ -153,28 +194,14 @@ mod tests {
     fn repeats_aggregate() {
         let mut log = EventLog::default();
         let pod = ObjectRef::new("Pod", "default", "p");
-        assert!(log.record(
-            SimTime(0),
-            pod.clone(),
-            EventType::Normal,
-            "R",
-            "m".into(),
-            "s"
-        ));
-        assert!(!log.record(
-            SimTime(5),
-            pod.clone(),
-            EventType::Normal,
-            "R",
-            "m".into(),
-            "s"
-        ));
+        assert!(log.record(SimTime(0), pod.clone(), EventType::Normal, "R", "m", "s"));
+        assert!(!log.record(SimTime(5), pod.clone(), EventType::Normal, "R", "m", "s"));
         assert!(log.record(
             SimTime(6),
             pod.clone(),
             EventType::Normal,
             "R",
-            "other".into(),
+            "other",
             "s"
         ));
         let e = &log.all()[0];

@@ -10,7 +10,8 @@ pub struct NodeId(pub u32);
 
 #[derive(Clone, Debug)]
 pub struct Node {
-    pub name: String,
+    /// Shared with snapshots, which copy it every loop.
+    pub name: std::sync::Arc<str>,
     /// The Magnum nodegroup whose machine this is (`None` for nodes no group owns).
     pub nodegroup: Option<String>,
     pub capacity: Resources,

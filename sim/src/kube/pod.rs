@@ -97,8 +97,8 @@ pub enum ScheduledCondition {
 
 #[derive(Clone, Debug)]
 pub struct Pod {
-    pub name: String,
-    pub namespace: String,
+    pub name: std::sync::Arc<str>,
+    pub namespace: std::sync::Arc<str>,
     pub uid: String,
     pub owner: Option<Owner>,
     pub labels: Labels,
