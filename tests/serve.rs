@@ -329,7 +329,7 @@ fn serve_binds_a_fixed_layout_and_advertises_the_given_host() {
     };
     let base = free_base();
     let port = base.to_string();
-    let s = Serve::start(
+    let mut s = Serve::start(
         "layout",
         &[
             "--bind",
@@ -376,6 +376,16 @@ fn serve_binds_a_fixed_layout_and_advertises_the_given_host() {
         );
         assert_eq!(show.stdout.trim(), "5", "{}", show.stderr);
     }
+    // SIGTERM (what `docker stop` sends PID 1) stops it cleanly.
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    s.wait_for("stopped at virtual ");
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "{status}");
 }
 
 #[test]

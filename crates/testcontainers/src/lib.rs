@@ -12,21 +12,20 @@
 //! starts: with random host ports it advertises the container's own (`127.0.0.1:9501` for
 //! Magnum), so call Magnum with [`Endpoints::magnum`] directly, or publish the ports 1:1
 //! (`RunnableImage::with_mapped_port((9500, 9500))` for each) so catalog-following clients
-//! (`openstack coe ...`) work too; [`MagsimCloud::with_advertise`] covers other mappings.
+//! (`openstack coe ...`) work too; [`ServeArgs::with_advertise`] covers other mappings.
 //!
 //! ```no_run
-//! use magsim_testcontainers::{kubeconfig, Endpoints, MagsimCloud};
+//! use magsim_testcontainers::{kubeconfig, Endpoints, MagsimCloud, ServeArgs};
 //! use testcontainers::clients::Cli;
 //!
 //! let docker = Cli::default();
-//! let cloud = docker.run(MagsimCloud::default().with_speed(60.0));
+//! let cloud = docker.run((MagsimCloud, ServeArgs::default().with_speed(60.0)));
 //! let endpoints = Endpoints::of(&cloud);
 //! let path = std::env::temp_dir().join("magsim-kubeconfig");
 //! std::fs::write(&path, kubeconfig(&endpoints.kubernetes)).unwrap();
 //! // KUBECONFIG=$path kubectl get nodes: five Ready nodes; Magnum at endpoints.magnum.
 //! ```
 
-use std::collections::BTreeMap;
 use testcontainers::core::WaitFor;
 use testcontainers::{Container, Image, ImageArgs};
 
@@ -49,36 +48,60 @@ pub const CLOUD_NAME: &str = "jetstream2";
 pub const APPLICATION_CREDENTIAL_ID: &str = "423f19a4ac1e4f48bbb4180756e6eb6c";
 pub const APPLICATION_CREDENTIAL_SECRET: &str = "rEaqvJka48mpv";
 
-/// Where a scenario file given with [`MagsimCloud::with_scenario`] is mounted.
-const SCENARIO_PATH: &str = "/scenario.yaml";
-
-/// The `magsim:dev` image running `magsim serve` (by default the built-in incident scenario,
-/// virtual time at wall-clock speed).
-#[derive(Clone, Debug, Default)]
-pub struct MagsimCloud {
-    args: ServeArgs,
-    volumes: BTreeMap<String, String>,
-}
+/// The `magsim:dev` image running `magsim serve` with [`ServeArgs`] (by default the built-in
+/// incident scenario, virtual time at wall-clock speed).
+///
+/// testcontainers takes an image's arguments next to it, not from it: pass
+/// `(MagsimCloud, ServeArgs::default().with_speed(60.0))` to `Cli::run` (a bare `MagsimCloud`
+/// runs the default arguments).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MagsimCloud;
 
 /// The `magsim serve` command line the container runs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServeArgs {
-    scenario: bool,
+    scenario: Option<String>,
     speed: Option<f64>,
     seed: Option<u64>,
     advertise: Option<String>,
 }
 
+impl ServeArgs {
+    /// Serves the scenario file at `container_path` instead of the built-in incident; mount
+    /// it there, e.g. `RunnableImage::with_volume((host_path, "/scenario.yaml"))`.
+    pub fn with_scenario(mut self, container_path: impl Into<String>) -> Self {
+        self.scenario = Some(container_path.into());
+        self
+    }
+
+    /// Virtual seconds per wall-clock second (`magsim serve --speed`).
+    pub fn with_speed(mut self, speed: f64) -> Self {
+        self.speed = Some(speed);
+        self
+    }
+
+    /// Overrides the scenario's seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// `HOST` or `HOST:PORT` clients reach the servers at (`magsim serve --advertise`): what
+    /// Keystone's catalog and the files in [`CLIENT_DIR`] name. With `HOST:PORT`, Keystone's
+    /// host port; the other servers must be published at `PORT+1` to `PORT+4`.
+    pub fn with_advertise(mut self, host: impl Into<String>) -> Self {
+        self.advertise = Some(host.into());
+        self
+    }
+}
+
 impl ImageArgs for ServeArgs {
     fn into_iterator(self) -> Box<dyn Iterator<Item = String>> {
-        let mut a: Vec<String> = ["serve", "--bind", "0.0.0.0", "--port"]
-            .map(String::from)
-            .into();
+        let mut a: Vec<String> = vec!["serve".into()];
+        a.extend(self.scenario);
+        a.extend(["--bind".into(), "0.0.0.0".into(), "--port".into()]);
         a.push(KEYSTONE_PORT.to_string());
         a.extend(["--dir".into(), CLIENT_DIR.into()]);
-        if self.scenario {
-            a.insert(1, SCENARIO_PATH.into());
-        }
         if let Some(s) = self.speed {
             a.extend(["--speed".into(), s.to_string()]);
         }
@@ -89,37 +112,6 @@ impl ImageArgs for ServeArgs {
             a.extend(["--advertise".into(), h]);
         }
         Box::new(a.into_iter())
-    }
-}
-
-impl MagsimCloud {
-    /// Virtual seconds per wall-clock second (`magsim serve --speed`).
-    pub fn with_speed(mut self, speed: f64) -> Self {
-        self.args.speed = Some(speed);
-        self
-    }
-
-    /// Overrides the scenario's seed.
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.args.seed = Some(seed);
-        self
-    }
-
-    /// `HOST` or `HOST:PORT` clients reach the servers at (`magsim serve --advertise`): what
-    /// Keystone's catalog and the files in [`CLIENT_DIR`] name. With `HOST:PORT`, Keystone's
-    /// host port; the other servers must be published at `PORT+1` to `PORT+4`.
-    pub fn with_advertise(mut self, host: impl Into<String>) -> Self {
-        self.args.advertise = Some(host.into());
-        self
-    }
-
-    /// Serves the scenario file at `host_path` (absolute; mounted into the container) instead
-    /// of the built-in incident.
-    pub fn with_scenario(mut self, host_path: impl Into<String>) -> Self {
-        self.args.scenario = true;
-        self.volumes
-            .insert(host_path.into(), SCENARIO_PATH.to_string());
-        self
     }
 }
 
@@ -138,10 +130,6 @@ impl Image for MagsimCloud {
     /// connections and the client files are written.
     fn ready_conditions(&self) -> Vec<WaitFor> {
         vec![WaitFor::message_on_stdout("export ")]
-    }
-
-    fn volumes(&self) -> Box<dyn Iterator<Item = (&String, &String)> + '_> {
-        Box::new(self.volumes.iter())
     }
 
     fn expose_ports(&self) -> Vec<u16> {
@@ -247,26 +235,24 @@ mod tests {
     }
 
     #[test]
-    fn options_become_serve_flags_and_a_mount() {
-        let image = MagsimCloud::default()
+    fn options_become_serve_flags() {
+        let args = ServeArgs::default()
+            .with_scenario("/scenario.yaml")
             .with_speed(60.0)
             .with_seed(7)
-            .with_advertise("localhost:19500")
-            .with_scenario("/home/me/s.yaml");
-        let args: Vec<String> = image.args.clone().into_iterator().collect();
+            .with_advertise("localhost:19500");
+        let args: Vec<String> = args.into_iterator().collect();
         assert_eq!(args[..2], ["serve", "/scenario.yaml"]);
         let joined = args.join(" ");
-        for flag in ["--speed 60", "--seed 7", "--advertise localhost:19500"] {
+        for flag in [
+            "--bind 0.0.0.0 --port 9500",
+            "--speed 60",
+            "--seed 7",
+            "--advertise localhost:19500",
+        ] {
             assert!(joined.contains(flag), "{joined}");
         }
-        let mounts: Vec<_> = image.volumes().collect();
-        assert_eq!(
-            mounts,
-            [(
-                &"/home/me/s.yaml".to_string(),
-                &"/scenario.yaml".to_string()
-            )]
-        );
+        let image = MagsimCloud;
         assert_eq!(image.expose_ports(), [9500, 9501, 9502, 9503, 9504]);
         assert_eq!((image.name(), image.tag()), ("magsim".into(), "dev".into()));
     }

@@ -1,12 +1,17 @@
 //! The `magsim:dev` image (built by scripts/image.sh, never here) started through
 //! [`MagsimCloud`] and driven through its published ports: kubectl lists the incident's five
-//! Ready nodes, and Magnum shows the cluster to a token from Keystone. In CI (`CI` set) a
+//! Ready nodes, Magnum shows the cluster to a token from Keystone, and with the ports published
+//! 1:1 and advertised, python-openstackclient follows the catalog. In CI (`CI` set) a
 //! missing Docker, image or kubectl fails the test; locally it says why and passes.
 
-use magsim_testcontainers::{kubeconfig, token_request, Endpoints, MagsimCloud, NAME, TAG};
+use magsim_testcontainers::{
+    clouds_yaml, kubeconfig, token_request, Endpoints, MagsimCloud, ServeArgs, CLOUD_NAME,
+    HEAT_PORT, KEYSTONE_PORT, KUBERNETES_PORT, MAGNUM_PORT, NAME, NOVA_PORT, TAG,
+};
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use testcontainers::clients::Cli;
+use testcontainers::RunnableImage;
 
 /// `true` when `program args` runs and succeeds.
 fn works(program: &str, args: &[&str]) -> bool {
@@ -49,7 +54,7 @@ fn the_image_serves_kubectl_and_magnum_through_published_ports() {
         return;
     }
     let docker = Cli::default();
-    let cloud = docker.run(MagsimCloud::default());
+    let cloud = docker.run(MagsimCloud);
     let endpoints = Endpoints::of(&cloud);
     assert_ne!(
         endpoints.kubernetes, "http://127.0.0.1:9504",
@@ -99,4 +104,80 @@ fn the_image_serves_kubectl_and_magnum_through_published_ports() {
         assert_eq!(cluster["node_count"], 5, "{cluster}");
         assert_eq!(cluster["labels"]["max_node_count"], "5", "{cluster}");
     });
+}
+
+/// A base port whose five ports are free on the host right now, below Linux's ephemeral range
+/// (bounded search; ports held while checked).
+fn free_base() -> u16 {
+    let start = 40_000 - (std::process::id() % 1_000) as u16 * 5;
+    (0..1_000u16)
+        .map(|i| start.wrapping_sub(i * 5))
+        .find(|base| {
+            let held: Vec<_> = (0..5)
+                .map_while(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).ok())
+                .collect();
+            held.len() == 5
+        })
+        .expect("five consecutive free ports")
+}
+
+/// Published at five consecutive host ports and told so with `--advertise`, the catalog
+/// works through the mapping: the pinned python-openstackclient follows it to Magnum.
+#[test]
+fn the_catalog_follows_an_advertised_mapping_for_the_openstack_cli() {
+    if !prerequisites() {
+        return;
+    }
+    let os = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/bin/openstack");
+    if !works(os, &["--version"]) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{os} is missing in CI: scripts/test.sh runs scripts/venv.sh"
+        );
+        eprintln!("skipping: {os} is missing (bash scripts/venv.sh)");
+        return;
+    }
+    let base = free_base();
+    let args = ServeArgs::default().with_advertise(format!("127.0.0.1:{base}"));
+    let image = [
+        KEYSTONE_PORT,
+        MAGNUM_PORT,
+        HEAT_PORT,
+        NOVA_PORT,
+        KUBERNETES_PORT,
+    ]
+    .into_iter()
+    .zip(base..)
+    .fold(
+        RunnableImage::from((MagsimCloud, args)),
+        |image, (port, host)| image.with_mapped_port((host, port)),
+    );
+    let docker = Cli::default();
+    let cloud = docker.run(image);
+    assert_eq!(cloud.get_host_port_ipv4(MAGNUM_PORT), base + 1);
+
+    let path = std::env::temp_dir().join(format!("magsim-container-{}.clouds.yaml", cloud.id()));
+    std::fs::write(&path, clouds_yaml(&format!("http://127.0.0.1:{base}/v3/"))).unwrap();
+    let show = Command::new(os)
+        .args([
+            "coe",
+            "cluster",
+            "show",
+            "k8s",
+            "-c",
+            "node_count",
+            "-f",
+            "value",
+        ])
+        .env("OS_CLIENT_CONFIG_FILE", &path)
+        .env("OS_CLOUD", CLOUD_NAME)
+        .output()
+        .expect("openstack runs");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(
+        String::from_utf8_lossy(&show.stdout).trim(),
+        "5",
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
 }

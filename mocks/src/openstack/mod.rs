@@ -2,7 +2,8 @@
 //! shared [`Live`] engine, so a nodegroup PATCH is what the next GET (and the simulated
 //! autoscaler) reads.
 //!
-//! Each service is a [`wiremock::MockServer`] on `127.0.0.1` with an ephemeral port. Ours is a
+//! Each service is a [`wiremock::MockServer`], by default on `127.0.0.1` with an ephemeral
+//! port ([`start_on`] takes a [`Listen`]: bind address, fixed ports, advertised host). Ours is a
 //! catch-all [`wiremock::Respond`] mounted at the lowest priority ([`CATCH_ALL_PRIORITY`]), so
 //! a test's own `Mock`, mounted later with wiremock's default priority, wins for the requests it
 //! matches (fault injection, odd answers) and everything else still reaches the engine.
