@@ -81,6 +81,18 @@ enum Cmd {
         /// Serve a recording (mocks/recordings/*.json) instead of a live scenario.
         #[arg(long, value_name = "RECORDING", conflicts_with = "scenario")]
         replay: Option<PathBuf>,
+        /// Address every server binds (0.0.0.0 in a container).
+        #[arg(long, default_value = "127.0.0.1", conflicts_with = "replay")]
+        bind: std::net::IpAddr,
+        /// First of five consecutive ports: Keystone PORT, Magnum PORT+1, Heat PORT+2, Nova
+        /// PORT+3, Kubernetes PORT+4 (0: each server an ephemeral port).
+        #[arg(long, default_value_t = 0, conflicts_with = "replay")]
+        port: u16,
+        /// Where clients reach the servers, written into Keystone's catalog, clouds.yaml,
+        /// openrc.sh and kubeconfig: HOST (ports mapped 1:1) or HOST:PORT (Keystone's mapped
+        /// port; the others follow at +1..+4). Default: the bound address (loopback for 0.0.0.0).
+        #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "replay")]
+        advertise: Option<String>,
     },
     /// Explain, for each pending pod at a time, why it is pending and what the autoscaler decides.
     Explain {
@@ -154,7 +166,18 @@ fn real_main() -> Result<ExitCode> {
             speed,
             step,
             replay,
+            bind,
+            port,
+            advertise,
         } => {
+            let listen = magsim_mocks::Listen {
+                bind,
+                port,
+                advertise: advertise
+                    .map(|a| a.parse::<magsim_mocks::listen::Advertise>())
+                    .transpose()?,
+            };
+            listen.check()?;
             if !(speed.is_finite() && speed >= 0.0) {
                 anyhow::bail!(
                     "--speed {speed}: expected a number of virtual seconds per second, 0 or more"
@@ -170,6 +193,7 @@ fn real_main() -> Result<ExitCode> {
                 speed,
                 step,
                 replay,
+                listen,
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use magsim_mocks::replay::{self, Recording, Service};
-use magsim_mocks::{Live, MockCloud};
+use magsim_mocks::{Listen, Live, MockCloud};
 use magsim_sim::time::{SimDuration, SimTime};
 use std::path::PathBuf;
 
@@ -16,6 +16,8 @@ pub struct Options {
     /// Advance by this much on each line read from stdin instead of with the wall clock.
     pub step: Option<SimDuration>,
     pub replay: Option<PathBuf>,
+    /// Bind address, port layout and advertised host of the live servers.
+    pub listen: Listen,
 }
 
 const TICK: std::time::Duration = std::time::Duration::from_millis(100);
@@ -37,9 +39,9 @@ pub fn run(o: Options) -> Result<()> {
 async fn serve_live(o: &Options) -> Result<()> {
     let scenarios = magsim::collect(o.scenario.as_slice())?;
     let scenario = scenarios.first().context("no scenario")?;
-    let cloud = MockCloud::start(scenario, o.seed)
+    let cloud = MockCloud::start_on(scenario, o.seed, &o.listen)
         .await
-        .context("starting the Kubernetes mock")?;
+        .context("starting the mock servers")?;
     let files = cloud
         .write_client_files(&o.dir)
         .with_context(|| format!("writing client files into {}", o.dir.display()))?;
@@ -54,6 +56,13 @@ async fn serve_live(o: &Options) -> Result<()> {
     ] {
         println!("  {name:<26} {url}");
     }
+    if !o.listen.is_default() {
+        let port = match o.listen.port {
+            0 => "ephemeral ports".to_string(),
+            p => format!("ports {p}-{}", p.saturating_add(4)),
+        };
+        println!("  {:<26} {} {port}", "listening on", o.listen.bind);
+    }
     println!(
         "  clouds.yaml                {}",
         files.clouds_yaml.display()
@@ -67,10 +76,27 @@ async fn serve_live(o: &Options) -> Result<()> {
     println!("{}", files.exports());
     println!();
     advance(cloud.live.clone(), o);
+    stopped().await?;
+    println!("stopped at virtual {}", at(&cloud.live));
+    Ok(())
+}
+
+/// Waits for Ctrl-C or SIGTERM: as a container's PID 1 there is no default SIGTERM action,
+/// so without a handler `docker stop` would wait out its timeout and kill.
+async fn stopped() -> Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).context("handling SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
-    println!("stopped at virtual {}", at(&cloud.live));
     Ok(())
 }
 
@@ -137,9 +163,7 @@ async fn serve_replay(path: &std::path::Path, o: &Options) -> Result<()> {
     }
     println!();
     println!("serving recorded exchanges in order; Ctrl-C stops");
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    stopped().await?;
     let uses = replay.uses();
     println!(
         "served {} of {} recorded exchanges",

@@ -306,3 +306,115 @@ fn serve_refuses_a_bad_speed() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--speed"));
 }
+
+/// A base port whose five ports are free right now, below Linux's ephemeral range (bounded
+/// search; ports held while checked).
+fn free_base() -> u16 {
+    let start = 30_000 + (std::process::id() % 500) as u16 * 5;
+    (0..400u16)
+        .map(|i| start.wrapping_sub(i * 5))
+        .find(|base| {
+            let held: Vec<_> = (0..5)
+                .map_while(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).ok())
+                .collect();
+            held.len() == 5
+        })
+        .expect("five consecutive free ports")
+}
+
+#[test]
+fn serve_binds_a_fixed_layout_and_advertises_the_given_host() {
+    let Some(kc) = client("kubectl", "kubectl") else {
+        return;
+    };
+    let base = free_base();
+    let port = base.to_string();
+    let mut s = Serve::start(
+        "layout",
+        &[
+            "--bind",
+            "0.0.0.0",
+            "--port",
+            &port,
+            "--advertise",
+            "localhost",
+        ],
+    );
+    let kubeconfig = std::fs::read_to_string(s.file("kubeconfig")).unwrap();
+    assert!(
+        kubeconfig.contains(&format!("server: http://localhost:{}\n", base + 4)),
+        "{kubeconfig}"
+    );
+    let clouds = std::fs::read_to_string(s.file("clouds.yaml")).unwrap();
+    assert!(
+        clouds.contains(&format!("auth_url: \"http://localhost:{base}/v3/\"")),
+        "{clouds}"
+    );
+    let nodes = kubectl(&s, &kc, &["get", "nodes"]);
+    assert_eq!(nodes.code, 0, "{}", nodes.stderr);
+    assert_eq!(
+        nodes.stdout.matches(" Ready ").count(),
+        5,
+        "{}",
+        nodes.stdout
+    );
+    // The catalog is followed by a real client: Magnum at the advertised base+1.
+    if let Some(os) = client(".venv/bin/openstack", "python-openstackclient") {
+        let show = openstack(
+            &s,
+            &os,
+            &[
+                "coe",
+                "cluster",
+                "show",
+                "k8s",
+                "-c",
+                "node_count",
+                "-f",
+                "value",
+            ],
+        );
+        assert_eq!(show.stdout.trim(), "5", "{}", show.stderr);
+    }
+    // SIGTERM (what `docker stop` sends PID 1) stops it cleanly.
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    s.wait_for("stopped at virtual ");
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn serve_refuses_impossible_listen_options() {
+    for (args, text) in [
+        (&["--port", "65533"][..], "pass 65535"),
+        (
+            &["--advertise", "localhost:9000"][..],
+            "needs a fixed port layout",
+        ),
+        (&["--advertise", "a b"][..], "expected HOST or HOST:PORT"),
+        (&["--bind", "localhost"][..], "--bind"),
+        (
+            &[
+                "--replay",
+                "mocks/recordings/incident-2025-11-10.json",
+                "--port",
+                "9500",
+            ][..],
+            "--port",
+        ),
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_magsim"))
+            .arg("serve")
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(text), "{args:?}: {stderr}");
+    }
+}

@@ -15,7 +15,8 @@
 //! # });
 //! ```
 
-use crate::kube::KubeMock;
+use crate::kube::{KubeMock, KubeOptions};
+use crate::listen::Listen;
 use crate::openstack::{self, OpenStackMock};
 use crate::Live;
 use magsim_scenario::Scenario;
@@ -54,9 +55,31 @@ impl MockCloud {
     /// Starts every server for `scenario` at virtual time zero (its steps are not performed:
     /// the clients talking to the servers are the steps).
     pub async fn start(scenario: &Scenario, seed: Option<u64>) -> std::io::Result<MockCloud> {
+        MockCloud::start_on(scenario, seed, &Listen::default()).await
+    }
+
+    /// [`MockCloud::start`] on the addresses of `listen` (bind address, fixed port layout,
+    /// advertised host): what `magsim serve --bind --port --advertise` runs in a container.
+    /// An impossible layout is an `InvalidInput` error.
+    pub async fn start_on(
+        scenario: &Scenario,
+        seed: Option<u64>,
+        listen: &Listen,
+    ) -> std::io::Result<MockCloud> {
+        listen
+            .check()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let live = Live::new(scenario, seed);
-        let openstack = openstack::start(live.clone()).await;
-        let kube = KubeMock::start(live.clone()).await?;
+        let openstack =
+            openstack::start_on(live.clone(), openstack::Options::default(), listen).await?;
+        let kube = KubeMock::start_with(
+            live.clone(),
+            KubeOptions {
+                listen: listen.clone(),
+                ..KubeOptions::default()
+            },
+        )
+        .await?;
         Ok(MockCloud {
             live,
             openstack,

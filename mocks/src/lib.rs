@@ -7,6 +7,7 @@
 //!   watches, the scale subresource) answering from the engine's world.
 //! - [`openstack`]: live Keystone v3, Magnum v1, Heat v1 (and Nova flavors) on loopback,
 //!   answering from the shared [`Live`] engine; start them with [`openstack::start`].
+//! - [`listen`]: bind address, fixed port layout and advertised URLs (for containers).
 //! - [`replay`]: recorded exchanges (`mocks/recordings/`) served exactly, and the [`replay::Journal`]
 //!   of requests both modes keep.
 //! - [`magnum_response`] / [`python_json`]: Magnum's answers as bytes on the wire, shared with
@@ -26,12 +27,14 @@
 
 pub mod cloud;
 pub mod kube;
+pub mod listen;
 pub mod live;
 pub mod openstack;
 pub mod replay;
 
 pub use cloud::{ClientFiles, MockCloud};
 pub use kube::KubeMock;
+pub use listen::Listen;
 pub use live::Live;
 
 use magsim_sim::engine::ApiResponse;

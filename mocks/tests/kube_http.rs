@@ -1226,6 +1226,7 @@ async fn watch_from_an_expired_resource_version_is_410() {
     let options = KubeOptions {
         watch_history: 3,
         watch_timeout: Duration::from_secs(2),
+        ..KubeOptions::default()
     };
     let kube = KubeMock::start_with(live.clone(), options).await.unwrap();
     let c = reqwest::Client::new();

@@ -33,6 +33,8 @@ pub mod store;
 pub mod table;
 pub mod watch;
 
+use crate::listen::Listen;
+use crate::replay::Service;
 use crate::Live;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -40,8 +42,10 @@ use std::sync::Arc;
 
 /// A running mock API server. Dropping it stops the server and ends open watches.
 pub struct KubeMock {
-    /// `http://127.0.0.1:PORT`.
+    /// What clients use: `http://127.0.0.1:PORT` unless [`KubeOptions::listen`] advertises
+    /// another address.
     pub url: String,
+    /// The address bound.
     pub addr: SocketAddr,
     shutdown: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
@@ -54,6 +58,8 @@ pub struct KubeOptions {
     pub watch_history: usize,
     /// How long a watch without `timeoutSeconds` stays open.
     pub watch_timeout: std::time::Duration,
+    /// Where to listen and what URL to advertise (the [`Service::Kubernetes`] slot).
+    pub listen: Listen,
 }
 
 impl Default for KubeOptions {
@@ -61,6 +67,7 @@ impl Default for KubeOptions {
         KubeOptions {
             watch_history: store::HISTORY,
             watch_timeout: server::DEFAULT_WATCH_TIMEOUT,
+            listen: Listen::default(),
         }
     }
 }
@@ -93,15 +100,18 @@ impl KubeMock {
 
     /// [`KubeMock::start`] with explicit settings.
     pub async fn start_with(live: Live, options: KubeOptions) -> std::io::Result<KubeMock> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = options.listen.bind(Service::Kubernetes)?;
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
         let addr = listener.local_addr()?;
+        let url = options.listen.url(Service::Kubernetes, addr);
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let app = Arc::new(server::App {
             live,
             store: store::Store::with_history(options.watch_history),
             watch_timeout: options.watch_timeout,
             shutdown: shutdown_rx.clone(),
-            address: addr.to_string(),
+            address: url.trim_start_matches("http://").to_string(),
         });
         let router = axum::Router::new().fallback(server::handle).with_state(app);
         let mut stop = shutdown_rx;
@@ -126,7 +136,7 @@ impl KubeMock {
             }
         });
         Ok(KubeMock {
-            url: format!("http://{addr}"),
+            url,
             addr,
             shutdown,
             server,

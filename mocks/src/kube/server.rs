@@ -33,7 +33,7 @@ pub struct App {
     pub shutdown: tokio_watch::Receiver<bool>,
     /// For watches without `timeoutSeconds`.
     pub watch_timeout: Duration,
-    /// `127.0.0.1:PORT`, for legacy discovery's `serverAddressByClientCIDRs`.
+    /// The advertised `HOST:PORT`, for legacy discovery's `serverAddressByClientCIDRs`.
     pub address: String,
 }
 

@@ -2,7 +2,8 @@
 //! shared [`Live`] engine, so a nodegroup PATCH is what the next GET (and the simulated
 //! autoscaler) reads.
 //!
-//! Each service is a [`wiremock::MockServer`] on `127.0.0.1` with an ephemeral port. Ours is a
+//! Each service is a [`wiremock::MockServer`], by default on `127.0.0.1` with an ephemeral
+//! port ([`start_on`] takes a [`Listen`]: bind address, fixed ports, advertised host). Ours is a
 //! catch-all [`wiremock::Respond`] mounted at the lowest priority ([`CATCH_ALL_PRIORITY`]), so
 //! a test's own `Mock`, mounted later with wiremock's default priority, wins for the requests it
 //! matches (fault injection, odd answers) and everything else still reaches the engine.
@@ -16,6 +17,7 @@ pub mod keystone;
 pub mod magnum;
 pub mod nova;
 
+use crate::listen::Listen;
 use crate::live::Live;
 use crate::replay::{Journal, JournalEntry, Service};
 use magsim_sim::time::{SimDuration, SimTime};
@@ -337,11 +339,28 @@ pub async fn start(live: Live) -> OpenStackMock {
 }
 
 /// [`start`] with explicit [`Options`].
+///
+/// # Panics
+///
+/// When no loopback port can be bound (as [`MockServer::start`] does).
 pub async fn start_with(live: Live, options: Options) -> OpenStackMock {
-    let keystone = quiet_server().await;
-    let magnum = quiet_server().await;
-    let heat = quiet_server().await;
-    let nova = quiet_server().await;
+    match start_on(live, options, &Listen::default()).await {
+        Ok(mock) => mock,
+        Err(e) => panic!("mock OpenStack servers: {e}"),
+    }
+}
+
+/// [`start_with`] on the addresses of `listen`, advertising (in Keystone's catalog and every
+/// URL in a body) what `listen` says clients reach.
+pub async fn start_on(
+    live: Live,
+    options: Options,
+    listen: &Listen,
+) -> std::io::Result<OpenStackMock> {
+    let keystone = server(listen, Service::Identity).await?;
+    let magnum = server(listen, Service::ContainerInfra).await?;
+    let heat = server(listen, Service::Orchestration).await?;
+    let nova = server(listen, Service::Compute).await?;
     let project = live
         .engine()
         .world
@@ -350,10 +369,10 @@ pub async fn start_with(live: Live, options: Options) -> OpenStackMock {
         .map(|c| c.project_id.clone())
         .unwrap_or_else(|| "83bd0e70b4ba4cd092c2fb82b1ce06fb".into());
     let urls = Urls {
-        keystone: keystone.uri(),
-        magnum: magnum.uri(),
-        heat: heat.uri(),
-        nova: nova.uri(),
+        keystone: listen.url(Service::Identity, *keystone.address()),
+        magnum: listen.url(Service::ContainerInfra, *magnum.address()),
+        heat: listen.url(Service::Orchestration, *heat.address()),
+        nova: listen.url(Service::Compute, *nova.address()),
     };
     let journal = Journal::default();
     let state = Arc::new(State {
@@ -386,7 +405,7 @@ pub async fn start_with(live: Live, options: Options) -> OpenStackMock {
         .with_priority(CATCH_ALL_PRIORITY)
         .mount(&nova)
         .await;
-    OpenStackMock {
+    Ok(OpenStackMock {
         keystone,
         magnum,
         heat,
@@ -396,7 +415,21 @@ pub async fn start_with(live: Live, options: Options) -> OpenStackMock {
         urls,
         journal,
         state,
+    })
+}
+
+/// One wiremock server for `service`: from wiremock's pool for the default (loopback,
+/// ephemeral), else on a listener bound as `listen` says.
+async fn server(listen: &Listen, service: Service) -> std::io::Result<MockServer> {
+    if listen.is_default() {
+        return Ok(quiet_server().await);
     }
+    let listener = listen.bind(service)?;
+    Ok(MockServer::builder()
+        .listener(listener)
+        .disable_request_recording()
+        .start()
+        .await)
 }
 
 /// A response as data (so the journal can keep it), turned into a wiremock template last.

@@ -1,0 +1,153 @@
+//! `MockCloud::start_on`: every server on a bind address and fixed port layout, advertising
+//! the address clients use (as in a container behind mapped ports) in Keystone's catalog, the
+//! client files, the Kubernetes discovery document and the `WWW-Authenticate` header.
+
+use magsim_mocks::listen::{Advertise, Listen};
+use magsim_mocks::MockCloud;
+use serde_json::{json, Value};
+use std::net::TcpListener;
+
+fn incident() -> magsim_scenario::Scenario {
+    let (file, text) = magsim_scenario::builtin()[0];
+    magsim_scenario::parse(file, text).expect("built-in scenario")
+}
+
+/// A base port whose five ports are free right now, below Linux's ephemeral range so other
+/// tests' ephemeral binds do not take them meanwhile (bounded search; ports held while
+/// checked).
+fn free_base() -> u16 {
+    let start = 20_000 + (std::process::id() % 5_000) as u16 * 2;
+    (0..2_000u16)
+        .map(|i| start + i * 5)
+        .find(|base| {
+            let held: Vec<_> = (0..5)
+                .map_while(|i| TcpListener::bind(("0.0.0.0", base + i)).ok())
+                .collect();
+            held.len() == 5
+        })
+        .expect("five consecutive free ports")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixed_layout_on_every_interface_advertises_the_mapped_address() {
+    let base = free_base();
+    let listen = Listen {
+        bind: "0.0.0.0".parse().unwrap(),
+        port: base,
+        advertise: Some("localhost:19500".parse::<Advertise>().unwrap()),
+    };
+    let cloud = MockCloud::start_on(&incident(), None, &listen)
+        .await
+        .expect("servers start");
+    let os = &cloud.openstack;
+    assert_eq!(
+        [&os.keystone, &os.magnum, &os.heat, &os.nova].map(|s| *s.address()),
+        [0, 1, 2, 3].map(|i| format!("0.0.0.0:{}", base + i).parse().unwrap())
+    );
+    assert_eq!(cloud.kube.addr.port(), base + 4);
+    assert_eq!(os.auth_url(), "http://localhost:19500/v3/");
+    assert_eq!(os.magnum_url(), "http://localhost:19501/v1");
+    assert_eq!(os.urls.nova, "http://localhost:19503");
+    assert_eq!(cloud.kube.url, "http://localhost:19504");
+
+    // Reached through the bound port (the "mapping"), Keystone's catalog names the advertised
+    // URLs, and the other servers answer on their layout ports.
+    let c = reqwest::Client::new();
+    let creds = &os.credentials;
+    let r = c
+        .post(format!("http://127.0.0.1:{base}/v3/auth/tokens"))
+        .json(&json!({"auth": {"identity": {"methods": ["application_credential"],
+            "application_credential": {"id": creds.application_credential_id, "secret": creds.application_credential_secret}}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let token = r.headers()["x-subject-token"].to_str().unwrap().to_string();
+    let body: Value = r.json().await.unwrap();
+    let magnum = body["token"]["catalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["type"] == "container-infra")
+        .expect("magnum in the catalog");
+    assert_eq!(
+        magnum["endpoints"][0]["url"], "http://localhost:19501/v1",
+        "{magnum}"
+    );
+    let clusters = c
+        .get(format!("http://127.0.0.1:{}/v1/clusters", base + 1))
+        .header("X-Auth-Token", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clusters.status(), 200);
+    let clusters: Value = clusters.json().await.unwrap();
+    assert_eq!(clusters["clusters"][0]["name"], "k8s");
+    let unauthorized = c
+        .get(format!("http://127.0.0.1:{}/v1/clusters", base + 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unauthorized.headers()["www-authenticate"],
+        "Keystone uri=\"http://localhost:19500\""
+    );
+    let api: Value = c
+        .get(format!("http://127.0.0.1:{}/api", base + 4))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        api["serverAddressByClientCIDRs"][0]["serverAddress"],
+        "localhost:19504"
+    );
+
+    let dir = std::env::temp_dir().join(format!("magsim-listen-{}", std::process::id()));
+    let files = cloud.write_client_files(&dir).unwrap();
+    let clouds = std::fs::read_to_string(&files.clouds_yaml).unwrap();
+    assert!(
+        clouds.contains("auth_url: \"http://localhost:19500/v3/\""),
+        "{clouds}"
+    );
+    let kubeconfig = std::fs::read_to_string(&files.kubeconfig).unwrap();
+    assert!(
+        kubeconfig.contains("server: http://localhost:19504\n"),
+        "{kubeconfig}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_taken_port_or_an_impossible_layout_is_an_error() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    // Kubernetes's slot (base+4) is the taken port.
+    let listen = Listen {
+        port: port - 4,
+        ..Listen::default()
+    };
+    let e = match MockCloud::start_on(&incident(), None, &listen).await {
+        Ok(_) => panic!("port {port} is taken"),
+        Err(e) => e,
+    };
+    assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse, "{e}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("binding kubernetes on 127.0.0.1:{port}")),
+        "{e}"
+    );
+
+    let bad = Listen {
+        port: 65535,
+        ..Listen::default()
+    };
+    let e = match MockCloud::start_on(&incident(), None, &bad).await {
+        Ok(_) => panic!("65535+4 is no port"),
+        Err(e) => e,
+    };
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("pass 65535"), "{e}");
+}
