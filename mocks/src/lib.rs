@@ -7,6 +7,8 @@
 //!   watches, the scale subresource) answering from the engine's world.
 //! - [`openstack`]: live Keystone v3, Magnum v1, Heat v1 (and Nova flavors) on loopback,
 //!   answering from the shared [`Live`] engine; start them with [`openstack::start`].
+//! - [`record`]: the recording proxy (`magsim record`): forwards clients to a real cloud and
+//!   writes what it answered, redacted, as a recording.
 //! - [`replay`]: recorded exchanges (`mocks/recordings/`) served exactly, and the [`replay::Journal`]
 //!   of requests both modes keep.
 //! - [`magnum_response`] / [`python_json`]: Magnum's answers as bytes on the wire, shared with
@@ -28,6 +30,7 @@ pub mod cloud;
 pub mod kube;
 pub mod live;
 pub mod openstack;
+pub mod record;
 pub mod replay;
 
 pub use cloud::{ClientFiles, MockCloud};
