@@ -138,7 +138,7 @@ impl Origin {
 #[derive(Default)]
 struct Log {
     exchanges: Vec<Exchange>,
-    /// Request credentials (`X-Auth-Token`, `Authorization`) to scrub from answers.
+    /// Request credentials (`X-Auth-Token`, `Authorization`, ...) to scrub from answers.
     secrets: BTreeSet<String>,
     /// Catalog types forwarded but not recorded, with counts.
     skipped: BTreeMap<String, usize>,
@@ -154,7 +154,7 @@ struct Shared {
     log: Mutex<Log>,
     /// Serializes catalog registration, so concurrent token answers open one listener per
     /// origin.
-    registering: tokio::sync::Mutex<()>,
+    registering: Mutex<()>,
     shutdown: tokio::sync::watch::Sender<bool>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -257,7 +257,7 @@ impl Recorder {
             description,
             origins: Mutex::new(Vec::new()),
             log: Mutex::new(log),
-            registering: tokio::sync::Mutex::new(()),
+            registering: Mutex::new(()),
             shutdown: tokio::sync::watch::channel(false).0,
             tasks: Mutex::new(Vec::new()),
         });
@@ -278,26 +278,25 @@ impl Recorder {
         } else {
             auth_url
         };
-        let kube_url = match kube {
-            Some(k) => {
-                let origin = Origin {
-                    upstream: k.origin().ascii_serialization(),
-                    aliases: aliases(&k),
-                    local: String::new(),
-                    prefixes: Vec::new(),
-                    default: Some(Service::Kubernetes),
-                    default_type: "kubernetes".into(),
-                    kube: true,
-                };
-                Some(listen(&shared, origin, 0)?)
-            }
-            None => None,
-        };
-        Ok(Recorder {
-            shared,
+        // From here on, dropping the recorder (on an error too) stops the listeners.
+        let mut recorder = Recorder {
+            shared: shared.clone(),
             auth_url,
-            kube_url,
-        })
+            kube_url: None,
+        };
+        if let Some(k) = kube {
+            let origin = Origin {
+                upstream: k.origin().ascii_serialization(),
+                aliases: aliases(&k),
+                local: String::new(),
+                prefixes: Vec::new(),
+                default: Some(Service::Kubernetes),
+                default_type: "kubernetes".into(),
+                kube: true,
+            };
+            recorder.kube_url = Some(listen(&shared, origin, 0)?);
+        }
+        Ok(recorder)
     }
 
     /// The local Keystone URL to give clients (`OS_AUTH_URL`): the upstream URL's path on the
@@ -467,7 +466,7 @@ async fn handle(State(ctx): State<Ctx>, req: axum::extract::Request) -> Response
         if hop_by_hop(k.as_str()) {
             continue;
         }
-        if k == "x-auth-token" || k == "authorization" {
+        if replay::redact::is_secret_header(k.as_str()) {
             if let Ok(s) = v.to_str() {
                 lock(&ctx.shared.log).secrets.insert(s.to_string());
             }
@@ -532,14 +531,14 @@ async fn handle(State(ctx): State<Ctx>, req: axum::extract::Request) -> Response
     if let Some(v) = text.and_then(|t| serde_json::from_str::<Value>(t).ok()) {
         let endpoints = catalog_endpoints(&v);
         if !endpoints.is_empty() {
-            ctx.shared.register(endpoints).await;
+            ctx.shared.register(endpoints);
         }
     }
     let origins = lock(&ctx.shared.origins).clone();
     let to_local = |s: &str| rewrite(s, &origins, |o, _| Some(o.local.clone()));
     let mut response = Response::builder().status(status);
     for (k, v) in &up_headers {
-        if hop_by_hop(k.as_str()) || k == "content-encoding" {
+        if hop_by_hop(k.as_str()) {
             continue;
         }
         let value = match v.to_str() {
@@ -702,8 +701,8 @@ struct Kept<'a> {
 impl Shared {
     /// Opens listeners for catalog origins not seen yet and records each endpoint's path
     /// prefix and service on its origin.
-    async fn register(self: &Arc<Self>, endpoints: Vec<(String, String)>) {
-        let _one_at_a_time = self.registering.lock().await;
+    fn register(self: &Arc<Self>, endpoints: Vec<(String, String)>) {
+        let _one_at_a_time = lock(&self.registering);
         for (kind, url) in endpoints {
             let Ok(u) = Url::parse(&url) else {
                 tracing::warn!("catalog endpoint {url:?} ({kind}) is not a URL; not proxied");

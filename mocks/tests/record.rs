@@ -465,3 +465,165 @@ async fn an_unwritable_output_directory_fails_at_start() {
     assert!(e.to_string().contains("a-file"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A devstack-style cloud: Keystone and Nova share one origin under different paths, and the
+/// catalog has a service the replay format does not know (forwarded, counted, not recorded).
+#[tokio::test]
+async fn a_shared_origin_is_split_by_catalog_path_and_unknown_services_pass_unrecorded() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let cloud = MockServer::start().await;
+    let network = MockServer::start().await;
+    let (a, b) = (cloud.uri(), network.uri());
+    let fernet = "gAAAAABnZXJuZXQtdG9rZW4tZm9yLXRoZS1zaGFyZWQtb3JpZ2luLXRlc3Qtb25seQ";
+    let client_only = "client-only-token-never-in-an-answer-header";
+    let token = serde_json::json!({"token": {"methods": ["password"], "catalog": [
+        {"type": "identity", "endpoints": [{"interface": "public", "url": format!("{a}/identity/v3")}]},
+        {"type": "compute", "endpoints": [{"interface": "public", "url": format!("{a}/compute/v2.1")}]},
+        {"type": "network", "endpoints": [{"interface": "public", "url": b.clone()}]},
+    ]}});
+    Mock::given(method("POST"))
+        .and(path("/identity/v3/auth/tokens"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .insert_header("X-Subject-Token", fernet)
+                .set_body_json(&token),
+        )
+        .mount(&cloud)
+        .await;
+    let flavor = serde_json::json!({"flavor": {"name": "m3.small",
+        "description": format!("echo {client_only}"),
+        "links": [{"rel": "self", "href": format!("{a}/compute/v2.1/flavors/m3.small")}]}});
+    Mock::given(method("GET"))
+        .and(path("/compute/v2.1/flavors/m3.small"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&flavor))
+        .mount(&cloud)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2.0/networks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"networks": []})))
+        .mount(&network)
+        .await;
+
+    let out = temp_dir("shared");
+    let recorder = Recorder::start(Options::new(format!("{a}/identity/v3"), &out))
+        .await
+        .expect("starts");
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}/auth/tokens", recorder.auth_url()))
+        .json(
+            &serde_json::json!({"auth": {"identity": {"methods": ["password"],
+            "password": {"user": {"name": "demo", "password": "a-long-password"}}}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(
+        r.headers()["x-subject-token"],
+        fernet,
+        "the client gets the real token"
+    );
+    let body: Value = r.json().await.unwrap();
+    let url = |kind: &str| -> String {
+        body["token"]["catalog"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["type"] == kind)
+            .unwrap()["endpoints"][0]["url"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (compute, net) = (url("compute"), url("network"));
+    assert!(compute.starts_with("http://127.0.0.1:") && compute.ends_with("/compute/v2.1"));
+    assert!(
+        !compute.starts_with(&a) && !net.starts_with(&b),
+        "{compute} {net}"
+    );
+    assert_eq!(
+        url("identity"),
+        format!("{}/identity/v3", recorder.listeners()[0].1),
+        "one listener for the shared origin"
+    );
+
+    let f: Value = http
+        .get(format!("{compute}/flavors/m3.small"))
+        .header("X-Auth-Token", client_only)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        f["flavor"]["links"][0]["href"],
+        format!("{compute}/flavors/m3.small"),
+        "links point at the recorder"
+    );
+    let n = http
+        .get(format!("{net}/v2.0/networks"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(n.status(), 200);
+
+    assert_eq!(recorder.skipped().get("network"), Some(&1));
+    let rec = recorder.stop().await.unwrap();
+    let text = std::fs::read_to_string(out.join("recording.json")).unwrap();
+    assert!(
+        !text.contains(fernet) && !text.contains(client_only) && !text.contains("a-long-password")
+    );
+    let services: Vec<(Service, &str)> = rec
+        .exchanges
+        .iter()
+        .map(|e| (e.service, e.request.path.as_str()))
+        .collect();
+    assert_eq!(
+        services,
+        [
+            (Service::Identity, "/identity/v3/auth/tokens"),
+            (Service::Compute, "/compute/v2.1/flavors/m3.small")
+        ]
+    );
+    // wiremock writes compact JSON, not Python's: the body is kept byte for byte as text.
+    let kept: Value =
+        serde_json::from_str(rec.exchanges[1].response.body_text.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        kept["flavor"]["links"][0]["href"],
+        "{{compute}}/compute/v2.1/flavors/m3.small"
+    );
+    assert!(text.contains(&b), "unknown services keep their URL");
+
+    // Replayed, the catalog sends the client to the replay's compute server.
+    let rp = replay::serve(rec).await;
+    let t: Value = http
+        .post(format!(
+            "{}/identity/v3/auth/tokens",
+            rp.url(Service::Identity).unwrap()
+        ))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let replay_compute = format!("{}/compute/v2.1", rp.url(Service::Compute).unwrap());
+    assert_eq!(
+        t["token"]["catalog"][1]["endpoints"][0]["url"],
+        replay_compute
+    );
+    let f: Value = http
+        .get(format!("{replay_compute}/flavors/m3.small"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(f["flavor"]["description"], "echo REDACTED");
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -12,6 +12,8 @@
 //! - ids by context: `id` inside a `token` object (the `token` auth method) and inside
 //!   `OS-TRUST:trust`, `trust` or a `trusts` list (trust ids);
 //! - Kubernetes `Secret` objects' `data` and `stringData` values;
+//! - in multi-line strings (an embedded kubeconfig or cloud-config), the value of each
+//!   `key: value` or `key = value` line whose key is one of the keys above;
 //! - the body of every Keystone `POST .../auth/tokens` (so any credentials get the recorded
 //!   token on replay);
 //! - afterwards, every occurrence of any removed value (at least [`MIN_SCRUB_LEN`] long)
@@ -120,6 +122,37 @@ fn take(v: &mut Value, found: &mut Found) {
     }
 }
 
+/// In a multi-line string (an embedded kubeconfig, cloud-config or YAML), the value of every
+/// `key: value` / `key = value` line whose key is a secret key.
+fn redact_lines(s: &mut String, found: &mut Found) {
+    if !s.contains('\n') {
+        return;
+    }
+    let mut changed = false;
+    let lines: Vec<String> = s
+        .split('\n')
+        .map(|line| {
+            let Some(i) = line.find([':', '=']) else {
+                return line.to_string();
+            };
+            let key = line[..i]
+                .trim()
+                .trim_start_matches("- ")
+                .trim_matches(['"', '\'']);
+            let value = line[i + 1..].trim().trim_matches(['"', '\'']);
+            if key.is_empty() || value.is_empty() || value == REDACTED || !is_secret_key(key) {
+                return line.to_string();
+            }
+            found.add(value);
+            changed = true;
+            format!("{} {REDACTED}", &line[..=i])
+        })
+        .collect();
+    if changed {
+        *s = lines.join("\n");
+    }
+}
+
 /// Every string under `v` (a Secret's data values).
 fn take_all(v: &mut Value, found: &mut Found) {
     match v {
@@ -133,6 +166,7 @@ fn take_all(v: &mut Value, found: &mut Found) {
 /// Key- and context-based redaction of one JSON value; `parent` is the key `v` sits under.
 fn redact_value(v: &mut Value, parent: Option<&str>, found: &mut Found) {
     match v {
+        Value::String(text) => redact_lines(text, found),
         Value::Array(a) => a.iter_mut().for_each(|x| {
             // Items of a `trusts` list are trusts.
             let p = (parent == Some("trusts")).then_some("trust");
@@ -145,6 +179,8 @@ fn redact_value(v: &mut Value, parent: Option<&str>, found: &mut Found) {
             for (k, x) in o.iter_mut() {
                 if (id_is_secret && k == "id") || (x.is_string() && is_secret_key(k)) {
                     take(x, found);
+                } else if let Value::String(text) = x {
+                    redact_lines(text, found);
                 } else if is_secret_object && matches!(k.as_str(), "data" | "stringData") {
                     take_all(x, found);
                 } else if is_secret_list && k == "items" {
@@ -265,14 +301,24 @@ pub fn redact_with(rec: &mut Recording, known: &[String]) {
 }
 
 /// A token-looking or key-looking piece of `text`, if any: a Fernet token (`gAAAAA` and 40 or
-/// more URL-safe base64 characters), a PEM private key, or a `Bearer` credential other than
-/// [`REDACTED`].
+/// more URL-safe base64 characters), a JSON Web Token (service-account tokens), a PEM private
+/// key, or a `Bearer` credential other than [`REDACTED`].
 pub fn token_like(text: &str) -> Option<String> {
     let b64 = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '=';
     for (i, _) in text.match_indices("gAAAAA") {
         let run: String = text[i..].chars().take_while(|c| b64(*c)).collect();
         if run.len() >= 46 {
             return Some(format!("Fernet token {}...", &run[..12]));
+        }
+    }
+    for (i, _) in text.match_indices("eyJ") {
+        let run: String = text[i..]
+            .chars()
+            .take_while(|c| b64(*c) || *c == '.')
+            .collect();
+        let parts: Vec<&str> = run.split('.').collect();
+        if parts.len() == 3 && parts.iter().all(|p| p.len() >= 8) {
+            return Some(format!("JSON Web Token {}...", &run[..12]));
         }
     }
     if let Some(i) = text.find("PRIVATE KEY-----") {
@@ -515,6 +561,32 @@ mod tests {
     }
 
     #[test]
+    fn kubeconfigs_and_cloud_configs_inside_strings_are_redacted_by_line() {
+        let mut e = exchange(
+            Service::Kubernetes,
+            "GET",
+            "/api/v1/namespaces/kube-public/configmaps/c",
+        );
+        e.response.body = Some(json!({"kind": "ConfigMap", "data": {
+            "kubeconfig": "users:\n- name: admin\n  user:\n    token: kube-admin-token-123456\n    client-key-data: LS0tLS1CRUdJTiBSU0EK\n",
+            "cloud-config": "[Global]\nauth-url=https://js2:5000/v3\napplication-credential-secret = rEaqvJka48mpv\n",
+            "note": "password: single lines are left alone",
+        }}));
+        let mut rec = recording(vec![e]);
+        redact(&mut rec);
+        let d = &rec.exchanges[0].response.body.as_ref().unwrap()["data"];
+        assert_eq!(
+            d["kubeconfig"],
+            "users:\n- name: admin\n  user:\n    token: REDACTED\n    client-key-data: REDACTED\n"
+        );
+        assert_eq!(
+            d["cloud-config"],
+            "[Global]\nauth-url=https://js2:5000/v3\napplication-credential-secret = REDACTED\n"
+        );
+        assert_eq!(d["note"], "password: single lines are left alone");
+    }
+
+    #[test]
     fn json_kept_as_text_is_redacted_as_json() {
         let mut e = exchange(Service::Kubernetes, "GET", "/x");
         e.response.body_text = Some("{\"token\":\"abcdefghijkl\"}\n".into());
@@ -550,6 +622,11 @@ mod tests {
     fn token_like_finds_fernet_pem_and_bearer() {
         assert!(token_like(&format!("x {FERNET} y")).is_some());
         assert!(token_like("-----BEGIN RSA PRIVATE KEY-----\nMII").is_some());
+        assert!(token_like(
+            "\"eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2lnbmF0dXJlLXNpZw\""
+        )
+        .is_some());
+        assert_eq!(token_like("eyJhbGciOiJIUzI1NiJ9 alone"), None);
         assert!(token_like("Authorization: Bearer abc.def").is_some());
         assert_eq!(token_like("Bearer REDACTED; gAAAAABredacted"), None);
         assert_eq!(token_like("-----BEGIN CERTIFICATE-----"), None);
