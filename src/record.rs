@@ -65,9 +65,24 @@ pub fn run(o: Options) -> Result<()> {
         }
         println!();
         println!("recording (written after every exchange, credentials redacted); Ctrl-C stops");
-        tokio::signal::ctrl_c()
-            .await
-            .context("waiting for Ctrl-C")?;
+        let mut progress = recorder.progress();
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        loop {
+            tokio::select! {
+                stopped = &mut ctrl_c => {
+                    stopped.context("waiting for Ctrl-C")?;
+                    break;
+                }
+                changed = progress.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    let (n, line) = progress.borrow_and_update().clone();
+                    println!("  {n:>4}  {line}");
+                }
+            }
+        }
         let skipped = recorder.skipped();
         let file = recorder.file().to_path_buf();
         let rec = recorder.stop().await?;

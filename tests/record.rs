@@ -93,6 +93,11 @@ fn record_writes_as_it_goes_and_stops_on_ctrl_c() {
         let r = magsim_mocks::replay::Recording::load(&path).ok()?;
         (r.exchanges.len() == 1).then_some(())
     });
+    assert_eq!(
+        wait_for("identity POST"),
+        "     1  identity POST /v3/auth/tokens -> 201",
+        "each exchange is reported as it is written"
+    );
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

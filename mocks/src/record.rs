@@ -46,6 +46,8 @@ pub enum RecordError {
         what: &'static str,
         source: reqwest::Error,
     },
+    #[error("{what}: no PEM certificate found")]
+    NoCertificates { what: &'static str },
     #[error("building the HTTP client: {0}")]
     Client(reqwest::Error),
     #[error("cannot write {file}: {source}")]
@@ -156,6 +158,8 @@ struct Shared {
     /// origin.
     registering: Mutex<()>,
     shutdown: tokio::sync::watch::Sender<bool>,
+    /// How many exchanges are on disk, and the last one (redacted) as one line.
+    progress: tokio::sync::watch::Sender<(usize, String)>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
@@ -185,6 +189,27 @@ fn parse_upstream(flag: &str, url: &str) -> Result<Url, RecordError> {
     Ok(u)
 }
 
+/// The certificates of a PEM bundle; none at all is an error (a wrong file, not a choice).
+fn certificates(what: &'static str, pem: &[u8]) -> Result<Vec<reqwest::Certificate>, RecordError> {
+    let certs = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|source| RecordError::Tls { what, source })?;
+    if certs.is_empty() {
+        return Err(RecordError::NoCertificates { what });
+    }
+    Ok(certs)
+}
+
+fn is_loopback(u: &Url) -> bool {
+    match u.host_str() {
+        Some("localhost") => true,
+        Some(h) => h
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback()),
+        None => false,
+    }
+}
+
 fn aliases(u: &Url) -> Vec<String> {
     match (u.port(), u.port_or_known_default(), u.host_str()) {
         (None, Some(p), Some(h)) => vec![format!("{}://{h}:{p}", u.scheme())],
@@ -202,30 +227,27 @@ impl Recorder {
             .as_deref()
             .map(|k| parse_upstream("--kube-upstream", k))
             .transpose()?;
-        let builder = || {
-            reqwest::Client::builder()
+        // Proxy settings in the environment (HTTPS_PROXY) apply to a remote cloud, never to
+        // a cloud on loopback (a mock in a test).
+        let builder = |u: &Url| {
+            let b = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
-                .timeout(o.timeout)
+                .timeout(o.timeout);
+            if is_loopback(u) {
+                b.no_proxy()
+            } else {
+                b
+            }
         };
-        let mut os = builder();
+        let mut os = builder(&upstream);
         if let Some(pem) = &o.ca_pem {
-            for c in
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|source| RecordError::Tls {
-                    what: "CA certificates",
-                    source,
-                })?
-            {
+            for c in certificates("CA certificates", pem)? {
                 os = os.add_root_certificate(c);
             }
         }
-        let mut kb = builder();
+        let mut kb = builder(kube.as_ref().unwrap_or(&upstream));
         if let Some(pem) = &o.kube_ca_pem {
-            for c in
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|source| RecordError::Tls {
-                    what: "Kubernetes CA certificates",
-                    source,
-                })?
-            {
+            for c in certificates("Kubernetes CA certificates", pem)? {
                 kb = kb.add_root_certificate(c);
             }
         }
@@ -259,6 +281,7 @@ impl Recorder {
             log: Mutex::new(log),
             registering: Mutex::new(()),
             shutdown: tokio::sync::watch::channel(false).0,
+            progress: tokio::sync::watch::channel((0, String::new())).0,
             tasks: Mutex::new(Vec::new()),
         });
         shared.save()?;
@@ -326,6 +349,12 @@ impl Recorder {
     /// The recording so far, redacted (what the file holds).
     pub fn recording(&self) -> Recording {
         self.shared.redacted(&lock(&self.shared.log))
+    }
+
+    /// Follows the file: how many exchanges it holds and the last one as a line
+    /// (`container-infra PATCH /v1/clusters/k8s -> 400`), from the redacted recording.
+    pub fn progress(&self) -> tokio::sync::watch::Receiver<(usize, String)> {
+        self.shared.progress.subscribe()
     }
 
     /// Catalog types whose requests were forwarded but not recorded, with counts.
@@ -826,14 +855,26 @@ impl Shared {
     /// always a whole recording. The caller holds the log's lock, which also keeps two writes
     /// from interleaving.
     fn write(&self, log: &Log) -> Result<(), RecordError> {
-        let text = self.redacted(log).to_json();
+        let rec = self.redacted(log);
+        let text = rec.to_json();
         let tmp = self.file.with_extension("json.tmp");
         let err = |source| RecordError::Write {
             file: self.file.display().to_string(),
             source,
         };
         std::fs::write(&tmp, text).map_err(err)?;
-        std::fs::rename(&tmp, &self.file).map_err(err)
+        std::fs::rename(&tmp, &self.file).map_err(err)?;
+        if let Some(e) = rec.exchanges.last() {
+            let line = format!(
+                "{} {} {} -> {}",
+                e.service.as_str(),
+                e.request.method,
+                e.request.path,
+                e.response.status
+            );
+            self.progress.send_replace((rec.exchanges.len(), line));
+        }
+        Ok(())
     }
 }
 
@@ -950,6 +991,26 @@ mod tests {
             json_only_accept("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"),
             "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
         );
+    }
+
+    #[test]
+    fn loopback_upstreams_bypass_environment_proxies() {
+        for (u, loopback) in [
+            ("http://127.0.0.1:5000", true),
+            ("http://localhost/", true),
+            ("http://[::1]:5000/", true),
+            ("https://js2.jetstream-cloud.org:5000/v3/", false),
+        ] {
+            assert_eq!(is_loopback(&Url::parse(u).unwrap()), loopback, "{u}");
+        }
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_an_error() {
+        let Err(e) = certificates("CA certificates", b"not a certificate\n") else {
+            panic!("a file without certificates is accepted");
+        };
+        assert!(e.to_string().starts_with("CA certificates: "), "{e}");
     }
 
     #[test]
