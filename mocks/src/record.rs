@@ -471,7 +471,7 @@ async fn handle(State(ctx): State<Ctx>, req: axum::extract::Request) -> Response
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     let (service, kind) = origin.classify(&path);
-    let (service, kind) = (service, kind.to_string());
+    let kind = kind.to_string();
     let err_service = service.unwrap_or(Service::Identity);
     let Ok(body) = axum::body::to_bytes(body, MAX_REQUEST_BYTES).await else {
         return error_response(
@@ -556,8 +556,12 @@ async fn handle(State(ctx): State<Ctx>, req: axum::extract::Request) -> Response
         service.map(Service::as_str).unwrap_or(&kind)
     );
     let text = std::str::from_utf8(&bytes).ok();
-    // A catalog names more upstreams: open their listeners before rewriting the answer.
-    if let Some(v) = text.and_then(|t| serde_json::from_str::<Value>(t).ok()) {
+    // A Keystone catalog names more upstreams: open their listeners before rewriting the
+    // answer.
+    if let Some(v) = text
+        .filter(|_| !origin.kube)
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+    {
         let endpoints = catalog_endpoints(&v);
         if !endpoints.is_empty() {
             ctx.shared.register(endpoints);
