@@ -42,6 +42,16 @@ fn client(path: PathBuf, what: &str) -> Option<PathBuf> {
     None
 }
 
+/// `name` resolved on this process's PATH (the clients run with a minimal PATH).
+fn on_path(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
 #[derive(Debug, PartialEq)]
 struct Output {
     code: i32,
@@ -208,8 +218,7 @@ async fn recording_a_live_cloud_redacts_credentials_and_replays_the_same_output(
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let (Some(openstack), Some(kubectl)) = (
         client(root.join(".venv/bin/openstack"), "python-openstackclient"),
-        client(PathBuf::from("/usr/bin/kubectl"), "kubectl")
-            .or_else(|| client(PathBuf::from("kubectl"), "kubectl")),
+        client(on_path("kubectl"), "kubectl"),
     ) else {
         return;
     };
