@@ -1,6 +1,7 @@
 //! The `magsim` command line.
 
 mod bench;
+mod record;
 mod serve;
 
 use anyhow::{Context, Result};
@@ -93,6 +94,35 @@ enum Cmd {
         /// port; the others follow at +1..+4). Default: the bound address (loopback for 0.0.0.0).
         #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "replay")]
         advertise: Option<String>,
+    },
+    /// Record a real cloud: proxy its Keystone (and the endpoints in its catalog, and
+    /// optionally a Kubernetes API) on loopback and write every exchange, credentials redacted,
+    /// to DIR/recording.json in the replay format, until Ctrl-C.
+    Record {
+        /// The upstream Keystone URL, e.g. https://js2.jetstream-cloud.org:5000/v3/
+        #[arg(long, value_name = "URL")]
+        upstream: String,
+        /// Directory receiving recording.json (and a kubeconfig with --kube-upstream).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Also proxy and record this Kubernetes API (e.g. https://149.165.150.10:6443).
+        #[arg(long, value_name = "URL")]
+        kube_upstream: Option<String>,
+        /// Local port for the Keystone listener (default: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Extra CA certificates (PEM) trusted for the OpenStack endpoints.
+        #[arg(long, value_name = "PEM")]
+        cacert: Option<PathBuf>,
+        /// CA certificates (PEM) of the Kubernetes API (certificate-authority-data, decoded).
+        #[arg(long, value_name = "PEM")]
+        kube_ca: Option<PathBuf>,
+        /// Client certificate and key (one PEM file) for the Kubernetes API.
+        #[arg(long, value_name = "PEM")]
+        kube_identity: Option<PathBuf>,
+        /// A file holding a bearer token for the Kubernetes API.
+        #[arg(long, value_name = "FILE")]
+        kube_token_file: Option<PathBuf>,
     },
     /// Explain, for each pending pod at a time, why it is pending and what the autoscaler decides.
     Explain {
@@ -194,6 +224,28 @@ fn real_main() -> Result<ExitCode> {
                 step,
                 replay,
                 listen,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Record {
+            upstream,
+            out,
+            kube_upstream,
+            port,
+            cacert,
+            kube_ca,
+            kube_identity,
+            kube_token_file,
+        } => {
+            record::run(record::Options {
+                upstream,
+                out,
+                kube_upstream,
+                port,
+                cacert,
+                kube_ca,
+                kube_identity,
+                kube_token_file,
             })?;
             Ok(ExitCode::SUCCESS)
         }

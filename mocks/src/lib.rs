@@ -8,6 +8,8 @@
 //! - [`openstack`]: live Keystone v3, Magnum v1, Heat v1 (and Nova flavors) on loopback,
 //!   answering from the shared [`Live`] engine; start them with [`openstack::start`].
 //! - [`listen`]: bind address, fixed port layout and advertised URLs (for containers).
+//! - [`record`]: the recording proxy (`magsim record`): forwards clients to a real cloud and
+//!   writes what it answered, redacted, as a recording.
 //! - [`replay`]: recorded exchanges (`mocks/recordings/`) served exactly, and the [`replay::Journal`]
 //!   of requests both modes keep.
 //! - [`magnum_response`] / [`python_json`]: Magnum's answers as bytes on the wire, shared with
@@ -30,6 +32,7 @@ pub mod kube;
 pub mod listen;
 pub mod live;
 pub mod openstack;
+pub mod record;
 pub mod replay;
 
 pub use cloud::{ClientFiles, MockCloud};

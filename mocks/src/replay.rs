@@ -14,6 +14,9 @@
 //! catalog points clients at the replay servers.
 
 pub mod incident;
+pub mod redact;
+
+pub use redact::{find_secrets, redact, redact_with, REDACTED};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -256,9 +259,6 @@ impl Journal {
     }
 }
 
-/// What secrets are replaced with in recordings made from a journal.
-pub const REDACTED: &str = "REDACTED";
-
 impl Journal {
     /// The answered requests as a recording, in arrival order: each base URL in `urls` becomes
     /// its service's placeholder (so the recording replays on any port), then [`redact`] runs.
@@ -321,41 +321,57 @@ fn map_strings(v: &mut Value, f: &impl Fn(&str) -> String) {
     }
 }
 
-fn redact_keys(v: &mut Value) {
-    match v {
-        Value::Array(a) => a.iter_mut().for_each(redact_keys),
-        Value::Object(o) => {
-            for (k, x) in o.iter_mut() {
-                if matches!(k.as_str(), "password" | "secret") && x.is_string() {
-                    *x = Value::String(REDACTED.into());
-                } else {
-                    redact_keys(x);
-                }
+/// An error answer in `service`'s own shape, as bytes on the wire (Keystone `{"error": ...}`,
+/// Magnum `{"errors": [...]}` with the whole message as `title`, Heat's fault, Nova's
+/// `itemNotFound`/`computeFault`, a Kubernetes `Status`). Used for replay misses and by the
+/// recording proxy when the upstream cannot be reached.
+pub(crate) fn error_text(service: Service, status: u16, message: &str) -> String {
+    let (title, k8s_reason) = match status {
+        404 => ("Not Found", "NotFound"),
+        413 => ("Request Entity Too Large", "RequestEntityTooLarge"),
+        502 => ("Bad Gateway", "InternalError"),
+        504 => ("Gateway Timeout", "Timeout"),
+        _ => ("Error", "InternalError"),
+    };
+    let body = match service {
+        Service::Kubernetes => serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": k8s_reason, "details": {}, "code": status,
+        }),
+        Service::Identity => crate::openstack::keystone::error_body(status, title, message),
+        Service::ContainerInfra => {
+            // Magnum's title is the text before the first period: keep the whole message.
+            let mut b = magsim_sim::cloud::ApiError::new(status, message).body();
+            if let Some(t) = b.pointer_mut("/errors/0/title") {
+                *t = Value::String(message.to_string());
             }
+            b
         }
-        _ => {}
-    }
-}
-
-/// Removes credentials before a recording touches disk: token requests lose their body matcher
-/// (any credentials then get the recorded token), `X-Subject-Token` and `X-Auth-Token` values
-/// become [`REDACTED`], and so does every string under a `password` or `secret` key.
-pub fn redact(rec: &mut Recording) {
-    for e in &mut rec.exchanges {
-        if e.service == Service::Identity && trim(&e.request.path).ends_with("/auth/tokens") {
-            e.request.body = None;
+        Service::Orchestration => {
+            let explanation = if status == 404 {
+                "The resource could not be found."
+            } else {
+                "The server could not complete the request."
+            };
+            crate::openstack::heat::fault_body(
+                status,
+                title,
+                explanation,
+                message,
+                &title.replace(' ', ""),
+            )
         }
-        if let Some(b) = e.request.body.as_mut() {
-            redact_keys(b);
+        Service::Compute if status == 404 => {
+            serde_json::json!({"itemNotFound": {"code": status, "message": message}})
         }
-        for (k, v) in e.response.headers.iter_mut() {
-            if k.eq_ignore_ascii_case("x-subject-token") || k.eq_ignore_ascii_case("x-auth-token") {
-                *v = REDACTED.into();
-            }
+        Service::Compute => {
+            serde_json::json!({"computeFault": {"code": status, "message": message}})
         }
-        if let Some(b) = e.response.body.as_mut() {
-            redact_keys(b);
-        }
+    };
+    if service.python_json() {
+        crate::python_json(&body)
+    } else {
+        body.to_string()
     }
 }
 
@@ -610,36 +626,7 @@ impl Replayer {
             )),
             None => message.push_str("; the recording has no exchange for this service"),
         }
-        let body = match self.service {
-            Service::Kubernetes => serde_json::json!({
-                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": message, "reason": "NotFound", "details": {}, "code": 404,
-            }),
-            Service::Identity => crate::openstack::keystone::error_body(404, "Not Found", &message),
-            Service::ContainerInfra => {
-                // Magnum's title is the text before the first period: keep the whole message.
-                let mut b = magsim_sim::cloud::ApiError::new(404, message.clone()).body();
-                if let Some(title) = b.pointer_mut("/errors/0/title") {
-                    *title = Value::String(message.clone());
-                }
-                b
-            }
-            Service::Orchestration => crate::openstack::heat::fault_body(
-                404,
-                "Not Found",
-                "The resource could not be found.",
-                &message,
-                "NotFound",
-            ),
-            Service::Compute => {
-                serde_json::json!({"itemNotFound": {"code": 404, "message": message}})
-            }
-        };
-        let text = if self.service.python_json() {
-            crate::python_json(&body)
-        } else {
-            body.to_string()
-        };
+        let text = error_text(self.service, 404, &message);
         (
             404,
             ResponseTemplate::new(404).set_body_raw(text.into_bytes(), "application/json"),

@@ -119,7 +119,7 @@ pub fn node_json(engine: &Engine, id: NodeId) -> Value {
     let mut labels: BTreeMap<String, String> = (*n.labels).clone();
     labels
         .entry("kubernetes.io/hostname".into())
-        .or_insert_with(|| n.name.clone());
+        .or_insert_with(|| n.name.to_string());
     labels
         .entry("beta.kubernetes.io/arch".into())
         .or_insert_with(|| "amd64".into());
@@ -312,11 +312,11 @@ pub fn workload_uid(kind: &str, namespace: &str, name: &str) -> String {
 pub fn pod_json(engine: &Engine, id: PodId) -> Value {
     let p: &Pod = engine.world.pod(id);
     let mut meta = Map::new();
-    meta.insert("name".into(), p.name.clone().into());
+    meta.insert("name".into(), p.name.to_string().into());
     if let Some(o) = &p.owner {
         meta.insert("generateName".into(), format!("{}-", o.name).into());
     }
-    meta.insert("namespace".into(), p.namespace.clone().into());
+    meta.insert("namespace".into(), p.namespace.to_string().into());
     meta.insert("uid".into(), p.uid.clone().into());
     meta.insert("resourceVersion".into(), "".into());
     meta.insert("creationTimestamp".into(), ts(engine, p.created).into());
@@ -339,7 +339,7 @@ pub fn pod_json(engine: &Engine, id: PodId) -> Value {
     let mut spec = pod_spec_json(&p.spec);
     let node = p.node.map(|n| (n, engine.world.node(n)));
     if let Some((_, n)) = node {
-        spec.insert("nodeName".into(), n.name.clone().into());
+        spec.insert("nodeName".into(), n.name.to_string().into());
     }
     // DefaultTolerationSeconds admission.
     let mut tolerations: Vec<Value> = p.spec.tolerations.iter().map(toleration_json).collect();
@@ -441,8 +441,9 @@ impl OwnedPods {
         let mut m = std::collections::HashMap::new();
         for (_, p) in engine.world.live_pods() {
             if let Some(o) = &p.owner {
-                let e: &mut (usize, usize) =
-                    m.entry((p.namespace.clone(), o.name.clone())).or_default();
+                let e: &mut (usize, usize) = m
+                    .entry((p.namespace.to_string(), o.name.clone()))
+                    .or_default();
                 e.0 += 1;
                 if p.phase == PodPhase::Running {
                     e.1 += 1;
@@ -617,30 +618,30 @@ impl<'a> Uids<'a> {
         Uids {
             pods: engine
                 .world
-                .pods
+                .pods()
                 .iter()
-                .map(|p| ((p.namespace.as_str(), p.name.as_str()), p.uid.as_str()))
+                .map(|p| ((&*p.namespace, &*p.name), p.uid.as_str()))
                 .collect(),
             nodes: engine
                 .world
                 .nodes
                 .iter()
-                .map(|n| (n.name.as_str(), node_uid(n)))
+                .map(|n| (&*n.name, node_uid(n)))
                 .collect(),
         }
     }
 
     fn of(&self, e: &Event) -> String {
         let o = &e.object;
-        let found = match o.kind.as_str() {
+        let found = match o.kind {
             "Pod" => self
                 .pods
-                .get(&(o.namespace.as_str(), o.name.as_str()))
+                .get(&(&*o.namespace, &*o.name))
                 .map(|u| u.to_string()),
-            "Node" => self.nodes.get(o.name.as_str()).cloned(),
+            "Node" => self.nodes.get(&*o.name).cloned(),
             _ => None,
         };
-        found.unwrap_or_else(|| workload_uid(&o.kind, &o.namespace, &o.name))
+        found.unwrap_or_else(|| workload_uid(o.kind, &o.namespace, &o.name))
     }
 }
 
@@ -667,13 +668,13 @@ pub fn events_json(engine: &Engine) -> Vec<(ObjKey, Value)> {
             nanos += 1;
             name = format!("{}.{nanos:x}", e.object.name);
         }
-        let api_version = owner_api_version(&e.object.kind);
+        let api_version = owner_api_version(e.object.kind);
         let mut involved = Map::new();
-        involved.insert("kind".into(), e.object.kind.clone().into());
+        involved.insert("kind".into(), e.object.kind.into());
         if !e.object.namespace.is_empty() {
-            involved.insert("namespace".into(), e.object.namespace.clone().into());
+            involved.insert("namespace".into(), e.object.namespace.to_string().into());
         }
-        involved.insert("name".into(), e.object.name.clone().into());
+        involved.insert("name".into(), e.object.name.to_string().into());
         involved.insert("uid".into(), uids.of(e).into());
         involved.insert("apiVersion".into(), api_version.into());
         let first = ts(engine, e.first_seen);
@@ -762,7 +763,7 @@ pub fn render_all(engine: &Engine) -> Vec<(ObjKey, Value)> {
         out.push((key(Resource::Nodes, "", &n.name), node_json(engine, id)));
     }
     for (id, p) in w.live_pods() {
-        namespaces.insert(p.namespace.clone());
+        namespaces.insert(p.namespace.to_string());
         out.push((
             key(Resource::Pods, &p.namespace, &p.name),
             pod_json(engine, id),

@@ -77,7 +77,7 @@ pub fn incident_recording() -> Result<Recording, IncidentError> {
     // Keystone: the application-credential token every command starts with.
     at(&mut engine, 60);
     let token = Token {
-        id: "gAAAAABredacted".into(),
+        id: super::REDACTED.into(),
         methods: vec!["application_credential".into()],
         issued: engine.now(),
         expires: engine.now() + SimDuration::from_secs(3600),
