@@ -124,9 +124,10 @@ async fn fixed_layout_on_every_interface_advertises_the_mapped_address() {
 async fn a_taken_port_or_an_impossible_layout_is_an_error() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    // Kubernetes's slot (base+4) is the taken port.
+    // Keystone's slot (the base, bound first) is the taken port, so no other process's
+    // ephemeral ports can change which bind fails.
     let listen = Listen {
-        port: port - 4,
+        port,
         ..Listen::default()
     };
     let e = match MockCloud::start_on(&incident(), None, &listen).await {
@@ -136,7 +137,7 @@ async fn a_taken_port_or_an_impossible_layout_is_an_error() {
     assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse, "{e}");
     assert!(
         e.to_string()
-            .starts_with(&format!("binding kubernetes on 127.0.0.1:{port}")),
+            .starts_with(&format!("binding identity on 127.0.0.1:{port}")),
         "{e}"
     );
 
