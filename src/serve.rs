@@ -2,6 +2,7 @@
 //! client files written and virtual time advancing.
 
 use anyhow::{Context, Result};
+use magsim_mocks::cloud::CLOUD_NAME;
 use magsim_mocks::replay::{self, Recording, Service};
 use magsim_mocks::{Listen, Live, MockCloud};
 use magsim_sim::time::{SimDuration, SimTime};
@@ -148,7 +149,7 @@ async fn serve_replay(path: &std::path::Path, o: &Options) -> Result<()> {
         exports.push(format!(
             "OS_CLIENT_CONFIG_FILE={} OS_CLOUD={}",
             p.display(),
-            magsim_mocks::cloud::CLOUD_NAME
+            CLOUD_NAME
         ));
     }
     if let Some(url) = replay.url(Service::Kubernetes) {
@@ -176,8 +177,6 @@ async fn serve_replay(path: &std::path::Path, o: &Options) -> Result<()> {
 /// A replay does not check credentials (its token exchange matches any body), so the
 /// `clouds.yaml` names a placeholder application credential.
 fn replay_clouds_yaml(identity: &str) -> String {
-    format!(
-        "clouds:\n  {}:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: \"{identity}/v3/\"\n      application_credential_id: \"replay\"\n      application_credential_secret: \"replay\"\n    region_name: IU\n    interface: public\n    identity_api_version: 3\n",
-        magsim_mocks::cloud::CLOUD_NAME
-    )
+    let auth_url = format!("{identity}/v3/");
+    magsim_mocks::openstack::clouds_yaml(CLOUD_NAME, &auth_url, "replay", "replay")
 }

@@ -262,11 +262,11 @@ impl OpenStackMock {
     /// A `clouds.yaml` with one cloud, `name`, using the application credential.
     pub fn clouds_yaml(&self, name: &str) -> String {
         let c = &self.credentials;
-        format!(
-            "clouds:\n  {name}:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: \"{}\"\n      application_credential_id: \"{}\"\n      application_credential_secret: \"{}\"\n    region_name: {REGION}\n    interface: public\n    identity_api_version: 3\n",
-            self.auth_url(),
-            c.application_credential_id,
-            c.application_credential_secret
+        clouds_yaml(
+            name,
+            &self.auth_url(),
+            &c.application_credential_id,
+            &c.application_credential_secret,
         )
     }
 
@@ -309,6 +309,14 @@ impl OpenStackMock {
     pub fn revoke_tokens(&self) {
         self.state.tokens().clear();
     }
+}
+
+/// A `clouds.yaml` with one cloud, `name`, authenticating with an application credential in
+/// region IU (what Jetstream2's docs hand out).
+pub fn clouds_yaml(name: &str, auth_url: &str, credential_id: &str, secret: &str) -> String {
+    format!(
+        "clouds:\n  {name}:\n    auth_type: v3applicationcredential\n    auth:\n      auth_url: \"{auth_url}\"\n      application_credential_id: \"{credential_id}\"\n      application_credential_secret: \"{secret}\"\n    region_name: {REGION}\n    interface: public\n    identity_api_version: 3\n"
+    )
 }
 
 /// A wiremock server that keeps no copy of the requests it receives: our [`Journal`] is the

@@ -118,20 +118,26 @@ impl Engine {
     /// Applies `op` at the current time; Magnum calls answer with `request_id` when given
     /// (to replay a recorded one) or a fresh `req-<uuid4>`.
     pub fn apply(&mut self, op: Operation, request_id: Option<String>) -> ApiResponse {
-        let is_magnum = matches!(
+        let read_only = matches!(
             op,
-            Operation::ShowCluster { .. }
-                | Operation::ShowNodegroup { .. }
-                | Operation::UpdateCluster { .. }
-                | Operation::UpdateNodegroup { .. }
-                | Operation::Resize { .. }
+            Operation::ShowCluster { .. } | Operation::ShowNodegroup { .. }
         );
+        let is_magnum = read_only
+            || matches!(
+                op,
+                Operation::UpdateCluster { .. }
+                    | Operation::UpdateNodegroup { .. }
+                    | Operation::Resize { .. }
+            );
         let mut resp = self.apply_inner(op);
         if is_magnum {
             resp.request_id =
                 Some(request_id.unwrap_or_else(|| format!("req-{}", self.rng.uuid4())));
         }
-        self.settle();
+        // A read changes nothing, so the controllers have nothing to react to.
+        if !read_only {
+            self.settle();
+        }
         resp
     }
 
