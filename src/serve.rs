@@ -77,7 +77,19 @@ async fn serve_live(o: &Options) -> Result<()> {
     println!("{}", files.exports());
     println!();
     advance(cloud.live.clone(), o);
-    stopped().await?;
+    // Nobody reads the journal here, and wiremock keeps every matched request: keep both flat.
+    cloud.openstack.journal.set_enabled(false);
+    let forget = async {
+        let mut t = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            t.tick().await;
+            cloud.openstack.forget_matched_requests().await;
+        }
+    };
+    tokio::select! {
+        r = stopped() => r?,
+        _ = forget => {}
+    }
     println!("stopped at virtual {}", at(&cloud.live));
     Ok(())
 }

@@ -226,6 +226,11 @@ impl Journal {
         }
     }
 
+    /// Whether new requests are recorded (building an entry is not free: skip it when not).
+    pub fn is_enabled(&self) -> bool {
+        !self.disabled.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Turns recording of new requests on (the default) or off.
     pub fn set_enabled(&self, on: bool) {
         self.disabled

@@ -1451,3 +1451,28 @@ async fn a_live_session_becomes_a_redacted_recording_that_replays() {
         );
     }
 }
+
+#[tokio::test]
+async fn forgetting_matched_requests_keeps_serving_and_drops_test_mocks() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let mock = live("01-as-it-happened").await;
+    let t = token(&mock).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/clusters/k8s"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&mock.magnum)
+        .await;
+    assert_eq!(
+        magnum(&mock, &t, "GET", "/v1/clusters/k8s", None)
+            .await
+            .status(),
+        503
+    );
+    mock.forget_matched_requests().await;
+    // Tokens live in our state, not wiremock's: the same token still works.
+    let r = magnum(&mock, &t, "GET", "/v1/clusters/k8s", None).await;
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["name"], "k8s");
+}

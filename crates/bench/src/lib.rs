@@ -203,6 +203,7 @@ impl Workload {
                     json!({"bound": e.world.live_pods().filter(|(_, p)| p.node.is_some()).count()}),
                 )
             }
+            Kind::MockHttp(m) => m.measure(),
             Kind::Filter { snapshot, pending } => {
                 let mut snap = snapshot.clone();
                 let t = std::time::Instant::now();

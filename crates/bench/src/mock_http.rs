@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 
 pub struct MockHttp {
     rt: tokio::runtime::Runtime,
-    _mock: OpenStackMock,
+    mock: OpenStackMock,
     addr: SocketAddr,
     request: String,
     requests: u64,
@@ -45,7 +45,7 @@ impl MockHttp {
         );
         Ok(MockHttp {
             rt,
-            _mock: mock,
+            mock,
             addr,
             request,
             requests,
@@ -55,6 +55,16 @@ impl MockHttp {
 
     pub fn params(&self) -> Value {
         json!({"requests": self.requests, "connections": self.connections})
+    }
+
+    /// One timed batch; afterwards wiremock's copies of the requests are dropped (untimed), so
+    /// memory measures one batch, not every batch so far.
+    pub fn measure(&self) -> (std::time::Duration, Value) {
+        let t = std::time::Instant::now();
+        let answer = self.run();
+        let elapsed = t.elapsed();
+        self.rt.block_on(self.mock.forget_matched_requests());
+        (elapsed, answer)
     }
 
     /// Sends every request; the answer counts the 200s.
