@@ -527,3 +527,47 @@ async fn expired_tokens_are_refused_after_one_reauthentication() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_injected_magnum_failure_is_what_the_cli_prints() {
+    use magsim_mocks::openstack::{Fault, FaultKind};
+    let Some(cli) = openstack_cli() else { return };
+    let (file, text) = magsim_scenario::builtin()[0];
+    let scenario = magsim_scenario::parse(file, text).expect("scenario");
+    let mock = magsim_mocks::openstack::start(Live::new(&scenario, None)).await;
+    let dir = cloud_dir("fault", &mock.clouds_yaml("mock"));
+    mock.inject(
+        Fault::new(Service::ContainerInfra, FaultKind::Error(503))
+            .on(
+                "POST",
+                "/v1/clusters/c8fd0bc7-cf71-40fb-b901-c309d405d627/actions/resize",
+            )
+            .times(1),
+    )
+    .await
+    .unwrap();
+    let resize = [
+        "coe",
+        "cluster",
+        "resize",
+        "--nodegroup",
+        "default-worker",
+        "k8s",
+        "6",
+    ];
+    let out = run(&cli, &dir, &resize).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .starts_with("Service Unavailable (HTTP 503) (Request-ID: req-"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&cli, &dir, &resize).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "Request to resize cluster k8s has been accepted.\n"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1476,3 +1476,80 @@ async fn forgetting_matched_requests_keeps_serving_and_drops_test_mocks() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["name"], "k8s");
 }
+
+#[tokio::test]
+async fn injected_faults_answer_in_each_apis_own_shape() {
+    use magsim_mocks::openstack::{Fault, FaultError, FaultKind};
+    let mock = live("01-as-it-happened").await;
+    let t = token(&mock).await;
+    let resize = "/v1/clusters/k8s/actions/resize";
+    mock.inject(
+        Fault::new(Service::ContainerInfra, FaultKind::Error(503))
+            .on("POST", resize)
+            .times(1),
+    )
+    .await
+    .unwrap();
+    let body = r#"{"node_count": 6, "nodegroup": "default-worker"}"#;
+    let first = magnum(&mock, &t, "POST", resize, Some(body)).await;
+    assert_eq!(first.status(), 503);
+    assert!(first
+        .headers()
+        .get("x-openstack-request-id")
+        .is_some_and(|v| v.to_str().unwrap().starts_with("req-")));
+    let e: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(e["errors"][0]["status"], 503);
+    assert_eq!(e["errors"][0]["code"], "server");
+    assert_eq!(e["errors"][0]["title"], "Service Unavailable");
+    // Only once: the next resize reaches Magnum.
+    let second = magnum(&mock, &t, "POST", resize, Some(body)).await;
+    assert_eq!(second.status(), 202);
+    assert_eq!(
+        mock.live()
+            .engine()
+            .world
+            .cluster
+            .as_ref()
+            .unwrap()
+            .nodegroups[0]
+            .node_count,
+        6
+    );
+
+    mock.inject(Fault::new(Service::Identity, FaultKind::Error(500)))
+        .await
+        .unwrap();
+    let r = client()
+        .post(format!("{}/v3/auth/tokens", mock.urls.keystone))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 500);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], 500);
+    assert_eq!(e["error"]["title"], "Internal Server Error");
+
+    // A slow answer is still the real one.
+    mock.inject(Fault::new(
+        Service::ContainerInfra,
+        FaultKind::Latency(std::time::Duration::from_millis(50)),
+    ))
+    .await
+    .unwrap();
+    let r = magnum(&mock, &t, "GET", "/v1/clusters/k8s", None).await;
+    assert_eq!(r.status(), 200);
+    let c: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(c["name"], "k8s");
+
+    assert_eq!(
+        mock.inject(Fault::new(Service::Kubernetes, FaultKind::Error(500)))
+            .await,
+        Err(FaultError::NoServer("kubernetes"))
+    );
+    assert_eq!(
+        mock.inject(Fault::new(Service::Compute, FaultKind::Error(200)))
+            .await,
+        Err(FaultError::NotAnError(200))
+    );
+}

@@ -12,10 +12,13 @@
 //! `201` + `X-Subject-Token` and catalog in region `IU`; Magnum's microversion headers, request
 //! ids and `{"errors": [...]}` bodies; Heat's stack documents and fault body.
 
+pub mod fault;
 pub mod heat;
 pub mod keystone;
 pub mod magnum;
 pub mod nova;
+
+pub use fault::{Fault, FaultError, FaultKind};
 
 use crate::listen::Listen;
 use crate::live::Live;
