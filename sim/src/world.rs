@@ -101,6 +101,8 @@ pub struct World {
     usage: Vec<NodeUsage>,
     /// Live pods without a node, so pending pods are found without a walk over running ones.
     unbound: BTreeSet<PodId>,
+    /// Scheduling classes by (labels without the hostname, configured taints).
+    classes: BTreeMap<(Labels, Vec<crate::kube::Taint>), u32>,
     pub deployments: Vec<Deployment>,
     pub secrets: Vec<Secret>,
     /// ConfigMap data by `(namespace, name)`; the autoscaler writes its status here.
@@ -205,11 +207,29 @@ impl World {
                 labels: n.labels.clone(),
                 taints: n.effective_taints(),
                 unschedulable: n.unschedulable,
+                // Readiness and cordon change the effective taints: part of the class.
+                class: n
+                    .class
+                    .map(|c| c << 2 | u32::from(!n.ready) << 1 | u32::from(n.unschedulable)),
                 requested: used.requested,
                 host_ports: used.host_ports.clone(),
             }
         }));
         Snapshot { nodes }
+    }
+
+    /// Adds a node with its interned scheduling class and returns its id.
+    pub fn add_node(&mut self, mut node: Node) -> NodeId {
+        let mut labels = (*node.labels).clone();
+        labels.remove("kubernetes.io/hostname");
+        let next = self.classes.len() as u32;
+        let class = *self
+            .classes
+            .entry((labels, node.taints.clone()))
+            .or_insert(next);
+        node.class = Some(class);
+        self.nodes.push(node);
+        NodeId(self.nodes.len() as u32 - 1)
     }
 
     /// Adds a pod (bound or not) and returns its id.
@@ -474,7 +494,37 @@ mod tests {
             created: SimTime::ZERO,
             deleted: false,
             flavor: String::new(),
+            class: None,
         }
+    }
+
+    #[test]
+    fn nodes_differing_only_by_hostname_share_a_class() {
+        let mut w = World::default();
+        let with = |name: &str, taint: bool| {
+            let mut n = node(name);
+            n.labels = std::sync::Arc::new(
+                [("kubernetes.io/hostname", name), ("pool", "x")]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            );
+            if taint {
+                n.taints.push(crate::kube::Taint::new(
+                    "gpu",
+                    "present",
+                    crate::kube::TaintEffect::NoSchedule,
+                ));
+            }
+            n
+        };
+        let a = w.add_node(with("a", false));
+        let b = w.add_node(with("b", false));
+        let c = w.add_node(with("c", true));
+        assert_eq!(w.node(a).class, w.node(b).class);
+        assert_ne!(w.node(a).class, w.node(c).class);
+        let snap = w.snapshot();
+        assert_eq!(snap.nodes[0].class, snap.nodes[1].class);
     }
 
     fn pod(name: &str, cpu: u64, port: Option<u16>, node: Option<NodeId>) -> Pod {

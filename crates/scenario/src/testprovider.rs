@@ -122,7 +122,7 @@ pub(crate) fn build(
         let s = node_shape(n.cpu.0, n.memory.0, n.gpu, n.pods, &n.labels);
         let mut labels = s.labels;
         labels.insert("kubernetes.io/hostname".into(), n.name.clone());
-        world.nodes.push(Node {
+        world.add_node(Node {
             name: n.name.as_str().into(),
             nodegroup: n.group.clone(),
             capacity: s.capacity,
@@ -134,6 +134,7 @@ pub(crate) fn build(
             created: SimTime::ZERO,
             deleted: false,
             flavor: s.flavor,
+            class: None,
         });
     }
     Ok(())

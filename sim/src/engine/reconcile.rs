@@ -86,8 +86,7 @@ impl Engine {
         let shape = self.world.node_shape(&ng)?;
         let mut labels = shape.labels;
         labels.insert("kubernetes.io/hostname".into(), machine.to_string());
-        let id = NodeId(self.world.nodes.len() as u32);
-        self.world.nodes.push(Node {
+        let id = self.world.add_node(Node {
             name: machine.into(),
             nodegroup: Some(ng),
             capacity: shape.capacity,
@@ -99,6 +98,7 @@ impl Engine {
             created: self.now,
             deleted: false,
             flavor: shape.flavor,
+            class: None,
         });
         self.world.machines[m].node = Some(id);
         self.dirty = true;
@@ -270,9 +270,10 @@ impl Engine {
             (std::cmp::Reverse(pod.spec.priority), pod.created, p)
         });
         let mut snap = self.world.snapshot();
+        let mut memo = crate::scheduler::StaticMemo::default();
         for p in pending {
             let spec = self.world.pod(p).spec.clone();
-            match snap.best_node(&spec) {
+            match snap.best_node_with(&spec, &mut memo) {
                 Ok(i) => {
                     snap.nodes[i].place(&spec);
                     let node = snap.nodes[i].id.expect("world snapshot nodes have ids");

@@ -24,6 +24,10 @@ pub struct Node {
     pub created: SimTime,
     pub deleted: bool,
     pub flavor: String,
+    /// Interned scheduling class: nodes with equal labels (hostname aside) and configured
+    /// taints share one, so the static filters run once per class, not once per node.
+    /// Assigned by [`crate::world::World::add_node`]; `None` means never shared.
+    pub class: Option<u32>,
 }
 
 impl Node {

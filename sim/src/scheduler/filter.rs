@@ -30,6 +30,46 @@ pub fn fits(spec: &PodSpec, node: &SnapNode) -> bool {
     fits_resources(spec, node) && fits_static(spec, node)
 }
 
+/// The static filters' answers by (spec, node class), so labels and taints are compared once
+/// per class and spec, not once per node: the hot loops then cost one hash lookup per node.
+/// Specs that name a node or select on the hostname are checked per node.
+#[derive(Default)]
+pub struct StaticMemo(std::collections::HashMap<(usize, u32), bool, crate::fxhash::FxBuild>);
+
+impl StaticMemo {
+    /// [`fits`], reusing the static filters' answer for the node's class.
+    pub fn fits(&mut self, spec: &PodSpec, node: &SnapNode) -> bool {
+        if !fits_resources(spec, node) {
+            return false;
+        }
+        // With no selector, affinity or taint there are no strings to compare: no lookup.
+        let trivial = spec.node_selector.is_empty()
+            && spec.affinity.required_terms.is_empty()
+            && node.taints.is_empty();
+        match node.class {
+            Some(class) if !trivial && per_class(spec) => *self
+                .0
+                .entry((spec as *const PodSpec as usize, class))
+                .or_insert_with(|| fits_static(spec, node)),
+            _ => fits_static(spec, node),
+        }
+    }
+}
+
+/// Whether the static filters' answer for `spec` is the same on every node of a class: not
+/// when the spec names a node or looks at the hostname (the one label a class leaves out).
+fn per_class(spec: &PodSpec) -> bool {
+    const HOSTNAME: &str = "kubernetes.io/hostname";
+    spec.node_name.is_none()
+        && !spec.node_selector.contains_key(HOSTNAME)
+        && !spec
+            .affinity
+            .required_terms
+            .iter()
+            .flat_map(|t| &t.match_expressions)
+            .any(|r| r.key == HOSTNAME)
+}
+
 /// The filters that depend on what is already placed: resources and host ports.
 pub fn fits_resources(spec: &PodSpec, node: &SnapNode) -> bool {
     spec.requests
@@ -90,4 +130,73 @@ pub fn check(spec: &PodSpec, node: &SnapNode) -> Result<(), Rejection> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kube::{Labels, Taint, TaintEffect};
+    use crate::resources::Resources;
+
+    fn node(name: &str, zone: &str, class: Option<u32>) -> SnapNode {
+        let labels: Labels = [
+            ("kubernetes.io/hostname", name),
+            ("topology.kubernetes.io/zone", zone),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut n = SnapNode::empty(
+            name,
+            Resources {
+                milli_cpu: 1000,
+                memory: 1 << 30,
+                pods: 10,
+                ..Resources::ZERO
+            },
+            labels,
+            Vec::new(),
+        );
+        n.class = class;
+        n
+    }
+
+    #[test]
+    fn the_memo_answers_per_class_and_agrees_with_fits() {
+        let mut spec = PodSpec::with_requests(100, 0);
+        spec.node_selector
+            .insert("topology.kubernetes.io/zone".into(), "a".into());
+        let (a1, a2, b) = (
+            node("a1", "a", Some(0)),
+            node("a2", "a", Some(0)),
+            node("b", "b", Some(4)),
+        );
+        let mut memo = StaticMemo::default();
+        for n in [&a1, &a2, &b] {
+            assert_eq!(memo.fits(&spec, n), fits(&spec, n), "{}", n.name);
+        }
+        assert_eq!(memo.0.len(), 2, "one answer per class");
+        // A tainted node of its own class is checked for itself.
+        let mut t = node("t", "a", Some(8));
+        t.taints
+            .push(Taint::new("gpu", "present", TaintEffect::NoSchedule));
+        assert!(!memo.fits(&spec, &t));
+    }
+
+    #[test]
+    fn hostname_selectors_and_node_names_are_checked_per_node() {
+        let (a1, a2) = (node("a1", "a", Some(0)), node("a2", "a", Some(0)));
+        let mut memo = StaticMemo::default();
+        let mut by_host = PodSpec::with_requests(100, 0);
+        by_host
+            .node_selector
+            .insert("kubernetes.io/hostname".into(), "a2".into());
+        assert!(!memo.fits(&by_host, &a1));
+        assert!(memo.fits(&by_host, &a2));
+        let mut by_name = PodSpec::with_requests(100, 0);
+        by_name.node_name = Some("a1".into());
+        assert!(memo.fits(&by_name, &a1));
+        assert!(!memo.fits(&by_name, &a2));
+        assert!(memo.0.is_empty());
+    }
 }

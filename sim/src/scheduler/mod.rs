@@ -8,6 +8,6 @@ pub mod filter;
 mod message;
 mod snapshot;
 
-pub use filter::{fits_resources, fits_static, Rejection};
+pub use filter::{fits_resources, fits_static, Rejection, StaticMemo};
 pub use message::fit_error_message;
 pub use snapshot::{FitError, SnapNode, Snapshot};

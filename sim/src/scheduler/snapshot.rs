@@ -1,7 +1,7 @@
 //! A cluster snapshot: nodes with what is already placed on them. The scheduler binds from one;
 //! the autoscaler forks one and adds upcoming and template nodes to simulate.
 
-use super::filter::{self, Rejection};
+use super::filter::{self, Rejection, StaticMemo};
 use super::message::fit_error_message;
 use crate::kube::{Labels, NodeId, PodSpec, Taint};
 use crate::resources::Resources;
@@ -21,6 +21,9 @@ pub struct SnapNode {
     pub unschedulable: bool,
     pub requested: Resources,
     pub host_ports: Vec<u16>,
+    /// The world node's scheduling class with its readiness and cordon (`None` for
+    /// upcoming and template nodes): equal classes pass or fail the static filters together.
+    pub class: Option<u32>,
 }
 
 impl SnapNode {
@@ -40,6 +43,7 @@ impl SnapNode {
             unschedulable: false,
             requested: Resources::ZERO,
             host_ports: Vec::new(),
+            class: None,
         }
     }
 
@@ -100,9 +104,14 @@ impl Snapshot {
     /// kube-scheduler's choice: the feasible node with the best score, ties to the earliest
     /// node (snapshots list nodes in creation order, so this is deterministic).
     pub fn best_node(&self, spec: &PodSpec) -> Result<usize, FitError> {
+        self.best_node_with(spec, &mut StaticMemo::default())
+    }
+
+    /// [`Snapshot::best_node`] with a memo kept across the pods of one scheduling pass.
+    pub fn best_node_with(&self, spec: &PodSpec, memo: &mut StaticMemo) -> Result<usize, FitError> {
         let mut best: Option<(u64, usize)> = None;
         for (i, node) in self.nodes.iter().enumerate() {
-            if node.fits(spec) {
+            if memo.fits(spec, node) {
                 let s = node.score(spec);
                 if best.is_none_or(|(bs, _)| s > bs) {
                     best = Some((s, i));
@@ -132,12 +141,13 @@ impl Snapshot {
         let mut failed: Vec<&PodSpec> = Vec::new();
         let mut left = Vec::new();
         let mut cursor = 0;
+        let mut memo = StaticMemo::default();
         for (id, spec) in pods {
             if failed.iter().any(|f| std::ptr::eq(*f, spec) || *f == spec) {
                 left.push(id);
                 continue;
             }
-            match self.first_fit(spec, cursor) {
+            match self.first_fit(spec, cursor, &mut memo) {
                 Some(i) => {
                     self.nodes[i].place(spec);
                     cursor = (i + 1) % self.nodes.len();
@@ -153,10 +163,10 @@ impl Snapshot {
 
     /// The cluster-autoscaler's choice: the first node, from `start`, that passes the filters
     /// (upstream's `FitsAnyNodeMatching` walk).
-    pub fn first_fit(&self, spec: &PodSpec, start: usize) -> Option<usize> {
+    pub fn first_fit(&self, spec: &PodSpec, start: usize, memo: &mut StaticMemo) -> Option<usize> {
         let n = self.nodes.len();
         (0..n)
             .map(|k| (start + k) % n)
-            .find(|&i| self.nodes[i].fits(spec))
+            .find(|&i| memo.fits(spec, &self.nodes[i]))
     }
 }
