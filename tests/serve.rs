@@ -110,7 +110,7 @@ struct Out {
     stderr: String,
 }
 
-fn run(program: &Path, args: &[&str], env: &[(&str, &Path)]) -> Out {
+fn run(program: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Out {
     let mut c = Command::new(program);
     c.args(args).env_remove("OS_CLOUD").env_remove("KUBECONFIG");
     for (k, v) in env {
@@ -126,20 +126,36 @@ fn run(program: &Path, args: &[&str], env: &[(&str, &Path)]) -> Out {
 
 fn openstack(s: &Serve, os: &Path, args: &[&str]) -> Out {
     let clouds = s.file("clouds.yaml");
-    let mut c = Command::new(os);
-    c.args(args)
-        .env("OS_CLIENT_CONFIG_FILE", &clouds)
-        .env("OS_CLOUD", "jetstream2");
-    let o = c.output().expect("openstack runs");
-    Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    run(
+        os,
+        args,
+        &[
+            ("OS_CLIENT_CONFIG_FILE", clouds.as_os_str()),
+            ("OS_CLOUD", "jetstream2".as_ref()),
+        ],
+    )
 }
 
 fn kubectl(s: &Serve, kc: &Path, args: &[&str]) -> Out {
-    run(kc, args, &[("KUBECONFIG", &s.file("kubeconfig"))])
+    run(
+        kc,
+        args,
+        &[("KUBECONFIG", s.file("kubeconfig").as_os_str())],
+    )
+}
+
+/// The status ConfigMap's text, as `kubectl ... -o jsonpath='{.data.status}'` prints it.
+fn autoscaler_status(s: &Serve, kc: &Path) -> String {
+    let args = [
+        "-n",
+        "kube-system",
+        "get",
+        "configmap",
+        "cluster-autoscaler-status",
+        "-o",
+        "jsonpath={.data.status}",
+    ];
+    kubectl(s, kc, &args).stdout
 }
 
 #[test]
@@ -179,20 +195,8 @@ fn serve_answers_the_incident_commands_with_real_clients() {
         "{}",
         describe.stdout
     );
-    let status = kubectl(
-        &s,
-        &kc,
-        &[
-            "-n",
-            "kube-system",
-            "get",
-            "configmap",
-            "cluster-autoscaler-status",
-            "-o",
-            "jsonpath={.data.status}",
-        ],
-    );
-    assert!(status.stdout.contains("maxSize: 5"), "{}", status.stdout);
+    let status = autoscaler_status(&s, &kc);
+    assert!(status.contains("maxSize: 5"), "{status}");
 
     let labels = openstack(
         &s,
@@ -247,20 +251,8 @@ fn serve_answers_the_incident_commands_with_real_clients() {
 
     // The label still says 5: the managed autoscaler keeps maxSize 5 and the pod stays Pending.
     s.step_to("1m30s");
-    let status = kubectl(
-        &s,
-        &kc,
-        &[
-            "-n",
-            "kube-system",
-            "get",
-            "configmap",
-            "cluster-autoscaler-status",
-            "-o",
-            "jsonpath={.data.status}",
-        ],
-    );
-    assert!(status.stdout.contains("maxSize: 5"), "{}", status.stdout);
+    let status = autoscaler_status(&s, &kc);
+    assert!(status.contains("maxSize: 5"), "{status}");
     let pod = kubectl(
         &s,
         &kc,

@@ -46,13 +46,19 @@ impl StaticMemo {
         let trivial = spec.node_selector.is_empty()
             && spec.affinity.required_terms.is_empty()
             && node.taints.is_empty();
-        match node.class {
-            Some(class) if !trivial && per_class(spec) => *self
-                .0
-                .entry((spec as *const PodSpec as usize, class))
-                .or_insert_with(|| fits_static(spec, node)),
-            _ => fits_static(spec, node),
+        let Some(class) = node.class.filter(|_| !trivial) else {
+            return fits_static(spec, node);
+        };
+        let key = (spec as *const PodSpec as usize, class);
+        if let Some(&known) = self.0.get(&key) {
+            return known;
         }
+        // Asked once per spec and class (a miss), not once per node.
+        let answer = fits_static(spec, node);
+        if per_class(spec) {
+            self.0.insert(key, answer);
+        }
+        answer
     }
 }
 
