@@ -41,7 +41,6 @@ pub use listen::Listen;
 pub use live::Live;
 
 use magsim_sim::engine::ApiResponse;
-use serde_json::Value;
 
 /// Magnum's microversion range (2023.2 – 2025.1 releases, what Jetstream2 answers).
 pub const MAGNUM_MIN_VERSION: &str = "1.1";
@@ -86,23 +85,7 @@ pub fn magnum_response(r: &ApiResponse) -> WireResponse {
     }
 }
 
-/// Python's `json.dumps` with default separators (`", "`, `": "`), keys in insertion order.
-pub fn python_json(v: &Value) -> String {
-    match v {
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(python_json).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter()
-                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
-}
+pub use magsim_sim::cloud::python_json;
 
 #[cfg(test)]
 mod tests {

@@ -26,41 +26,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-/// Which API an exchange belongs to (the Keystone catalog's service types, plus Kubernetes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Service {
-    Identity,
-    ContainerInfra,
-    Orchestration,
-    Compute,
-    Kubernetes,
-}
+pub use magsim_sim::cloud::faults::Service;
 
-impl Service {
-    pub const ALL: [Service; 5] = [
-        Service::Identity,
-        Service::ContainerInfra,
-        Service::Orchestration,
-        Service::Compute,
-        Service::Kubernetes,
-    ];
-
-    /// The name used in recordings and placeholders (`container-infra`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Service::Identity => "identity",
-            Service::ContainerInfra => "container-infra",
-            Service::Orchestration => "orchestration",
-            Service::Compute => "compute",
-            Service::Kubernetes => "kubernetes",
-        }
-    }
-
-    /// OpenStack services are Python: their JSON is written as `json.dumps` writes it.
-    fn python_json(self) -> bool {
-        self != Service::Kubernetes
-    }
+/// OpenStack services are Python: their JSON is written as `json.dumps` writes it.
+fn python_json(service: Service) -> bool {
+    service != Service::Kubernetes
 }
 
 /// A recording: what a cloud answered, in the order it answered.
@@ -373,7 +343,7 @@ pub(crate) fn error_text(service: Service, status: u16, message: &str) -> String
             serde_json::json!({"computeFault": {"code": status, "message": message}})
         }
     };
-    if service.python_json() {
+    if python_json(service) {
         crate::python_json(&body)
     } else {
         body.to_string()
@@ -599,7 +569,7 @@ impl Replayer {
         }
         let body = match (&r.body_text, &r.body) {
             (Some(text), _) => Some(text.clone()),
-            (None, Some(v)) if self.service.python_json() => Some(crate::python_json(v)),
+            (None, Some(v)) if python_json(self.service) => Some(crate::python_json(v)),
             (None, Some(v)) => Some(v.to_string()),
             (None, None) => None,
         };

@@ -571,3 +571,56 @@ async fn an_injected_magnum_failure_is_what_the_cli_prints() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A scenario's declared faults, served live, print what the in-memory run prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_faults_print_what_the_in_memory_run_prints() {
+    let Some(cli) = openstack_cli() else { return };
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/faults/operator-resize-503.yaml");
+    let scenario = magsim_scenario::load(&path).expect("scenario");
+    let mock = magsim_mocks::openstack::start(Live::new(&scenario, None)).await;
+    let dir = cloud_dir("declared", &mock.clouds_yaml("mock"));
+    let resize = [
+        "coe",
+        "cluster",
+        "resize",
+        "--nodegroup",
+        "default-worker",
+        "k8s",
+        "6",
+    ];
+    mock.live()
+        .advance(magsim_sim::time::SimDuration::from_secs(60));
+    let out = run(&cli, &dir, &resize).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let id = request_id_of(out.stderr.trim_end()).to_string();
+    assert!(id.starts_with("req-"), "{}", out.stderr);
+    // The file pins step 1's request id; the live server numbers its own.
+    let in_memory =
+        "Service Unavailable (HTTP 503) (Request-ID: req-5e1f0c2a-8b7d-4e3f-9a6b-1c2d3e4f5a6b)\n";
+    assert_eq!(
+        out.stderr,
+        in_memory.replace("req-5e1f0c2a-8b7d-4e3f-9a6b-1c2d3e4f5a6b", &id)
+    );
+    let show = ["coe", "nodegroup", "show", "k8s", "default-worker"];
+    let out = run(&cli, &dir, &show).await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .starts_with("Internal Server Error (HTTP 500) (Request-ID: req-"),
+        "{}",
+        out.stderr
+    );
+    mock.live()
+        .advance(magsim_sim::time::SimDuration::from_secs(60));
+    let out = run(&cli, &dir, &resize).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "Request to resize cluster k8s has been accepted.\n"
+    );
+    let out = run(&cli, &dir, &show).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

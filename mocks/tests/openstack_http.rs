@@ -1553,3 +1553,81 @@ async fn injected_faults_answer_in_each_apis_own_shape() {
         Err(FaultError::NotAnError(200))
     );
 }
+
+// ---------------------------------------------------------------- faults a scenario declares
+
+fn fault_scenario(name: &str) -> magsim_scenario::Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/faults")
+        .join(name);
+    magsim_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn declared_token_expiry_and_keystone_outage_reach_the_live_servers() {
+    let mock = openstack::start(Live::new(&fault_scenario("token-expiry.yaml"), None)).await;
+    let t = token(&mock).await;
+    let list = "/v1/clusters/k8s/nodegroups";
+    assert_eq!(magnum(&mock, &t, "GET", list, None).await.status(), 200);
+    mock.live().advance(SimDuration::from_secs(60));
+    let r = magnum(&mock, &t, "GET", list, None).await;
+    assert_eq!(
+        r.status(),
+        401,
+        "every token issued before 1m is revoked at 1m"
+    );
+    let fresh = token(&mock).await;
+    assert_eq!(magnum(&mock, &fresh, "GET", list, None).await.status(), 200);
+    mock.live().advance(SimDuration::from_secs(300));
+    let c = &mock.credentials;
+    let auth = json!({"auth": {"identity": {"methods": ["application_credential"],
+        "application_credential": {"id": c.application_credential_id, "secret": c.application_credential_secret}}}});
+    let r = client()
+        .post(format!("{}/v3/auth/tokens", mock.urls.keystone))
+        .json(&auth)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503, "Keystone is down from 6m to 7m");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 503);
+    assert_eq!(body["error"]["title"], "Service Unavailable");
+    let r = magnum(&mock, &fresh, "GET", list, None).await;
+    assert_eq!(r.status(), 401, "the 6m revocation");
+    mock.live().advance(SimDuration::from_secs(60));
+    token(&mock).await;
+}
+
+#[tokio::test]
+async fn declared_magnum_errors_count_their_requests_and_keep_their_window() {
+    let mock = openstack::start(Live::new(&fault_scenario("operator-resize-503.yaml"), None)).await;
+    let t = token(&mock).await;
+    let show = "/v1/clusters/k8s/nodegroups/default-worker";
+    assert_eq!(
+        magnum(&mock, &t, "GET", show, None).await.status(),
+        200,
+        "before 1m"
+    );
+    mock.live().advance(SimDuration::from_secs(60));
+    let r = magnum(&mock, &t, "GET", show, None).await;
+    assert_eq!(r.status(), 500);
+    assert!(is_request_id(&header(&r, "x-openstack-request-id")));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["title"], "Internal Server Error");
+    let resize = r#"{"node_count": 6, "nodegroup": "default-worker"}"#;
+    let path = "/v1/clusters/c8fd0bc7-cf71-40fb-b901-c309d405d627/actions/resize";
+    let r = magnum(&mock, &t, "POST", path, Some(resize)).await;
+    assert_eq!(
+        r.status(),
+        503,
+        "the first resize, by uuid as the CLI sends it"
+    );
+    let r = magnum(&mock, &t, "POST", path, Some(resize)).await;
+    assert_eq!(r.status(), 202, "times: 1");
+    mock.live().advance(SimDuration::from_secs(60));
+    assert_eq!(
+        magnum(&mock, &t, "GET", show, None).await.status(),
+        200,
+        "after 2m"
+    );
+}

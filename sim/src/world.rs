@@ -118,6 +118,10 @@ pub struct World {
     pub timing: CloudTiming,
     /// Nodegroups whose new servers never become nodes (a fault: quota, broken image).
     pub never_ready: std::collections::BTreeSet<String>,
+    /// Nodegroups whose nodes register but never become Ready (a fault: a broken CNI).
+    pub not_ready: std::collections::BTreeSet<String>,
+    /// Faults on the cloud's APIs, asked by every caller before a request is answered.
+    pub faults: crate::cloud::faults::Faults,
     /// Node groups of upstream's test cloud provider (scenarios that mirror its unit tests).
     pub test_groups: Vec<crate::autoscaler::TestGroup>,
     /// Upstream's unit-test set-up: no kube-scheduler, one direct `ScaleUp` at time zero.

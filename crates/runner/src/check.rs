@@ -53,10 +53,31 @@ pub fn expect(
     nodes(&mut c, engine, e);
     autoscalers(&mut c, engine, e);
     nodegroups(&mut c, engine, e);
+    log(&mut c, engine, e);
     if let Some(x) = &e.scale_up {
         scale_up(&mut c, engine, x);
     }
     c.out
+}
+
+/// Timeline lines so far: each `log_contains` text in one of them, no `log_lacks` text in any.
+fn log(c: &mut Checks, engine: &Engine, e: &Expect) {
+    let lines = &engine.trace.entries;
+    for s in &e.log_contains {
+        c.truth(
+            format!("log contains {s:?}"),
+            lines.iter().any(|l| l.text.contains(s.as_str())),
+            "no timeline line contains it".to_string(),
+        );
+    }
+    for s in &e.log_lacks {
+        let hit = lines.iter().find(|l| l.text.contains(s.as_str()));
+        c.truth(
+            format!("log lacks {s:?}"),
+            hit.is_none(),
+            format!("found: {}", hit.map(|l| l.to_string()).unwrap_or_default()),
+        );
+    }
 }
 
 /// The last decision against upstream's `ScaleTestResults`, order-insensitive as upstream.

@@ -3,6 +3,7 @@
 
 use crate::tables::{cliff, cliff_list, columns, human_duration};
 use magsim_scenario::{Command, KubectlCall, OsCall};
+use magsim_sim::cloud::faults::{FaultEffect, Service};
 use magsim_sim::cloud::patch::py_repr;
 use magsim_sim::engine::{ApiResponse, Engine, Operation};
 use magsim_sim::kube::{PodPhase, ScheduledCondition};
@@ -46,7 +47,7 @@ impl Outcome {
     }
 }
 
-const MAGNUM: &str = "http://127.0.0.1:9511/v1";
+const MAGNUM: &str = magsim_sim::cloud::magnum::MAGNUM_ENDPOINT;
 
 pub fn perform(
     engine: &mut Engine,
@@ -136,10 +137,27 @@ fn openstack(
                 Some(Value::Object(b)),
             )
         }
-        OsCall::ClusterList => return cluster_list(engine),
-        OsCall::NodegroupList { cluster } => return nodegroup_list(engine, cluster),
+        OsCall::ClusterList => {
+            return faulted(engine, "GET", "/clusters", request_id)
+                .unwrap_or_else(|| cluster_list(engine))
+        }
+        OsCall::NodegroupList { cluster } => {
+            let path = format!("/clusters/{cluster}/nodegroups");
+            return faulted(engine, "GET", &path, request_id)
+                .unwrap_or_else(|| nodegroup_list(engine, cluster));
+        }
     };
-    let r = engine.apply(op, request_id);
+    let now = engine.now();
+    let effect =
+        engine
+            .world
+            .faults
+            .hit(now, Service::ContainerInfra, method, &format!("/v1{path}"));
+    let r = match effect {
+        Some(FaultEffect::Error(status)) => engine.magnum_fault(status, request_id),
+        Some(FaultEffect::Drop) => return connection_aborted(&path),
+        Some(FaultEffect::Latency(_)) | None => engine.apply(op, request_id),
+    };
     let mut o = Outcome {
         status: Some(r.status),
         request_id: r.request_id.clone(),
@@ -194,6 +212,51 @@ fn openstack(
         OsCall::ClusterList | OsCall::NodegroupList { .. } => String::new(),
     };
     o
+}
+
+/// A list call's outcome when a fault takes it, else `None`.
+fn faulted(
+    engine: &mut Engine,
+    method: &str,
+    path: &str,
+    request_id: Option<String>,
+) -> Option<Outcome> {
+    let now = engine.now();
+    let effect =
+        engine
+            .world
+            .faults
+            .hit(now, Service::ContainerInfra, method, &format!("/v1{path}"))?;
+    match effect {
+        FaultEffect::Error(status) => {
+            let r = engine.magnum_fault(status, request_id);
+            let e = r.error.as_ref()?;
+            Some(Outcome {
+                stderr: format!(
+                    "{} (HTTP {}) (Request-ID: {})\n",
+                    e.title(),
+                    e.status,
+                    r.request_id.clone().unwrap_or_default()
+                ),
+                exit_code: 1,
+                status: Some(status),
+                title: Some(e.title().to_string()),
+                request_id: r.request_id,
+                ..Default::default()
+            })
+        }
+        FaultEffect::Drop => Some(connection_aborted(path)),
+        FaultEffect::Latency(_) => None,
+    }
+}
+
+/// keystoneauth's `ConnectFailure` when Magnum closes the connection without answering.
+fn connection_aborted(path: &str) -> Outcome {
+    Outcome {
+        stderr: format!("Unable to establish connection to {MAGNUM}{path}: ('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))\n"),
+        exit_code: 1,
+        ..Default::default()
+    }
 }
 
 const CLUSTER_ROWS: &[&str] = &[

@@ -20,12 +20,50 @@ pub struct RawScenario {
     /// Mirror one of upstream's scale-up unit tests (see `magsim_sim::autoscaler::harness`).
     pub harness: Option<RawHarness>,
     pub cloud: RawCloud,
+    /// Faults on the cloud's APIs (see `magsim_sim::cloud::faults`).
+    #[serde(default)]
+    pub faults: RawFaults,
     #[serde(default)]
     pub autoscalers: Vec<RawAutoscaler>,
     #[serde(default)]
     pub workload: RawWorkload,
     #[serde(default)]
     pub steps: Vec<RawStep>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFaults {
+    /// Requests that fail with the API's own error, answer late, or lose their connection.
+    #[serde(default)]
+    pub requests: Vec<RawRequestFault>,
+    /// When Keystone revokes every token issued so far (from the start of the run).
+    #[serde(default)]
+    pub expire_tokens: Vec<Duration>,
+}
+
+/// One request fault: exactly one of `error`, `latency` and `drop`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequestFault {
+    /// `identity`, `container-infra`, `orchestration` or `compute`.
+    pub service: String,
+    pub method: Option<String>,
+    /// The request path; a `*` segment matches any one segment.
+    pub path: Option<String>,
+    /// Answer with this status and the service's own error body.
+    pub error: Option<u16>,
+    /// Answer this much later.
+    pub latency: Option<Duration>,
+    /// Close the connection without answering.
+    #[serde(default)]
+    pub drop: bool,
+    /// Only the first N matching requests.
+    pub times: Option<u32>,
+    /// Active from this time (default: the start).
+    pub from: Option<Duration>,
+    /// Active until this time (default: the end).
+    pub until: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,7 +232,8 @@ pub struct RawNodegroup {
     /// Taints on this group's nodes, `key=value:Effect`.
     #[serde(default)]
     pub node_taints: Vec<String>,
-    /// An injected fault: `never-ready` (new servers never register as nodes).
+    /// An injected fault: `never-ready` (new servers never register as nodes) or `not-ready`
+    /// (their nodes register but never become Ready).
     pub fault: Option<String>,
 }
 
@@ -452,6 +491,12 @@ pub struct Expect {
     pub output_contains: Vec<String>,
     #[serde(default)]
     pub output_lacks: Vec<String>,
+    /// Substrings that some timeline line so far must contain (the autoscaler's log, the
+    /// cloud, kubelet), or that none may contain.
+    #[serde(default)]
+    pub log_contains: Vec<String>,
+    #[serde(default)]
+    pub log_lacks: Vec<String>,
     #[serde(default)]
     pub pods: Vec<PodExpect>,
     #[serde(default)]

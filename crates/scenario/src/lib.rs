@@ -23,6 +23,7 @@
 
 pub mod command;
 mod error;
+mod faults;
 mod format;
 pub mod manifest;
 mod model;

@@ -170,6 +170,7 @@ pub fn build(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, LoadE
             ))
         }
     }
+    world.faults = crate::faults::build(&cx, &raw.faults)?;
     testprovider::pods(&cx, &raw.workload.pods, &mut world)?;
     world.harness = raw.harness.as_ref().map(testprovider::harness);
     for (i, d) in raw.workload.deployments.iter().enumerate() {
@@ -260,10 +261,13 @@ fn cluster(
             Some("never-ready") => {
                 world.never_ready.insert(ng.name.clone());
             }
+            Some("not-ready") => {
+                world.not_ready.insert(ng.name.clone());
+            }
             Some(f) => {
                 return Err(cx.err(
                     &format!("{field}.fault"),
-                    format!("unknown fault {f:?}: expected never-ready"),
+                    format!("unknown fault {f:?}: expected never-ready or not-ready"),
                 ))
             }
         }

@@ -97,3 +97,50 @@ fn manifests_are_checked_at_load() {
         "{e}"
     );
 }
+
+#[test]
+fn faults_say_which_field_is_wrong_and_what_was_expected() {
+    let with = |fault: &str| {
+        GOOD.replace(
+            "steps:\n",
+            &format!("faults:\n  requests:\n    - {fault}\nsteps:\n"),
+        )
+    };
+    let e = err(&with("{service: magnum, error: 503}"));
+    assert_eq!(e, "s.yaml:9:17: faults.requests[0].service: unknown service \"magnum\": expected identity, container-infra, orchestration or compute");
+    let e = err(&with("{service: kubernetes, error: 503}"));
+    assert!(
+        e.contains("faults.requests[0].service: faults on the Kubernetes API are not modelled yet"),
+        "{e}"
+    );
+    let e = err(&with("{service: identity, error: 200}"));
+    assert!(
+        e.ends_with("faults.requests[0].error: 200 is not an error status: expected 400-599"),
+        "{e}"
+    );
+    let e = err(&with("{service: identity, error: 503, drop: true}"));
+    assert!(e.ends_with("faults.requests[0]: a request fault has exactly one of `error`, `latency` and `drop: true`"), "{e}");
+    let e = err(&with(
+        "{service: identity, error: 503, path: /v3/auth/tokens}",
+    ));
+    assert!(
+        e.ends_with("`method` and `path` go together: give both, or neither for every request"),
+        "{e}"
+    );
+    let e = err(&with("{service: identity, error: 503, times: 0}"));
+    assert!(e.contains("faults.requests[0].times: 0 requests"), "{e}");
+    let e = err(&with(
+        "{service: identity, error: 503, from: 2m, until: 1m}",
+    ));
+    assert!(
+        e.contains("faults.requests[0].until: the window is empty"),
+        "{e}"
+    );
+    let e = err(&with("{service: identity, eror: 503}"));
+    assert!(e.contains("unknown field `eror`"), "{e}");
+    let e = err(&GOOD.replace("node_count: 1}", "node_count: 1, fault: flaky}"));
+    assert!(
+        e.contains("unknown fault \"flaky\": expected never-ready or not-ready"),
+        "{e}"
+    );
+}

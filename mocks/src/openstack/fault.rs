@@ -20,7 +20,7 @@
 
 use super::{heat, keystone, magnum, nova, OpenStackMock, State};
 use crate::replay::Service;
-use magsim_sim::cloud::ApiError;
+use magsim_sim::cloud::faults::{magnum_error, reason_phrase, FaultEffect};
 use std::sync::Arc;
 use std::time::Duration;
 use wiremock::matchers::{any, method, path};
@@ -101,16 +101,10 @@ impl Faulty {
     }
 
     fn error(&self, status: u16, req: &Request) -> ResponseTemplate {
-        let reason = axum::http::StatusCode::from_u16(status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or("Error");
+        let reason = reason_phrase(status);
         let wire = match self.service {
-            Service::ContainerInfra => {
-                let e = ApiError::new(status, format!("{reason}."));
-                super::json_response(status, &e.body())
-                    .insert_header("x-openstack-request-id", &self.state.request_id())
-            }
+            Service::ContainerInfra => super::json_response(status, &magnum_error(status).body())
+                .insert_header("x-openstack-request-id", &self.state.request_id()),
             Service::Identity => {
                 super::json_response(status, &keystone::error_body(status, reason, reason))
             }
@@ -127,9 +121,50 @@ impl Faulty {
     }
 }
 
+/// A service's catch-all: first the faults the scenario declares (`faults.requests`, kept in
+/// the engine's world so `magsim run` and `magsim serve` count the same requests), then the
+/// real answer. A `drop` fault cannot be served by wiremock, so it answers normally; `serve`
+/// warns about it at start.
+pub(crate) struct Declared {
+    pub service: Service,
+    pub state: Arc<State>,
+    /// Whether the scenario declares any request fault (else the engine is not asked).
+    pub any: bool,
+}
+
+impl Respond for Declared {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let effect = self
+            .any
+            .then(|| {
+                self.state.live.mutate(|e| {
+                    let now = e.now();
+                    e.world
+                        .faults
+                        .hit(now, self.service, req.method.as_str(), req.url.path())
+                })
+            })
+            .flatten();
+        let kind = match effect {
+            Some(FaultEffect::Error(s)) => FaultKind::Error(s),
+            Some(FaultEffect::Latency(d)) => {
+                FaultKind::Latency(Duration::from_millis(d.as_millis()))
+            }
+            Some(FaultEffect::Drop) | None => FaultKind::Latency(Duration::ZERO),
+        };
+        Faulty {
+            service: self.service,
+            kind,
+            state: self.state.clone(),
+        }
+        .respond(req)
+    }
+}
+
 impl Respond for Faulty {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         match &self.kind {
+            FaultKind::Latency(d) if d.is_zero() => self.real(req),
             FaultKind::Latency(d) => self.real(req).set_delay(*d),
             FaultKind::Error(status) => self.error(*status, req),
         }

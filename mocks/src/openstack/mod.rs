@@ -175,7 +175,10 @@ impl State {
     pub fn check_token(&self, id: Option<&str>) -> Result<Token, TokenError> {
         let id = id.ok_or(TokenError::Missing)?;
         let token = self.tokens().get(id).cloned().ok_or(TokenError::Unknown)?;
-        if self.live.engine().now() >= token.expires {
+        let engine = self.live.engine();
+        let now = engine.now();
+        // A scenario's `expire_tokens` revokes every token issued before that instant.
+        if now >= token.expires || engine.world.faults.token_revoked(token.issued, now) {
             return Err(TokenError::Expired);
         }
         Ok(token)
@@ -318,15 +321,22 @@ impl OpenStackMock {
                 .respond_with(r)
                 .with_priority(CATCH_ALL_PRIORITY)
         }
-        let st = &self.state;
-        catch_all(keystone::Keystone(st.clone()))
-            .mount(&self.keystone)
+        let any = !self.state.live.engine().world.faults.requests.is_empty();
+        for (service, server) in [
+            (Service::Identity, &self.keystone),
+            (Service::ContainerInfra, &self.magnum),
+            (Service::Orchestration, &self.heat),
+            (Service::Compute, &self.nova),
+        ] {
+            let state = self.state.clone();
+            catch_all(fault::Declared {
+                service,
+                state,
+                any,
+            })
+            .mount(server)
             .await;
-        catch_all(magnum::Magnum(st.clone()))
-            .mount(&self.magnum)
-            .await;
-        catch_all(heat::Heat(st.clone())).mount(&self.heat).await;
-        catch_all(nova::Nova(st.clone())).mount(&self.nova).await;
+        }
     }
 
     /// Drops what wiremock keeps of every request a mock matched (it keeps them all, for
@@ -540,15 +550,7 @@ pub(crate) fn content_type(req: &wiremock::Request) -> Option<String> {
 /// keystonemiddleware's `401` body (what Magnum and Heat answer to a missing, unknown or
 /// expired token), with `WWW-Authenticate` naming Keystone.
 pub(crate) fn unauthorized(state: &State) -> Wire {
-    json_response(
-        401,
-        &serde_json::json!({"error": {
-            "code": 401,
-            "title": "Unauthorized",
-            "message": "The request you have made requires authentication.",
-        }}),
-    )
-    .insert_header(
+    json_response(401, &magsim_sim::cloud::faults::unauthorized_body()).insert_header(
         "WWW-Authenticate",
         &format!("Keystone uri=\"{}\"", state.urls.keystone),
     )

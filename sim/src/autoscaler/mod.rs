@@ -9,6 +9,7 @@ pub mod clusterstate;
 pub mod equivalence;
 pub mod estimator;
 pub mod expander;
+pub mod gophercloud;
 pub mod harness;
 pub mod options;
 pub mod orchestrator;

@@ -1,7 +1,11 @@
 //! The cloud-provider side of the autoscaler: which node groups exist, their bounds, target
 //! sizes and templates, and how a group grows. One implementation per deployment model.
 
+use super::gophercloud;
 use super::options::NodeGroupSpec;
+use crate::cloud::faults::{self, FaultEffect, Faults, Service};
+use crate::cloud::magnum::MAGNUM_ENDPOINT;
+use crate::cloud::python_json;
 use crate::deploy::{Discovery, MagnumManager, ProviderKind};
 use crate::resources::Resources;
 use crate::scheduler::SnapNode;
@@ -77,18 +81,22 @@ pub struct Provider {
     magnum_groups: BTreeMap<String, MagnumGroupCache>,
     last_discovery: Option<SimTime>,
     templates: BTreeMap<String, Template>,
+    /// When the provider's Keystone token was issued (at start, and at each re-authentication).
+    token_issued: SimTime,
 }
 
 /// Magnum auto-discovery re-reads nodegroups at most this often (`discoveryRefreshInterval`).
 const DISCOVERY_REFRESH: SimDuration = SimDuration::from_secs(60);
 
 impl Provider {
-    pub fn new(kind: ProviderKind) -> Provider {
+    /// A provider that authenticated at `now` (the magnum provider does so at start-up).
+    pub fn new(kind: ProviderKind, now: SimTime) -> Provider {
         Provider {
             kind,
             magnum_groups: BTreeMap::new(),
             last_discovery: None,
             templates: BTreeMap::new(),
+            token_issued: now,
         }
     }
 
@@ -284,9 +292,10 @@ impl Provider {
         }
     }
 
-    /// `IncreaseSize(delta)`: asks the cloud for more nodes. The caller applies the
-    /// cloud-side effect (Magnum resize, MachineDeployment replicas) through `grow`.
-    pub fn increase_size(&mut self, group: &NodeGroup, delta: u32) -> Result<(), String> {
+    /// `IncreaseSize(delta)`'s checks: the size it asks the cloud for. The caller makes the
+    /// request ([`Provider::resize_request`]), then records the target
+    /// ([`Provider::set_target`]) and applies the cloud-side effect.
+    pub fn check_increase(&self, group: &NodeGroup, delta: u32) -> Result<u32, String> {
         if delta == 0 {
             return Err("size increase must be positive".into());
         }
@@ -303,22 +312,141 @@ impl Provider {
                 ),
             });
         }
-        if let Handle::MagnumNodegroup(name) = &group.handle {
-            if let Some(c) = self.magnum_groups.get_mut(name) {
-                c.target = desired;
-            }
-        }
-        Ok(())
+        Ok(desired)
     }
 }
 
 impl Provider {
+    /// `Refresh()`: auto-discovery re-reads Magnum's nodegroups when due (a list, then a
+    /// GET per worker nodegroup). Those requests go through the scenario's faults; the
+    /// groups themselves are read by [`Provider::node_groups`]. Upstream stamps the refresh
+    /// before trying it, so a failed one waits for the next interval.
+    pub fn refresh(
+        &mut self,
+        world: &mut World,
+        now: SimTime,
+        cluster: &str,
+        log: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let ProviderKind::Magnum(MagnumManager::Nodegroups {
+            discovery: Discovery::Roles(_),
+        }) = &self.kind
+        else {
+            return Ok(());
+        };
+        if self
+            .last_discovery
+            .is_some_and(|t| now.since(t) < DISCOVERY_REFRESH)
+        {
+            return Ok(());
+        }
+        let Ok(c) = heat_cluster(world) else {
+            return Ok(());
+        };
+        let workers: Vec<(String, String)> = c
+            .nodegroups
+            .iter()
+            .filter(|n| !n.is_master())
+            .map(|n| (n.name.clone(), n.uuid.clone()))
+            .collect();
+        let fail = |e: String| {
+            format!("error refreshing node groups: could not discover node groups: {e}")
+        };
+        let list = format!("/v1/clusters/{cluster}/nodegroups");
+        let answer = self
+            .request(&mut world.faults, now, "GET", &list, &[200], log)
+            .map_err(|e| fail(format!("could not fetch node group pages: {e}")))
+            .and_then(|()| {
+                workers.iter().try_for_each(|(name, uuid)| {
+                    let get = format!("{list}/{uuid}");
+                    self.request(&mut world.faults, now, "GET", &get, &[200], log)
+                        .map_err(|e| {
+                            fail(format!("could not get detail for node group {name}: {e}"))
+                        })
+                })
+            });
+        if answer.is_err() {
+            self.last_discovery = Some(now);
+        }
+        answer
+    }
+
+    /// The Magnum request behind `IncreaseSize` (`POST actions/resize`): `Ok` when Magnum
+    /// accepts it, else the provider's error.
+    pub fn resize_request(
+        &mut self,
+        faults: &mut Faults,
+        now: SimTime,
+        group: &NodeGroup,
+        cluster: &str,
+        log: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let Handle::MagnumNodegroup(_) = group.handle else {
+            return Ok(());
+        };
+        let path = format!("/v1/clusters/{cluster}/actions/resize");
+        self.request(faults, now, "POST", &path, RESIZE_OK, log)
+            .map_err(|e| format!("could not increase cluster size: could not resize cluster: {e}"))
+    }
+
+    /// One gophercloud request to Magnum through the scenario's faults: the error text it
+    /// returns, if any. A revoked token gets keystonemiddleware's 401, which gophercloud
+    /// answers by re-authenticating once and retrying.
+    fn request(
+        &mut self,
+        faults: &mut Faults,
+        now: SimTime,
+        method: &str,
+        path: &str,
+        ok: &[u16],
+        log: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let url = format!("{MAGNUM_ENDPOINT}{}", path.trim_start_matches("/v1"));
+        // A fault answers before Keystone's middleware looks at the token.
+        let mut answer = faults.hit(now, Service::ContainerInfra, method, path);
+        if matches!(answer, None | Some(FaultEffect::Latency(_)))
+            && faults.token_revoked(self.token_issued, now)
+        {
+            answer = Some(FaultEffect::Error(401));
+        }
+        if answer != Some(FaultEffect::Error(401)) {
+            return error_text(answer, method, &url, ok).map_or(Ok(()), Err);
+        }
+        let body = python_json(&faults::unauthorized_body());
+        let original = gophercloud::unexpected(401, method, &url, ok, &body);
+        if let Some(FaultEffect::Error(_) | FaultEffect::Drop) =
+            faults.hit(now, Service::Identity, "POST", "/v3/auth/tokens")
+        {
+            return Err(gophercloud::unable_to_reauthenticate(&original));
+        }
+        self.token_issued = now;
+        log.push(format!("Magnum answered {method} {path} with 401 Unauthorized; gophercloud re-authenticated with Keystone and retried"));
+        let retry = faults.hit(now, Service::ContainerInfra, method, path);
+        error_text(retry, method, &url, ok)
+            .map_or(Ok(()), |e| Err(gophercloud::after_reauthentication(&e)))
+    }
+
     /// Records a target the provider caches (the magnum nodegroups manager never re-reads it).
     pub fn set_target(&mut self, group: &NodeGroup, target: u32) {
         if let Handle::MagnumNodegroup(name) = &group.handle {
             if let Some(c) = self.magnum_groups.get_mut(name) {
                 c.target = target;
             }
+        }
+    }
+}
+
+/// The codes `clusters.Resize` accepts.
+const RESIZE_OK: &[u16] = &[200, 202];
+
+/// What gophercloud returns for a faulted request; `None` when Magnum answers (late or not).
+fn error_text(answer: Option<FaultEffect>, method: &str, url: &str, ok: &[u16]) -> Option<String> {
+    match answer? {
+        FaultEffect::Latency(_) => None,
+        FaultEffect::Drop => Some(gophercloud::dropped(method, url)),
+        FaultEffect::Error(status) => {
+            let body = python_json(&faults::magnum_error(status).body());
+            Some(gophercloud::status_error(status, method, url, ok, &body))
         }
     }
 }

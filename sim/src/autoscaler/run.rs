@@ -87,7 +87,7 @@ impl Autoscaler {
                         describe_provider(&started)
                     ),
                 );
-                Phase::Running(Box::new(Running::new(started)))
+                Phase::Running(Box::new(Running::new(started, now)))
             }
             Err(fatal) => {
                 trace.push(
@@ -142,7 +142,7 @@ impl Autoscaler {
                         started.version
                     ),
                 );
-                self.phase = Phase::Running(Box::new(Running::new(started)));
+                self.phase = Phase::Running(Box::new(Running::new(started, now)));
             }
             Err(fatal) => {
                 let restarts = restarts + 1;
@@ -268,9 +268,9 @@ enum Plan {
 }
 
 impl Running {
-    fn new(started: Started) -> Running {
+    fn new(started: Started, now: SimTime) -> Running {
         Running {
-            provider: Provider::new(started.provider.clone()),
+            provider: Provider::new(started.provider.clone(), now),
             started,
             backoff: Backoff::default(),
             requests: BTreeMap::new(),
@@ -302,6 +302,29 @@ impl Running {
                 error: Some(e),
             }
         };
+        // `CloudProvider.Refresh()` comes before any other provider call.
+        let cluster = self
+            .started
+            .options
+            .cluster_name
+            .clone()
+            .unwrap_or_default();
+        let mut log = Vec::new();
+        let refreshed = self.provider.refresh(world, now, &cluster, &mut log);
+        for line in log {
+            trace.push(now, name, line);
+        }
+        if let Err(e) = refreshed {
+            trace.push(
+                now,
+                name,
+                format!("Failed to refresh cloud provider config: {e}"),
+            );
+            return LoopReport {
+                scaled_up: false,
+                error: Some(e),
+            };
+        }
         self.notice_unregistered(world, now);
         // Expiring requests and removing servers need no templates; `plan` reads them.
         match self.provider.groups_without_templates(world, now) {
@@ -768,10 +791,7 @@ impl Running {
                 trace,
                 name,
             );
-            let result = self
-                .provider
-                .increase_size(g, inc.new - inc.current)
-                .and_then(|()| grow(world, &g.handle, inc.new));
+            let result = self.increase_size(name, world, now, g, inc, trace);
             match result {
                 Ok(()) => {
                     self.event(
@@ -820,6 +840,31 @@ impl Running {
             Some(e) => Err(e),
             None => Ok(infos),
         }
+    }
+
+    /// `IncreaseSize` on one group: the provider's checks, its request to the cloud (which
+    /// faults can fail), then the cloud-side effect.
+    fn increase_size(
+        &mut self,
+        name: &str,
+        world: &mut World,
+        now: SimTime,
+        g: &NodeGroup,
+        inc: &Increase,
+        trace: &mut Trace,
+    ) -> Result<(), String> {
+        let desired = self.provider.check_increase(g, inc.new - inc.current)?;
+        let cluster = self.started.options.cluster_name.as_deref().unwrap_or("");
+        let mut log = Vec::new();
+        let answer = self
+            .provider
+            .resize_request(&mut world.faults, now, g, cluster, &mut log);
+        for line in log {
+            trace.push(now, name, line);
+        }
+        answer?;
+        self.provider.set_target(g, desired);
+        grow(world, &g.handle, inc.new)
     }
 
     /// Records an event unless the spam filter holds it back (1 per 5 min per reason and

@@ -101,6 +101,9 @@ pub struct Cluster {
 
 /// An error as Magnum's API renders it: the exception text becomes `detail`, the text up to
 /// its first `.` becomes `title`.
+/// Magnum's endpoint in the catalog magsim serves (and in the URLs its clients print).
+pub const MAGNUM_ENDPOINT: &str = "http://127.0.0.1:9511/v1";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
@@ -779,5 +782,24 @@ pub(crate) mod tests {
             "Resizing default-worker outside the allowed range: min_node_count = 1, max_node_count = 6"
         );
         assert_eq!(err.title(), err.message);
+    }
+}
+
+/// Python's `json.dumps` with default separators (`", "`, `": "`), keys in insertion order:
+/// how Magnum, Keystone and Heat write their JSON.
+pub fn python_json(v: &Value) -> String {
+    match v {
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_json).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
     }
 }

@@ -2,9 +2,10 @@
 //! machines, and the machines themselves.
 
 pub mod capi;
+pub mod faults;
 pub mod magnum;
 pub mod patch;
 
 pub use capi::MachineDeployment;
-pub use magnum::{ApiError, Cluster, Driver, Nodegroup};
+pub use magnum::{python_json, ApiError, Cluster, Driver, Nodegroup};
 pub use patch::{PatchOp, PatchOperation};

@@ -115,6 +115,13 @@ impl ApiResponse {
 }
 
 impl Engine {
+    /// Magnum's answer to a request an injected fault fails with `status`: nothing changes.
+    pub fn magnum_fault(&mut self, status: u16, request_id: Option<String>) -> ApiResponse {
+        let mut r = ApiResponse::err(crate::cloud::faults::magnum_error(status));
+        r.request_id = Some(request_id.unwrap_or_else(|| format!("req-{}", self.rng.uuid4())));
+        r
+    }
+
     /// Applies `op` at the current time; Magnum calls answer with `request_id` when given
     /// (to replay a recorded one) or a fresh `req-<uuid4>`.
     pub fn apply(&mut self, op: Operation, request_id: Option<String>) -> ApiResponse {

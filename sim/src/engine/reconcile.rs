@@ -110,13 +110,26 @@ impl Engine {
             return;
         }
         if let Some(id) = self.register_node(name) {
+            let stuck = self
+                .world
+                .node(id)
+                .nodegroup
+                .as_ref()
+                .is_some_and(|ng| self.world.not_ready.contains(ng));
+            let note = if stuck {
+                " (fault not-ready: it will stay NotReady)"
+            } else {
+                ""
+            };
             self.trace.push(
                 self.now,
                 "kubelet",
-                format!("node {name} registered (NotReady)"),
+                format!("node {name} registered (NotReady){note}"),
             );
-            let at = self.now + self.world.timing.ready_delay;
-            self.push(at, Event::NodeReady(id));
+            if !stuck {
+                let at = self.now + self.world.timing.ready_delay;
+                self.push(at, Event::NodeReady(id));
+            }
         }
     }
 
