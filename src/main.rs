@@ -6,6 +6,7 @@ mod serve;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use magsim_mocks::listen::ListenError;
 use magsim_sim::time::{SimDuration, SimTime};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -79,20 +80,23 @@ enum Cmd {
         /// Advance virtual time by this much per line on stdin (e.g. 10s) instead of by the clock.
         #[arg(long, value_name = "DURATION")]
         step: Option<String>,
-        /// Serve a recording (mocks/recordings/*.json) instead of a live scenario.
+        /// Serve a recording (mocks/recordings/*.json) instead of a live scenario, on the same
+        /// --bind/--port/--advertise.
         #[arg(long, value_name = "RECORDING", conflicts_with = "scenario")]
         replay: Option<PathBuf>,
         /// Address every server binds (0.0.0.0 in a container).
-        #[arg(long, default_value = "127.0.0.1", conflicts_with = "replay")]
+        #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
         /// First of five consecutive ports: Keystone PORT, Magnum PORT+1, Heat PORT+2, Nova
-        /// PORT+3, Kubernetes PORT+4 (0: each server an ephemeral port).
-        #[arg(long, default_value_t = 0, conflicts_with = "replay")]
+        /// PORT+3, Kubernetes PORT+4 (0: each server an ephemeral port). A replay binds the
+        /// slots of the services its recording has.
+        #[arg(long, default_value_t = 0)]
         port: u16,
         /// Where clients reach the servers, written into Keystone's catalog, clouds.yaml,
         /// openrc.sh and kubeconfig: HOST (ports mapped 1:1) or HOST:PORT (Keystone's mapped
         /// port; the others follow at +1..+4). Default: the bound address (loopback for 0.0.0.0).
-        #[arg(long, value_name = "HOST[:PORT]", conflicts_with = "replay")]
+        /// A replay writes it in place of the recording's {{service}} placeholders.
+        #[arg(long, value_name = "HOST[:PORT]")]
         advertise: Option<String>,
     },
     /// Record a real cloud: proxy its Keystone (and the endpoints in its catalog, and
@@ -204,10 +208,18 @@ fn real_main() -> Result<ExitCode> {
                 bind,
                 port,
                 advertise: advertise
-                    .map(|a| a.parse::<magsim_mocks::listen::Advertise>())
+                    .as_deref()
+                    .map(|a| a.parse().with_context(|| format!("--advertise {a}")))
                     .transpose()?,
             };
-            listen.check()?;
+            listen.check().map_err(|e| {
+                // Name the flag to change: only a base port past the range is --port's fault.
+                let flag = match e {
+                    ListenError::PortRange(_) => format!("--port {port}"),
+                    _ => format!("--advertise {}", advertise.as_deref().unwrap_or_default()),
+                };
+                anyhow::Error::new(e).context(flag)
+            })?;
             if !(speed.is_finite() && speed >= 0.0) {
                 anyhow::bail!(
                     "--speed {speed}: expected a number of virtual seconds per second, 0 or more"

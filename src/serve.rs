@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result};
 use magsim_mocks::cloud::CLOUD_NAME;
+use magsim_mocks::openstack;
 use magsim_mocks::replay::{self, Recording, Service};
 use magsim_mocks::{Listen, Live, MockCloud};
 use magsim_sim::time::{SimDuration, SimTime};
@@ -57,13 +58,7 @@ async fn serve_live(o: &Options) -> Result<()> {
     ] {
         println!("  {name:<26} {url}");
     }
-    if !o.listen.is_default() {
-        let port = match o.listen.port {
-            0 => "ephemeral ports".to_string(),
-            p => format!("ports {p}-{}", p.saturating_add(4)),
-        };
-        println!("  {:<26} {} {port}", "listening on", o.listen.bind);
-    }
+    print_listen(&o.listen);
     println!(
         "  clouds.yaml                {}",
         files.clouds_yaml.display()
@@ -145,29 +140,53 @@ fn at(live: &Live) -> String {
     live.engine().now().since(SimTime::ZERO).to_string()
 }
 
+/// The bind address and port layout, when not the default (the URLs above say the rest).
+fn print_listen(listen: &Listen) {
+    if listen.is_default() {
+        return;
+    }
+    let port = match listen.port {
+        0 => "ephemeral ports".to_string(),
+        p => format!("ports {p}-{}", p.saturating_add(4)),
+    };
+    println!("  {:<26} {} {port}", "listening on", listen.bind);
+}
+
 async fn serve_replay(path: &std::path::Path, o: &Options) -> Result<()> {
     let recording = Recording::load(path)?;
-    let replay = replay::serve(recording).await;
+    let replay = replay::serve_on(recording, &o.listen)
+        .await
+        .context("starting the replay servers")?;
     println!("magsim serve --replay {}", path.display());
-    for (service, server) in &replay.servers {
-        println!("  {:<26} {}", service.as_str(), server.uri());
+    for service in Service::ALL {
+        if let Some(url) = replay.url(service) {
+            println!("  {:<26} {url}", service.as_str());
+        }
     }
-    std::fs::create_dir_all(&o.dir)?;
+    print_listen(&o.listen);
+    std::fs::create_dir_all(&o.dir).with_context(|| format!("creating {}", o.dir.display()))?;
+    let write = |name: &str, text: String| -> Result<PathBuf> {
+        let p = o.dir.join(name);
+        std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+        println!("  {name:<26} {}", p.display());
+        Ok(p)
+    };
     let mut exports = Vec::new();
     if let Some(url) = replay.url(Service::Identity) {
-        let p = o.dir.join("clouds.yaml");
-        std::fs::write(&p, replay_clouds_yaml(&url))?;
-        println!("  {:<26} {}", "clouds.yaml", p.display());
+        // A replay does not check credentials (its token exchange matches any body), so the
+        // files name a placeholder application credential.
+        let auth_url = format!("{url}/v3/");
+        let clouds = openstack::clouds_yaml(CLOUD_NAME, &auth_url, "replay", "replay");
+        let openrc = openstack::openrc(&auth_url, "replay", "replay");
+        let p = write("clouds.yaml", clouds)?;
+        write("openrc.sh", openrc)?;
         exports.push(format!(
-            "OS_CLIENT_CONFIG_FILE={} OS_CLOUD={}",
-            p.display(),
-            CLOUD_NAME
+            "OS_CLIENT_CONFIG_FILE={} OS_CLOUD={CLOUD_NAME}",
+            p.display()
         ));
     }
     if let Some(url) = replay.url(Service::Kubernetes) {
-        let p = o.dir.join("kubeconfig");
-        std::fs::write(&p, magsim_mocks::kube::kubeconfig(&url))?;
-        println!("  {:<26} {}", "kubeconfig", p.display());
+        let p = write("kubeconfig", magsim_mocks::kube::kubeconfig(&url))?;
         exports.push(format!("KUBECONFIG={}", p.display()));
     }
     if !exports.is_empty() {
@@ -184,11 +203,4 @@ async fn serve_replay(path: &std::path::Path, o: &Options) -> Result<()> {
         uses.len()
     );
     Ok(())
-}
-
-/// A replay does not check credentials (its token exchange matches any body), so the
-/// `clouds.yaml` names a placeholder application credential.
-fn replay_clouds_yaml(identity: &str) -> String {
-    let auth_url = format!("{identity}/v3/");
-    magsim_mocks::openstack::clouds_yaml(CLOUD_NAME, &auth_url, "replay", "replay")
 }

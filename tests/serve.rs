@@ -383,21 +383,24 @@ fn serve_binds_a_fixed_layout_and_advertises_the_given_host() {
 #[test]
 fn serve_refuses_impossible_listen_options() {
     for (args, text) in [
-        (&["--port", "65533"][..], "pass 65535"),
+        (&["--port", "65533"][..], "--port 65533: port 65533"),
         (
             &["--advertise", "localhost:9000"][..],
-            "needs a fixed port layout",
+            "--advertise localhost:9000: advertised port 9000 needs a fixed port layout",
         ),
-        (&["--advertise", "a b"][..], "expected HOST or HOST:PORT"),
+        (
+            &["--advertise", "a b"][..],
+            "--advertise a b: advertise \"a b\": expected HOST or HOST:PORT",
+        ),
         (&["--bind", "localhost"][..], "--bind"),
         (
             &[
                 "--replay",
                 "mocks/recordings/incident-2025-11-10.json",
-                "--port",
-                "9500",
+                "--advertise",
+                "localhost:9000",
             ][..],
-            "--port",
+            "--advertise localhost:9000: advertised port 9000 needs a fixed port layout",
         ),
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_magsim"))
@@ -409,4 +412,82 @@ fn serve_refuses_impossible_listen_options() {
         assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(text), "{args:?}: {stderr}");
     }
+}
+
+/// POSTs JSON over plain HTTP/1.1 and returns the status and the body as JSON (no HTTP client
+/// among this crate's dependencies; the replay answers with a Content-Length).
+fn post_json(addr: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+    use std::io::Read;
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connects");
+    write!(
+        tcp,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    tcp.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok());
+    (
+        status.expect("a status"),
+        serde_json::from_str(body).expect("JSON"),
+    )
+}
+
+/// Linux only: it binds 127.0.0.2 (all of 127/8 is loopback there) so a server left on the
+/// default 127.0.0.1 could not be reached.
+#[cfg(target_os = "linux")]
+#[test]
+fn serve_replay_binds_a_fixed_layout_and_advertises_the_given_host() {
+    let base = free_base();
+    let port = base.to_string();
+    let s = Serve::start(
+        "replay-layout",
+        &[
+            "--replay",
+            "mocks/recordings/incident-2025-11-10.json",
+            "--bind",
+            "127.0.0.2",
+            "--port",
+            &port,
+            "--advertise",
+            "localhost",
+        ],
+    );
+    let clouds = std::fs::read_to_string(s.file("clouds.yaml")).unwrap();
+    assert!(
+        clouds.contains(&format!("auth_url: \"http://localhost:{base}/v3/\"")),
+        "{clouds}"
+    );
+    let openrc = std::fs::read_to_string(s.file("openrc.sh")).unwrap();
+    assert!(
+        openrc.contains(&format!("export OS_AUTH_URL=http://localhost:{base}/v3/\n")),
+        "{openrc}"
+    );
+    let kubeconfig = std::fs::read_to_string(s.file("kubeconfig")).unwrap();
+    assert!(
+        kubeconfig.contains(&format!("server: http://localhost:{}\n", base + 4)),
+        "{kubeconfig}"
+    );
+    // Keystone answers on the bound address; the recorded catalog names the advertised host
+    // with the layout's ports (mapped 1:1).
+    let (status, token) = post_json(
+        &format!("127.0.0.2:{base}"),
+        "/v3/auth/tokens",
+        r#"{"auth": {"identity": {"methods": ["application_credential"], "application_credential": {"id": "x", "secret": "y"}}}}"#,
+    );
+    assert_eq!(status, 201, "{token}");
+    let magnum = token["token"]["catalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "container-infra")
+        .expect("magnum in the catalog");
+    assert_eq!(
+        magnum["endpoints"][0]["url"],
+        format!("http://localhost:{}/v1", base + 1),
+        "{magnum}"
+    );
+    std::net::TcpStream::connect(("127.0.0.2", base + 4)).expect("Kubernetes at PORT+4");
 }

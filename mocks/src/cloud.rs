@@ -66,9 +66,7 @@ impl MockCloud {
         seed: Option<u64>,
         listen: &Listen,
     ) -> std::io::Result<MockCloud> {
-        listen
-            .check()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        listen.check()?;
         let live = Live::new(scenario, seed);
         let openstack =
             openstack::start_on(live.clone(), openstack::Options::default(), listen).await?;
@@ -91,12 +89,10 @@ impl MockCloud {
     /// credential.
     pub fn openrc(&self) -> String {
         let c = &self.openstack.credentials;
-        format!(
-            "export OS_AUTH_TYPE=v3applicationcredential\nexport OS_AUTH_URL={}\nexport OS_IDENTITY_API_VERSION=3\nexport OS_REGION_NAME=\"{}\"\nexport OS_INTERFACE=public\nexport OS_APPLICATION_CREDENTIAL_ID={}\nexport OS_APPLICATION_CREDENTIAL_SECRET={}\n",
-            self.openstack.auth_url(),
-            self.openstack.region,
-            c.application_credential_id,
-            c.application_credential_secret
+        openstack::openrc(
+            &self.openstack.auth_url(),
+            &c.application_credential_id,
+            &c.application_credential_secret,
         )
     }
 

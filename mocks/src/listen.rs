@@ -25,6 +25,7 @@
 use crate::replay::Service;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
+use wiremock::MockServer;
 
 /// The servers' ports in the fixed layout, as offsets from [`Listen::port`].
 pub fn port_offset(service: Service) -> u16 {
@@ -85,6 +86,13 @@ pub enum ListenError {
     AdvertisedPortWithoutLayout(u16),
     #[error("advertise {0:?}: expected HOST or HOST:PORT, optionally after http://")]
     BadAdvertise(String),
+}
+
+/// For the servers' `std::io::Result`s: an impossible layout is `InvalidInput`.
+impl From<ListenError> for std::io::Error {
+    fn from(e: ListenError) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
+    }
 }
 
 impl FromStr for Advertise {
@@ -167,6 +175,18 @@ impl Listen {
                 format!("binding {} on {addr}: {e}", service.as_str()),
             )
         })
+    }
+
+    /// A wiremock server for `service`, the one way both live and replay mode start theirs:
+    /// from wiremock's pool for the default (loopback, ephemeral), else on a listener bound as
+    /// this says. Neither keeps wiremock's copy of each request: the [`crate::replay::Journal`]
+    /// is the record (and can be switched off), so a long `magsim serve` stays flat.
+    pub(crate) async fn mock_server(&self, service: Service) -> std::io::Result<MockServer> {
+        let builder = MockServer::builder().disable_request_recording();
+        if self.is_default() {
+            return Ok(builder.start().await);
+        }
+        Ok(builder.listener(self.bind(service)?).start().await)
     }
 
     /// The base URL (no trailing slash) clients use for `service`, which is bound at `bound`.

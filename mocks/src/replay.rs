@@ -2,22 +2,25 @@
 //!
 //! A [`Recording`] (JSON, documented in `mocks/recordings/README.md`) is a list of
 //! [`Exchange`]s, each a request matcher and the response to send. [`serve`] starts one
-//! wiremock server per service present in the recording. A request is answered by the first
-//! matching exchange not yet used, in file order; once every match has been used, the last one
-//! repeats. So the same GET recorded before and after an update gets the two recorded answers
-//! in order. A request that matches nothing gets a `404` in that service's own error shape
-//! whose message names the nearest recorded request and how it differs.
+//! wiremock server per service present in the recording ([`serve_on`]: where a [`Listen`]
+//! says, as live mode does). A request is answered by the first matching exchange not yet
+//! used, in file order; once every match has been used, the last one repeats. So the same GET
+//! recorded before and after an update gets the two recorded answers in order. A request that
+//! matches nothing gets a `404` in that service's own error shape whose message names the
+//! nearest recorded request and how it differs.
 //!
 //! Recorded bodies and headers may contain `{{identity}}`, `{{container-infra}}`,
 //! `{{orchestration}}`, `{{compute}}` and `{{kubernetes}}`: they are replaced by the base URL
-//! (`http://127.0.0.1:<port>`) of the replay server for that service, so a recorded Keystone
-//! catalog points clients at the replay servers.
+//! clients use for the replay server of that service (`http://127.0.0.1:<port>`, or what
+//! [`Listen::advertise`] names), so a recorded Keystone catalog points clients at the replay
+//! servers, also from outside a container.
 
 pub mod incident;
 pub mod redact;
 
 pub use redact::{find_secrets, redact, redact_with, REDACTED};
 
+use crate::listen::Listen;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -366,9 +369,10 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// Base URL (`http://127.0.0.1:<port>`) of a service's server.
+    /// Base URL clients use for a service's server (`http://127.0.0.1:<port>` unless
+    /// advertised otherwise): what its placeholder becomes.
     pub fn url(&self, service: Service) -> Option<String> {
-        self.servers.get(&service).map(MockServer::uri)
+        self.state.urls.get(&service).cloned()
     }
 
     /// How many times each exchange has been served, by index.
@@ -398,13 +402,31 @@ impl ReplayState {
     }
 }
 
-/// Starts one server per service in `recording`, answering from it.
+/// Starts one server per service in `recording`, answering from it, on loopback.
+///
+/// # Panics
+///
+/// When no loopback port can be bound (as [`MockServer::start`] does).
 pub async fn serve(recording: Recording) -> Replay {
+    match serve_on(recording, &Listen::default()).await {
+        Ok(replay) => replay,
+        Err(e) => panic!("replay servers: {e}"),
+    }
+}
+
+/// [`serve`] on the addresses of `listen`, with placeholders (Keystone's catalog) replaced by
+/// the advertised URLs. Only the recording's services bind their slots of a fixed layout. An
+/// impossible layout is an `InvalidInput` error.
+pub async fn serve_on(recording: Recording, listen: &Listen) -> std::io::Result<Replay> {
+    listen.check()?;
     let mut servers = BTreeMap::new();
     for s in recording.services() {
-        servers.insert(s, crate::openstack::quiet_server().await);
+        servers.insert(s, listen.mock_server(s).await?);
     }
-    let urls = servers.iter().map(|(s, m)| (*s, m.uri())).collect();
+    let urls = servers
+        .iter()
+        .map(|(s, m)| (*s, listen.url(*s, *m.address())))
+        .collect();
     let journal = Journal::default();
     let uses = vec![0; recording.exchanges.len()];
     let state = Arc::new(ReplayState {
@@ -423,11 +445,11 @@ pub async fn serve(recording: Recording) -> Replay {
             .mount(server)
             .await;
     }
-    Replay {
+    Ok(Replay {
         servers,
         journal,
         state,
-    }
+    })
 }
 
 struct Replayer {

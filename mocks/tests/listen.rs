@@ -1,8 +1,10 @@
-//! `MockCloud::start_on`: every server on a bind address and fixed port layout, advertising
-//! the address clients use (as in a container behind mapped ports) in Keystone's catalog, the
-//! client files, the Kubernetes discovery document and the `WWW-Authenticate` header.
+//! `MockCloud::start_on` and `replay::serve_on`: every server on a bind address and fixed port
+//! layout, advertising the address clients use (as in a container behind mapped ports) in
+//! Keystone's catalog, the client files, the Kubernetes discovery document and the
+//! `WWW-Authenticate` header.
 
 use magsim_mocks::listen::{Advertise, Listen};
+use magsim_mocks::replay::{self, Recording, Service};
 use magsim_mocks::MockCloud;
 use serde_json::{json, Value};
 use std::net::TcpListener;
@@ -151,4 +153,122 @@ async fn a_taken_port_or_an_impossible_layout_is_an_error() {
     };
     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
     assert!(e.to_string().contains("pass 65535"), "{e}");
+}
+
+fn incident_recording() -> Recording {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("recordings/incident-2025-11-10.json");
+    Recording::load(&path).expect("recording")
+}
+
+/// The endpoint URL of catalog entry `kind` in a Keystone token body.
+fn catalog_url(token: &Value, kind: &str) -> String {
+    let entry = token["token"]["catalog"]
+        .as_array()
+        .expect("a catalog")
+        .iter()
+        .find(|s| s["type"] == kind)
+        .unwrap_or_else(|| panic!("{kind} in the catalog"));
+    entry["endpoints"][0]["url"]
+        .as_str()
+        .expect("a URL")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_binds_the_layout_and_its_catalog_names_the_mapped_address() {
+    let base = free_base();
+    let listen = Listen {
+        bind: "0.0.0.0".parse().unwrap(),
+        port: base,
+        advertise: Some("localhost:19500".parse::<Advertise>().unwrap()),
+    };
+    let rp = replay::serve_on(incident_recording(), &listen)
+        .await
+        .expect("servers start");
+    // The recording has Keystone, Magnum and Kubernetes: they take their slots of the layout.
+    let bound: Vec<_> = rp.servers.iter().map(|(s, m)| (*s, *m.address())).collect();
+    assert_eq!(
+        bound,
+        [
+            (Service::Identity, 0),
+            (Service::ContainerInfra, 1),
+            (Service::Kubernetes, 4)
+        ]
+        .map(|(s, i)| (s, format!("0.0.0.0:{}", base + i).parse().unwrap()))
+    );
+    assert_eq!(
+        [
+            Service::Identity,
+            Service::ContainerInfra,
+            Service::Kubernetes
+        ]
+        .map(|s| rp.url(s)),
+        [
+            "http://localhost:19500",
+            "http://localhost:19501",
+            "http://localhost:19504"
+        ]
+        .map(|u| Some(u.to_string()))
+    );
+
+    // Reached through the bound port, the recorded catalog's placeholders are the advertised
+    // URLs, and Magnum answers on its layout port.
+    let c = reqwest::Client::new();
+    let r = c
+        .post(format!("http://127.0.0.1:{base}/v3/auth/tokens"))
+        .json(
+            &json!({"auth": {"identity": {"methods": ["application_credential"],
+            "application_credential": {"id": "x", "secret": "y"}}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let token: Value = r.json().await.unwrap();
+    assert_eq!(
+        catalog_url(&token, "identity"),
+        "http://localhost:19500/v3/"
+    );
+    assert_eq!(
+        catalog_url(&token, "container-infra"),
+        "http://localhost:19501/v1"
+    );
+    let cluster = c
+        .get(format!("http://127.0.0.1:{}/v1/clusters/k8s", base + 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cluster.status(), 200);
+}
+
+#[tokio::test]
+async fn replay_on_a_taken_port_or_an_impossible_layout_is_an_error() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let listen = Listen {
+        port,
+        ..Listen::default()
+    };
+    let e = match replay::serve_on(incident_recording(), &listen).await {
+        Ok(_) => panic!("port {port} is taken"),
+        Err(e) => e,
+    };
+    assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse, "{e}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("binding identity on 127.0.0.1:{port}")),
+        "{e}"
+    );
+
+    let unmappable = Listen {
+        advertise: Some("localhost:19500".parse().unwrap()),
+        ..Listen::default()
+    };
+    let e = match replay::serve_on(incident_recording(), &unmappable).await {
+        Ok(_) => panic!("a mapped port needs a fixed layout"),
+        Err(e) => e,
+    };
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("needs a fixed port layout"), "{e}");
 }

@@ -363,13 +363,12 @@ pub fn clouds_yaml(name: &str, auth_url: &str, credential_id: &str, secret: &str
     )
 }
 
-/// A wiremock server that keeps no copy of the requests it receives: our [`Journal`] is the
-/// record (and can be switched off), so a long `magsim serve` does not grow without bound.
-pub(crate) async fn quiet_server() -> MockServer {
-    MockServer::builder()
-        .disable_request_recording()
-        .start()
-        .await
+/// An `openrc.sh` like the one Jetstream2's Horizon hands out for an application credential
+/// (the [`clouds_yaml`] cloud as environment variables).
+pub fn openrc(auth_url: &str, credential_id: &str, secret: &str) -> String {
+    format!(
+        "export OS_AUTH_TYPE=v3applicationcredential\nexport OS_AUTH_URL={auth_url}\nexport OS_IDENTITY_API_VERSION=3\nexport OS_REGION_NAME=\"{REGION}\"\nexport OS_INTERFACE=public\nexport OS_APPLICATION_CREDENTIAL_ID={credential_id}\nexport OS_APPLICATION_CREDENTIAL_SECRET={secret}\n"
+    )
 }
 
 /// Starts Keystone, Magnum and Heat on loopback, backed by `live`, with default [`Options`].
@@ -409,10 +408,10 @@ pub async fn start_on(
     options: Options,
     listen: &Listen,
 ) -> std::io::Result<OpenStackMock> {
-    let keystone = server(listen, Service::Identity).await?;
-    let magnum = server(listen, Service::ContainerInfra).await?;
-    let heat = server(listen, Service::Orchestration).await?;
-    let nova = server(listen, Service::Compute).await?;
+    let keystone = listen.mock_server(Service::Identity).await?;
+    let magnum = listen.mock_server(Service::ContainerInfra).await?;
+    let heat = listen.mock_server(Service::Orchestration).await?;
+    let nova = listen.mock_server(Service::Compute).await?;
     let project = live
         .engine()
         .world
@@ -450,20 +449,6 @@ pub async fn start_on(
     };
     mock.mount_catch_alls().await;
     Ok(mock)
-}
-
-/// One wiremock server for `service`: from wiremock's pool for the default (loopback,
-/// ephemeral), else on a listener bound as `listen` says.
-async fn server(listen: &Listen, service: Service) -> std::io::Result<MockServer> {
-    if listen.is_default() {
-        return Ok(quiet_server().await);
-    }
-    let listener = listen.bind(service)?;
-    Ok(MockServer::builder()
-        .listener(listener)
-        .disable_request_recording()
-        .start()
-        .await)
 }
 
 /// A response as data (so the journal can keep it), turned into a wiremock template last.
