@@ -18,7 +18,6 @@ use magsim_sim::resources::{Resources, GIB, MIB};
 use magsim_sim::rng::SimRng;
 use magsim_sim::scheduler::Snapshot;
 use magsim_sim::time::{Epoch, SimTime};
-use magsim_sim::trace::Trace;
 use magsim_sim::world::World;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -185,13 +184,11 @@ impl Workload {
     pub fn measure(&self) -> (std::time::Duration, Value) {
         match &self.kind {
             Kind::RunOnce { engine, at } => {
-                let (mut world, mut autoscaler) =
-                    (engine.world.clone(), engine.autoscalers[0].clone());
-                let (mut rng, mut trace) = (SimRng::new(1), Trace::default());
+                let (mut e, mut task) = run_once_task(engine, *at);
                 let t = std::time::Instant::now();
-                autoscaler.run_once(&mut world, *at, engine.epoch, &mut rng, &mut trace);
+                task.run(&mut e);
                 let elapsed = t.elapsed();
-                (elapsed, run_once_answer(&engine.world, &world))
+                (elapsed, run_once_answer(&engine.world, &e.world))
             }
             Kind::Scheduler { engine } => {
                 let mut e = engine.fork();
@@ -241,12 +238,9 @@ impl Workload {
                 json!({"unschedulable": left.len()})
             }
             Kind::RunOnce { engine, at } => {
-                let mut world = engine.world.clone();
-                let mut autoscaler = engine.autoscalers[0].clone();
-                let mut rng = SimRng::new(1);
-                let mut trace = Trace::default();
-                autoscaler.run_once(&mut world, *at, engine.epoch, &mut rng, &mut trace);
-                run_once_answer(&engine.world, &world)
+                let (mut e, mut task) = run_once_task(engine, *at);
+                task.run(&mut e);
+                run_once_answer(&engine.world, &e.world)
             }
             Kind::Scheduler { engine } => {
                 let mut e = engine.fork();
@@ -530,4 +524,14 @@ fn scheduler(nodes: u64, pods: u64) -> Kind {
     Kind::Scheduler {
         engine: Box::new(engine),
     }
+}
+
+/// A copy of the engine with its first autoscaler's loop at `at` taken out, seeded alike on
+/// every run.
+fn run_once_task(engine: &Engine, at: SimTime) -> (Engine, magsim_sim::engine::LoopTask) {
+    let mut e = engine.fork();
+    let mut task = e.take_loop(0);
+    task.now = at;
+    task.rng = SimRng::new(1);
+    (e, task)
 }

@@ -20,7 +20,7 @@
 
 use super::{heat, keystone, magnum, nova, OpenStackMock, State};
 use crate::replay::Service;
-use magsim_sim::cloud::faults::{magnum_error, reason_phrase, FaultEffect};
+use magsim_sim::cloud::faults::{keystone_error, magnum_error, reason_phrase, FaultEffect};
 use std::sync::Arc;
 use std::time::Duration;
 use wiremock::matchers::{any, method, path};
@@ -105,9 +105,7 @@ impl Faulty {
         let wire = match self.service {
             Service::ContainerInfra => super::json_response(status, &magnum_error(status).body())
                 .insert_header("x-openstack-request-id", &self.state.request_id()),
-            Service::Identity => {
-                super::json_response(status, &keystone::error_body(status, reason, reason))
-            }
+            Service::Identity => super::json_response(status, &keystone_error(status)),
             Service::Orchestration => super::json_response(
                 status,
                 &heat::fault_body(status, reason, reason, reason, "HTTPException"),

@@ -13,6 +13,7 @@ pub mod gophercloud;
 pub mod harness;
 pub mod options;
 pub mod orchestrator;
+pub mod outside;
 pub mod provider;
 pub mod reasons;
 pub mod spread;

@@ -1,11 +1,8 @@
 //! The cloud-provider side of the autoscaler: which node groups exist, their bounds, target
 //! sizes and templates, and how a group grows. One implementation per deployment model.
 
-use super::gophercloud;
 use super::options::NodeGroupSpec;
-use crate::cloud::faults::{self, FaultEffect, Faults, Service};
-use crate::cloud::magnum::MAGNUM_ENDPOINT;
-use crate::cloud::python_json;
+use super::outside::{MagnumCall, Outside};
 use crate::deploy::{Discovery, MagnumManager, ProviderKind};
 use crate::resources::Resources;
 use crate::scheduler::SnapNode;
@@ -81,22 +78,21 @@ pub struct Provider {
     magnum_groups: BTreeMap<String, MagnumGroupCache>,
     last_discovery: Option<SimTime>,
     templates: BTreeMap<String, Template>,
-    /// When the provider's Keystone token was issued (at start, and at each re-authentication).
-    token_issued: SimTime,
+    /// When the provider last authenticated with Keystone (`None`: not yet).
+    token: Option<SimTime>,
 }
 
 /// Magnum auto-discovery re-reads nodegroups at most this often (`discoveryRefreshInterval`).
 const DISCOVERY_REFRESH: SimDuration = SimDuration::from_secs(60);
 
 impl Provider {
-    /// A provider that authenticated at `now` (the magnum provider does so at start-up).
-    pub fn new(kind: ProviderKind, now: SimTime) -> Provider {
+    pub fn new(kind: ProviderKind) -> Provider {
         Provider {
             kind,
             magnum_groups: BTreeMap::new(),
             last_discovery: None,
             templates: BTreeMap::new(),
-            token_issued: now,
+            token: None,
         }
     }
 
@@ -318,15 +314,15 @@ impl Provider {
 
 impl Provider {
     /// `Refresh()`: auto-discovery re-reads Magnum's nodegroups when due (a list, then a
-    /// GET per worker nodegroup). Those requests go through the scenario's faults; the
-    /// groups themselves are read by [`Provider::node_groups`]. Upstream stamps the refresh
-    /// before trying it, so a failed one waits for the next interval.
+    /// GET per worker nodegroup), through `out`; the groups themselves are read by
+    /// [`Provider::node_groups`]. Upstream stamps the refresh before trying it, so a failed
+    /// one waits for the next interval.
     pub fn refresh(
         &mut self,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         cluster: &str,
-        log: &mut Vec<String>,
+        notes: &mut Vec<String>,
     ) -> Result<(), String> {
         let ProviderKind::Magnum(MagnumManager::Nodegroups {
             discovery: Discovery::Roles(_),
@@ -340,7 +336,7 @@ impl Provider {
         {
             return Ok(());
         }
-        let Ok(c) = heat_cluster(world) else {
+        let Ok(c) = heat_cluster(out.world()) else {
             return Ok(());
         };
         let workers: Vec<(String, String)> = c
@@ -353,16 +349,16 @@ impl Provider {
             format!("error refreshing node groups: could not discover node groups: {e}")
         };
         let list = format!("/v1/clusters/{cluster}/nodegroups");
-        let answer = self
-            .request(&mut world.faults, now, "GET", &list, &[200], log)
+        let token = &mut self.token;
+        let answer = out
+            .magnum(now, token, &MagnumCall::get(list.clone()), notes)
             .map_err(|e| fail(format!("could not fetch node group pages: {e}")))
             .and_then(|()| {
                 workers.iter().try_for_each(|(name, uuid)| {
-                    let get = format!("{list}/{uuid}");
-                    self.request(&mut world.faults, now, "GET", &get, &[200], log)
-                        .map_err(|e| {
-                            fail(format!("could not get detail for node group {name}: {e}"))
-                        })
+                    let get = MagnumCall::get(format!("{list}/{uuid}"));
+                    out.magnum(now, token, &get, notes).map_err(|e| {
+                        fail(format!("could not get detail for node group {name}: {e}"))
+                    })
                 })
             });
         if answer.is_err() {
@@ -371,59 +367,31 @@ impl Provider {
         answer
     }
 
-    /// The Magnum request behind `IncreaseSize` (`POST actions/resize`): `Ok` when Magnum
-    /// accepts it, else the provider's error.
-    pub fn resize_request(
+    /// The cloud side of `IncreaseSize`: the provider's request for `new` nodes in `group`.
+    pub fn increase(
         &mut self,
-        faults: &mut Faults,
+        out: &mut dyn Outside,
         now: SimTime,
         group: &NodeGroup,
+        new: u32,
         cluster: &str,
-        log: &mut Vec<String>,
+        notes: &mut Vec<String>,
     ) -> Result<(), String> {
-        let Handle::MagnumNodegroup(_) = group.handle else {
-            return Ok(());
-        };
-        let path = format!("/v1/clusters/{cluster}/actions/resize");
-        self.request(faults, now, "POST", &path, RESIZE_OK, log)
-            .map_err(|e| format!("could not increase cluster size: could not resize cluster: {e}"))
-    }
-
-    /// One gophercloud request to Magnum through the scenario's faults: the error text it
-    /// returns, if any. A revoked token gets keystonemiddleware's 401, which gophercloud
-    /// answers by re-authenticating once and retrying.
-    fn request(
-        &mut self,
-        faults: &mut Faults,
-        now: SimTime,
-        method: &str,
-        path: &str,
-        ok: &[u16],
-        log: &mut Vec<String>,
-    ) -> Result<(), String> {
-        let url = format!("{MAGNUM_ENDPOINT}{}", path.trim_start_matches("/v1"));
-        // A fault answers before Keystone's middleware looks at the token.
-        let mut answer = faults.hit(now, Service::ContainerInfra, method, path);
-        if matches!(answer, None | Some(FaultEffect::Latency(_)))
-            && faults.token_revoked(self.token_issued, now)
-        {
-            answer = Some(FaultEffect::Error(401));
+        let wrap = |what: &str, e: String| format!("could not increase cluster size: {what}: {e}");
+        match &group.handle {
+            Handle::MachineDeployment(i) => out.scale_machine_deployment(*i, new),
+            Handle::MagnumNodegroup(ng) => {
+                let call = MagnumCall::resize(cluster, ng, new);
+                out.magnum(now, &mut self.token, &call, notes)
+                    .map_err(|e| wrap("could not resize cluster", e))
+            }
+            Handle::HeatCluster => {
+                let call = MagnumCall::update_node_count(cluster, new);
+                out.magnum(now, &mut self.token, &call, notes)
+                    .map_err(|e| wrap("could not update cluster", e))
+            }
+            Handle::TestGroup(name) => out.set_test_group_target(name, new),
         }
-        if answer != Some(FaultEffect::Error(401)) {
-            return error_text(answer, method, &url, ok).map_or(Ok(()), Err);
-        }
-        let body = python_json(&faults::unauthorized_body());
-        let original = gophercloud::unexpected(401, method, &url, ok, &body);
-        if let Some(FaultEffect::Error(_) | FaultEffect::Drop) =
-            faults.hit(now, Service::Identity, "POST", "/v3/auth/tokens")
-        {
-            return Err(gophercloud::unable_to_reauthenticate(&original));
-        }
-        self.token_issued = now;
-        log.push(format!("Magnum answered {method} {path} with 401 Unauthorized; gophercloud re-authenticated with Keystone and retried"));
-        let retry = faults.hit(now, Service::ContainerInfra, method, path);
-        error_text(retry, method, &url, ok)
-            .map_or(Ok(()), |e| Err(gophercloud::after_reauthentication(&e)))
     }
 
     /// Records a target the provider caches (the magnum nodegroups manager never re-reads it).
@@ -432,21 +400,6 @@ impl Provider {
             if let Some(c) = self.magnum_groups.get_mut(name) {
                 c.target = target;
             }
-        }
-    }
-}
-
-/// The codes `clusters.Resize` accepts.
-const RESIZE_OK: &[u16] = &[200, 202];
-
-/// What gophercloud returns for a faulted request; `None` when Magnum answers (late or not).
-fn error_text(answer: Option<FaultEffect>, method: &str, url: &str, ok: &[u16]) -> Option<String> {
-    match answer? {
-        FaultEffect::Latency(_) => None,
-        FaultEffect::Drop => Some(gophercloud::dropped(method, url)),
-        FaultEffect::Error(status) => {
-            let body = python_json(&faults::magnum_error(status).body());
-            Some(gophercloud::status_error(status, method, url, ok, &body))
         }
     }
 }

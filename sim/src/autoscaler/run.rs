@@ -2,7 +2,8 @@
 
 use super::clusterstate::{self, Backoff, Readiness, ScaleUpRequest};
 use super::orchestrator::{self, Decision, GroupState, Increase, Inputs, Outcome};
-use super::provider::{Handle, NodeGroup, Provider};
+use super::outside::Outside;
+use super::provider::{NodeGroup, Provider};
 use super::reasons;
 use super::status::*;
 use crate::deploy::{AutoscalerSpec, Fatal, Started};
@@ -87,7 +88,7 @@ impl Autoscaler {
                         describe_provider(&started)
                     ),
                 );
-                Phase::Running(Box::new(Running::new(started, now)))
+                Phase::Running(Box::new(Running::new(started)))
             }
             Err(fatal) => {
                 trace.push(
@@ -142,7 +143,7 @@ impl Autoscaler {
                         started.version
                     ),
                 );
-                self.phase = Phase::Running(Box::new(Running::new(started, now)));
+                self.phase = Phase::Running(Box::new(Running::new(started)));
             }
             Err(fatal) => {
                 let restarts = restarts + 1;
@@ -181,16 +182,15 @@ impl Autoscaler {
     /// One `RunOnce` at `now`.
     pub fn run_once(
         &mut self,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         epoch: Epoch,
         rng: &mut SimRng,
-        trace: &mut Trace,
     ) -> LoopReport {
         let name = self.spec.name.clone();
         let yaml = !self.spec.legacy_status;
         match &mut self.phase {
-            Phase::Running(r) => r.run_once(&name, yaml, world, now, epoch, rng, trace),
+            Phase::Running(r) => r.run_once(&name, yaml, out, now, epoch, rng),
             Phase::CrashLoopBackOff { .. } | Phase::Stopped => LoopReport::default(),
         }
     }
@@ -268,9 +268,9 @@ enum Plan {
 }
 
 impl Running {
-    fn new(started: Started, now: SimTime) -> Running {
+    fn new(started: Started) -> Running {
         Running {
-            provider: Provider::new(started.provider.clone(), now),
+            provider: Provider::new(started.provider.clone()),
             started,
             backoff: Backoff::default(),
             requests: BTreeMap::new(),
@@ -288,15 +288,14 @@ impl Running {
         &mut self,
         name: &str,
         yaml: bool,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         epoch: Epoch,
         rng: &mut SimRng,
-        trace: &mut Trace,
     ) -> LoopReport {
         self.backoff.forget_stale(now, &self.started.options);
-        let fail = |e: String, trace: &mut Trace| {
-            trace.push(now, name, format!("Failed to update node registry: {e}"));
+        let fail = |e: String, out: &mut dyn Outside| {
+            out.log(now, name, format!("Failed to update node registry: {e}"));
             LoopReport {
                 scaled_up: false,
                 error: Some(e),
@@ -310,12 +309,12 @@ impl Running {
             .clone()
             .unwrap_or_default();
         let mut log = Vec::new();
-        let refreshed = self.provider.refresh(world, now, &cluster, &mut log);
+        let refreshed = self.provider.refresh(out, now, &cluster, &mut log);
         for line in log {
-            trace.push(now, name, line);
+            out.log(now, name, line);
         }
         if let Err(e) = refreshed {
-            trace.push(
+            out.log(
                 now,
                 name,
                 format!("Failed to refresh cloud provider config: {e}"),
@@ -325,18 +324,18 @@ impl Running {
                 error: Some(e),
             };
         }
-        self.notice_unregistered(world, now);
+        self.notice_unregistered(out.world(), now);
         // Expiring requests and removing servers need no templates; `plan` reads them.
-        match self.provider.groups_without_templates(world, now) {
+        match self.provider.groups_without_templates(out.world(), now) {
             Ok(groups) => {
-                self.expire_requests(name, world, now, &groups, trace);
-                self.remove_unregistered(name, world, now, &groups, trace);
+                self.expire_requests(name, out, now, &groups);
+                self.remove_unregistered(name, out, now, &groups);
             }
-            Err(e) => return fail(e, trace),
+            Err(e) => return fail(e, out),
         }
-        let plan = match self.plan(world, now, rng) {
+        let plan = match self.plan(out.world(), now, rng) {
             Ok(p) => p,
-            Err(e) => return fail(e, trace),
+            Err(e) => return fail(e, out),
         };
         let mut report = LoopReport::default();
         let (groups, readiness) = match plan {
@@ -347,13 +346,12 @@ impl Running {
             } => {
                 if why == "Cluster is unhealthy" {
                     self.event(
-                        world,
+                        out,
                         now,
                         config_map_ref(&self.started.options),
                         EventType::Warning,
                         "ClusterUnhealthy",
                         why.clone(),
-                        trace,
                         name,
                     );
                 }
@@ -364,15 +362,15 @@ impl Running {
                 readiness,
                 decision,
             } => {
-                report = self.act(name, world, now, &groups, &decision, trace);
+                report = self.act(name, out, now, &groups, &decision);
                 self.last_decision = Some((now, decision));
                 (groups, readiness)
             }
         };
         if self.started.options.enforce_node_group_min_size {
-            self.scale_to_min_size(name, world, now, trace);
+            self.scale_to_min_size(name, out, now);
         }
-        self.write_status(world, now, epoch, &groups, &readiness, yaml);
+        self.write_status(out, now, epoch, &groups, &readiness, yaml);
         self.last_groups = groups;
         report
     }
@@ -479,36 +477,31 @@ impl Running {
 
     /// `ScaleUpToNodeGroupMinSize`, run after the scale-up when `--enforce-node-group-min-size`
     /// is set: groups below their min size grow to it, within the cluster's limits.
-    fn scale_to_min_size(
-        &mut self,
-        name: &str,
-        world: &mut World,
-        now: SimTime,
-        trace: &mut Trace,
-    ) {
-        let Ok(groups) = self.provider.node_groups(world, now) else {
+    fn scale_to_min_size(&mut self, name: &str, out: &mut dyn Outside, now: SimTime) {
+        let Ok(groups) = self.provider.node_groups(out.world(), now) else {
             return;
         };
-        let readiness = self.readiness(world, &groups, now);
+        let readiness = self.readiness(out.world(), &groups, now);
         let states = self.group_states(&groups, &readiness, now);
         let upcoming: u32 = groups
             .iter()
             .zip(&readiness)
             .map(|(g, r)| clusterstate::upcoming(g, r))
             .sum();
-        let ready = world.live_nodes().filter(|(_, n)| n.ready).count() as u32;
+        let ready = out.world().live_nodes().filter(|(_, n)| n.ready).count() as u32;
         let opts = self.started.options.clone();
+        let world = out.world();
         let inputs = Inputs {
             world,
             groups: &groups,
             states: &states,
             options: &opts,
             priorities: None,
-            current_node_count: match &world.harness {
-                Some(_) => world.live_nodes().count() as u32,
+            current_node_count: match &out.world().harness {
+                Some(_) => out.world().live_nodes().count() as u32,
                 None => ready + upcoming,
             },
-            harness: world.harness.as_ref(),
+            harness: out.world().harness.as_ref(),
         };
         let increases = orchestrator::scale_up_to_min_size(&inputs);
         if increases.is_empty() {
@@ -518,7 +511,7 @@ impl Running {
             .iter()
             .map(|i| reasons::scale_up_info(&groups[i.group].id, i.current, i.new, i.max))
             .collect();
-        trace.push(
+        out.log(
             now,
             name,
             format!(
@@ -526,8 +519,8 @@ impl Running {
                 plan.join(" ")
             ),
         );
-        if let Err(e) = self.execute(name, world, now, &groups, &increases, trace) {
-            trace.push(now, name, format!("Failed to scale up: {e}"));
+        if let Err(e) = self.execute(name, out, now, &groups, &increases) {
+            out.log(now, name, format!("Failed to scale up: {e}"));
         }
     }
 
@@ -582,10 +575,9 @@ impl Running {
     fn expire_requests(
         &mut self,
         name: &str,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         groups: &[NodeGroup],
-        trace: &mut Trace,
     ) {
         let opts = self.started.options.clone();
         let ids: Vec<String> = self.requests.keys().cloned().collect();
@@ -593,7 +585,7 @@ impl Running {
             let Some(g) = groups.iter().find(|g| g.id == id) else {
                 continue;
             };
-            let r = clusterstate::readiness(world, g, now, &opts, &self.unregistered_since);
+            let r = clusterstate::readiness(out.world(), g, now, &opts, &self.unregistered_since);
             if clusterstate::upcoming(g, &r) == 0 && r.unregistered == 0 {
                 self.requests.remove(&id);
                 continue;
@@ -603,13 +595,12 @@ impl Running {
                 let after = opts.max_node_provision_time;
                 self.requests.remove(&id);
                 self.event(
-                    world,
+                    out,
                     now,
                     config_map_ref(&opts),
                     EventType::Warning,
                     "ScaleUpTimedOut",
                     reasons::scale_up_timed_out(&id, after),
-                    trace,
                     name,
                 );
                 self.backoff.fail(
@@ -643,14 +634,14 @@ impl Running {
     fn remove_unregistered(
         &mut self,
         name: &str,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         groups: &[NodeGroup],
-        trace: &mut Trace,
     ) {
         let limit = self.started.options.max_node_provision_time;
         for g in groups {
-            let stale: Vec<String> = world
+            let stale: Vec<String> = out
+                .world()
                 .machines
                 .iter()
                 .filter(|m| m.node.is_none() && g.nodegroups.contains(&m.nodegroup))
@@ -662,12 +653,12 @@ impl Running {
                 .map(|m| m.name.clone())
                 .collect();
             for machine in stale {
-                trace.push(
+                out.log(
                     now,
                     name,
                     format!("Removing unregistered node {machine} of group {}", g.id),
                 );
-                let target = world.shrink(&machine);
+                let target = out.remove_unregistered(&machine);
                 if let Some(t) = target {
                     self.provider.set_target(g, t);
                 }
@@ -678,17 +669,16 @@ impl Running {
     fn act(
         &mut self,
         name: &str,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         groups: &[NodeGroup],
         d: &Decision,
-        trace: &mut Trace,
     ) -> LoopReport {
         let opts = self.started.options.clone();
         let cm = config_map_ref(&opts);
         match &d.outcome {
             Outcome::Error(e) => {
-                trace.push(now, name, format!("Failed to scale up: {e}"));
+                out.log(now, name, format!("Failed to scale up: {e}"));
                 LoopReport {
                     scaled_up: false,
                     error: Some(e.clone()),
@@ -707,14 +697,14 @@ impl Running {
                             reasons::not_trigger_scale_up(&d.reasons_message(pg)).into()
                         })
                         .clone();
+                    let obj = pod_ref(out.world(), p);
                     self.event(
-                        world,
+                        out,
                         now,
-                        pod_ref(world, p),
+                        obj,
                         EventType::Normal,
                         "NotTriggerScaleUp",
                         msg,
-                        trace,
                         name,
                     );
                 }
@@ -723,20 +713,19 @@ impl Running {
             Outcome::ScaleUp(increases) => {
                 if d.max_nodes_total_hit {
                     self.event(
-                        world,
+                        out,
                         now,
                         cm.clone(),
                         EventType::Warning,
                         "MaxNodesTotalReached",
                         reasons::max_nodes_total_reached(opts.max_nodes_total),
-                        trace,
                         name,
                     );
                 }
-                let infos = match self.execute(name, world, now, groups, increases, trace) {
+                let infos = match self.execute(name, out, now, groups, increases) {
                     Ok(infos) => infos,
                     Err(e) => {
-                        trace.push(now, name, format!("Failed to scale up: {e}"));
+                        out.log(now, name, format!("Failed to scale up: {e}"));
                         return LoopReport {
                             scaled_up: false,
                             error: Some(e),
@@ -745,14 +734,14 @@ impl Running {
                 };
                 let msg: Arc<str> = reasons::triggered_scale_up(&infos).into();
                 for &p in &d.triggered {
+                    let obj = pod_ref(out.world(), p);
                     self.event(
-                        world,
+                        out,
                         now,
-                        pod_ref(world, p),
+                        obj,
                         EventType::Normal,
                         "TriggeredScaleUp",
                         msg.clone(),
-                        trace,
                         name,
                     );
                 }
@@ -769,11 +758,10 @@ impl Running {
     fn execute(
         &mut self,
         name: &str,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         groups: &[NodeGroup],
         increases: &[Increase],
-        trace: &mut Trace,
     ) -> Result<Vec<String>, String> {
         let opts = self.started.options.clone();
         let cm = config_map_ref(&opts);
@@ -782,26 +770,24 @@ impl Running {
         for inc in increases {
             let g = &groups[inc.group];
             self.event(
-                world,
+                out,
                 now,
                 cm.clone(),
                 EventType::Normal,
                 "ScaledUpGroup",
                 reasons::scaled_up_group_setting(&g.id, inc.new, inc.current, inc.max),
-                trace,
                 name,
             );
-            let result = self.increase_size(name, world, now, g, inc, trace);
+            let result = self.increase_size(name, out, now, g, inc);
             match result {
                 Ok(()) => {
                     self.event(
-                        world,
+                        out,
                         now,
                         cm.clone(),
                         EventType::Normal,
                         "ScaledUpGroup",
                         reasons::scaled_up_group_set(&g.id, inc.new, inc.current, inc.max),
-                        trace,
                         name,
                     );
                     self.requests.insert(
@@ -816,13 +802,12 @@ impl Running {
                 }
                 Err(e) => {
                     self.event(
-                        world,
+                        out,
                         now,
                         cm.clone(),
                         EventType::Warning,
                         "FailedToScaleUpGroup",
                         reasons::failed_to_scale_up_group(&g.id, &e),
-                        trace,
                         name,
                     );
                     self.backoff.fail(
@@ -847,24 +832,28 @@ impl Running {
     fn increase_size(
         &mut self,
         name: &str,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         g: &NodeGroup,
         inc: &Increase,
-        trace: &mut Trace,
     ) -> Result<(), String> {
         let desired = self.provider.check_increase(g, inc.new - inc.current)?;
-        let cluster = self.started.options.cluster_name.as_deref().unwrap_or("");
-        let mut log = Vec::new();
+        let cluster = self
+            .started
+            .options
+            .cluster_name
+            .clone()
+            .unwrap_or_default();
+        let mut notes = Vec::new();
         let answer = self
             .provider
-            .resize_request(&mut world.faults, now, g, cluster, &mut log);
-        for line in log {
-            trace.push(now, name, line);
+            .increase(out, now, g, inc.new, &cluster, &mut notes);
+        for line in notes {
+            out.log(now, name, line);
         }
         answer?;
         self.provider.set_target(g, desired);
-        grow(world, &g.handle, inc.new)
+        Ok(())
     }
 
     /// Records an event unless the spam filter holds it back (1 per 5 min per reason and
@@ -872,13 +861,12 @@ impl Running {
     #[allow(clippy::too_many_arguments)]
     fn event(
         &mut self,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         obj: ObjectRef,
         t: EventType,
         reason: &'static str,
         message: impl Into<Arc<str>>,
-        trace: &mut Trace,
         name: &str,
     ) {
         let message: Arc<str> = message.into();
@@ -899,10 +887,8 @@ impl Running {
             }
             self.spam.insert(key, now);
         }
-        trace.push(now, name, event_line(t, reason, &obj, &message));
-        world
-            .events
-            .record(now, obj, t, reason, message, "cluster-autoscaler");
+        out.log(now, name, event_line(t, reason, &obj, &message));
+        out.record_event(now, obj, t, reason, message);
     }
 
     fn transition(&mut self, key: String, status: &str, now: SimTime) -> SimTime {
@@ -918,7 +904,7 @@ impl Running {
 
     fn write_status(
         &mut self,
-        world: &mut World,
+        out: &mut dyn Outside,
         now: SimTime,
         epoch: Epoch,
         groups: &[NodeGroup],
@@ -984,7 +970,7 @@ impl Running {
                 },
             });
         }
-        for (_, n) in world.live_nodes() {
+        for (_, n) in out.world().live_nodes() {
             let grouped = n
                 .nodegroup
                 .as_ref()
@@ -1038,10 +1024,7 @@ impl Running {
             status: Box::new(status.clone()),
             yaml: yaml && self.started.version.writes_yaml_status(),
         };
-        world.configmaps.insert(
-            (opts.namespace.clone(), opts.status_config_map_name.clone()),
-            data,
-        );
+        out.write_config_map(&opts.namespace, &opts.status_config_map_name, data);
         self.status = Some(status);
     }
 }
@@ -1104,49 +1087,4 @@ fn config_map_ref(o: &super::options::AutoscalerOptions) -> ObjectRef {
 fn pod_ref(world: &World, p: PodId) -> ObjectRef {
     let pod = world.pod(p);
     ObjectRef::pod(pod)
-}
-
-/// The cloud side of `IncreaseSize`.
-fn grow(world: &mut World, handle: &Handle, new: u32) -> Result<(), String> {
-    match handle {
-        Handle::MachineDeployment(i) => {
-            let md = world
-                .machine_deployments
-                .get_mut(*i)
-                .ok_or("MachineDeployment gone")?;
-            md.replicas = new;
-            Ok(())
-        }
-        Handle::MagnumNodegroup(ng) => {
-            let cluster = world.cluster.as_ref().ok_or("no Magnum cluster")?;
-            cluster
-                .check_resize(new as i64, Some(ng))
-                .map_err(|e| e.message)?;
-            world.magnum_resize(ng, new)
-        }
-        Handle::HeatCluster => {
-            let ng = world
-                .cluster
-                .as_ref()
-                .and_then(|c| c.default_worker())
-                .map(|n| n.name.clone())
-                .ok_or("no default worker nodegroup")?;
-            let ops = [crate::cloud::PatchOperation::from_cli(
-                crate::cloud::PatchOp::Replace,
-                &format!("node_count={new}"),
-            )];
-            let cluster = world.cluster.as_mut().ok_or("no Magnum cluster")?;
-            let count = cluster.patch(&ops).map_err(|e| e.message)?;
-            world.magnum_resize(&ng, count)
-        }
-        Handle::TestGroup(name) => {
-            let g = world
-                .test_groups
-                .iter_mut()
-                .find(|g| &g.name == name)
-                .ok_or("test node group gone")?;
-            g.target = new;
-            Ok(())
-        }
-    }
 }

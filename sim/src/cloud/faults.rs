@@ -202,6 +202,12 @@ pub fn magnum_error(status: u16) -> super::ApiError {
     super::ApiError::new(status, format!("{}.", reason_phrase(status)))
 }
 
+/// Keystone's body for an injected error status (title and message: the reason phrase).
+pub fn keystone_error(status: u16) -> serde_json::Value {
+    let reason = reason_phrase(status);
+    serde_json::json!({"error": {"code": status, "title": reason, "message": reason}})
+}
+
 /// The HTTP reason phrase (the error titles OpenStack services derive from it).
 pub fn reason_phrase(status: u16) -> &'static str {
     match status {

@@ -5,6 +5,7 @@
 //! Engine events at a time run before operations applied at that same time.
 
 mod ops;
+mod outside;
 mod reconcile;
 
 pub use ops::{ApiResponse, Operation};
@@ -30,6 +31,23 @@ enum Event {
     MachineBooted(String),
     NodeReady(NodeId),
     SchedulerFlush,
+}
+
+/// One autoscaler loop taken out of the engine (see [`Engine::take_loop`]).
+pub struct LoopTask {
+    pub index: usize,
+    pub autoscaler: Autoscaler,
+    pub rng: SimRng,
+    pub now: SimTime,
+    pub epoch: Epoch,
+}
+
+impl LoopTask {
+    /// One `RunOnce` against `out`.
+    pub fn run(&mut self, out: &mut dyn crate::autoscaler::outside::Outside) {
+        self.autoscaler
+            .run_once(out, self.now, self.epoch, &mut self.rng);
+    }
 }
 
 /// The simulation: world, autoscalers, clock and trace.
@@ -144,16 +162,11 @@ impl Engine {
                 let Some(interval) = self.autoscalers[i].scan_interval() else {
                     return;
                 };
-                let (now, epoch) = (self.now, self.epoch);
-                self.autoscalers[i].run_once(
-                    &mut self.world,
-                    now,
-                    epoch,
-                    &mut self.rng,
-                    &mut self.trace,
-                );
+                let mut task = self.take_loop(i);
+                task.run(self);
+                self.put_loop(task);
                 if self.world.harness.is_none() {
-                    self.push(now + interval, Event::AutoscalerLoop(i));
+                    self.push(self.now + interval, Event::AutoscalerLoop(i));
                 }
             }
             Event::AutoscalerRestart(i) => {
@@ -177,6 +190,28 @@ impl Engine {
                 self.push(self.now + SCHEDULER_FLUSH, Event::SchedulerFlush);
             }
         }
+    }
+
+    /// Takes autoscaler `i` and the RNG out of the engine, so its loop can run against an
+    /// outside world that reaches back into the engine (itself in memory; the mock servers
+    /// over the wire). Put them back with [`Engine::put_loop`] before anything else runs.
+    pub fn take_loop(&mut self, i: usize) -> LoopTask {
+        let placeholder = Autoscaler {
+            spec: self.autoscalers[i].spec.clone(),
+            phase: crate::autoscaler::Phase::Stopped,
+        };
+        LoopTask {
+            index: i,
+            autoscaler: std::mem::replace(&mut self.autoscalers[i], placeholder),
+            rng: std::mem::replace(&mut self.rng, SimRng::new(0)),
+            now: self.now,
+            epoch: self.epoch,
+        }
+    }
+
+    pub fn put_loop(&mut self, task: LoopTask) {
+        self.autoscalers[task.index] = task.autoscaler;
+        self.rng = task.rng;
     }
 
     /// Queues the next loop or restart of autoscaler `i`.

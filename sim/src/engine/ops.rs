@@ -156,7 +156,7 @@ impl Engine {
             .ok_or_else(|| ApiError::new(404, format!("Cluster {ident} could not be found.")))
     }
 
-    fn apply_inner(&mut self, op: Operation) -> ApiResponse {
+    pub(super) fn apply_inner(&mut self, op: Operation) -> ApiResponse {
         match op {
             Operation::ShowCluster { cluster } => match self.cluster_for(&cluster) {
                 Ok(c) => ApiResponse::ok(200, crate::cloud::magnum::cluster_json(c)),
