@@ -190,6 +190,16 @@ fn magnum_cases() -> Vec<(Operation, u16, &'static str)> {
         ),
         (resize("k8s", 7, Some(NG)), 202, ""),
         (
+            Operation::Resize {
+                cluster: UUID.into(),
+                node_count: 6,
+                nodegroup: None,
+                nodes_to_remove: vec!["k8s-default-worker-0".into()],
+            },
+            202,
+            "",
+        ),
+        (
             resize("k8s", 9, Some(NG)),
             400,
             "Resizing default-worker outside the allowed range: min_node_count = 1, max_node_count = 8",
