@@ -12,6 +12,8 @@
 //!   writes what it answered, redacted, as a recording.
 //! - [`replay`]: recorded exchanges (`mocks/recordings/`) served exactly, and the [`replay::Journal`]
 //!   of requests both modes keep.
+//! - [`wire`]: [`wire::WireClient`] performs an engine operation as the HTTP request(s) a real
+//!   client sends to the mocks and answers with the `ApiResponse` the engine gives in memory.
 //! - [`magnum_response`] / [`python_json`]: Magnum's answers as bytes on the wire, shared with
 //!   the scenario runner's `--debug` output.
 //!
@@ -34,6 +36,7 @@ pub mod live;
 pub mod openstack;
 pub mod record;
 pub mod replay;
+pub mod wire;
 
 pub use cloud::{ClientFiles, MockCloud};
 pub use kube::KubeMock;

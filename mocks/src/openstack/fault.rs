@@ -104,7 +104,10 @@ impl Faulty {
         let reason = reason_phrase(status);
         let wire = match self.service {
             Service::ContainerInfra => super::json_response(status, &magnum_error(status).body())
-                .insert_header("x-openstack-request-id", &self.state.request_id()),
+                .insert_header(
+                    "x-openstack-request-id",
+                    &magnum::pinned_request_id(req).unwrap_or_else(|| self.state.request_id()),
+                ),
             Service::Identity => super::json_response(status, &keystone_error(status)),
             Service::Orchestration => super::json_response(
                 status,

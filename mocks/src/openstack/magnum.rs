@@ -4,6 +4,13 @@
 //! Magnum's rules (the `cannot change cluster property(ies) labels.` refusal, nodegroup count
 //! checks, resize range) and request ids come from the engine. Every error is Magnum's
 //! `{"errors": [...]}` body, except the `401` of keystonemiddleware, which runs before Magnum.
+//!
+//! Pinned request ids (magsim's own behaviour, not Magnum's): a request carrying
+//! `X-OpenStack-Request-ID: req-<uuid>` (the shape oslo's request-id middleware accepts as a
+//! global request id) is answered with that id in `x-openstack-request-id`, and the engine is
+//! given it (`Engine::apply(op, Some(id))`), so it draws nothing from its RNG. Real Magnum
+//! answers with a fresh local id; magsim pins it so a replayed or wire-driven run keeps the
+//! ids and the random stream of the in-memory run. Other values of the header are ignored.
 
 use super::{content_type, json_response, segments, unauthorized, State, Wire, MAX_BODY_BYTES};
 use crate::replay::Service;
@@ -277,12 +284,33 @@ fn parse_resize(body: &Value) -> Result<(i64, Option<String>, Vec<String>), ApiE
     Ok((node_count, nodegroup, nodes_to_remove))
 }
 
+/// `req-` and a lower-case hex uuid: oslo.middleware's `ID_FORMAT` for inbound request ids.
+pub fn is_request_id(id: &str) -> bool {
+    let Some(uuid) = id.strip_prefix("req-") else {
+        return false;
+    };
+    let groups: Vec<&str> = uuid.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+}
+
+/// The request id a request pins (see the module doc), if its header has the right shape.
+pub fn pinned_request_id(req: &Request) -> Option<String> {
+    let id = req.headers.get("x-openstack-request-id")?.to_str().ok()?;
+    is_request_id(id).then(|| id.to_string())
+}
+
 impl Respond for Magnum {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        let reply = self.answer(req);
+        let pinned = pinned_request_id(req);
+        let mut reply = self.answer(req);
+        reply.request_id = reply.request_id.or_else(|| pinned.clone());
         let wire = if reply.status == 401 {
             // keystonemiddleware answers before Magnum: its body, no microversion headers.
-            unauthorized(&self.0).insert_header("x-openstack-request-id", &self.0.request_id())
+            let id = pinned.unwrap_or_else(|| self.0.request_id());
+            unauthorized(&self.0).insert_header("x-openstack-request-id", &id)
         } else {
             self.render(reply)
         };
@@ -396,11 +424,12 @@ impl Magnum {
             .map_err(|_| ApiError::new(400, "Request is not in valid JSON format"))
     }
 
-    fn apply(&self, op: Operation, mutates: bool) -> ApiResponse {
+    fn apply(&self, req: &Request, op: Operation, mutates: bool) -> ApiResponse {
+        let id = pinned_request_id(req);
         if mutates {
-            self.0.live.mutate(|e| e.apply(op, None))
+            self.0.live.mutate(|e| e.apply(op, id))
         } else {
-            self.0.live.engine().apply(op, None)
+            self.0.live.engine().apply(op, id)
         }
     }
 
@@ -459,6 +488,7 @@ impl Magnum {
             ("GET", ["clusters", "detail"]) => Ok(ok(200, self.cluster_list(base, true))),
             ("GET", ["clusters", ident]) => Ok(self.engine_reply(
                 self.apply(
+                    req,
                     Operation::ShowCluster {
                         cluster: ident.to_string(),
                     },
@@ -476,6 +506,7 @@ impl Magnum {
                 }
                 Ok(self.engine_reply(
                     self.apply(
+                        req,
                         Operation::UpdateCluster {
                             cluster: ident.to_string(),
                             patch,
@@ -492,6 +523,7 @@ impl Magnum {
                 self.check_count(&json!(node_count))?;
                 Ok(self.engine_reply(
                     self.apply(
+                        req,
                         Operation::Resize {
                             cluster: ident.to_string(),
                             node_count,
@@ -512,6 +544,7 @@ impl Magnum {
                 need((1, 9), "nodegroups")?;
                 Ok(self.engine_reply(
                     self.apply(
+                        req,
                         Operation::ShowNodegroup {
                             cluster: ident.to_string(),
                             nodegroup: ng.to_string(),
@@ -527,6 +560,7 @@ impl Magnum {
                 let patch = parse_patch(&self.json_body(req)?)?;
                 Ok(self.engine_reply(
                     self.apply(
+                        req,
                         Operation::UpdateNodegroup {
                             cluster: ident.to_string(),
                             nodegroup: ng.to_string(),
@@ -688,6 +722,21 @@ mod tests {
             "Invalid input for field/attribute op. Value: 'move'. Value should be one of: add, remove, replace"
         );
         assert_eq!(parse_patch(&json!({"op": "add"})).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn request_ids_have_oslos_shape() {
+        assert!(is_request_id("req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9"));
+        for bad in [
+            "0a1e8dc8-1d3b-459f-8539-5241f0f854f9",
+            "req-0A1E8DC8-1D3B-459F-8539-5241F0F854F9",
+            "req-0a1e8dc8-1d3b-459f-8539-5241f0f854f",
+            "req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9-00",
+            "req-0a1e8dc81d3b459f85395241f0f854f9",
+            "req-0a1e8dc8-1d3b-459f-8539-5241f0f854fg",
+        ] {
+            assert!(!is_request_id(bad), "{bad}");
+        }
     }
 
     #[test]
