@@ -46,6 +46,10 @@ enum Cmd {
         /// Print wall-clock time per scenario on stderr.
         #[arg(long)]
         timings: bool,
+        /// Run over the wire: steps and the simulated autoscalers talk HTTP to the mock
+        /// Keystone, Magnum and Kubernetes servers (the timeline is the in-memory one).
+        #[arg(long)]
+        wire: bool,
     },
     /// Time the benchmark workloads (upstream-binpacking, upstream-filter, run-once, scheduler, incident).
     Bench {
@@ -162,7 +166,18 @@ fn real_main() -> Result<ExitCode> {
             json,
             quiet,
             timings,
-        } => run(&paths, seed, junit, json, quiet, timings),
+            wire,
+        } => run(
+            &paths,
+            seed,
+            RunOptions {
+                junit,
+                json,
+                quiet,
+                timings,
+                wire,
+            },
+        ),
         Cmd::Bench {
             workloads,
             sizes,
@@ -271,14 +286,23 @@ fn real_main() -> Result<ExitCode> {
     }
 }
 
-fn run(
-    paths: &[PathBuf],
-    seed: Option<u64>,
+/// How `magsim run` runs and reports.
+struct RunOptions {
     junit: Option<PathBuf>,
     json: Option<PathBuf>,
     quiet: bool,
     timings: bool,
-) -> Result<ExitCode> {
+    wire: bool,
+}
+
+fn run(paths: &[PathBuf], seed: Option<u64>, o: RunOptions) -> Result<ExitCode> {
+    let RunOptions {
+        junit,
+        json,
+        quiet,
+        timings,
+        wire,
+    } = o;
     let scenarios = magsim::collect(paths)?;
     tracing::info!(count = scenarios.len(), "running scenarios");
     let mut reports = Vec::new();
@@ -289,7 +313,11 @@ fn run(
             eprint!("\r\x1b[2K[{}/{}] {}", i + 1, scenarios.len(), s.file);
         }
         let started = timings.then(std::time::Instant::now);
-        let r = magsim_runner::run(s, seed);
+        let r = match wire {
+            true => magsim_runner::run_wire(s, seed)
+                .with_context(|| format!("{}: over the wire", s.file))?,
+            false => magsim_runner::run(s, seed),
+        };
         if let Some(t) = started {
             eprintln!("{}: {:.3} ms", s.file, t.elapsed().as_secs_f64() * 1000.0);
         }

@@ -30,6 +30,10 @@
 //! # });
 //! ```
 
+mod autoscaler;
+
+pub use autoscaler::AutoscalerClient;
+
 use crate::{Live, MockCloud};
 use magsim_sim::cloud::ApiError;
 use magsim_sim::engine::{ApiResponse, Operation};

@@ -5,6 +5,7 @@ use crate::tables::{cliff, cliff_list, columns, human_duration};
 use magsim_scenario::{Command, KubectlCall, OsCall};
 use magsim_sim::cloud::faults::{FaultEffect, Service};
 use magsim_sim::cloud::patch::py_repr;
+use crate::api::{Api, DROPPED};
 use magsim_sim::engine::{ApiResponse, Engine, Operation};
 use magsim_sim::kube::{PodPhase, ScheduledCondition};
 use serde_json::Value;
@@ -50,22 +51,22 @@ impl Outcome {
 const MAGNUM: &str = magsim_sim::cloud::magnum::MAGNUM_ENDPOINT;
 
 pub fn perform(
-    engine: &mut Engine,
+    api: &mut dyn Api,
     cmd: &Command,
     applied: &[magsim_scenario::Applied],
     request_id: Option<String>,
     _line: &str,
 ) -> Outcome {
     match cmd {
-        Command::Openstack { debug, call } => openstack(engine, *debug, call, request_id),
+        Command::Openstack { debug, call } => openstack(api, *debug, call, request_id),
         Command::Kubectl { namespace, call } => {
-            kubectl(engine, namespace.as_deref(), call, applied)
+            kubectl(api, namespace.as_deref(), call, applied)
         }
     }
 }
 
 fn openstack(
-    engine: &mut Engine,
+    api: &mut dyn Api,
     debug: bool,
     call: &OsCall,
     request_id: Option<String>,
@@ -138,26 +139,34 @@ fn openstack(
             )
         }
         OsCall::ClusterList => {
-            return faulted(engine, "GET", "/clusters", request_id)
-                .unwrap_or_else(|| cluster_list(engine))
+            return faulted(api.engine(), "GET", "/clusters", request_id)
+                .unwrap_or_else(|| cluster_list(api.engine()))
         }
         OsCall::NodegroupList { cluster } => {
             let path = format!("/clusters/{cluster}/nodegroups");
-            return faulted(engine, "GET", &path, request_id)
-                .unwrap_or_else(|| nodegroup_list(engine, cluster));
+            return faulted(api.engine(), "GET", &path, request_id)
+                .unwrap_or_else(|| nodegroup_list(api.engine(), cluster));
         }
     };
-    let now = engine.now();
-    let effect =
-        engine
-            .world
-            .faults
-            .hit(now, Service::ContainerInfra, method, &format!("/v1{path}"));
-    let r = match effect {
-        Some(FaultEffect::Error(status)) => engine.magnum_fault(status, request_id),
-        Some(FaultEffect::Drop) => return connection_aborted(&path),
-        Some(FaultEffect::Latency(_)) | None => engine.apply(op, request_id),
+    // In memory the faults are asked here; over the wire the servers ask them.
+    let effect = match api.faults_here() {
+        true => {
+            let e = api.engine();
+            let now = e.now();
+            e.world
+                .faults
+                .hit(now, Service::ContainerInfra, method, &format!("/v1{path}"))
+        }
+        false => None,
     };
+    let r = match effect {
+        Some(FaultEffect::Error(status)) => api.engine().magnum_fault(status, request_id),
+        Some(FaultEffect::Drop) => return connection_aborted(&path),
+        Some(FaultEffect::Latency(_)) | None => api.apply(op, request_id),
+    };
+    if r.status == DROPPED {
+        return connection_aborted(&path);
+    }
     let mut o = Outcome {
         status: Some(r.status),
         request_id: r.request_id.clone(),
@@ -405,7 +414,7 @@ fn nodegroup_list(engine: &Engine, cluster: &str) -> Outcome {
 }
 
 fn kubectl(
-    engine: &mut Engine,
+    api: &mut dyn Api,
     namespace: Option<&str>,
     call: &KubectlCall,
     applied: &[magsim_scenario::Applied],
@@ -419,7 +428,7 @@ fn kubectl(
     };
     match call {
         KubectlCall::Scale { name, replicas } => {
-            let r = engine.apply(
+            let r = api.apply(
                 Operation::ScaleDeployment {
                     namespace: ns,
                     name: name.clone(),
@@ -442,7 +451,7 @@ fn kubectl(
                 ..Default::default()
             };
             for a in applied {
-                let existed = existed(engine, a.op.as_ref());
+                let existed = existed(api.engine(), a.op.as_ref());
                 let verb = match (&a.op, existed) {
                     (
                         Some(
@@ -456,7 +465,7 @@ fn kubectl(
                     (_, false) => "created",
                 };
                 if let Some(op) = &a.op {
-                    let r = engine.apply(op.clone(), None);
+                    let r = api.apply(op.clone(), None);
                     if r.status == 404 {
                         let (kind, name) = a.object.split_once('/').unwrap_or((&a.object, ""));
                         out.stderr.push_str(&format!(
@@ -478,7 +487,7 @@ fn kubectl(
         KubectlCall::Delete { kind, name } => {
             let op = match kind.as_str() {
                 "deployment"
-                    if engine
+                    if api.engine()
                         .autoscalers
                         .iter()
                         .any(|a| &a.spec.name == name && !a.is_stopped()) =>
@@ -505,7 +514,7 @@ fn kubectl(
                     }
                 }
             };
-            let r = engine.apply(op, None);
+            let r = api.apply(op, None);
             let api = match kind.as_str() {
                 "deployment" => "deployments.apps",
                 "pod" => "pods",
@@ -529,7 +538,7 @@ fn kubectl(
             node,
             unschedulable,
         } => {
-            let r = engine.apply(
+            let r = api.apply(
                 Operation::Cordon {
                     node: node.clone(),
                     unschedulable: *unschedulable,
@@ -554,18 +563,18 @@ fn kubectl(
             all_namespaces,
             wide,
             name,
-        } => get_pods(engine, namespace, *all_namespaces, *wide, name.as_deref()),
-        KubectlCall::GetNodes { wide } => get_nodes(engine, *wide),
+        } => get_pods(api.engine(), namespace, *all_namespaces, *wide, name.as_deref()),
+        KubectlCall::GetNodes { wide } => get_nodes(api.engine(), *wide),
         KubectlCall::GetEvents { field_selector } => {
-            get_events(engine, &ns, field_selector.as_deref())
+            get_events(api.engine(), &ns, field_selector.as_deref())
         }
-        KubectlCall::GetDeployment { name } => get_deployments(engine, &ns, name.as_deref()),
-        KubectlCall::DescribePod { name } => match engine.world.find_pod(&ns, name) {
-            Some(_) => Outcome::ok(describe_pod(engine, &ns, name)),
+        KubectlCall::GetDeployment { name } => get_deployments(api.engine(), &ns, name.as_deref()),
+        KubectlCall::DescribePod { name } => match api.engine().world.find_pod(&ns, name) {
+            Some(_) => Outcome::ok(describe_pod(api.engine(), &ns, name)),
             None => not_found("pods", name),
         },
         KubectlCall::GetConfigMap { name, data_key } => {
-            match engine
+            match api.engine()
                 .world
                 .configmaps
                 .get(&(ns.clone(), name.clone()))

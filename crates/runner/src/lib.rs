@@ -9,25 +9,35 @@
 //! assert!(report.passed(), "{}", report.timeline_text());
 //! ```
 
+mod api;
 mod check;
 mod cli;
 mod explain;
 mod report;
 mod tables;
+mod wire;
 
 pub use explain::explain;
 pub use report::{json_report, junit_xml, Check, Line, ScenarioReport};
+pub use wire::{run_wire, WireRunError};
+
+use api::Api;
 
 use magsim_scenario::{Scenario, StepAction};
 
 /// Runs one scenario with `seed` (or its own) and checks its expectations.
 pub fn run(scenario: &Scenario, seed: Option<u64>) -> ScenarioReport {
     let mut engine = scenario.engine(seed);
+    drive(&mut engine, scenario, seed)
+}
+
+/// The steps, their outcomes and checks, through `api`.
+fn drive(api: &mut dyn Api, scenario: &Scenario, seed: Option<u64>) -> ScenarioReport {
     let mut report = ScenarioReport::new(scenario, seed.unwrap_or(scenario.seed));
     let mut shown = 0;
     for step in &scenario.steps {
-        engine.run_until(step.at);
-        report.absorb_trace(&engine.trace, &mut shown);
+        api.run_until(step.at);
+        report.absorb_trace(&api.engine().trace, &mut shown);
         report.step(step);
         let outcome = match &step.action {
             StepAction::Check => None,
@@ -36,28 +46,28 @@ pub fn run(scenario: &Scenario, seed: Option<u64>) -> ScenarioReport {
                 command,
                 applied,
             } => Some(cli::perform(
-                &mut engine,
+                api,
                 command,
                 applied,
                 step.request_id.clone(),
                 line,
             )),
             StepAction::Op { label, op } => {
-                let resp = engine.apply((**op).clone(), step.request_id.clone());
+                let resp = api.apply((**op).clone(), step.request_id.clone());
                 Some(cli::Outcome::from_op(label, resp))
             }
         };
-        report.absorb_trace(&engine.trace, &mut shown);
+        report.absorb_trace(&api.engine().trace, &mut shown);
         if let Some(o) = &outcome {
             report.outcome(o);
         }
         if let Some(expect) = &step.expect {
-            for c in check::expect(&engine, scenario, step, expect, outcome.as_ref()) {
+            for c in check::expect(api.engine(), scenario, step, expect, outcome.as_ref()) {
                 report.check(step.at, c);
             }
         }
     }
-    engine.run_until(scenario.end);
-    report.absorb_trace(&engine.trace, &mut shown);
+    api.run_until(scenario.end);
+    report.absorb_trace(&api.engine().trace, &mut shown);
     report
 }

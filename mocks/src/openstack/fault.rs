@@ -124,8 +124,9 @@ impl Faulty {
 
 /// A service's catch-all: first the faults the scenario declares (`faults.requests`, kept in
 /// the engine's world so `magsim run` and `magsim serve` count the same requests), then the
-/// real answer. A `drop` fault cannot be served by wiremock, so it answers normally; `serve`
-/// warns about it at start.
+/// real answer. wiremock cannot close a connection unanswered, so a `drop` fault answers
+/// nginx's non-standard `444 No Response` with no body; magsim's own clients
+/// (`magsim run --wire`) read it as the dropped connection.
 pub(crate) struct Declared {
     pub service: Service,
     pub state: Arc<State>,
@@ -151,7 +152,8 @@ impl Respond for Declared {
             Some(FaultEffect::Latency(d)) => {
                 FaultKind::Latency(Duration::from_millis(d.as_millis()))
             }
-            Some(FaultEffect::Drop) | None => FaultKind::Latency(Duration::ZERO),
+            Some(FaultEffect::Drop) => return ResponseTemplate::new(444),
+            None => FaultKind::Latency(Duration::ZERO),
         };
         Faulty {
             service: self.service,

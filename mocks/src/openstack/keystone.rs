@@ -150,7 +150,8 @@ impl Keystone {
         for m in &methods {
             let ok = match m.as_str() {
                 "password" => identity.pointer("/password/user").is_some_and(|u| {
-                    self.user_matches(u) && str_at(u, "/password") == Some(&c.password)
+                    (self.user_matches(u) && str_at(u, "/password") == Some(&c.password))
+                        || self.cloud_config_user(u)
                 }),
                 "application_credential" => {
                     app_cred = true;
@@ -208,6 +209,32 @@ impl Keystone {
                 .insert_header("X-Subject-Token", &token.id)
                 .insert_header("Vary", "X-Auth-Token"),
         )
+    }
+
+    /// A user and password that a cloud-config in the scenario's Secrets holds (an
+    /// autoscaler's trustee): Keystone knows the users the scenario's autoscalers log in as.
+    fn cloud_config_user(&self, u: &Value) -> bool {
+        let password = str_at(u, "/password");
+        let engine = self.0.live.engine();
+        let configs = engine
+            .world
+            .secrets
+            .iter()
+            .flat_map(|s| s.data.values())
+            .filter(|text| text.contains("[Global]"))
+            .filter_map(|text| magsim_sim::deploy::cloud_config::parse_cloud_config(text).ok());
+        for c in configs {
+            let g = c.global;
+            let named = match (str_at(u, "/id"), str_at(u, "/name")) {
+                (Some(id), _) => g.user_id.as_deref() == Some(id),
+                (None, Some(name)) => g.username.as_deref() == Some(name),
+                _ => false,
+            };
+            if named && password.is_some() && g.password.as_deref() == password {
+                return true;
+            }
+        }
+        false
     }
 
     /// A user reference (`{"id"}` or `{"name", "domain": {"id"|"name"}}`) naming our user.

@@ -66,6 +66,8 @@ pub struct Engine {
     name_parts: BTreeMap<String, String>,
     /// FailedScheduling messages already shown on the timeline, per pod.
     shown: BTreeMap<String, String>,
+    /// An autoscaler loop is running outside ([`Engine::run_until_loop`]).
+    loop_out: bool,
 }
 
 impl Engine {
@@ -84,6 +86,7 @@ impl Engine {
             dirty: true,
             name_parts: BTreeMap::new(),
             shown: BTreeMap::new(),
+            loop_out: false,
         };
         if let Some(c) = &e.world.cluster {
             if c.driver.is_capi() {
@@ -129,6 +132,46 @@ impl Engine {
         self.now = self.now.max(t);
     }
 
+    /// As [`Engine::run_until`], but an autoscaler loop that comes due is taken out and
+    /// returned instead of run, so it can run against an outside world that calls back into
+    /// this engine (the mock servers, over the wire). Until [`Engine::finish_loop`], API
+    /// writes defer the controllers, as they would wait for the loop in memory.
+    pub fn run_until_loop(&mut self, t: SimTime) -> Option<LoopTask> {
+        while let Some(Reverse((at, _, _))) = self.queue.peek() {
+            if *at > t {
+                break;
+            }
+            let Some(Reverse((at, _, ev))) = self.queue.pop() else {
+                break;
+            };
+            self.now = at;
+            if let Event::AutoscalerLoop(i) = ev {
+                if self.autoscalers[i].scan_interval().is_some() {
+                    self.loop_out = true;
+                    return Some(self.take_loop(i));
+                }
+            }
+            self.handle(ev);
+            self.settle();
+        }
+        self.now = self.now.max(t);
+        None
+    }
+
+    /// Puts a loop taken by [`Engine::run_until_loop`] back, queues the next one and lets
+    /// the controllers react.
+    pub fn finish_loop(&mut self, task: LoopTask) {
+        let i = task.index;
+        self.put_loop(task);
+        self.loop_out = false;
+        if self.world.harness.is_none() {
+            if let Some(interval) = self.autoscalers[i].scan_interval() {
+                self.push(self.now + interval, Event::AutoscalerLoop(i));
+            }
+        }
+        self.settle();
+    }
+
     /// Runs one kube-scheduler pass now (benchmarks; the loop runs it on every change).
     pub fn schedule(&mut self) {
         self.schedule_pending();
@@ -148,6 +191,7 @@ impl Engine {
             dirty: self.dirty,
             name_parts: self.name_parts.clone(),
             shown: self.shown.clone(),
+            loop_out: self.loop_out,
         }
     }
 

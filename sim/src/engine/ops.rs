@@ -118,8 +118,13 @@ impl Engine {
     /// Magnum's answer to a request an injected fault fails with `status`: nothing changes.
     pub fn magnum_fault(&mut self, status: u16, request_id: Option<String>) -> ApiResponse {
         let mut r = ApiResponse::err(crate::cloud::faults::magnum_error(status));
-        r.request_id = Some(request_id.unwrap_or_else(|| format!("req-{}", self.rng.uuid4())));
+        r.request_id = Some(request_id.unwrap_or_else(|| self.next_request_id()));
         r
+    }
+
+    /// A fresh `req-<uuid4>` for a Magnum answer, from the scenario's RNG.
+    pub fn next_request_id(&mut self) -> String {
+        format!("req-{}", self.rng.uuid4())
     }
 
     /// Applies `op` at the current time; Magnum calls answer with `request_id` when given
@@ -138,11 +143,11 @@ impl Engine {
             );
         let mut resp = self.apply_inner(op);
         if is_magnum {
-            resp.request_id =
-                Some(request_id.unwrap_or_else(|| format!("req-{}", self.rng.uuid4())));
+            resp.request_id = Some(request_id.unwrap_or_else(|| self.next_request_id()));
         }
-        // A read changes nothing, so the controllers have nothing to react to.
-        if !read_only {
+        // A read changes nothing, so the controllers have nothing to react to; during a
+        // loop run outside, they react when it ends.
+        if !read_only && !self.loop_out {
             self.settle();
         }
         resp

@@ -1,0 +1,371 @@
+//! The simulated autoscaler over the wire: [`Outside`] as HTTP requests to the running mocks.
+//! The magnum provider authenticates with Keystone using its cloud-config (password, trust
+//! scope when it names one), reads nodegroups from Magnum and resizes through
+//! `actions/resize`; the clusterapi provider scales MachineDeployments through the
+//! Kubernetes API; events and the status ConfigMap are written to the Kubernetes mock.
+//!
+//! The loop's view of the world is a copy taken when the loop starts and refreshed after each
+//! write it makes, as an informer follows the server. Request ids are pinned from a counter,
+//! so the engine draws nothing for the autoscaler's calls, as in memory. Error texts name the
+//! scenario's endpoints ([`MAGNUM_ENDPOINT`]), not the ephemeral ports, so both runs read
+//! alike. Server deletion of a never-registered machine has no API in the mocks and goes
+//! straight to the engine, as does upstream's in-process test provider.
+
+use crate::openstack::pseudo_uuid4;
+use crate::{Live, MockCloud};
+use magsim_sim::autoscaler::gophercloud;
+use magsim_sim::autoscaler::outside::{reauthenticated, status_error, MagnumCall, Outside};
+use magsim_sim::autoscaler::Autoscaler;
+use magsim_sim::cloud::python_json;
+use magsim_sim::engine::LoopTask;
+use magsim_sim::kube::{EventType, ObjectRef};
+use magsim_sim::time::SimTime;
+use magsim_sim::world::{ConfigMapData, World};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Where errors say Keystone is (the scenario's endpoint, as in memory).
+const KEYSTONE_TOKENS: &str = "http://127.0.0.1:5000/v3/auth/tokens";
+
+/// The autoscalers' HTTP client for one [`MockCloud`]: tokens and request numbering last
+/// the whole run.
+pub struct AutoscalerClient {
+    http: reqwest::Client,
+    live: Live,
+    keystone: String,
+    magnum: String,
+    kube: String,
+    /// Real tokens by the virtual time they were issued.
+    tokens: BTreeMap<SimTime, String>,
+    requests: u64,
+}
+
+/// An answer, or the connection closing without one.
+struct Answer {
+    status: u16,
+    body: Value,
+}
+
+impl AutoscalerClient {
+    pub fn new(cloud: &MockCloud) -> AutoscalerClient {
+        AutoscalerClient {
+            http: reqwest::Client::new(),
+            live: cloud.live.clone(),
+            keystone: cloud.openstack.urls.keystone.clone(),
+            magnum: cloud.openstack.urls.magnum.clone(),
+            kube: cloud.kube.url.clone(),
+            tokens: BTreeMap::new(),
+            requests: 0,
+        }
+    }
+
+    /// Runs the engine to `t`, each autoscaler loop on the way against the mocks.
+    pub fn run_until(&mut self, rt: &tokio::runtime::Runtime, t: SimTime) {
+        loop {
+            let Some(mut task) = self.live.mutate(|e| e.run_until_loop(t)) else {
+                break;
+            };
+            self.run_loop(rt, &mut task);
+            self.live.mutate(|e| e.finish_loop(task));
+        }
+    }
+
+    fn run_loop(&mut self, rt: &tokio::runtime::Runtime, task: &mut LoopTask) {
+        let auth = auth_body(&task.autoscaler, &self.live.engine().world);
+        let view = self.live.engine().world.clone();
+        let mut out = WireOutside {
+            client: self,
+            rt,
+            view,
+            auth,
+        };
+        task.run(&mut out);
+    }
+}
+
+/// One loop's outside world over HTTP.
+struct WireOutside<'a> {
+    client: &'a mut AutoscalerClient,
+    rt: &'a tokio::runtime::Runtime,
+    view: World,
+    /// Keystone's `auth` body from the autoscaler's cloud-config.
+    auth: Value,
+}
+
+impl WireOutside<'_> {
+    fn refresh_view(&mut self) {
+        self.view = self.client.live.engine().world.clone();
+    }
+
+    /// `POST /v3/auth/tokens`: the token's issue time, or gophercloud's error text.
+    fn authenticate(&mut self, now: SimTime) -> Result<(), String> {
+        let c = &mut *self.client;
+        let url = format!("{}/v3/auth/tokens", c.keystone);
+        let req = c
+            .http
+            .post(url)
+            .header("Content-Type", "application/json")
+            .body(self.auth.to_string());
+        let resp = self.rt.block_on(req.send());
+        let resp = match resp {
+            Ok(r) if r.status() != 444 => r,
+            _ => return Err(gophercloud::dropped("POST", KEYSTONE_TOKENS)),
+        };
+        let status = resp.status().as_u16();
+        let token = resp
+            .headers()
+            .get("X-Subject-Token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = json_of(self.rt, resp).unwrap_or(Value::Null);
+        match token {
+            Some(t) if status == 201 => {
+                c.tokens.insert(now, t);
+                Ok(())
+            }
+            _ => Err(gophercloud::status_error(
+                status,
+                "POST",
+                KEYSTONE_TOKENS,
+                &[201],
+                &python_json(&body),
+            )),
+        }
+    }
+
+    /// Sends `call` with the token issued at `issued`; `Err` is the dropped connection.
+    fn send(&mut self, call: &MagnumCall, issued: SimTime) -> Result<Answer, String> {
+        let c = &mut *self.client;
+        c.requests += 1;
+        let token = c.tokens.get(&issued).cloned().unwrap_or_default();
+        let url = format!("{}{}", c.magnum, call.path);
+        let method: Method = call.method.parse().expect("an HTTP method");
+        let mut req = c
+            .http
+            .request(method, url)
+            .header("Accept", "application/json")
+            .header("OpenStack-API-Version", "container-infra latest")
+            .header("X-Auth-Token", token)
+            .header(
+                "X-OpenStack-Request-ID",
+                format!("req-{}", pseudo_uuid4(u64::MAX - c.requests)),
+            );
+        if let Some(b) = &call.body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(python_json(b));
+        }
+        let dropped = || gophercloud::dropped(call.method, &call.url());
+        let resp = self.rt.block_on(req.send()).map_err(|_| dropped())?;
+        let status = resp.status().as_u16();
+        if status == 444 {
+            return Err(dropped());
+        }
+        let body = json_of(self.rt, resp).ok_or_else(dropped)?;
+        Ok(Answer { status, body })
+    }
+
+    /// What an accepted call leaves behind: detail reads update the view's nodegroup (the
+    /// provider reads its bounds from them); writes refresh it from the server.
+    fn accepted(&mut self, call: &MagnumCall, a: &Answer) {
+        if call.op.is_some() {
+            self.refresh_view();
+            return;
+        }
+        let Some(name) = a.body["name"].as_str() else {
+            return;
+        };
+        let Some(c) = self.view.cluster.as_mut() else {
+            return;
+        };
+        if let Some(ng) = c.nodegroups.iter_mut().find(|n| n.name == name) {
+            if let Some(n) = a.body["node_count"].as_u64() {
+                ng.node_count = n as u32;
+            }
+            if let Some(n) = a.body["min_node_count"].as_u64() {
+                ng.min_node_count = n as u32;
+            }
+            ng.max_node_count = a.body["max_node_count"].as_u64().map(|n| n as u32);
+        }
+    }
+
+    fn kube(&mut self, method: Method, path: &str, body: Value, content_type: &str) -> Result<(), String> {
+        let c = &mut *self.client;
+        let req = c
+            .http
+            .request(method, format!("{}{path}", c.kube))
+            .header("Accept", "application/json")
+            .header("Content-Type", content_type)
+            .body(body.to_string());
+        let resp = self.rt.block_on(req.send()).map_err(|e| e.to_string())?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        let status = json_of(self.rt, resp).unwrap_or(Value::Null);
+        Err(status["message"].as_str().unwrap_or("error").to_string())
+    }
+}
+
+impl Outside for WireOutside<'_> {
+    fn world(&self) -> &World {
+        &self.view
+    }
+
+    fn log(&mut self, now: SimTime, actor: &str, text: String) {
+        self.client
+            .live
+            .mutate(|e| e.trace.push(now, actor, text));
+    }
+
+    fn magnum(
+        &mut self,
+        now: SimTime,
+        token: &mut Option<SimTime>,
+        call: &MagnumCall,
+        notes: &mut Vec<String>,
+    ) -> Result<(), String> {
+        if token.is_none() {
+            self.authenticate(now)?;
+            *token = Some(now);
+        }
+        let first = self.send(call, token.unwrap_or(now))?;
+        if call.ok.contains(&first.status) {
+            self.accepted(call, &first);
+            return Ok(());
+        }
+        if first.status != 401 {
+            return Err(status_error(call, first.status, &first.body));
+        }
+        let original = gophercloud::unexpected(
+            401,
+            call.method,
+            &call.url(),
+            call.ok,
+            &python_json(&first.body),
+        );
+        if self.authenticate(now).is_err() {
+            return Err(gophercloud::unable_to_reauthenticate(&original));
+        }
+        *token = Some(now);
+        notes.push(reauthenticated(call));
+        let retry = self
+            .send(call, now)
+            .map_err(|e| gophercloud::after_reauthentication(&e))?;
+        if call.ok.contains(&retry.status) {
+            self.accepted(call, &retry);
+            return Ok(());
+        }
+        Err(gophercloud::after_reauthentication(&status_error(
+            call,
+            retry.status,
+            &retry.body,
+        )))
+    }
+
+    fn scale_machine_deployment(&mut self, index: usize, replicas: u32) -> Result<(), String> {
+        let md = self
+            .view
+            .machine_deployments
+            .get(index)
+            .ok_or("MachineDeployment gone")?;
+        let path = format!(
+            "/apis/cluster.x-k8s.io/v1beta1/namespaces/{}/machinedeployments/{}/scale",
+            md.namespace, md.name
+        );
+        let patch = json!({"spec": {"replicas": replicas}});
+        self.kube(Method::PATCH, &path, patch, "application/merge-patch+json")?;
+        self.refresh_view();
+        Ok(())
+    }
+
+    fn set_test_group_target(&mut self, name: &str, target: u32) -> Result<(), String> {
+        let answer = self.client.live.mutate(|e| {
+            let g = e.world.test_groups.iter_mut().find(|g| g.name == name);
+            g.map(|g| g.target = target).ok_or("test node group gone")
+        });
+        self.refresh_view();
+        answer.map_err(str::to_string)
+    }
+
+    fn remove_unregistered(&mut self, machine: &str) -> Option<u32> {
+        let target = self.client.live.mutate(|e| e.world.shrink(machine));
+        self.refresh_view();
+        target
+    }
+
+    fn record_event(
+        &mut self,
+        now: SimTime,
+        obj: ObjectRef,
+        t: EventType,
+        reason: &'static str,
+        message: Arc<str>,
+    ) {
+        let ts = self.client.live.engine().epoch.at(now).rfc3339();
+        let event = json!({
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"generateName": format!("{}.", obj.name), "namespace": obj.namespace},
+            "involvedObject": {"kind": obj.kind, "namespace": obj.namespace, "name": obj.name},
+            "reason": reason,
+            "message": &*message,
+            "type": t.as_str(),
+            "source": {"component": "cluster-autoscaler"},
+            "count": 1,
+            "firstTimestamp": ts,
+            "lastTimestamp": ts,
+        });
+        let path = format!("/api/v1/namespaces/{}/events", obj.namespace);
+        if let Err(e) = self.kube(Method::POST, &path, event, "application/json") {
+            tracing::warn!("the Kubernetes mock refused an event: {e}");
+        }
+    }
+
+    fn write_config_map(&mut self, namespace: &str, name: &str, data: ConfigMapData) {
+        let body = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": data.data(),
+        });
+        let path = format!("/api/v1/namespaces/{namespace}/configmaps/{name}");
+        if let Err(e) = self.kube(Method::PUT, &path, body, "application/json") {
+            tracing::warn!("the Kubernetes mock refused the status ConfigMap: {e}");
+        }
+    }
+}
+
+/// Keystone's `auth` body for the autoscaler's cloud-config: password of its user, scoped to
+/// its trust when it names one; the mock's application credential when it has none (the
+/// clusterapi provider never asks).
+fn auth_body(a: &Autoscaler, world: &World) -> Value {
+    let global = a.running().and_then(|r| {
+        let path = r.started.options.cloud_config.as_ref()?;
+        let text = a.spec.files(world).get(path)?.clone();
+        magsim_sim::deploy::cloud_config::parse_cloud_config(&text)
+            .ok()
+            .map(|c| c.global)
+    });
+    let Some(g) = global else {
+        return Value::Null;
+    };
+    let user = match (&g.user_id, &g.username) {
+        (Some(id), _) => json!({"id": id, "password": g.password}),
+        (None, name) => json!({"name": name, "domain": {"name": g.domain_name.clone().unwrap_or_else(|| "Default".into())}, "password": g.password}),
+    };
+    let mut auth = json!({"identity": {"methods": ["password"], "password": {"user": user}}});
+    if let Some(trust) = &g.trust_id {
+        auth["scope"] = json!({"OS-TRUST:trust": {"id": trust}});
+    } else if let Some(project) = &g.tenant_id {
+        auth["scope"] = json!({"project": {"id": project}});
+    }
+    json!({ "auth": auth })
+}
+
+/// A response's JSON body; `None` when the body breaks off or is not JSON.
+fn json_of(rt: &tokio::runtime::Runtime, resp: reqwest::Response) -> Option<Value> {
+    let bytes = rt.block_on(resp.bytes()).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
