@@ -1,11 +1,11 @@
 //! What the real clients print: python-openstackclient 9.0.0 with python-magnumclient 4.8.1,
 //! and kubectl 1.32, for the commands a scenario can run.
 
+use crate::api::{Api, DROPPED};
 use crate::tables::{cliff, cliff_list, columns, human_duration};
 use magsim_scenario::{Command, KubectlCall, OsCall};
 use magsim_sim::cloud::faults::{FaultEffect, Service};
 use magsim_sim::cloud::patch::py_repr;
-use crate::api::{Api, DROPPED};
 use magsim_sim::engine::{ApiResponse, Engine, Operation};
 use magsim_sim::kube::{PodPhase, ScheduledCondition};
 use serde_json::Value;
@@ -59,18 +59,11 @@ pub fn perform(
 ) -> Outcome {
     match cmd {
         Command::Openstack { debug, call } => openstack(api, *debug, call, request_id),
-        Command::Kubectl { namespace, call } => {
-            kubectl(api, namespace.as_deref(), call, applied)
-        }
+        Command::Kubectl { namespace, call } => kubectl(api, namespace.as_deref(), call, applied),
     }
 }
 
-fn openstack(
-    api: &mut dyn Api,
-    debug: bool,
-    call: &OsCall,
-    request_id: Option<String>,
-) -> Outcome {
+fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<String>) -> Outcome {
     let (op, method, path, body) = match call {
         OsCall::ClusterShow { cluster } => (
             Operation::ShowCluster {
@@ -487,7 +480,8 @@ fn kubectl(
         KubectlCall::Delete { kind, name } => {
             let op = match kind.as_str() {
                 "deployment"
-                    if api.engine()
+                    if api
+                        .engine()
                         .autoscalers
                         .iter()
                         .any(|a| &a.spec.name == name && !a.is_stopped()) =>
@@ -563,7 +557,13 @@ fn kubectl(
             all_namespaces,
             wide,
             name,
-        } => get_pods(api.engine(), namespace, *all_namespaces, *wide, name.as_deref()),
+        } => get_pods(
+            api.engine(),
+            namespace,
+            *all_namespaces,
+            *wide,
+            name.as_deref(),
+        ),
         KubectlCall::GetNodes { wide } => get_nodes(api.engine(), *wide),
         KubectlCall::GetEvents { field_selector } => {
             get_events(api.engine(), &ns, field_selector.as_deref())
@@ -574,7 +574,8 @@ fn kubectl(
             None => not_found("pods", name),
         },
         KubectlCall::GetConfigMap { name, data_key } => {
-            match api.engine()
+            match api
+                .engine()
                 .world
                 .configmaps
                 .get(&(ns.clone(), name.clone()))

@@ -17,6 +17,7 @@ use magsim_sim::autoscaler::gophercloud;
 use magsim_sim::autoscaler::outside::{reauthenticated, status_error, MagnumCall, Outside};
 use magsim_sim::autoscaler::Autoscaler;
 use magsim_sim::cloud::python_json;
+use magsim_sim::deploy::ProviderKind;
 use magsim_sim::engine::LoopTask;
 use magsim_sim::kube::{EventType, ObjectRef};
 use magsim_sim::time::SimTime;
@@ -63,10 +64,7 @@ impl AutoscalerClient {
 
     /// Runs the engine to `t`, each autoscaler loop on the way against the mocks.
     pub fn run_until(&mut self, rt: &tokio::runtime::Runtime, t: SimTime) {
-        loop {
-            let Some(mut task) = self.live.mutate(|e| e.run_until_loop(t)) else {
-                break;
-            };
+        while let Some(mut task) = self.live.mutate(|e| e.run_until_loop(t)) {
             self.run_loop(rt, &mut task);
             self.live.mutate(|e| e.finish_loop(task));
         }
@@ -75,12 +73,19 @@ impl AutoscalerClient {
     fn run_loop(&mut self, rt: &tokio::runtime::Runtime, task: &mut LoopTask) {
         let auth = auth_body(&task.autoscaler, &self.live.engine().world);
         let view = self.live.engine().world.clone();
+        let clusterapi = task
+            .autoscaler
+            .running()
+            .is_some_and(|r| matches!(r.started.provider, ProviderKind::ClusterApi));
         let mut out = WireOutside {
             client: self,
             rt,
             view,
             auth,
         };
+        if clusterapi {
+            out.list_machine_deployments();
+        }
         task.run(&mut out);
     }
 }
@@ -97,6 +102,41 @@ struct WireOutside<'a> {
 impl WireOutside<'_> {
     fn refresh_view(&mut self) {
         self.view = self.client.live.engine().world.clone();
+    }
+
+    /// The clusterapi provider's informer: MachineDeployments as the Kubernetes API lists
+    /// them, their annotations and replicas replacing the view's.
+    fn list_machine_deployments(&mut self) {
+        let c = &mut *self.client;
+        let url = format!("{}/apis/cluster.x-k8s.io/v1beta1/machinedeployments", c.kube);
+        let req = c.http.get(url).header("Accept", "application/json");
+        let Some(list) = self
+            .rt
+            .block_on(req.send())
+            .ok()
+            .and_then(|r| json_of(self.rt, r))
+        else {
+            tracing::warn!("the Kubernetes mock did not list MachineDeployments");
+            return;
+        };
+        for item in list["items"].as_array().into_iter().flatten() {
+            let meta = &item["metadata"];
+            let Some(md) = self.view.machine_deployments.iter_mut().find(|m| {
+                meta["name"].as_str() == Some(&m.name)
+                    && meta["namespace"].as_str() == Some(&m.namespace)
+            }) else {
+                continue;
+            };
+            md.annotations = meta["annotations"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect();
+            if let Some(n) = item["spec"]["replicas"].as_u64() {
+                md.replicas = n as u32;
+            }
+        }
     }
 
     /// `POST /v3/auth/tokens`: the token's issue time, or gophercloud's error text.
@@ -191,7 +231,13 @@ impl WireOutside<'_> {
         }
     }
 
-    fn kube(&mut self, method: Method, path: &str, body: Value, content_type: &str) -> Result<(), String> {
+    fn kube(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Value,
+        content_type: &str,
+    ) -> Result<(), String> {
         let c = &mut *self.client;
         let req = c
             .http
@@ -214,9 +260,7 @@ impl Outside for WireOutside<'_> {
     }
 
     fn log(&mut self, now: SimTime, actor: &str, text: String) {
-        self.client
-            .live
-            .mutate(|e| e.trace.push(now, actor, text));
+        self.client.live.mutate(|e| e.trace.push(now, actor, text));
     }
 
     fn magnum(
@@ -353,7 +397,9 @@ fn auth_body(a: &Autoscaler, world: &World) -> Value {
     };
     let user = match (&g.user_id, &g.username) {
         (Some(id), _) => json!({"id": id, "password": g.password}),
-        (None, name) => json!({"name": name, "domain": {"name": g.domain_name.clone().unwrap_or_else(|| "Default".into())}, "password": g.password}),
+        (None, name) => {
+            json!({"name": name, "domain": {"name": g.domain_name.clone().unwrap_or_else(|| "Default".into())}, "password": g.password})
+        }
     };
     let mut auth = json!({"identity": {"methods": ["password"], "password": {"user": user}}});
     if let Some(trust) = &g.trust_id {
