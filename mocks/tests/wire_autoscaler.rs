@@ -32,8 +32,7 @@ fn the_magnum_provider_logs_in_with_its_trust_reads_nodegroups_and_resizes() {
     let body = auth.body.as_ref().unwrap();
     assert_eq!(body["auth"]["identity"]["methods"][0], "password");
     assert_eq!(
-        body["auth"]["identity"]["password"]["user"]["id"],
-        "6f1e0d2c3b4a59687766a5b4c3d2e1f0",
+        body["auth"]["identity"]["password"]["user"]["id"], "6f1e0d2c3b4a59687766a5b4c3d2e1f0",
         "the cloud-config's trustee"
     );
     assert_eq!(
@@ -55,7 +54,15 @@ fn the_magnum_provider_logs_in_with_its_trust_reads_nodegroups_and_resizes() {
         "discovery at 10s, then the resize the scenario's fault refuses"
     );
     assert_eq!(
-        cloud.live.engine().world.cluster.as_ref().unwrap().nodegroups[0].node_count,
+        cloud
+            .live
+            .engine()
+            .world
+            .cluster
+            .as_ref()
+            .unwrap()
+            .nodegroups[0]
+            .node_count,
         5
     );
     // After the 5m backoff the resize goes through.
@@ -71,7 +78,15 @@ fn the_magnum_provider_logs_in_with_its_trust_reads_nodegroups_and_resizes() {
         &serde_json::json!({"node_count": 6, "nodegroup": "default-worker"})
     );
     assert_eq!(
-        cloud.live.engine().world.cluster.as_ref().unwrap().nodegroups[0].node_count,
+        cloud
+            .live
+            .engine()
+            .world
+            .cluster
+            .as_ref()
+            .unwrap()
+            .nodegroups[0]
+            .node_count,
         6
     );
 }

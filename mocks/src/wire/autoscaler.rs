@@ -108,7 +108,10 @@ impl WireOutside<'_> {
     /// them, their annotations and replicas replacing the view's.
     fn list_machine_deployments(&mut self) {
         let c = &mut *self.client;
-        let url = format!("{}/apis/cluster.x-k8s.io/v1beta1/machinedeployments", c.kube);
+        let url = format!(
+            "{}/apis/cluster.x-k8s.io/v1beta1/machinedeployments",
+            c.kube
+        );
         let req = c.http.get(url).header("Accept", "application/json");
         let Some(list) = self
             .rt

@@ -301,19 +301,7 @@ impl Running {
                 error: Some(e),
             }
         };
-        // `CloudProvider.Refresh()` comes before any other provider call.
-        let cluster = self
-            .started
-            .options
-            .cluster_name
-            .clone()
-            .unwrap_or_default();
-        let mut log = Vec::new();
-        let refreshed = self.provider.refresh(out, now, &cluster, &mut log);
-        for line in log {
-            out.log(now, name, line);
-        }
-        if let Err(e) = refreshed {
+        if let Err(e) = self.refresh(name, out, now) {
             out.log(
                 now,
                 name,
@@ -373,6 +361,17 @@ impl Running {
         self.write_status(out, now, epoch, &groups, &readiness, yaml);
         self.last_groups = groups;
         report
+    }
+
+    /// `CloudProvider.Refresh()`, before any other provider call; its notes go to the log.
+    fn refresh(&mut self, name: &str, out: &mut dyn Outside, now: SimTime) -> Result<(), String> {
+        let cluster = self.started.options.cluster_name.as_deref().unwrap_or("");
+        let mut notes = Vec::new();
+        let answer = self.provider.refresh(out, now, cluster, &mut notes);
+        for line in notes {
+            out.log(now, name, line);
+        }
+        answer
     }
 
     /// Reads the groups and decides, touching nothing but provider caches.
