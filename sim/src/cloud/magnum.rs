@@ -639,6 +639,25 @@ fn apply(doc: &mut serde_json::Map<String, Value>, op: &PatchOperation) -> Resul
     }
 }
 
+/// Python's `json.dumps` with default separators (`", "`, `": "`), keys in insertion order:
+/// how Magnum, Keystone and Heat write their JSON.
+pub fn python_json(v: &Value) -> String {
+    match v {
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(python_json).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter()
+                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -782,24 +801,5 @@ pub(crate) mod tests {
             "Resizing default-worker outside the allowed range: min_node_count = 1, max_node_count = 6"
         );
         assert_eq!(err.title(), err.message);
-    }
-}
-
-/// Python's `json.dumps` with default separators (`", "`, `": "`), keys in insertion order:
-/// how Magnum, Keystone and Heat write their JSON.
-pub fn python_json(v: &Value) -> String {
-    match v {
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(python_json).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter()
-                .map(|(k, v)| format!("{}: {}", Value::String(k.clone()), python_json(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
     }
 }
