@@ -17,8 +17,11 @@ else
   magsim=(cargo run --release --locked --quiet --)
 fi
 cargo test --workspace --locked
-# Every shipped scenario through the CLI, twice: the runs must pass and print the same bytes.
+# Every shipped scenario through the CLI, twice and once over the wire: the runs must pass
+# and print the same bytes.
 "${magsim[@]}" run scenarios/ --junit target/scenarios.xml > target/run1.txt
 "${magsim[@]}" run scenarios/ > target/run2.txt
+"${magsim[@]}" run --wire scenarios/ > target/run-wire.txt
 cmp target/run1.txt target/run2.txt
+cmp target/run1.txt target/run-wire.txt
 tail -n 1 target/run1.txt

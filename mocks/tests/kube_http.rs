@@ -1170,6 +1170,7 @@ async fn same_world_same_bytes() {
             "/apis/apps/v1/deployments",
             "/apis/apps/v1/replicasets",
             "/api/v1/configmaps",
+            "/apis/cluster.x-k8s.io/v1beta1/machinedeployments",
         ] {
             for accept in ["application/json", TABLE] {
                 let r = c
@@ -1336,4 +1337,593 @@ async fn concurrent_reads_writes_and_watches_do_not_block() {
         types.contains("ADDED") && types.contains("DELETED"),
         "{types:?}"
     );
+}
+
+const MD: &str = "k8s-wamiv264xiet-default-worker";
+const MD_NS: &str = "magnum-83bd0e70b4ba4cd092c2fb82b1ce06fb";
+const MIN_SIZE: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
+const MAX_SIZE: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
+
+fn md_url(kube: &KubeMock, rest: &str) -> String {
+    format!(
+        "{}/apis/cluster.x-k8s.io/v1beta1/namespaces/{MD_NS}/machinedeployments{rest}",
+        kube.url
+    )
+}
+
+#[tokio::test]
+async fn machine_deployments_list_get_and_discovery() {
+    let (live, kube, c) = setup().await;
+    let (s, all) = get_json(
+        &c,
+        format!(
+            "{}/apis/cluster.x-k8s.io/v1beta1/machinedeployments",
+            kube.url
+        ),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (all["kind"].as_str(), all["apiVersion"].as_str()),
+        (
+            Some("MachineDeploymentList"),
+            Some("cluster.x-k8s.io/v1beta1")
+        )
+    );
+    assert_eq!(names(&all), [MD]);
+    let (_, in_ns) = get_json(&c, md_url(&kube, "")).await;
+    assert_eq!(names(&in_ns), [MD]);
+    let (_, elsewhere) = get_json(
+        &c,
+        format!(
+            "{}/apis/cluster.x-k8s.io/v1beta1/namespaces/default/machinedeployments",
+            kube.url
+        ),
+    )
+    .await;
+    assert_eq!(names(&elsewhere), Vec::<String>::new());
+
+    let (s, md) = get_json(&c, md_url(&kube, &format!("/{MD}"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(md["kind"], "MachineDeployment");
+    assert_eq!(md["metadata"]["namespace"], MD_NS);
+    // The annotations the clusterapi provider reads, exactly as the driver rendered them.
+    assert_eq!(
+        md["metadata"]["annotations"],
+        json!({MIN_SIZE: "1", MAX_SIZE: "5"})
+    );
+    {
+        let e = live.engine();
+        let world_md = &e.world.machine_deployments[0];
+        let rendered: std::collections::BTreeMap<String, String> =
+            serde_json::from_value(md["metadata"]["annotations"].clone()).unwrap();
+        assert_eq!(rendered, world_md.annotations);
+    }
+    assert_eq!(md["spec"]["replicas"], 5);
+    assert_eq!(md["spec"]["clusterName"], "k8s-wamiv264xiet");
+    assert_eq!(
+        (
+            md["status"]["replicas"].as_u64(),
+            md["status"]["readyReplicas"].as_u64()
+        ),
+        (Some(5), Some(5))
+    );
+    assert_eq!(md["status"]["phase"], "Running");
+    assert_eq!(all["items"][0]["spec"], md["spec"]);
+
+    let (code, st) = status_of(c.get(md_url(&kube, "/nope")).send().await.unwrap()).await;
+    assert_eq!(code, 404);
+    assert_eq!(
+        st["message"],
+        "machinedeployments.cluster.x-k8s.io \"nope\" not found"
+    );
+    assert_eq!(st["details"]["group"], "cluster.x-k8s.io");
+    // Writes to the object itself are not served; its scale subresource is.
+    let (code, _) = status_of(
+        c.delete(md_url(&kube, &format!("/{MD}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 405);
+
+    // Discovery: aggregated, legacy group list, group and resource list.
+    let r = c
+        .get(format!("{}/apis", kube.url))
+        .header(ACCEPT, DISCOVERY)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    let capi = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["metadata"]["name"] == "cluster.x-k8s.io")
+        .expect("cluster.x-k8s.io announced");
+    let res = &capi["versions"][0]["resources"][0];
+    assert_eq!(capi["versions"][0]["version"], "v1beta1");
+    assert_eq!(res["resource"], "machinedeployments");
+    assert_eq!(res["scope"], "Namespaced");
+    assert_eq!(res["subresources"][1]["subresource"], "scale");
+    assert_eq!(
+        res["subresources"][1]["responseKind"]["group"],
+        "autoscaling"
+    );
+    let (_, v) = get_json(&c, format!("{}/apis", kube.url)).await;
+    assert_eq!(
+        v["groups"][1]["preferredVersion"]["groupVersion"],
+        "cluster.x-k8s.io/v1beta1"
+    );
+    let (s, v) = get_json(&c, format!("{}/apis/cluster.x-k8s.io", kube.url)).await;
+    assert_eq!((s, v["kind"].as_str()), (200, Some("APIGroup")));
+    let (_, v) = get_json(&c, format!("{}/apis/cluster.x-k8s.io/v1beta1", kube.url)).await;
+    let scale = v["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "machinedeployments/scale")
+        .expect("the scale subresource");
+    assert_eq!(
+        (scale["group"].as_str(), scale["kind"].as_str()),
+        (Some("autoscaling"), Some("Scale"))
+    );
+
+    // kubectl's Table: the CRD's printer columns.
+    let r = c
+        .get(format!(
+            "{}/apis/cluster.x-k8s.io/v1beta1/machinedeployments",
+            kube.url
+        ))
+        .header(ACCEPT, TABLE)
+        .send()
+        .await
+        .unwrap();
+    let t: Value = r.json().await.unwrap();
+    let cols: Vec<&str> = t["columnDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            "Name",
+            "Cluster",
+            "Desired",
+            "Replicas",
+            "Ready",
+            "Updated",
+            "Unavailable",
+            "Phase",
+            "Age",
+            "Version"
+        ]
+    );
+    assert_eq!(
+        t["rows"][0]["cells"],
+        json!([
+            MD,
+            "k8s-wamiv264xiet",
+            5,
+            5,
+            5,
+            5,
+            0,
+            "Running",
+            "10m",
+            "v1.30.4"
+        ])
+    );
+    let (_, ns) = get_json(&c, format!("{}/api/v1/namespaces/{MD_NS}", kube.url)).await;
+    assert_eq!(ns["status"]["phase"], "Active");
+}
+
+#[tokio::test]
+async fn machine_deployment_scale_patch_and_put_grow_the_nodegroup() {
+    let (live, kube, c) = setup().await;
+    let url = md_url(&kube, &format!("/{MD}/scale"));
+    let (s, scale) = get_json(&c, url.clone()).await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (scale["kind"].as_str(), scale["apiVersion"].as_str()),
+        (Some("Scale"), Some("autoscaling/v1"))
+    );
+    assert_eq!(
+        (
+            scale["spec"]["replicas"].as_u64(),
+            scale["status"]["replicas"].as_u64()
+        ),
+        (Some(5), Some(5))
+    );
+    assert_eq!(
+        scale["status"]["selector"],
+        format!(
+            "cluster.x-k8s.io/cluster-name=k8s-wamiv264xiet,cluster.x-k8s.io/deployment-name={MD}"
+        )
+    );
+    let traced = live.engine().trace.len();
+
+    // The clusterapi provider's SetSize: a merge patch of spec.replicas.
+    let r = c
+        .patch(&url)
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .body(r#"{"spec":{"replicas":6}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let s: Value = r.json().await.unwrap();
+    assert_eq!(s["kind"], "Scale");
+    assert_eq!(s["spec"]["replicas"], 6);
+    assert_eq!(s["status"]["replicas"], 6, "the server is building");
+    {
+        let e = live.engine();
+        assert_eq!(e.world.machine_deployments[0].replicas, 6);
+        assert_eq!(e.world.machines.len(), 6);
+        // Only the cloud's own line: the write is the client's to log.
+        let added = &e.trace.entries[traced..];
+        assert_eq!(added.len(), 1, "{added:?}");
+        assert_eq!(added[0].actor, "cloud");
+        assert!(added[0].text.starts_with(&format!("server {MD}-")));
+    }
+    let (_, md) = get_json(&c, md_url(&kube, &format!("/{MD}"))).await;
+    assert_eq!(md["status"]["phase"], "ScalingUp");
+    assert_eq!(md["status"]["readyReplicas"], 5);
+
+    // After the boot and ready delays the new node is Ready and the pending pod runs there.
+    live.advance(SimDuration::from_secs(3 * 60 + 20));
+    {
+        let e = live.engine();
+        assert_eq!(e.world.live_nodes().filter(|(_, n)| n.ready).count(), 6);
+        let p = e
+            .world
+            .find_pod("default", PENDING)
+            .expect("the pending pod");
+        assert!(e.world.pod(p).node.is_some(), "scheduled on the new node");
+    }
+    let (_, md) = get_json(&c, md_url(&kube, &format!("/{MD}"))).await;
+    assert_eq!(
+        (
+            md["status"]["readyReplicas"].as_u64(),
+            md["status"]["phase"].as_str()
+        ),
+        (Some(6), Some("Running"))
+    );
+
+    // PUT of the whole Scale, with optimistic concurrency.
+    let (_, mut cur) = get_json(&c, url.clone()).await;
+    cur["spec"]["replicas"] = 7.into();
+    let r = c.put(&url).body(cur.to_string()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(live.engine().world.machine_deployments[0].replicas, 7);
+    cur["spec"]["replicas"] = 8.into();
+    let (code, st) = status_of(c.put(&url).body(cur.to_string()).send().await.unwrap()).await;
+    assert_eq!(code, 409);
+    assert_eq!(
+        st["message"],
+        format!("Operation cannot be fulfilled on machinedeployments.cluster.x-k8s.io \"{MD}\": the object has been modified; please apply your changes to the latest version and try again")
+    );
+    assert_eq!(live.engine().world.machine_deployments[0].replicas, 7);
+
+    let (code, st) = status_of(
+        c.patch(md_url(&kube, "/nope/scale"))
+            .header(CONTENT_TYPE, "application/merge-patch+json")
+            .body(r#"{"spec":{"replicas":2}}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 404);
+    assert_eq!(
+        st["message"],
+        "machinedeployments.cluster.x-k8s.io \"nope\" not found"
+    );
+    let (code, _) = status_of(
+        c.patch(&url)
+            .header(CONTENT_TYPE, "application/merge-patch+json")
+            .body(r#"{"spec":{"replicas":-1}}"#)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 422);
+    let (code, _) = status_of(c.put(&url).body("{not json").send().await.unwrap()).await;
+    assert_eq!(code, 400);
+    assert_eq!(live.engine().world.machine_deployments[0].replicas, 7);
+}
+
+/// An Event as client-go's recorder posts it (wall-clock timestamps the server ignores).
+fn recorder_event(message: &str) -> Value {
+    json!({
+        "kind": "Event",
+        "apiVersion": "v1",
+        "metadata": {"name": "cluster-autoscaler-status.1876a0f3c2d4e5f6", "namespace": "kube-system"},
+        "involvedObject": {"kind": "ConfigMap", "namespace": "kube-system", "name": "cluster-autoscaler-status", "apiVersion": "v1"},
+        "reason": "ScaledUpGroup",
+        "message": message,
+        "source": {"component": "cluster-autoscaler"},
+        "firstTimestamp": "2031-01-01T00:00:00Z",
+        "lastTimestamp": "2031-01-01T00:00:00Z",
+        "count": 1,
+        "type": "Normal",
+        "eventTime": null,
+        "reportingComponent": "",
+        "reportingInstance": "",
+    })
+}
+
+#[tokio::test]
+async fn posted_events_aggregate_server_side() {
+    let (live, kube, c) = setup().await;
+    let url = format!("{}/api/v1/namespaces/kube-system/events", kube.url);
+    let message = format!(
+        "Scale-up: setting group MachineDeployment/{MD_NS}/{MD} size to 6 instead of 5 (max: 5)"
+    );
+    let post = |body: Value| {
+        c.post(&url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    let traced = live.engine().trace.len();
+    let r = post(recorder_event(&message)).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let first: Value = r.json().await.unwrap();
+    assert_eq!(first["kind"], "Event");
+    assert_eq!(first["count"], 1);
+    // Stored at the engine's virtual time, named by the server.
+    assert_eq!(first["firstTimestamp"], "2025-11-10T14:10:00Z");
+    let name = first["metadata"]["name"].as_str().unwrap().to_string();
+    assert!(name.starts_with("cluster-autoscaler-status."), "{name}");
+    assert_eq!(
+        live.engine().trace.len(),
+        traced,
+        "no trace line for a posted event"
+    );
+
+    live.advance(SimDuration::from_secs(30));
+    let traced = live.engine().trace.len();
+    let r = post(recorder_event(&message)).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let second: Value = r.json().await.unwrap();
+    assert_eq!(second["metadata"]["name"], name.as_str());
+    assert_eq!(second["count"], 2);
+    assert_eq!(second["lastTimestamp"], "2025-11-10T14:10:30Z");
+    assert_eq!(live.engine().trace.len(), traced);
+
+    let (s, got) = get_json(&c, format!("{url}/{name}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(got["count"], 2);
+    assert_eq!(got, second);
+    let (_, list) = get_json(
+        &c,
+        format!("{url}?fieldSelector=involvedObject.name%3Dcluster-autoscaler-status"),
+    )
+    .await;
+    let mine: Vec<&Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["message"] == message.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1);
+    {
+        let e = live.engine();
+        let ev: Vec<_> = e
+            .world
+            .events
+            .all()
+            .iter()
+            .filter(|ev| *ev.message == *message)
+            .collect();
+        assert_eq!(ev.len(), 1);
+        assert_eq!(
+            (ev[0].count, ev[0].reason, ev[0].source),
+            (2, "ScaledUpGroup", "cluster-autoscaler")
+        );
+    }
+
+    // The recorder's aggregation patch on the name the server answered with.
+    let r = c
+        .patch(format!("{url}/{name}"))
+        .header(CONTENT_TYPE, "application/strategic-merge-patch+json")
+        .body(r#"{"count":3,"lastTimestamp":"2031-01-01T00:00:09Z"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let patched: Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            patched["count"].as_u64(),
+            patched["metadata"]["name"].as_str()
+        ),
+        (Some(3), Some(name.as_str()))
+    );
+
+    // Errors: malformed JSON, a namespace that disagrees, an unknown namespace or event.
+    let r = c
+        .post(&url)
+        .header(CONTENT_TYPE, "application/json")
+        .body("{\"kind\":")
+        .send()
+        .await
+        .unwrap();
+    let (code, st) = status_of(r).await;
+    assert_eq!((code, st["reason"].as_str()), (400, Some("BadRequest")));
+    assert!(st["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("error decoding request body: "));
+    let mut wrong = recorder_event("m");
+    wrong["involvedObject"]["namespace"] = "default".into();
+    let (code, st) = status_of(post(wrong).await.unwrap()).await;
+    assert_eq!((code, st["reason"].as_str()), (422, Some("Invalid")));
+    assert_eq!(
+        st["message"],
+        "Event \"cluster-autoscaler-status.1876a0f3c2d4e5f6\" is invalid: involvedObject.namespace: Invalid value: \"default\": does not match event.namespace"
+    );
+    let mut elsewhere = recorder_event("m");
+    elsewhere["metadata"]["namespace"] = "nope".into();
+    elsewhere["involvedObject"]["namespace"] = "nope".into();
+    let (code, st) = status_of(
+        c.post(format!("{}/api/v1/namespaces/nope/events", kube.url))
+            .body(elsewhere.to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (code, st["message"].as_str()),
+        (404, Some("namespaces \"nope\" not found"))
+    );
+    let (code, _) = status_of(
+        c.patch(format!("{url}/nope.1"))
+            .header(CONTENT_TYPE, "application/merge-patch+json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 404);
+    let (code, _) = status_of(
+        c.post(format!("{}/api/v1/events", kube.url))
+            .body(recorder_event("m").to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 405);
+    let e = live.engine();
+    assert_eq!(
+        e.world
+            .events
+            .all()
+            .iter()
+            .filter(|ev| &*ev.message == "m")
+            .count(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configmap_create_replace_get_and_watch() {
+    let (live, kube, c) = setup().await;
+    let coll = format!("{}/api/v1/namespaces/default/configmaps", kube.url);
+    let url = format!("{coll}/magsim-written");
+    let traced = live.engine().trace.len();
+    let body = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "magsim-written", "namespace": "default"},
+        "data": {"status": "line one\nline two\n", "key.name": "v"},
+    });
+    let r = c
+        .post(&coll)
+        .header(CONTENT_TYPE, "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["data"], body["data"]);
+    let (code, st) = status_of(c.post(&coll).body(body.to_string()).send().await.unwrap()).await;
+    assert_eq!((code, st["reason"].as_str()), (409, Some("AlreadyExists")));
+    assert_eq!(
+        st["message"],
+        "configmaps \"magsim-written\" already exists"
+    );
+
+    let (s, got) = get_json(&c, url.clone()).await;
+    assert_eq!(s, 200);
+    assert_eq!(got, created);
+    let rv = got["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut w = watch(&c, format!("{coll}?watch=true&resourceVersion={rv}"), None).await;
+    let mut replaced = got.clone();
+    replaced["data"] = json!({"status": "replaced"});
+    let r = c.put(&url).body(replaced.to_string()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let put: Value = r.json().await.unwrap();
+    assert_eq!(put["data"], json!({"status": "replaced"}));
+    assert_ne!(put["metadata"]["resourceVersion"], rv.as_str());
+    let ev = w.next_within(5).await.expect("the change streams");
+    assert_eq!(ev["type"], "MODIFIED");
+    assert_eq!(ev["object"]["data"], json!({"status": "replaced"}));
+    let (_, got) = get_json(&c, url.clone()).await;
+    assert_eq!(got["data"], json!({"status": "replaced"}));
+    {
+        let e = live.engine();
+        let stored = &e.world.configmaps[&("default".to_string(), "magsim-written".to_string())];
+        assert_eq!(
+            stored,
+            &magsim_sim::world::ConfigMapData::Plain(
+                [("status".to_string(), "replaced".to_string())]
+                    .into_iter()
+                    .collect()
+            )
+        );
+        assert_eq!(e.trace.len(), traced, "no trace line for a ConfigMap write");
+    }
+
+    // The stale resourceVersion conflicts; names must agree; updates do not create.
+    let (code, _) = status_of(c.put(&url).body(replaced.to_string()).send().await.unwrap()).await;
+    assert_eq!(code, 409);
+    let (code, st) = status_of(
+        c.put(format!("{coll}/other"))
+            .body(replaced.to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (code, st["message"].as_str()),
+        (400, Some("the name of the object (magsim-written) does not match the name on the URL (other)"))
+    );
+    let mut missing = replaced.clone();
+    missing["metadata"] = json!({"name": "missing"});
+    let (code, _) = status_of(
+        c.put(format!("{coll}/missing"))
+            .body(missing.to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 404);
+    let (code, st) = status_of(c.put(&url).body("{\"data\": ").send().await.unwrap()).await;
+    assert_eq!((code, st["reason"].as_str()), (400, Some("BadRequest")));
+    let (code, _) = status_of(
+        c.post(&coll)
+            .body(json!({"metadata": {"name": "bad"}, "data": {"a": 1}}).to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 400);
+    let (code, _) = status_of(
+        c.post(&coll)
+            .body(json!({"metadata": {"name": "bad"}, "data": {"a b": "1"}}).to_string())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(code, 422);
+    let (_, got) = get_json(&c, url).await;
+    assert_eq!(got["data"], json!({"status": "replaced"}));
 }

@@ -165,7 +165,18 @@ default     high-memory-deployment-844964899f-4md88   0/1     Pending   0       
     .await;
     assert_eq!(labelled.lines().count(), 6);
     let ns = ok(&env, &["get", "ns"]).await;
-    assert!(ns.contains("kube-system       Active   10m"), "{ns}");
+    // The MachineDeployments' namespace (the management cluster's side) is listed too.
+    assert_eq!(
+        ns,
+        "\
+NAME                                      STATUS   AGE
+default                                   Active   10m
+kube-node-lease                           Active   10m
+kube-public                               Active   10m
+kube-system                               Active   10m
+magnum-83bd0e70b4ba4cd092c2fb82b1ce06fb   Active   10m
+"
+    );
     let o = env.run(&["get", "pods", "-n", "empty"]).await;
     assert_eq!(text(&o).1, "No resources found in empty namespace.\n");
 }
@@ -435,4 +446,137 @@ async fn get_pods_watch_streams_a_new_pod() {
         .last()
         .expect("pods");
     assert_eq!(row, format!("{new_pod}   0/1     Pending   0          0s"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn machine_deployments_scale_and_writes_of_configmaps_and_events() {
+    let Some((live, _kube, env)) = start("capi").await else {
+        return;
+    };
+    let ns = "magnum-83bd0e70b4ba4cd092c2fb82b1ce06fb";
+    let md = "k8s-wamiv264xiet-default-worker";
+    // Discovery finds the CRD's group; the Table carries its printer columns.
+    assert_eq!(
+        ok(&env, &["get", "machinedeployments", "-A"]).await,
+        "\
+NAMESPACE                                 NAME                              CLUSTER            REPLICAS   READY   UPDATED   UNAVAILABLE   PHASE     AGE   VERSION
+magnum-83bd0e70b4ba4cd092c2fb82b1ce06fb   k8s-wamiv264xiet-default-worker   k8s-wamiv264xiet   5          5       5         0             Running   10m   v1.30.4
+"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "get",
+                "md",
+                "-n",
+                ns,
+                md,
+                "-o",
+                "jsonpath={.metadata.annotations}"
+            ]
+        )
+        .await,
+        r#"{"cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size":"5","cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size":"1"}"#
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &["scale", "-n", ns, "machinedeployment", md, "--replicas=6"]
+        )
+        .await,
+        format!("machinedeployment.cluster.x-k8s.io/{md} scaled\n")
+    );
+    assert_eq!(live.engine().world.machine_deployments[0].replicas, 6);
+    assert_eq!(
+        ok(&env, &["get", "md", "-A", "-o", "wide"]).await,
+        "\
+NAMESPACE                                 NAME                              CLUSTER            DESIRED   REPLICAS   READY   UPDATED   UNAVAILABLE   PHASE       AGE   VERSION
+magnum-83bd0e70b4ba4cd092c2fb82b1ce06fb   k8s-wamiv264xiet-default-worker   k8s-wamiv264xiet   6         6          5       6         1             ScalingUp   10m   v1.30.4
+"
+    );
+
+    // kubectl create sends protobuf; replace sends JSON (a PUT).
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "create",
+                "configmap",
+                "magsim-kubectl",
+                "--from-literal=status=first"
+            ]
+        )
+        .await,
+        "configmap/magsim-kubectl created\n"
+    );
+    let yaml = ok(&env, &["get", "configmap", "magsim-kubectl", "-o", "yaml"]).await;
+    assert!(
+        yaml.starts_with("apiVersion: v1\ndata:\n  status: first\nkind: ConfigMap\n"),
+        "{yaml}"
+    );
+    let file = env.dir.join("cm.yaml");
+    std::fs::write(&file, yaml.replace("status: first", "status: second")).unwrap();
+    let path = file.to_str().unwrap();
+    assert_eq!(
+        ok(&env, &["replace", "--validate=false", "-f", path]).await,
+        "configmap/magsim-kubectl replaced\n"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "get",
+                "cm",
+                "magsim-kubectl",
+                "-o",
+                "jsonpath={.data.status}"
+            ]
+        )
+        .await,
+        "second"
+    );
+    // The same file again carries a stale resourceVersion.
+    assert!(fails(&env, &["replace", "--validate=false", "-f", path])
+        .await
+        .contains("the object has been modified"),);
+
+    // Two identical events are one event with count 2.
+    let event = env.dir.join("event.yaml");
+    std::fs::write(
+        &event,
+        "\
+apiVersion: v1
+kind: Event
+metadata: {name: magsim-status.1, namespace: kube-system}
+involvedObject: {kind: ConfigMap, namespace: kube-system, name: magsim-status}
+reason: ScaledUpGroup
+message: setting group size to 6
+type: Normal
+source: {component: cluster-autoscaler}
+",
+    )
+    .unwrap();
+    let event = event.to_str().unwrap();
+    for _ in 0..2 {
+        ok(&env, &["create", "--validate=false", "-f", event]).await;
+    }
+    let wide = ok(
+        &env,
+        &[
+            "get",
+            "events",
+            "-n",
+            "kube-system",
+            "--field-selector",
+            "involvedObject.name=magsim-status",
+            "-o",
+            "custom-columns=REASON:.reason,COUNT:.count,SOURCE:.source.component",
+        ],
+    )
+    .await;
+    assert_eq!(
+        wide,
+        "REASON          COUNT   SOURCE\nScaledUpGroup   2       cluster-autoscaler\n"
+    );
 }

@@ -90,3 +90,40 @@ fn the_magnum_provider_logs_in_with_its_trust_reads_nodegroups_and_resizes() {
         6
     );
 }
+
+#[test]
+fn the_clusterapi_provider_scales_through_the_kubernetes_api_and_writes_there() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let s = scenario("scenarios/faults/nodes-never-ready.yaml");
+    let cloud = rt.block_on(MockCloud::start(&s, None)).unwrap();
+    let mut client = AutoscalerClient::new(&cloud);
+    let pool_b = |e: &magsim_sim::engine::Engine| {
+        let mut mds = e.world.machine_deployments.iter();
+        mds.find(|m| m.nodegroup == "pool-b").map(|m| m.replicas)
+    };
+    assert_eq!(pool_b(&cloud.live.engine()), Some(1));
+    client.run_until(&rt, at(60));
+    let e = cloud.live.engine();
+    assert_eq!(pool_b(&e), Some(5), "scaled through the scale subresource");
+    let key = (
+        "kube-system".to_string(),
+        "cluster-autoscaler-status".to_string(),
+    );
+    let status = e.world.configmaps.get(&key).expect("a status ConfigMap");
+    assert!(
+        matches!(status, magsim_sim::world::ConfigMapData::Plain(_)),
+        "the status arrived as a ConfigMap write, not the in-memory structure"
+    );
+    assert!(
+        status.data()["status"].contains("maxSize: 6"),
+        "{:?}",
+        status.data()
+    );
+    let triggered = e
+        .world
+        .events
+        .all()
+        .iter()
+        .filter(|ev| ev.reason == "TriggeredScaleUp" && ev.source == "cluster-autoscaler");
+    assert_eq!(triggered.count(), 4, "one per pending pod, posted");
+}

@@ -5,9 +5,7 @@
 use magsim_sim::engine::{ApiResponse, Engine, Operation};
 use magsim_sim::time::SimTime;
 
-/// The status a dropped connection shows as: nginx's `444 No Response`, which the mocks
-/// answer for a `drop` fault because wiremock cannot close a connection unanswered.
-pub const DROPPED: u16 = 444;
+pub use magsim_mocks::wire::DROPPED;
 
 pub(crate) trait Api {
     /// The engine, to read what clients render and checks assert, and for what no API

@@ -1,6 +1,7 @@
 //! The resource types the mock serves and the discovery documents that announce them:
 //! aggregated discovery (`apidiscovery.k8s.io/v2`, what kubectl 1.32 asks for first, with its
 //! exact Content-Type) and the legacy `APIVersions` / `APIGroupList` / `APIResourceList`.
+//! Cluster API's `cluster.x-k8s.io/v1beta1` MachineDeployments are announced as their CRD is.
 
 use serde_json::{json, Value};
 
@@ -18,10 +19,17 @@ pub enum Resource {
     Namespaces,
     Deployments,
     ReplicaSets,
+    MachineDeployments,
 }
 
+/// Named API groups in the order `/apis` lists them.
+const GROUPS: [&str; 2] = ["apps", CAPI_GROUP];
+
+/// Cluster API's group (the MachineDeployment CRD).
+pub const CAPI_GROUP: &str = "cluster.x-k8s.io";
+
 impl Resource {
-    pub const ALL: [Resource; 7] = [
+    pub const ALL: [Resource; 8] = [
         Resource::Pods,
         Resource::Nodes,
         Resource::Events,
@@ -29,20 +37,28 @@ impl Resource {
         Resource::Namespaces,
         Resource::Deployments,
         Resource::ReplicaSets,
+        Resource::MachineDeployments,
     ];
 
     /// `""` for the core group.
     pub fn group(self) -> &'static str {
         match self {
             Resource::Deployments | Resource::ReplicaSets => "apps",
+            Resource::MachineDeployments => CAPI_GROUP,
             _ => "",
         }
+    }
+
+    /// The one version served for the resource's group.
+    pub fn version(self) -> &'static str {
+        version_of(self.group())
     }
 
     pub fn api_version(self) -> &'static str {
         match self.group() {
             "" => "v1",
-            _ => "apps/v1",
+            "apps" => "apps/v1",
+            _ => "cluster.x-k8s.io/v1beta1",
         }
     }
 
@@ -55,6 +71,7 @@ impl Resource {
             Resource::Namespaces => "namespaces",
             Resource::Deployments => "deployments",
             Resource::ReplicaSets => "replicasets",
+            Resource::MachineDeployments => "machinedeployments",
         }
     }
 
@@ -67,6 +84,7 @@ impl Resource {
             Resource::Namespaces => "namespace",
             Resource::Deployments => "deployment",
             Resource::ReplicaSets => "replicaset",
+            Resource::MachineDeployments => "machinedeployment",
         }
     }
 
@@ -79,6 +97,7 @@ impl Resource {
             Resource::Namespaces => "Namespace",
             Resource::Deployments => "Deployment",
             Resource::ReplicaSets => "ReplicaSet",
+            Resource::MachineDeployments => "MachineDeployment",
         }
     }
 
@@ -95,12 +114,14 @@ impl Resource {
             Resource::Namespaces => &["ns"],
             Resource::Deployments => &["deploy"],
             Resource::ReplicaSets => &["rs"],
+            Resource::MachineDeployments => &["md"],
         }
     }
 
     fn categories(self) -> &'static [&'static str] {
         match self {
             Resource::Pods | Resource::Deployments | Resource::ReplicaSets => &["all"],
+            Resource::MachineDeployments => &["cluster-api"],
             _ => &[],
         }
     }
@@ -144,8 +165,21 @@ impl Resource {
                 ("status", "apps", "v1", "ReplicaSet"),
                 ("scale", "autoscaling", "v1", "Scale"),
             ],
+            Resource::MachineDeployments => vec![
+                ("status", CAPI_GROUP, "v1beta1", "MachineDeployment"),
+                ("scale", "autoscaling", "v1", "Scale"),
+            ],
             _ => Vec::new(),
         }
+    }
+}
+
+/// The version served for `group`: `v1`, or `v1beta1` for Cluster API.
+pub fn version_of(group: &str) -> &'static str {
+    if group == CAPI_GROUP {
+        "v1beta1"
+    } else {
+        "v1"
     }
 }
 
@@ -158,7 +192,7 @@ fn group_resources(group: &str) -> impl Iterator<Item = Resource> + '_ {
 fn aggregated_resource(r: Resource) -> Value {
     let mut v = json!({
         "resource": r.plural(),
-        "responseKind": {"group": r.group(), "version": "v1", "kind": r.kind()},
+        "responseKind": {"group": r.group(), "version": r.version(), "kind": r.kind()},
         "scope": if r.namespaced() { "Namespaced" } else { "Cluster" },
         "singularResource": r.singular(),
         "verbs": r.verbs(),
@@ -193,7 +227,7 @@ fn aggregated_group(group: &str) -> Value {
     json!({
         "metadata": metadata,
         "versions": [{
-            "version": "v1",
+            "version": version_of(group),
             "freshness": "Current",
             "resources": group_resources(group).map(aggregated_resource).collect::<Vec<_>>(),
         }],
@@ -205,7 +239,7 @@ pub fn aggregated(core: bool) -> Value {
     let items = if core {
         vec![aggregated_group("")]
     } else {
-        vec![aggregated_group("apps")]
+        GROUPS.iter().map(|g| aggregated_group(g)).collect()
     };
     json!({
         "kind": "APIGroupDiscoveryList",
@@ -229,15 +263,34 @@ pub fn api_group_list() -> Value {
     json!({
         "kind": "APIGroupList",
         "apiVersion": "v1",
-        "groups": [{
-            "name": "apps",
-            "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
-            "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"},
-        }],
+        "groups": GROUPS.iter().map(|g| group_entry(g)).collect::<Vec<_>>(),
     })
 }
 
-/// Legacy `GET /api/v1` or `GET /apis/apps/v1`.
+fn group_entry(group: &str) -> Value {
+    let gv = json!({"groupVersion": format!("{group}/{}", version_of(group)), "version": version_of(group)});
+    json!({
+        "name": group,
+        "versions": [gv.clone()],
+        "preferredVersion": gv,
+    })
+}
+
+/// Legacy `GET /apis/{group}`: one `APIGroup`.
+pub fn api_group(group: &str) -> Value {
+    let mut v = json!({"kind": "APIGroup", "apiVersion": "v1"});
+    if let (Some(m), Value::Object(entry)) = (v.as_object_mut(), group_entry(group)) {
+        m.extend(entry);
+    }
+    v
+}
+
+/// The named groups served (`apps`, `cluster.x-k8s.io`).
+pub fn is_group(group: &str) -> bool {
+    GROUPS.contains(&group)
+}
+
+/// Legacy `GET /api/v1`, `GET /apis/apps/v1` or `GET /apis/cluster.x-k8s.io/v1beta1`.
 pub fn api_resource_list(group: &str) -> Value {
     let mut resources = Vec::new();
     for r in group_resources(group) {
@@ -271,7 +324,7 @@ pub fn api_resource_list(group: &str) -> Value {
     let gv = if group.is_empty() {
         "v1".to_string()
     } else {
-        format!("{group}/v1")
+        format!("{group}/{}", version_of(group))
     };
     json!({
         "kind": "APIResourceList",
@@ -318,6 +371,43 @@ mod tests {
         let deploy = &apps["items"][0]["versions"][0]["resources"][0];
         assert_eq!(deploy["resource"], "deployments");
         assert_eq!(deploy["subresources"][1]["responseKind"]["kind"], "Scale");
+    }
+
+    #[test]
+    fn cluster_api_is_announced_as_its_crd() {
+        let apis = aggregated(false);
+        let capi = &apis["items"][1];
+        assert_eq!(capi["metadata"]["name"], "cluster.x-k8s.io");
+        assert_eq!(capi["versions"][0]["version"], "v1beta1");
+        let md = &capi["versions"][0]["resources"][0];
+        assert_eq!(md["resource"], "machinedeployments");
+        assert_eq!(
+            md["responseKind"],
+            json!({"group": "cluster.x-k8s.io", "version": "v1beta1", "kind": "MachineDeployment"})
+        );
+        assert_eq!(md["shortNames"], json!(["md"]));
+        assert_eq!(md["subresources"][1]["subresource"], "scale");
+        let legacy = api_resource_list(CAPI_GROUP);
+        assert_eq!(legacy["groupVersion"], "cluster.x-k8s.io/v1beta1");
+        let names: Vec<&str> = legacy["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "machinedeployments",
+                "machinedeployments/status",
+                "machinedeployments/scale"
+            ]
+        );
+        assert_eq!(
+            api_group_list()["groups"][1]["preferredVersion"]["groupVersion"],
+            "cluster.x-k8s.io/v1beta1"
+        );
+        assert_eq!(api_group(CAPI_GROUP)["kind"], "APIGroup");
     }
 
     #[test]

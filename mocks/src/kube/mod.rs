@@ -1,31 +1,50 @@
 //! The mock Kubernetes API server in live mode: a streaming HTTP/1.1 server on loopback whose
-//! objects are the engine's world (nodes, pods, deployments and their ReplicaSets, events, the
-//! autoscaler's status ConfigMap, namespaces), enough for `kubectl get/describe/scale`, the
-//! Python `kubernetes` client and kube-rs (see `reference/kube-api-surface.md`).
+//! objects are the engine's world (nodes, pods, deployments and their ReplicaSets, events,
+//! ConfigMaps, namespaces, and Cluster API MachineDeployments), enough for `kubectl
+//! get/describe/scale/create/replace`, the Python `kubernetes` client, kube-rs, and the writes a
+//! cluster-autoscaler makes (see `reference/kube-api-surface.md`).
 //!
-//! - [`discovery`]: `/version`, aggregated and legacy discovery;
-//! - [`objects`]: the world as API JSON; [`store`]: resourceVersions and change history;
+//! - [`discovery`]: `/version`, aggregated and legacy discovery (core, `apps`,
+//!   `cluster.x-k8s.io/v1beta1`);
+//! - [`objects`]: the world as API JSON, [`capi`]: MachineDeployments; [`store`]:
+//!   resourceVersions and change history;
 //! - [`table`]: `meta.k8s.io/v1` Tables for kubectl; [`select`]: field and label selectors;
-//! - [`watch`]: streaming watches; [`status`]: `Status` errors; [`server`]: routing and writes.
+//! - [`watch`]: streaming watches; [`status`]: `Status` errors; [`server`]: routing;
+//! - [`body`]: request bodies (JSON, merge patches), [`protobuf`]: client-go's protobuf bodies;
+//! - writes: [`scale`] (Deployments and MachineDeployments), [`events`], [`configmaps`].
 //!
-//! Writes: `PATCH`/`PUT` of `deployments/{name}/scale` (`kubectl scale`), `DELETE` of a pod,
-//! and a `PATCH` of a node's `spec.unschedulable` (`kubectl cordon`), each one
+//! Writes: `PATCH`/`PUT` of `deployments/{name}/scale` (`kubectl scale`) and of
+//! `machinedeployments/{name}/scale` (the clusterapi provider), `POST` of events (and `PATCH`
+//! of a stored one: one more occurrence), `POST`/`PUT` of ConfigMaps, `DELETE` of a pod, and a
+//! `PATCH` of a node's `spec.unschedulable` (`kubectl cordon`), each one
 //! [`magsim_sim::engine::Engine::apply`] inside [`Live::mutate`]; every other write is
-//! `405 MethodNotAllowed`. Bad input (malformed JSON, a wrong Content-Type, a body over 3 MiB,
-//! unknown paths or selector fields, an unacceptable Accept) is answered with a `Status`.
+//! `405 MethodNotAllowed`. Server-side writes add nothing to the engine's trace (the client
+//! logs its own actions); the controllers they set off do, as for in-memory changes. Bad input
+//! (malformed JSON or protobuf, a wrong Content-Type, a body over 3 MiB, unknown paths or
+//! selector fields, an unacceptable Accept) is answered with a `Status`.
 //!
 //! Determinism: objects are rendered from the engine only (timestamps from its virtual clock
 //! and the scenario's epoch, Table ages against the virtual "now", uids of objects the engine
-//! does not store derived from their names), so the same world gives the same bytes.
-//! ResourceVersions come from [`Live`]'s change counter (see [`store`]).
+//! does not store derived from their names), so the same world gives the same bytes. Posted
+//! events are stored at the virtual time and named by the server; a client's names and
+//! timestamps are not kept. ResourceVersions come from [`Live`]'s change counter (see
+//! [`store`]).
 //!
 //! Not served: OpenAPI, logs/exec/port-forward, leases (`kubectl describe node` tolerates the
-//! 404), creates and updates other than the writes above, `limit`/`continue` paging (lists are
-//! always complete, as kubectl accepts). kubectl computes `describe`'s event ages from the wall
-//! clock, so those print the distance from the scenario's (virtual) dates to today.
+//! 404), Cluster API objects other than MachineDeployments (no MachineSets, Machines or
+//! infrastructure templates), creates and updates other than the writes above, `limit`/`continue`
+//! paging (lists are always complete, as kubectl accepts). kubectl computes `describe`'s event
+//! ages from the wall clock, so those print the distance from the scenario's (virtual) dates to
+//! today.
 
+pub mod body;
+pub mod capi;
+pub mod configmaps;
 pub mod discovery;
+pub mod events;
 pub mod objects;
+pub mod protobuf;
+pub mod scale;
 pub mod select;
 pub mod server;
 pub mod status;

@@ -1,5 +1,6 @@
 //! The engine's world as Kubernetes API objects (JSON): Node, Pod, Event, ConfigMap,
-//! Namespace, Deployment, ReplicaSet and the `autoscaling/v1` Scale.
+//! Namespace, Deployment, ReplicaSet and the `autoscaling/v1` Scale (Cluster API's
+//! MachineDeployments are in [`super::capi`]).
 //!
 //! Rendering is a pure function of the engine: the same world gives the same bytes. Fields the
 //! engine does not model get fixed, plausible values (OS image, container runtime) or values
@@ -101,7 +102,7 @@ pub fn pod_ip(id: PodId) -> String {
     format!("10.100.{}.{}", (n / 250) % 256, n % 250 + 2)
 }
 
-fn kubelet_version(engine: &Engine) -> String {
+pub fn kubelet_version(engine: &Engine) -> String {
     engine
         .world
         .cluster
@@ -577,17 +578,22 @@ pub fn replica_set_json(
     })
 }
 
-/// `autoscaling/v1` Scale of a deployment (what `kubectl scale` reads and writes).
+/// `autoscaling/v1` Scale of a deployment or MachineDeployment (what `kubectl scale` and the
+/// clusterapi provider read and write). The selector is the object's `status.selector` (the
+/// CRD's `selectorpath`), else its `spec.selector.matchLabels`.
 pub fn scale_json(deployment: &Value) -> Value {
     let meta = &deployment["metadata"];
-    let selector: Vec<String> = deployment["spec"]["selector"]["matchLabels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let selector: Vec<String> = match deployment["status"]["selector"].as_str() {
+        Some(s) => vec![s.to_string()],
+        None => deployment["spec"]["selector"]["matchLabels"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -654,13 +660,11 @@ pub fn event_namespace(e: &Event) -> &str {
     }
 }
 
-/// Every event with its name `<object>.<hex nanoseconds of first_seen>` (the recorder's scheme;
-/// clashes move to the next nanosecond).
-pub fn events_json(engine: &Engine) -> Vec<(ObjKey, Value)> {
-    let uids = Uids::new(engine);
+/// Event names `<object>.<hex nanoseconds of first_seen>` (the recorder's scheme; clashes
+/// move to the next nanosecond), one per event of the log, in its order.
+fn event_names(engine: &Engine) -> impl Iterator<Item = (String, String)> + '_ {
     let mut used = BTreeSet::new();
-    let mut out = Vec::new();
-    for e in engine.world.events.all() {
+    engine.world.events.all().iter().map(move |e| {
         let ns = event_namespace(e).to_string();
         let mut nanos = engine.epoch.at(e.first_seen).unix_millis as u128 * 1_000_000;
         let mut name = format!("{}.{nanos:x}", e.object.name);
@@ -668,6 +672,26 @@ pub fn events_json(engine: &Engine) -> Vec<(ObjKey, Value)> {
             nanos += 1;
             name = format!("{}.{nanos:x}", e.object.name);
         }
+        (ns, name)
+    })
+}
+
+/// The key of the `index`th event of the log (what a write answers with).
+pub fn event_key(engine: &Engine, index: usize) -> Option<ObjKey> {
+    event_names(engine)
+        .nth(index)
+        .map(|(namespace, name)| ObjKey {
+            resource: Resource::Events,
+            namespace,
+            name,
+        })
+}
+
+/// Every event, named by [`event_names`].
+pub fn events_json(engine: &Engine) -> Vec<(ObjKey, Value)> {
+    let uids = Uids::new(engine);
+    let mut out = Vec::new();
+    for (e, (ns, name)) in engine.world.events.all().iter().zip(event_names(engine)) {
         let api_version = owner_api_version(e.object.kind);
         let mut involved = Map::new();
         involved.insert("kind".into(), e.object.kind.into());
@@ -791,6 +815,13 @@ pub fn render_all(engine: &Engine) -> Vec<(ObjKey, Value)> {
     for (k, v) in events_json(engine) {
         namespaces.insert(k.namespace.clone());
         out.push((k, v));
+    }
+    for md in &w.machine_deployments {
+        namespaces.insert(md.namespace.clone());
+        out.push((
+            key(Resource::MachineDeployments, &md.namespace, &md.name),
+            super::capi::machine_deployment_json(engine, md),
+        ));
     }
     for ns in &namespaces {
         out.push((

@@ -1,15 +1,16 @@
-//! Request routing: paths, methods, content negotiation, bodies, and the writes (the
-//! deployment `scale` subresource, pod deletion, node cordon) mapped onto engine operations.
+//! Request routing: paths, methods, content negotiation, and the writes mapped onto engine
+//! operations: the `scale` subresource ([`super::scale`]), event and ConfigMap writes
+//! ([`super::events`], [`super::configmaps`]), pod deletion and node cordon.
 
-use super::discovery::{self, Resource, AGGREGATED_CONTENT_TYPE};
-use super::objects::scale_json;
+use super::body::{read_body, read_json, read_object, read_patch};
+use super::discovery::{self, Resource, AGGREGATED_CONTENT_TYPE, CAPI_GROUP};
+use super::scale::{self, ScaleWrite};
 use super::select::{FieldSelector, LabelSelector};
 use super::status::KubeError;
 use super::store::Store;
 use super::table::{self, Clock, IncludeObject};
 use super::watch::{self, Filter, WatchRequest};
 use crate::Live;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,8 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch as tokio_watch;
 
-/// The API server's request body limit (3 MiB, as kube-apiserver).
-pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+pub use super::body::MAX_BODY_BYTES;
 
 /// How long a watch without `timeoutSeconds` stays open (kube-apiserver's
 /// `--min-request-timeout` default).
@@ -48,6 +48,10 @@ fn json_with(status: StatusCode, v: &Value, content_type: &'static str) -> Respo
 
 fn json_ok(v: &Value) -> Response {
     json_with(StatusCode::OK, v, "application/json")
+}
+
+fn created(v: &Value) -> Response {
+    json_with(StatusCode::CREATED, v, "application/json")
 }
 
 /// Percent-decodes a query component (`+` is a space).
@@ -169,6 +173,7 @@ fn parse_target(path: &str) -> Option<Target> {
     let (group, rest) = match segs.as_slice() {
         ["api", "v1", rest @ ..] => ("", rest),
         ["apis", "apps", "v1", rest @ ..] => ("apps", rest),
+        ["apis", CAPI_GROUP, "v1beta1", rest @ ..] => (CAPI_GROUP, rest),
         _ => return None,
     };
     let t = |r: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
@@ -251,17 +256,30 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
         "/apis/apps/v1" => {
             return get_only(discovery::api_resource_list("apps"), "application/json")
         }
-        _ => {}
+        "/apis/cluster.x-k8s.io/v1beta1" => {
+            return get_only(discovery::api_resource_list(CAPI_GROUP), "application/json")
+        }
+        p => {
+            if let Some(group) = p.strip_prefix("/apis/").filter(|g| discovery::is_group(g)) {
+                return get_only(discovery::api_group(group), "application/json");
+            }
+        }
     }
     let target = parse_target(&path).ok_or_else(KubeError::unknown_path)?;
     let acc = accept(&headers)?;
     match (&target.name, &target.subresource) {
-        (None, _) => {
-            if method != Method::GET {
-                return Err(KubeError::method_not_allowed());
+        (None, _) => match (method, target.resource, target.namespace.as_deref()) {
+            (Method::GET, ..) => list(app, &target, &query, &acc),
+            (Method::POST, Resource::Events, Some(ns)) => {
+                let v = read_object(&headers, body, "Event").await?;
+                Ok(created(&super::events::create(app, ns, v)?))
             }
-            list(app, &target, &query, &acc)
-        }
+            (Method::POST, Resource::ConfigMaps, Some(ns)) => {
+                let v = read_object(&headers, body, "ConfigMap").await?;
+                Ok(created(&super::configmaps::create(app, ns, v)?))
+            }
+            _ => Err(KubeError::method_not_allowed()),
+        },
         (Some(name), None) => {
             if method == Method::GET {
                 return get(app, &target, name, &query, &acc);
@@ -275,36 +293,38 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                     let patch = read_patch(&headers, body).await?;
                     cordon(app, name, &patch)
                 }
+                (Resource::ConfigMaps, Method::PUT) => {
+                    let v = read_object(&headers, body, "ConfigMap").await?;
+                    let ns = target.namespace.as_deref().unwrap_or_default();
+                    Ok(json_ok(&super::configmaps::replace(app, ns, name, v)?))
+                }
+                (Resource::Events, Method::PATCH) => {
+                    let patch = read_patch(&headers, body).await?;
+                    let ns = target.namespace.as_deref().unwrap_or_default();
+                    Ok(json_ok(&super::events::patch(app, ns, name, &patch)?))
+                }
                 _ => Err(KubeError::method_not_allowed()),
             }
         }
         (Some(name), Some(sub)) => match (target.resource, sub.as_str()) {
-            (Resource::Deployments, "scale") => match method {
-                Method::GET => {
-                    let view = app.store.sync(&app.live);
-                    let ns = target.namespace.as_deref().unwrap_or_default();
-                    let d = view
-                        .get(Resource::Deployments, ns, name)
-                        .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?;
-                    Ok(json_ok(&scale_json(&d)))
-                }
-                Method::PATCH => {
-                    let patch = read_patch(&headers, body).await?;
-                    scale(app, &target, name, ScaleWrite::Patch(patch))
-                }
-                Method::PUT => {
-                    let v = read_json(&headers, body).await?;
-                    scale(app, &target, name, ScaleWrite::Put(v))
-                }
-                _ => Err(KubeError::method_not_allowed()),
-            },
+            (r @ (Resource::Deployments | Resource::MachineDeployments), "scale") => {
+                let ns = target.namespace.as_deref().unwrap_or_default();
+                let write = match method {
+                    Method::GET => return Ok(json_ok(&scale::read(app, r, ns, name)?)),
+                    Method::PATCH => ScaleWrite::Patch(read_patch(&headers, body).await?),
+                    Method::PUT => ScaleWrite::Put(read_json(&headers, body).await?),
+                    _ => return Err(KubeError::method_not_allowed()),
+                };
+                Ok(json_ok(&scale::write(app, r, ns, name, write)?))
+            }
             // `…/status` reads as the object itself; writing status is the controllers' job.
             (
                 Resource::Pods
                 | Resource::Nodes
                 | Resource::Deployments
                 | Resource::ReplicaSets
-                | Resource::Namespaces,
+                | Resource::Namespaces
+                | Resource::MachineDeployments,
                 "status",
             ) => {
                 if method == Method::GET {
@@ -426,168 +446,6 @@ fn get(
     Ok(json_ok(&obj))
 }
 
-/// Reads a body up to [`MAX_BODY_BYTES`].
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(KubeError::too_large(MAX_BODY_BYTES));
-    }
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| KubeError::too_large(MAX_BODY_BYTES))
-}
-
-fn content_type(headers: &HeaderMap) -> String {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default()
-}
-
-const PATCH_TYPES: [&str; 2] = [
-    "application/merge-patch+json",
-    "application/strategic-merge-patch+json",
-];
-
-fn parse_json(bytes: &[u8], what: &str) -> Result<Value> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| KubeError::bad_request(format!("error decoding {what}: {e}")))
-}
-
-/// A merge or strategic-merge patch body (a JSON object).
-async fn read_patch(headers: &HeaderMap, body: Body) -> Result<Value> {
-    let ct = content_type(headers);
-    if !PATCH_TYPES.contains(&ct.as_str()) {
-        return Err(KubeError::unsupported_media_type(&PATCH_TYPES));
-    }
-    let bytes = read_body(headers, body).await?;
-    let v = parse_json(&bytes, "patch")?;
-    if !v.is_object() {
-        return Err(KubeError::bad_request(
-            "error decoding patch: the patch is not a JSON object",
-        ));
-    }
-    Ok(v)
-}
-
-/// A full object (PUT); kubectl sends no Content-Type.
-async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value> {
-    let ct = content_type(headers);
-    if !ct.is_empty() && ct != "application/json" {
-        return Err(KubeError::unsupported_media_type(&["application/json"]));
-    }
-    let bytes = read_body(headers, body).await?;
-    parse_json(&bytes, "request body")
-}
-
-/// RFC 7386 JSON merge patch.
-fn merge(target: &mut Value, patch: &Value) {
-    match patch {
-        Value::Object(p) => {
-            if !target.is_object() {
-                *target = Value::Object(Default::default());
-            }
-            if let Some(t) = target.as_object_mut() {
-                for (k, v) in p {
-                    if v.is_null() {
-                        t.shift_remove(k);
-                    } else {
-                        merge(t.entry(k.clone()).or_insert(Value::Null), v);
-                    }
-                }
-            }
-        }
-        other => *target = other.clone(),
-    }
-}
-
-enum ScaleWrite {
-    Patch(Value),
-    Put(Value),
-}
-
-fn scale(app: &Arc<App>, target: &Target, name: &str, write: ScaleWrite) -> Result<Response> {
-    let ns = target.namespace.clone().unwrap_or_default();
-    let current = {
-        let view = app.store.sync(&app.live);
-        view.get(Resource::Deployments, &ns, name)
-            .map(|d| scale_json(&d))
-            .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?
-    };
-    let desired = match write {
-        ScaleWrite::Patch(p) => {
-            let mut s = current.clone();
-            merge(&mut s, &p);
-            s
-        }
-        ScaleWrite::Put(s) => {
-            if !s.is_object() {
-                return Err(KubeError::bad_request(
-                    "error decoding request body: the object is not a JSON object",
-                ));
-            }
-            if let Some(rv) = s["metadata"]["resourceVersion"]
-                .as_str()
-                .filter(|r| !r.is_empty())
-            {
-                if Some(rv) != current["metadata"]["resourceVersion"].as_str() {
-                    return Err(KubeError::conflict("apps", "deployments", name));
-                }
-            }
-            s
-        }
-    };
-    let replicas = match &desired["spec"]["replicas"] {
-        Value::Number(n) => n.as_i64(),
-        Value::Null => Some(0),
-        _ => None,
-    };
-    let replicas = match replicas {
-        Some(r) if (0..=i64::from(i32::MAX)).contains(&r) => r as u32,
-        Some(r) => {
-            return Err(KubeError::invalid(
-                "Scale.autoscaling",
-                name,
-                &format!("spec.replicas: Invalid value: {r}: must be greater than or equal to 0"),
-            ))
-        }
-        None => {
-            return Err(KubeError::bad_request(format!(
-                "error decoding request body: spec.replicas: expected an integer, got {}",
-                desired["spec"]["replicas"]
-            )))
-        }
-    };
-    let r = app.live.mutate(|e| {
-        e.apply(
-            Operation::ScaleDeployment {
-                namespace: ns.clone(),
-                name: name.to_string(),
-                replicas,
-            },
-            None,
-        )
-    });
-    if r.status == 404 {
-        return Err(KubeError::not_found("apps", "deployments", name));
-    }
-    let view = app.store.sync(&app.live);
-    let d = view
-        .get(Resource::Deployments, &ns, name)
-        .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?;
-    Ok(json_ok(&scale_json(&d)))
-}
-
 fn delete_pod(app: &Arc<App>, target: &Target, name: &str) -> Result<Response> {
     let ns = target.namespace.clone().unwrap_or_default();
     let before = app
@@ -668,6 +526,15 @@ mod tests {
         assert!(parse_target("/api/v1/pods/x").is_none());
         assert!(parse_target("/api/v1/namespaces/default/nodes").is_none());
         assert!(parse_target("/apis/apps/v1/pods").is_none());
+        let t = parse_target(
+            "/apis/cluster.x-k8s.io/v1beta1/namespaces/magnum-x/machinedeployments/md/scale",
+        )
+        .unwrap();
+        assert_eq!(
+            (t.resource, t.subresource.as_deref()),
+            (Resource::MachineDeployments, Some("scale"))
+        );
+        assert!(parse_target("/apis/cluster.x-k8s.io/v1/machinedeployments").is_none());
     }
 
     #[test]
@@ -683,15 +550,5 @@ mod tests {
         assert_eq!(decode("%zz%4"), "%zz%4");
         assert!(q.flag("watch").is_ok_and(|w| !w));
         assert!(Query::parse(Some("watch=yes")).flag("watch").is_err());
-    }
-
-    #[test]
-    fn merge_patch_replaces_and_removes() {
-        let mut v = serde_json::json!({"spec": {"replicas": 1}, "x": 1});
-        merge(
-            &mut v,
-            &serde_json::json!({"spec": {"replicas": 7}, "x": null}),
-        );
-        assert_eq!(v, serde_json::json!({"spec": {"replicas": 7}}));
     }
 }

@@ -5,6 +5,15 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
+/// `pods "x"` / `deployments.apps "x"`.
+fn qualified_name(group: &str, plural: &str, name: &str) -> String {
+    if group.is_empty() {
+        format!("{plural} \"{name}\"")
+    } else {
+        format!("{plural}.{group} \"{name}\"")
+    }
+}
+
 /// A failed request, rendered as a `v1` `Status`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KubeError {
@@ -31,12 +40,11 @@ impl KubeError {
 
     /// `pods "x" not found` / `deployments.apps "x" not found`.
     pub fn not_found(group: &str, plural: &str, name: &str) -> KubeError {
-        let qualified = if group.is_empty() {
-            plural.to_string()
-        } else {
-            format!("{plural}.{group}")
-        };
-        let mut e = KubeError::new(404, "NotFound", format!("{qualified} \"{name}\" not found"));
+        let mut e = KubeError::new(
+            404,
+            "NotFound",
+            format!("{} not found", qualified_name(group, plural, name)),
+        );
         e.name = Some(name.to_string());
         e.group = (!group.is_empty()).then(|| group.to_string());
         e.kind = Some(plural.to_string());
@@ -81,6 +89,17 @@ impl KubeError {
             "RequestEntityTooLarge",
             format!("Request entity too large: limit is {limit}"),
         )
+    }
+
+    /// 409 on a create: `configmaps "x" already exists`.
+    pub fn already_exists(group: &str, plural: &str, name: &str) -> KubeError {
+        let not_found = KubeError::not_found(group, plural, name);
+        KubeError {
+            code: 409,
+            reason: "AlreadyExists",
+            message: format!("{} already exists", qualified_name(group, plural, name)),
+            ..not_found
+        }
     }
 
     pub fn conflict(group: &str, plural: &str, name: &str) -> KubeError {
@@ -192,6 +211,11 @@ mod tests {
         assert_eq!(
             KubeError::not_found("", "pods", "x").message,
             "pods \"x\" not found"
+        );
+        let e = KubeError::already_exists("", "configmaps", "x");
+        assert_eq!(
+            (e.code, e.reason, e.message.as_str()),
+            (409, "AlreadyExists", "configmaps \"x\" already exists")
         );
     }
 }

@@ -183,6 +183,19 @@ fn columns(resource: Resource) -> Vec<Value> {
             col("Images", "string", "", 1),
             col("Selector", "string", "", 1),
         ],
+        // The CRD's additionalPrinterColumns (Cluster API v1beta1).
+        Resource::MachineDeployments => vec![
+            name(),
+            col("Cluster", "string", "", 0),
+            col("Desired", "integer", "", 10),
+            col("Replicas", "integer", "", 0),
+            col("Ready", "integer", "", 0),
+            col("Updated", "integer", "", 0),
+            col("Unavailable", "integer", "", 0),
+            col("Phase", "string", "", 0),
+            col("Age", "date", "", 0),
+            col("Version", "string", "", 0),
+        ],
     }
 }
 
@@ -410,6 +423,21 @@ fn cells(resource: Resource, o: &Value, clock: &Clock) -> Vec<Value> {
                 c.into(),
                 i.into(),
                 selector(&o["spec"]).into(),
+            ]
+        }
+        Resource::MachineDeployments => {
+            let st = &o["status"];
+            vec![
+                o["metadata"]["name"].clone(),
+                o["spec"]["clusterName"].clone(),
+                o["spec"]["replicas"].clone(),
+                st["replicas"].clone(),
+                st["readyReplicas"].clone(),
+                st["updatedReplicas"].clone(),
+                st["unavailableReplicas"].clone(),
+                st["phase"].clone(),
+                age(),
+                o["spec"]["template"]["spec"]["version"].clone(),
             ]
         }
     }

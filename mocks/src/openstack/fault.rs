@@ -152,7 +152,7 @@ impl Respond for Declared {
             Some(FaultEffect::Latency(d)) => {
                 FaultKind::Latency(Duration::from_millis(d.as_millis()))
             }
-            Some(FaultEffect::Drop) => return ResponseTemplate::new(444),
+            Some(FaultEffect::Drop) => return ResponseTemplate::new(crate::wire::DROPPED),
             None => FaultKind::Latency(Duration::ZERO),
         };
         Faulty {

@@ -11,6 +11,7 @@
 //! alike. Server deletion of a never-registered machine has no API in the mocks and goes
 //! straight to the engine, as does upstream's in-process test provider.
 
+use super::DROPPED;
 use crate::openstack::pseudo_uuid4;
 use crate::{Live, MockCloud};
 use magsim_sim::autoscaler::gophercloud;
@@ -26,6 +27,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+const JSON: &str = "application/json";
 
 /// Where errors say Keystone is (the scenario's endpoint, as in memory).
 const KEYSTONE_TOKENS: &str = "http://127.0.0.1:5000/v3/auth/tokens";
@@ -153,7 +156,7 @@ impl WireOutside<'_> {
             .body(self.auth.to_string());
         let resp = self.rt.block_on(req.send());
         let resp = match resp {
-            Ok(r) if r.status() != 444 => r,
+            Ok(r) if r.status() != DROPPED => r,
             _ => return Err(gophercloud::dropped("POST", KEYSTONE_TOKENS)),
         };
         let status = resp.status().as_u16();
@@ -203,7 +206,7 @@ impl WireOutside<'_> {
         let dropped = || gophercloud::dropped(call.method, &call.url());
         let resp = self.rt.block_on(req.send()).map_err(|_| dropped())?;
         let status = resp.status().as_u16();
-        if status == 444 {
+        if status == DROPPED {
             return Err(dropped());
         }
         let body = json_of(self.rt, resp).ok_or_else(dropped)?;
@@ -234,13 +237,14 @@ impl WireOutside<'_> {
         }
     }
 
+    /// A Kubernetes write; `Err` has the status and the `Status` message.
     fn kube(
         &mut self,
         method: Method,
         path: &str,
         body: Value,
         content_type: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), (u16, String)> {
         let c = &mut *self.client;
         let req = c
             .http
@@ -248,12 +252,17 @@ impl WireOutside<'_> {
             .header("Accept", "application/json")
             .header("Content-Type", content_type)
             .body(body.to_string());
-        let resp = self.rt.block_on(req.send()).map_err(|e| e.to_string())?;
+        let resp = self
+            .rt
+            .block_on(req.send())
+            .map_err(|e| (DROPPED, e.to_string()))?;
+        let code = resp.status().as_u16();
         if resp.status().is_success() {
             return Ok(());
         }
         let status = json_of(self.rt, resp).unwrap_or(Value::Null);
-        Err(status["message"].as_str().unwrap_or("error").to_string())
+        let message = status["message"].as_str().unwrap_or("error").to_string();
+        Err((code, message))
     }
 }
 
@@ -322,7 +331,8 @@ impl Outside for WireOutside<'_> {
             md.namespace, md.name
         );
         let patch = json!({"spec": {"replicas": replicas}});
-        self.kube(Method::PATCH, &path, patch, "application/merge-patch+json")?;
+        self.kube(Method::PATCH, &path, patch, "application/merge-patch+json")
+            .map_err(|(_, message)| message)?;
         self.refresh_view();
         Ok(())
     }
@@ -365,7 +375,7 @@ impl Outside for WireOutside<'_> {
             "lastTimestamp": ts,
         });
         let path = format!("/api/v1/namespaces/{}/events", obj.namespace);
-        if let Err(e) = self.kube(Method::POST, &path, event, "application/json") {
+        if let Err((_, e)) = self.kube(Method::POST, &path, event, "application/json") {
             tracing::warn!("the Kubernetes mock refused an event: {e}");
         }
     }
@@ -377,8 +387,13 @@ impl Outside for WireOutside<'_> {
             "metadata": {"name": name, "namespace": namespace},
             "data": data.data(),
         });
-        let path = format!("/api/v1/namespaces/{namespace}/configmaps/{name}");
-        if let Err(e) = self.kube(Method::PUT, &path, body, "application/json") {
+        // As upstream's WriteStatusConfigMap: update, or create when there is none.
+        let list = format!("/api/v1/namespaces/{namespace}/configmaps");
+        let answer = match self.kube(Method::PUT, &format!("{list}/{name}"), body.clone(), JSON) {
+            Err((404, _)) => self.kube(Method::POST, &list, body, JSON),
+            other => other,
+        };
+        if let Err((_, e)) = answer {
             tracing::warn!("the Kubernetes mock refused the status ConfigMap: {e}");
         }
     }

@@ -364,6 +364,103 @@ mod tests {
     }
 
     #[test]
+    fn scaling_a_machine_deployment_is_increase_size_plus_the_controllers() {
+        let mut e = engine();
+        let md = e.world.machine_deployments[0].clone();
+        let mut direct = e.fork();
+        let traced = e.trace.entries.len();
+        let r = e.apply(
+            Operation::ScaleMachineDeployment {
+                namespace: md.namespace.clone(),
+                name: md.name.clone(),
+                replicas: 7,
+            },
+            None,
+        );
+        assert_eq!((r.status, r.request_id.as_deref()), (200, None));
+        assert_eq!(r.body["replicas"], 7);
+        // What the in-memory clusterapi provider's `grow` does, then the controllers.
+        direct.world.machine_deployments[0].replicas = 7;
+        direct.settle();
+        assert_eq!(
+            e.world.machine_deployments,
+            direct.world.machine_deployments
+        );
+        assert_eq!(
+            format!("{:?}", e.world.machines),
+            format!("{:?}", direct.world.machines)
+        );
+        assert_eq!(e.trace, direct.trace);
+        // Only the cloud's own lines: the write itself is the client's to log.
+        let added = &e.trace.entries[traced..];
+        assert_eq!(added.len(), 2);
+        assert!(added.iter().all(|t| t.actor == "cloud"), "{added:?}");
+        e.run_until(SimTime::ZERO + SimDuration::from_secs(200));
+        assert_eq!(e.world.live_nodes().filter(|(_, n)| n.ready).count(), 7);
+
+        let r = e.apply(
+            Operation::ScaleMachineDeployment {
+                namespace: md.namespace,
+                name: "nope".into(),
+                replicas: 1,
+            },
+            None,
+        );
+        assert_eq!(r.status, 404);
+        assert_eq!(
+            r.error.unwrap().message,
+            "machinedeployments.cluster.x-k8s.io \"nope\" not found"
+        );
+    }
+
+    #[test]
+    fn posted_events_aggregate_and_configmaps_replace_without_trace_lines() {
+        let mut e = engine();
+        let traced = e.trace.entries.len();
+        let record = |e: &mut Engine| {
+            e.apply(
+                Operation::RecordEvent {
+                    object: crate::kube::ObjectRef::new("ConfigMap", "kube-system", "status"),
+                    event_type: crate::kube::EventType::Normal,
+                    reason: "ScaledUpGroup",
+                    message: "Scale-up: setting group size to 6".into(),
+                    source: "cluster-autoscaler",
+                },
+                None,
+            )
+        };
+        let first = record(&mut e);
+        e.run_until(SimTime::ZERO + SimDuration::from_secs(10));
+        let second = record(&mut e);
+        assert_eq!((first.status, second.status), (201, 200));
+        assert_eq!(second.body["index"], first.body["index"]);
+        assert_eq!(second.body["count"], 2);
+        let ev = &e.world.events.all()[first.body["index"].as_u64().unwrap() as usize];
+        assert_eq!(
+            (ev.count, ev.last_seen),
+            (2, SimTime::ZERO + SimDuration::from_secs(10))
+        );
+
+        let put = |e: &mut Engine, v: &str| {
+            e.apply(
+                Operation::PutConfigMap {
+                    namespace: "kube-system".into(),
+                    name: "cm".into(),
+                    data: [("k".to_string(), v.to_string())].into_iter().collect(),
+                },
+                None,
+            )
+        };
+        assert_eq!(put(&mut e, "a").status, 201);
+        assert_eq!(put(&mut e, "b").status, 200);
+        assert_eq!(
+            e.world.configmaps[&("kube-system".to_string(), "cm".to_string())].data()["k"],
+            "b"
+        );
+        assert_eq!(e.trace.entries.len(), traced);
+    }
+
+    #[test]
     fn unknown_cluster_is_magnums_404() {
         let mut e = engine();
         let r = e.apply(

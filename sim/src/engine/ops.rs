@@ -5,7 +5,7 @@ use super::Engine;
 use crate::autoscaler::expander::Priorities;
 use crate::cloud::{ApiError, PatchOperation};
 use crate::deploy::AutoscalerSpec;
-use crate::kube::{Deployment, PodPhase, ScheduledCondition};
+use crate::kube::{Deployment, EventType, ObjectRef, PodPhase, ScheduledCondition};
 use crate::world::Secret;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -78,6 +78,29 @@ pub enum Operation {
         unschedulable: bool,
     },
     SetPriorityExpander(Option<Priorities>),
+    /// A write of a MachineDeployment's `scale` subresource (cluster-autoscaler's clusterapi
+    /// provider over the wire): the same change as the in-memory provider's `IncreaseSize`
+    /// (`md.replicas = new`), then the controllers. Not a Magnum call: no request id.
+    ScaleMachineDeployment {
+        namespace: String,
+        name: String,
+        replicas: u32,
+    },
+    /// An Event a client posted (client-go's recorder), recorded at the current time and
+    /// aggregated exactly as the in-memory components' events are.
+    RecordEvent {
+        object: ObjectRef,
+        event_type: EventType,
+        reason: &'static str,
+        message: String,
+        source: &'static str,
+    },
+    /// A ConfigMap created or replaced by a client (an autoscaler's status over the wire).
+    PutConfigMap {
+        namespace: String,
+        name: String,
+        data: BTreeMap<String, String>,
+    },
 }
 
 /// The answer to an API operation.
@@ -141,13 +164,18 @@ impl Engine {
                     | Operation::UpdateNodegroup { .. }
                     | Operation::Resize { .. }
             );
+        // No controller watches events or ConfigMaps.
+        let unwatched = matches!(
+            op,
+            Operation::RecordEvent { .. } | Operation::PutConfigMap { .. }
+        );
         let mut resp = self.apply_inner(op);
         if is_magnum {
             resp.request_id = Some(request_id.unwrap_or_else(|| self.next_request_id()));
         }
         // A read changes nothing, so the controllers have nothing to react to; during a
         // loop run outside, they react when it ends.
-        if !read_only && !self.loop_out {
+        if !read_only && !unwatched && !self.loop_out {
             self.settle();
         }
         resp
@@ -455,6 +483,63 @@ impl Engine {
             Operation::SetPriorityExpander(p) => {
                 self.world.priority_expander = p;
                 ApiResponse::ok(200, Value::Null)
+            }
+            // Server-side writes leave the trace alone: the trace is the client's log.
+            Operation::ScaleMachineDeployment {
+                namespace,
+                name,
+                replicas,
+            } => match self
+                .world
+                .machine_deployments
+                .iter_mut()
+                .find(|m| m.name == name && m.namespace == namespace)
+            {
+                Some(md) => {
+                    md.replicas = replicas;
+                    ApiResponse::ok(
+                        200,
+                        serde_json::json!({"namespace": namespace, "name": name, "replicas": replicas}),
+                    )
+                }
+                None => ApiResponse::not_found("machinedeployments.cluster.x-k8s.io", &name),
+            },
+            Operation::RecordEvent {
+                object,
+                event_type,
+                reason,
+                message,
+                source,
+            } => {
+                let new = self.world.events.record(
+                    self.now,
+                    object.clone(),
+                    event_type,
+                    reason,
+                    message.as_str(),
+                    source,
+                );
+                let index = self
+                    .world
+                    .events
+                    .find(&object, reason, &message, source)
+                    .expect("just recorded");
+                let count = self.world.events.all()[index].count;
+                ApiResponse::ok(
+                    if new { 201 } else { 200 },
+                    serde_json::json!({"index": index, "count": count}),
+                )
+            }
+            Operation::PutConfigMap {
+                namespace,
+                name,
+                data,
+            } => {
+                let old = self
+                    .world
+                    .configmaps
+                    .insert((namespace, name), crate::world::ConfigMapData::Plain(data));
+                ApiResponse::ok(if old.is_some() { 200 } else { 201 }, Value::Null)
             }
         }
     }

@@ -136,11 +136,7 @@ impl EventLog {
         let message = message.into();
         let h = index_hash(&object, reason, &message, source);
         let latest = self.index.get(&h).copied();
-        let same = std::iter::successors(latest, |&i| self.same_hash[i]).find(|&i| {
-            let e = &self.events[i];
-            e.object == object && e.reason == reason && e.message == message && e.source == source
-        });
-        if let Some(i) = same {
+        if let Some(i) = self.same_in_chain(latest, &object, reason, &message, source) {
             let e = &mut self.events[i];
             e.count += 1;
             e.last_seen = now;
@@ -159,6 +155,38 @@ impl EventLog {
             count: 1,
         });
         true
+    }
+
+    /// The position in [`EventLog::all`] of the event a `record` of these fields would bump.
+    pub fn find(
+        &self,
+        object: &ObjectRef,
+        reason: &str,
+        message: &str,
+        source: &str,
+    ) -> Option<usize> {
+        let latest = self
+            .index
+            .get(&index_hash(object, reason, message, source))
+            .copied();
+        self.same_in_chain(latest, object, reason, message, source)
+    }
+
+    fn same_in_chain(
+        &self,
+        latest: Option<usize>,
+        object: &ObjectRef,
+        reason: &str,
+        message: &str,
+        source: &str,
+    ) -> Option<usize> {
+        std::iter::successors(latest, |&i| self.same_hash[i]).find(|&i| {
+            let e = &self.events[i];
+            e.object == *object
+                && e.reason == reason
+                && &*e.message == message
+                && e.source == source
+        })
     }
 
     pub fn all(&self) -> &[Event] {
@@ -211,5 +239,8 @@ mod tests {
         );
         assert_eq!(log.for_object("Pod", "p").count(), 2);
         assert_eq!(log.last_time(&pod, "R"), Some(SimTime(6)));
+        assert_eq!(log.find(&pod, "R", "other", "s"), Some(1));
+        assert_eq!(log.find(&pod, "R", "m", "s"), Some(0));
+        assert_eq!(log.find(&pod, "R", "m", "kubelet"), None);
     }
 }

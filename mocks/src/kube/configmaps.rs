@@ -1,0 +1,208 @@
+//! ConfigMap writes: `POST` creates, `PUT` replaces (with the API server's name, namespace and
+//! resourceVersion checks), both storing `data` as [`ConfigMapData::Plain`] through one
+//! [`Operation::PutConfigMap`], so a later GET (and `kubectl get -o yaml`) shows exactly what
+//! was written and watches see ADDED / MODIFIED. Other metadata (labels, annotations) is not
+//! kept.
+//!
+//! [`ConfigMapData::Plain`]: magsim_sim::world::ConfigMapData::Plain
+
+use super::body::object;
+use super::discovery::Resource;
+use super::server::App;
+use super::status::KubeError;
+use magsim_sim::engine::Operation;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type Result<T> = std::result::Result<T, KubeError>;
+
+/// A valid config key: `[-._a-zA-Z0-9]+` (apimachinery's `IsConfigMapKey`).
+fn valid_key(k: &str) -> bool {
+    !k.is_empty()
+        && k.len() <= 253
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && k != "."
+        && k != ".."
+        && !k.starts_with("..")
+}
+
+fn meta_str<'a>(body: &'a Map<String, Value>, field: &str) -> Result<&'a str> {
+    match body.get("metadata").and_then(|m| m.get(field)) {
+        None | Some(Value::Null) => Ok(""),
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(KubeError::bad_request(format!(
+            "error decoding request body: metadata.{field}: expected a string, got {other}"
+        ))),
+    }
+}
+
+/// `data` of a ConfigMap body, checked as the API server validates it.
+fn data(body: &Map<String, Value>, name: &str) -> Result<BTreeMap<String, String>> {
+    if body
+        .get("binaryData")
+        .and_then(Value::as_object)
+        .is_some_and(|m| !m.is_empty())
+    {
+        return Err(KubeError::invalid(
+            "ConfigMap",
+            name,
+            "binaryData: Forbidden: magsim stores only data",
+        ));
+    }
+    let map = match body.get("data") {
+        None | Some(Value::Null) => return Ok(BTreeMap::new()),
+        Some(Value::Object(m)) => m,
+        Some(other) => {
+            return Err(KubeError::bad_request(format!(
+                "error decoding request body: data: expected an object, got {other}"
+            )))
+        }
+    };
+    let mut out = BTreeMap::new();
+    for (k, v) in map {
+        let Value::String(s) = v else {
+            return Err(KubeError::bad_request(format!(
+                "error decoding request body: data.{k}: expected a string, got {v}"
+            )));
+        };
+        if !valid_key(k) {
+            return Err(KubeError::invalid(
+                "ConfigMap",
+                name,
+                &format!(
+                    "data[{k}]: Invalid value: \"{k}\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"
+                ),
+            ));
+        }
+        out.insert(k.clone(), s.clone());
+    }
+    Ok(out)
+}
+
+fn check_namespace(body: &Map<String, Value>, namespace: &str) -> Result<()> {
+    let ns = meta_str(body, "namespace")?;
+    if !ns.is_empty() && ns != namespace {
+        return Err(KubeError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    Ok(())
+}
+
+/// Stores `data` when `allowed` says the ConfigMap's presence is right for the verb, under
+/// the engine's lock so that two creates cannot both succeed; answers with the stored object.
+fn store(
+    app: &Arc<App>,
+    namespace: &str,
+    name: &str,
+    data: BTreeMap<String, String>,
+    allowed: impl FnOnce(bool) -> Result<()>,
+) -> Result<Value> {
+    app.live.mutate(|e| {
+        let key = (namespace.to_string(), name.to_string());
+        allowed(e.world.configmaps.contains_key(&key))?;
+        e.apply(
+            Operation::PutConfigMap {
+                namespace: key.0,
+                name: key.1,
+                data,
+            },
+            None,
+        );
+        Ok(())
+    })?;
+    app.store
+        .sync(&app.live)
+        .get(Resource::ConfigMaps, namespace, name)
+        .ok_or_else(|| KubeError::internal("the stored ConfigMap was not found"))
+}
+
+/// `POST /api/v1/namespaces/{namespace}/configmaps`.
+pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
+    let body = object(body)?;
+    check_namespace(&body, namespace)?;
+    let name = meta_str(&body, "name")?.to_string();
+    if name.is_empty() {
+        return Err(KubeError::invalid(
+            "ConfigMap",
+            "",
+            "metadata.name: Required value: name or generateName is required",
+        ));
+    }
+    let data = data(&body, &name)?;
+    if app
+        .store
+        .sync(&app.live)
+        .get(Resource::Namespaces, "", namespace)
+        .is_none()
+    {
+        return Err(KubeError::not_found("", "namespaces", namespace));
+    }
+    store(app, namespace, &name, data, |exists| match exists {
+        true => Err(KubeError::already_exists("", "configmaps", &name)),
+        false => Ok(()),
+    })
+}
+
+/// `PUT /api/v1/namespaces/{namespace}/configmaps/{name}`: ConfigMaps are not created by an
+/// update (the API server's `AllowCreateOnUpdate` is false for them).
+pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Value> {
+    let body = object(body)?;
+    check_namespace(&body, namespace)?;
+    let body_name = meta_str(&body, "name")?;
+    if body_name != name {
+        return Err(KubeError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    let data = data(&body, name)?;
+    let current = app
+        .store
+        .sync(&app.live)
+        .get(Resource::ConfigMaps, namespace, name)
+        .ok_or_else(|| KubeError::not_found("", "configmaps", name))?;
+    let rv = meta_str(&body, "resourceVersion")?;
+    if !rv.is_empty() && Some(rv) != current["metadata"]["resourceVersion"].as_str() {
+        return Err(KubeError::conflict("", "configmaps", name));
+    }
+    store(app, namespace, name, data, |exists| match exists {
+        true => Ok(()),
+        false => Err(KubeError::not_found("", "configmaps", name)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_keys_follow_apimachinery() {
+        for ok in ["status", "key.name", "KEY_NAME", "key-name", ".hidden"] {
+            assert!(valid_key(ok), "{ok}");
+        }
+        for bad in ["", "bad key", "a/b", ".", "..", "..x"] {
+            assert!(!valid_key(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn data_must_be_strings() {
+        let body = |v: Value| v.as_object().cloned().unwrap();
+        let d = data(&body(serde_json::json!({"data": {"a": "1"}})), "x").unwrap();
+        assert_eq!(d["a"], "1");
+        assert_eq!(
+            data(&body(serde_json::json!({"data": {"a": 1}})), "x")
+                .unwrap_err()
+                .code,
+            400
+        );
+        assert_eq!(
+            data(&body(serde_json::json!({"data": {"a b": "1"}})), "x")
+                .unwrap_err()
+                .code,
+            422
+        );
+    }
+}

@@ -1,0 +1,114 @@
+//! The `scale` subresource of Deployments (`kubectl scale`) and of Cluster API
+//! MachineDeployments (the clusterapi provider's `SetSize`): an `autoscaling/v1` Scale read,
+//! replaced (PUT, with optimistic concurrency) or merge-patched, each write one engine
+//! operation.
+
+use super::body::merge;
+use super::discovery::Resource;
+use super::objects::scale_json;
+use super::server::App;
+use super::status::KubeError;
+use magsim_sim::engine::Operation;
+use serde_json::Value;
+use std::sync::Arc;
+
+type Result<T> = std::result::Result<T, KubeError>;
+
+/// How the client changes the Scale.
+pub enum ScaleWrite {
+    Patch(Value),
+    Put(Value),
+}
+
+fn not_found(resource: Resource, name: &str) -> KubeError {
+    KubeError::not_found(resource.group(), resource.plural(), name)
+}
+
+/// The Scale of `namespace/name` as it is now.
+pub fn read(app: &Arc<App>, resource: Resource, namespace: &str, name: &str) -> Result<Value> {
+    let view = app.store.sync(&app.live);
+    view.get(resource, namespace, name)
+        .map(|o| scale_json(&o))
+        .ok_or_else(|| not_found(resource, name))
+}
+
+/// The operation that sets the replicas of `resource` (one that has a `scale` subresource).
+fn operation(resource: Resource, namespace: String, name: String, replicas: u32) -> Operation {
+    match resource {
+        Resource::MachineDeployments => Operation::ScaleMachineDeployment {
+            namespace,
+            name,
+            replicas,
+        },
+        _ => Operation::ScaleDeployment {
+            namespace,
+            name,
+            replicas,
+        },
+    }
+}
+
+/// Applies a PUT or PATCH of the Scale and answers with the Scale after the controllers ran.
+pub fn write(
+    app: &Arc<App>,
+    resource: Resource,
+    namespace: &str,
+    name: &str,
+    write: ScaleWrite,
+) -> Result<Value> {
+    let current = read(app, resource, namespace, name)?;
+    let desired = match write {
+        ScaleWrite::Patch(p) => {
+            let mut s = current.clone();
+            merge(&mut s, &p);
+            s
+        }
+        ScaleWrite::Put(s) => {
+            if !s.is_object() {
+                return Err(KubeError::bad_request(
+                    "error decoding request body: the object is not a JSON object",
+                ));
+            }
+            if let Some(rv) = s["metadata"]["resourceVersion"]
+                .as_str()
+                .filter(|r| !r.is_empty())
+            {
+                if Some(rv) != current["metadata"]["resourceVersion"].as_str() {
+                    return Err(KubeError::conflict(
+                        resource.group(),
+                        resource.plural(),
+                        name,
+                    ));
+                }
+            }
+            s
+        }
+    };
+    let replicas = match &desired["spec"]["replicas"] {
+        Value::Number(n) => n.as_i64(),
+        Value::Null => Some(0),
+        _ => None,
+    };
+    let replicas = match replicas {
+        Some(r) if (0..=i64::from(i32::MAX)).contains(&r) => r as u32,
+        Some(r) => {
+            return Err(KubeError::invalid(
+                "Scale.autoscaling",
+                name,
+                &format!("spec.replicas: Invalid value: {r}: must be greater than or equal to 0"),
+            ))
+        }
+        None => {
+            return Err(KubeError::bad_request(format!(
+                "error decoding request body: spec.replicas: expected an integer, got {}",
+                desired["spec"]["replicas"]
+            )))
+        }
+    };
+    let op = operation(resource, namespace.to_string(), name.to_string(), replicas);
+    let r = app.live.mutate(|e| e.apply(op, None));
+    if r.status == 404 {
+        return Err(not_found(resource, name));
+    }
+    read(app, resource, namespace, name)
+}
