@@ -1501,7 +1501,17 @@ async fn injected_faults_answer_in_each_apis_own_shape() {
     assert_eq!(e["errors"][0]["status"], 503);
     assert_eq!(e["errors"][0]["code"], "server");
     assert_eq!(e["errors"][0]["title"], "Service Unavailable");
-    // Only once: the next resize reaches Magnum.
+    // Only once; then a dropped connection, then Magnum.
+    mock.inject(
+        Fault::new(Service::ContainerInfra, FaultKind::Drop)
+            .on("POST", resize)
+            .times(1),
+    )
+    .await
+    .unwrap();
+    let dropped = magnum(&mock, &t, "POST", resize, Some(body)).await;
+    assert_eq!(dropped.status(), magsim_mocks::wire::DROPPED);
+    assert_eq!(dropped.bytes().await.unwrap().len(), 0, "no body");
     let second = magnum(&mock, &t, "POST", resize, Some(body)).await;
     assert_eq!(second.status(), 202);
     assert_eq!(

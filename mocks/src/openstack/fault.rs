@@ -1,5 +1,7 @@
-//! Faults a test injects into the live OpenStack servers: an endpoint that answers slowly, or
-//! fails with the API's own error body, for all or the first N matching requests. (Expired
+//! Faults a test injects into the live OpenStack servers: an endpoint that answers slowly,
+//! fails with the API's own error body, or drops the request, for all or the first N
+//! matching requests. The faults a scenario declares (`faults:`) are served by the same
+//! responder ([`Declared`]). (Expired
 //! tokens: [`OpenStackMock::revoke_tokens`] or a short [`super::Options::token_lifetime`].)
 //!
 //! ```
@@ -34,6 +36,9 @@ pub enum FaultKind {
     /// This status with the service's own error body (Magnum's `{"errors": [...]}` with a
     /// request id, Keystone's `{"error": ...}`, Heat's fault, Nova's `computeFault`).
     Error(u16),
+    /// No answer: wiremock cannot close the connection, so this is nginx's `444`
+    /// ([`crate::wire::DROPPED`]), which magsim's own clients read as a dropped connection.
+    Drop,
 }
 
 /// A fault on one service, optionally only for one method and path, optionally only N times.
@@ -152,7 +157,7 @@ impl Respond for Declared {
             Some(FaultEffect::Latency(d)) => {
                 FaultKind::Latency(Duration::from_millis(d.as_millis()))
             }
-            Some(FaultEffect::Drop) => return ResponseTemplate::new(crate::wire::DROPPED),
+            Some(FaultEffect::Drop) => FaultKind::Drop,
             None => FaultKind::Latency(Duration::ZERO),
         };
         Faulty {
@@ -170,6 +175,7 @@ impl Respond for Faulty {
             FaultKind::Latency(d) if d.is_zero() => self.real(req),
             FaultKind::Latency(d) => self.real(req).set_delay(*d),
             FaultKind::Error(status) => self.error(*status, req),
+            FaultKind::Drop => ResponseTemplate::new(crate::wire::DROPPED),
         }
     }
 }
