@@ -239,7 +239,7 @@ impl Journal {
 
 impl Journal {
     /// The answered requests as a recording, in arrival order: each base URL in `urls` becomes
-    /// its service's placeholder (so the recording replays on any port), then [`redact`] runs.
+    /// its service's placeholder (so the recording replays on any port), then [`redact()`] runs.
     /// Entries without a response (none in live mode) are left out.
     pub fn to_recording(&self, urls: &[(Service, String)]) -> Recording {
         let placeholders = |text: &str| {

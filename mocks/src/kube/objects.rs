@@ -687,7 +687,7 @@ pub fn event_key(engine: &Engine, index: usize) -> Option<ObjKey> {
         })
 }
 
-/// Every event, named by [`event_names`].
+/// Every event, named as `event_names` names them.
 pub fn events_json(engine: &Engine) -> Vec<(ObjKey, Value)> {
     let uids = Uids::new(engine);
     let mut out = Vec::new();

@@ -1,7 +1,7 @@
 //! Faults a test injects into the live OpenStack servers: an endpoint that answers slowly,
 //! fails with the API's own error body, or drops the request, for all or the first N
 //! matching requests. The faults a scenario declares (`faults:`) are served by the same
-//! responder ([`Declared`]). (Expired
+//! responder. (Expired
 //! tokens: [`OpenStackMock::revoke_tokens`] or a short [`super::Options::token_lifetime`].)
 //!
 //! ```

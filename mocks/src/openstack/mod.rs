@@ -304,7 +304,7 @@ impl OpenStackMock {
 
     /// Everything the servers answered so far as a [`Recording`](crate::replay::Recording):
     /// base URLs become placeholders and credentials are redacted
-    /// ([`crate::replay::redact`]), so it can be saved and served by [`crate::replay::serve`].
+    /// ([`crate::replay::redact()`]), so it can be saved and served by [`crate::replay::serve`].
     pub fn recording(&self) -> crate::replay::Recording {
         self.journal.to_recording(&[
             (Service::Identity, self.urls.keystone.clone()),
