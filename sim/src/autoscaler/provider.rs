@@ -289,7 +289,7 @@ impl Provider {
     }
 
     /// `IncreaseSize(delta)`'s checks: the size it asks the cloud for. The caller makes the
-    /// request ([`Provider::resize_request`]), then records the target
+    /// request ([`Provider::increase`]), then records the target
     /// ([`Provider::set_target`]) and applies the cloud-side effect.
     pub fn check_increase(&self, group: &NodeGroup, delta: u32) -> Result<u32, String> {
         if delta == 0 {
