@@ -288,9 +288,8 @@ impl Provider {
         }
     }
 
-    /// `IncreaseSize(delta)`'s checks: the size it asks the cloud for. The caller makes the
-    /// request ([`Provider::increase`]), then records the target
-    /// ([`Provider::set_target`]) and applies the cloud-side effect.
+    /// `IncreaseSize(delta)`'s checks: the size it asks the cloud for. The caller asks the
+    /// cloud ([`Provider::increase`]), then records the target ([`Provider::set_target`]).
     pub fn check_increase(&self, group: &NodeGroup, delta: u32) -> Result<u32, String> {
         if delta == 0 {
             return Err("size increase must be positive".into());
