@@ -6,16 +6,16 @@
 //!
 //! The loop's view of the world is a copy taken when the loop starts and refreshed after each
 //! write it makes, as an informer follows the server. Request ids are pinned from a counter,
-//! so the engine draws nothing for the autoscaler's calls, as in memory. Error texts name the
-//! scenario's endpoints ([`MAGNUM_ENDPOINT`]), not the ephemeral ports, so both runs read
-//! alike. Server deletion of a never-registered machine has no API in the mocks and goes
-//! straight to the engine, as does upstream's in-process test provider.
+//! so the engine draws nothing for the autoscaler's calls, as in memory. The gophercloud
+//! behaviour (first authentication, one retry after a 401, error texts naming the scenario's
+//! endpoints, not the ephemeral ports) is the one memory uses: [`gophercloud_request`] over
+//! this module's [`Transport`]. Server deletion of a never-registered machine has no API in
+//! the mocks and goes straight to the engine, as does upstream's in-process test provider.
 
 use super::DROPPED;
 use crate::openstack::pseudo_uuid4;
 use crate::{Live, MockCloud};
-use magsim_sim::autoscaler::gophercloud;
-use magsim_sim::autoscaler::outside::{reauthenticated, status_error, MagnumCall, Outside};
+use magsim_sim::autoscaler::outside::{gophercloud_request, MagnumCall, Outside, Reply, Transport};
 use magsim_sim::autoscaler::Autoscaler;
 use magsim_sim::cloud::python_json;
 use magsim_sim::deploy::ProviderKind;
@@ -30,9 +30,6 @@ use std::sync::Arc;
 
 const JSON: &str = "application/json";
 
-/// Where errors say Keystone is (the scenario's endpoint, as in memory).
-const KEYSTONE_TOKENS: &str = "http://127.0.0.1:5000/v3/auth/tokens";
-
 /// The autoscalers' HTTP client for one [`MockCloud`]: tokens and request numbering last
 /// the whole run.
 pub struct AutoscalerClient {
@@ -44,12 +41,6 @@ pub struct AutoscalerClient {
     /// Real tokens by the virtual time they were issued.
     tokens: BTreeMap<SimTime, String>,
     requests: u64,
-}
-
-/// An answer, or the connection closing without one.
-struct Answer {
-    status: u16,
-    body: Value,
 }
 
 impl AutoscalerClient {
@@ -145,8 +136,8 @@ impl WireOutside<'_> {
         }
     }
 
-    /// `POST /v3/auth/tokens`: the token's issue time, or gophercloud's error text.
-    fn authenticate(&mut self, now: SimTime) -> Result<(), String> {
+    /// `POST /v3/auth/tokens` with the cloud-config's credentials.
+    fn post_token(&mut self, now: SimTime) -> Result<(), Reply> {
         let c = &mut *self.client;
         let url = format!("{}/v3/auth/tokens", c.keystone);
         let req = c
@@ -154,10 +145,9 @@ impl WireOutside<'_> {
             .post(url)
             .header("Content-Type", "application/json")
             .body(self.auth.to_string());
-        let resp = self.rt.block_on(req.send());
-        let resp = match resp {
+        let resp = match self.rt.block_on(req.send()) {
             Ok(r) if r.status() != DROPPED => r,
-            _ => return Err(gophercloud::dropped("POST", KEYSTONE_TOKENS)),
+            _ => return Err(Reply::Dropped),
         };
         let status = resp.status().as_u16();
         let token = resp
@@ -171,18 +161,12 @@ impl WireOutside<'_> {
                 c.tokens.insert(now, t);
                 Ok(())
             }
-            _ => Err(gophercloud::status_error(
-                status,
-                "POST",
-                KEYSTONE_TOKENS,
-                &[201],
-                &python_json(&body),
-            )),
+            _ => Err(Reply::Answer { status, body }),
         }
     }
 
-    /// Sends `call` with the token issued at `issued`; `Err` is the dropped connection.
-    fn send(&mut self, call: &MagnumCall, issued: SimTime) -> Result<Answer, String> {
+    /// `call` as gophercloud sends it, with the token issued at `issued` and a pinned id.
+    fn request(&mut self, call: &MagnumCall, issued: SimTime) -> Reply {
         let c = &mut *self.client;
         c.requests += 1;
         let token = c.tokens.get(&issued).cloned().unwrap_or_default();
@@ -203,37 +187,37 @@ impl WireOutside<'_> {
                 .header("Content-Type", "application/json")
                 .body(python_json(b));
         }
-        let dropped = || gophercloud::dropped(call.method, &call.url());
-        let resp = self.rt.block_on(req.send()).map_err(|_| dropped())?;
+        let Ok(resp) = self.rt.block_on(req.send()) else {
+            return Reply::Dropped;
+        };
         let status = resp.status().as_u16();
-        if status == DROPPED {
-            return Err(dropped());
+        match json_of(self.rt, resp) {
+            Some(body) if status != DROPPED => Reply::Answer { status, body },
+            _ => Reply::Dropped,
         }
-        let body = json_of(self.rt, resp).ok_or_else(dropped)?;
-        Ok(Answer { status, body })
     }
 
     /// What an accepted call leaves behind: detail reads update the view's nodegroup (the
     /// provider reads its bounds from them); writes refresh it from the server.
-    fn accepted(&mut self, call: &MagnumCall, a: &Answer) {
+    fn accepted(&mut self, call: &MagnumCall, body: &Value) {
         if call.op.is_some() {
             self.refresh_view();
             return;
         }
-        let Some(name) = a.body["name"].as_str() else {
+        let Some(name) = body["name"].as_str() else {
             return;
         };
         let Some(c) = self.view.cluster.as_mut() else {
             return;
         };
         if let Some(ng) = c.nodegroups.iter_mut().find(|n| n.name == name) {
-            if let Some(n) = a.body["node_count"].as_u64() {
+            if let Some(n) = body["node_count"].as_u64() {
                 ng.node_count = n as u32;
             }
-            if let Some(n) = a.body["min_node_count"].as_u64() {
+            if let Some(n) = body["min_node_count"].as_u64() {
                 ng.min_node_count = n as u32;
             }
-            ng.max_node_count = a.body["max_node_count"].as_u64().map(|n| n as u32);
+            ng.max_node_count = body["max_node_count"].as_u64().map(|n| n as u32);
         }
     }
 
@@ -266,6 +250,22 @@ impl WireOutside<'_> {
     }
 }
 
+impl Transport for WireOutside<'_> {
+    fn authenticate(&mut self, now: SimTime) -> Result<(), Reply> {
+        self.post_token(now)
+    }
+
+    fn send(&mut self, _now: SimTime, issued: SimTime, call: &MagnumCall) -> Reply {
+        let r = self.request(call, issued);
+        if let Reply::Answer { status, body } = &r {
+            if call.ok.contains(status) {
+                self.accepted(call, body);
+            }
+        }
+        r
+    }
+}
+
 impl Outside for WireOutside<'_> {
     fn world(&self) -> &World {
         &self.view
@@ -282,42 +282,7 @@ impl Outside for WireOutside<'_> {
         call: &MagnumCall,
         notes: &mut Vec<String>,
     ) -> Result<(), String> {
-        if token.is_none() {
-            self.authenticate(now)?;
-            *token = Some(now);
-        }
-        let first = self.send(call, token.unwrap_or(now))?;
-        if call.ok.contains(&first.status) {
-            self.accepted(call, &first);
-            return Ok(());
-        }
-        if first.status != 401 {
-            return Err(status_error(call, first.status, &first.body));
-        }
-        let original = gophercloud::unexpected(
-            401,
-            call.method,
-            &call.url(),
-            call.ok,
-            &python_json(&first.body),
-        );
-        if self.authenticate(now).is_err() {
-            return Err(gophercloud::unable_to_reauthenticate(&original));
-        }
-        *token = Some(now);
-        notes.push(reauthenticated(call));
-        let retry = self
-            .send(call, now)
-            .map_err(|e| gophercloud::after_reauthentication(&e))?;
-        if call.ok.contains(&retry.status) {
-            self.accepted(call, &retry);
-            return Ok(());
-        }
-        Err(gophercloud::after_reauthentication(&status_error(
-            call,
-            retry.status,
-            &retry.body,
-        )))
+        gophercloud_request(self, now, token, call, notes)
     }
 
     fn scale_machine_deployment(&mut self, index: usize, replicas: u32) -> Result<(), String> {

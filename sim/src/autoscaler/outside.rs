@@ -126,103 +126,126 @@ impl MagnumCall {
     }
 }
 
-/// What gophercloud returns for an answer of `status` with `body` to `call`.
-pub fn status_error(call: &MagnumCall, status: u16, body: &serde_json::Value) -> String {
-    gophercloud::status_error(
-        status,
-        call.method,
-        &call.url(),
-        call.ok,
-        &python_json(body),
-    )
+/// What a request to Keystone or Magnum came back with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Answer {
+        status: u16,
+        body: serde_json::Value,
+    },
+    /// The connection closed with no answer.
+    Dropped,
 }
 
-/// The fault layer in front of Magnum, in memory: the effect the scenario's faults give a
-/// request (after keystonemiddleware's check of the token), with gophercloud's handling of
-/// a 401. `apply` performs the call when it gets through.
-pub fn through_faults(
-    faults: &mut Faults,
+/// How the magnum provider's requests reach Keystone and Magnum: through the scenario's
+/// faults to the engine in memory, as HTTP to the mock servers over the wire.
+pub trait Transport {
+    /// `POST /v3/auth/tokens` with the process's credentials; `Ok` when Keystone issues a
+    /// token (the transport keeps it, issued at `now`).
+    fn authenticate(&mut self, now: SimTime) -> Result<(), Reply>;
+
+    /// `call` with the token issued at `issued`; when Magnum accepts it, its effect too.
+    fn send(&mut self, now: SimTime, issued: SimTime, call: &MagnumCall) -> Reply;
+}
+
+/// gophercloud's provider client over `t`: authenticates at the first request (`token` is
+/// when the process last did; `None`: never), re-authenticates once on a 401 and retries
+/// (noted in `notes`), and words every failure as gophercloud does.
+pub fn gophercloud_request(
+    t: &mut dyn Transport,
     now: SimTime,
     token: &mut Option<SimTime>,
     call: &MagnumCall,
     notes: &mut Vec<String>,
-    mut apply: impl FnMut(&MagnumCall) -> Result<(), String>,
 ) -> Result<(), String> {
     if token.is_none() {
-        // magsim authenticates at the provider's first request.
-        if let Some(e) = auth_error(faults, now) {
-            return Err(e);
-        }
+        t.authenticate(now).map_err(|r| auth_error(&r))?;
         *token = Some(now);
     }
-    let issued = token.unwrap_or(now);
-    let mut answer = faults.hit(now, Service::ContainerInfra, call.method, &call.path);
-    if matches!(answer, None | Some(FaultEffect::Latency(_))) && faults.token_revoked(issued, now) {
-        answer = Some(FaultEffect::Error(401));
-    }
-    if answer != Some(FaultEffect::Error(401)) {
-        return match fault_text(answer, call) {
-            Some(e) => Err(e),
-            None => apply(call),
-        };
-    }
-    let original = gophercloud::unexpected(
-        401,
-        call.method,
-        &call.url(),
-        call.ok,
-        &python_json(&faults::unauthorized_body()),
-    );
-    if auth_error(faults, now).is_some() {
+    let first = t.send(now, token.unwrap_or(now), call);
+    let body = match first {
+        Reply::Answer { status: 401, body } => body,
+        other => return accepted(call, &other),
+    };
+    let original =
+        gophercloud::unexpected(401, call.method, &call.url(), call.ok, &python_json(&body));
+    if t.authenticate(now).is_err() {
         return Err(gophercloud::unable_to_reauthenticate(&original));
     }
     *token = Some(now);
-    notes.push(reauthenticated(call));
-    let retry = faults.hit(now, Service::ContainerInfra, call.method, &call.path);
-    match fault_text(retry, call) {
-        Some(e) => Err(gophercloud::after_reauthentication(&e)),
-        None => apply(call).map_err(|e| gophercloud::after_reauthentication(&e)),
-    }
-}
-
-/// The log line for a transparent re-authentication.
-pub fn reauthenticated(call: &MagnumCall) -> String {
-    format!(
+    notes.push(format!(
         "Magnum answered {} {} with 401 Unauthorized; gophercloud re-authenticated with Keystone and retried",
         call.method, call.path
-    )
+    ));
+    let retry = t.send(now, now, call);
+    accepted(call, &retry).map_err(|e| gophercloud::after_reauthentication(&e))
 }
 
-/// gophercloud's text when Keystone refuses `POST /v3/auth/tokens`, if a fault makes it.
-fn auth_error(faults: &mut Faults, now: SimTime) -> Option<String> {
-    let url = "http://127.0.0.1:5000/v3/auth/tokens";
-    match faults.hit(now, Service::Identity, "POST", "/v3/auth/tokens")? {
-        FaultEffect::Latency(_) => None,
-        FaultEffect::Drop => Some(gophercloud::dropped("POST", url)),
-        FaultEffect::Error(s) => Some(gophercloud::status_error(
-            s,
-            "POST",
-            url,
-            &[201],
-            &python_json(&crate::cloud::faults::keystone_error(s)),
+/// `Ok` for an answer `call` accepts, else gophercloud's text for it.
+fn accepted(call: &MagnumCall, r: &Reply) -> Result<(), String> {
+    match r {
+        Reply::Answer { status, .. } if call.ok.contains(status) => Ok(()),
+        Reply::Answer { status, body } => Err(gophercloud::status_error(
+            *status,
+            call.method,
+            &call.url(),
+            call.ok,
+            &python_json(body),
         )),
+        Reply::Dropped => Err(gophercloud::dropped(call.method, &call.url())),
     }
 }
 
-/// What gophercloud returns for a faulted answer; `None` when Magnum answers (late or not).
-fn fault_text(answer: Option<FaultEffect>, call: &MagnumCall) -> Option<String> {
-    match answer? {
-        FaultEffect::Latency(_) => None,
-        FaultEffect::Drop => Some(gophercloud::dropped(call.method, &call.url())),
-        FaultEffect::Error(s) => Some(status_error(call, s, &faults::magnum_error(s).body())),
+/// gophercloud's text when Keystone refuses the first authentication.
+fn auth_error(r: &Reply) -> String {
+    let url = "http://127.0.0.1:5000/v3/auth/tokens";
+    match r {
+        Reply::Answer { status, body } => {
+            gophercloud::status_error(*status, "POST", url, &[201], &python_json(body))
+        }
+        Reply::Dropped => gophercloud::dropped("POST", url),
     }
 }
 
-/// Magnum's answer to an accepted call, as gophercloud sees it.
-pub fn answer_error(call: &MagnumCall, r: &ApiResponse) -> Result<(), String> {
-    if call.ok.contains(&r.status) {
-        Ok(())
-    } else {
-        Err(status_error(call, r.status, &r.body))
+/// The in-memory Keystone and Magnum behind the scenario's faults: a fault answers first,
+/// then keystonemiddleware refuses a revoked token, then `apply` gives Magnum's answer.
+pub fn faulted_send(
+    faults: &mut Faults,
+    now: SimTime,
+    issued: SimTime,
+    call: &MagnumCall,
+    apply: impl FnOnce(&MagnumCall) -> Reply,
+) -> Reply {
+    match faults.hit(now, Service::ContainerInfra, call.method, &call.path) {
+        Some(FaultEffect::Error(status)) => Reply::Answer {
+            status,
+            body: faults::magnum_error(status).body(),
+        },
+        Some(FaultEffect::Drop) => Reply::Dropped,
+        _ if faults.token_revoked(issued, now) => Reply::Answer {
+            status: 401,
+            body: faults::unauthorized_body(),
+        },
+        _ => apply(call),
+    }
+}
+
+/// The in-memory Keystone behind the scenario's faults.
+pub fn faulted_authenticate(faults: &mut Faults, now: SimTime) -> Result<(), Reply> {
+    match faults.hit(now, Service::Identity, "POST", "/v3/auth/tokens") {
+        Some(FaultEffect::Error(status)) => Err(Reply::Answer {
+            status,
+            body: faults::keystone_error(status),
+        }),
+        Some(FaultEffect::Drop) => Err(Reply::Dropped),
+        _ => Ok(()),
+    }
+}
+
+/// Magnum's answer as a [`Reply`].
+pub fn reply(r: &ApiResponse) -> Reply {
+    Reply::Answer {
+        status: r.status,
+        body: r.body.clone(),
     }
 }

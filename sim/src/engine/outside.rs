@@ -2,8 +2,11 @@
 //! requests go through the scenario's faults to the same operations the mock servers apply,
 //! events and ConfigMaps land in the world, log lines on the timeline.
 
-use super::{Engine, Operation};
-use crate::autoscaler::outside::{answer_error, through_faults, MagnumCall, Outside};
+use super::Engine;
+use crate::autoscaler::outside::{
+    faulted_authenticate, faulted_send, gophercloud_request, reply, MagnumCall, Outside, Reply,
+    Transport,
+};
 use crate::kube::{EventType, ObjectRef};
 use crate::time::SimTime;
 use crate::world::{ConfigMapData, World};
@@ -25,13 +28,7 @@ impl Outside for Engine {
         call: &MagnumCall,
         notes: &mut Vec<String>,
     ) -> Result<(), String> {
-        // The call's effect never touches the faults, so they step aside while it runs.
-        let mut faults = std::mem::take(&mut self.world.faults);
-        let answer = through_faults(&mut faults, now, token, call, notes, |c| {
-            self.magnum_effect(c)
-        });
-        self.world.faults = faults;
-        answer
+        gophercloud_request(self, now, token, call, notes)
     }
 
     fn scale_machine_deployment(&mut self, index: usize, replicas: u32) -> Result<(), String> {
@@ -79,17 +76,23 @@ impl Outside for Engine {
     }
 }
 
-impl Engine {
-    /// What Magnum does with an accepted provider call (reads change nothing).
-    fn magnum_effect(&mut self, call: &MagnumCall) -> Result<(), String> {
-        let Some(op) = call.op.clone() else {
-            return Ok(());
-        };
-        debug_assert!(matches!(
-            op,
-            Operation::Resize { .. } | Operation::UpdateCluster { .. }
-        ));
-        let r = self.apply_inner(op);
-        answer_error(call, &r)
+impl Transport for Engine {
+    fn authenticate(&mut self, now: SimTime) -> Result<(), Reply> {
+        faulted_authenticate(&mut self.world.faults, now)
+    }
+
+    fn send(&mut self, now: SimTime, issued: SimTime, call: &MagnumCall) -> Reply {
+        // The call's effect never touches the faults, so they step aside while it runs.
+        let mut faults = std::mem::take(&mut self.world.faults);
+        let r = faulted_send(&mut faults, now, issued, call, |c| match c.op.clone() {
+            Some(op) => reply(&self.apply_inner(op)),
+            // Reads change nothing; the provider reads the world itself.
+            None => Reply::Answer {
+                status: 200,
+                body: serde_json::Value::Null,
+            },
+        });
+        self.world.faults = faults;
+        r
     }
 }
