@@ -249,3 +249,86 @@ pub fn reply(r: &ApiResponse) -> Reply {
         body: r.body.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// Answers from a script; counts authentications.
+    struct Script {
+        auth: VecDeque<Result<(), Reply>>,
+        sends: VecDeque<Reply>,
+        logins: u32,
+    }
+
+    impl Transport for Script {
+        fn authenticate(&mut self, _: SimTime) -> Result<(), Reply> {
+            self.logins += 1;
+            self.auth.pop_front().unwrap_or(Ok(()))
+        }
+        fn send(&mut self, _: SimTime, _: SimTime, _: &MagnumCall) -> Reply {
+            self.sends.pop_front().expect("a scripted answer")
+        }
+    }
+
+    fn answer(status: u16) -> Reply {
+        Reply::Answer {
+            status,
+            body: serde_json::json!({"x": 1}),
+        }
+    }
+
+    fn run(
+        auth: Vec<Result<(), Reply>>,
+        sends: Vec<Reply>,
+    ) -> (Result<(), String>, Script, Vec<String>) {
+        let mut t = Script {
+            auth: auth.into(),
+            sends: sends.into(),
+            logins: 0,
+        };
+        let (mut token, mut notes) = (None, Vec::new());
+        let call = MagnumCall::resize("k8s", "default-worker", 6);
+        let r = gophercloud_request(&mut t, SimTime::ZERO, &mut token, &call, &mut notes);
+        (r, t, notes)
+    }
+
+    const URL: &str = "http://127.0.0.1:9511/v1/clusters/k8s/actions/resize";
+
+    #[test]
+    fn a_401_reauthenticates_once_and_retries() {
+        let (r, t, notes) = run(vec![], vec![answer(401), answer(202)]);
+        assert_eq!(r, Ok(()));
+        assert_eq!(t.logins, 2, "at the first request and after the 401");
+        assert_eq!(notes.len(), 1);
+        let (r, ..) = run(vec![], vec![answer(401), answer(503)]);
+        assert!(r.unwrap_err().starts_with("Successfully re-authenticated, but got error executing request: The service is currently unable"));
+    }
+
+    #[test]
+    fn failed_reauthentication_names_the_original_401() {
+        let (r, ..) = run(vec![Ok(()), Err(answer(503))], vec![answer(401)]);
+        assert_eq!(
+            r.unwrap_err(),
+            format!("Unable to re-authenticate: Expected HTTP response code [200 202] when accessing [POST {URL}], but got 401 instead\n{{\"x\": 1}}")
+        );
+    }
+
+    #[test]
+    fn first_authentication_and_drops_fail_in_gophercloud_s_words() {
+        let (r, t, _) = run(vec![Err(Reply::Dropped)], vec![]);
+        assert_eq!(
+            r.unwrap_err(),
+            "Post \"http://127.0.0.1:5000/v3/auth/tokens\": EOF"
+        );
+        assert!(t.sends.is_empty());
+        let (r, ..) = run(vec![], vec![Reply::Dropped]);
+        assert_eq!(r.unwrap_err(), format!("Post \"{URL}\": EOF"));
+        let (r, ..) = run(vec![], vec![answer(400)]);
+        assert_eq!(
+            r.unwrap_err(),
+            format!("Bad request with: [POST {URL}], error message: {{\"x\": 1}}")
+        );
+    }
+}
