@@ -34,10 +34,6 @@ mod autoscaler;
 
 pub use autoscaler::AutoscalerClient;
 
-/// The status a connection closed unanswered shows as: nginx's `444 No Response`, which the
-/// mocks answer for a `drop` fault because wiremock cannot close a connection unanswered.
-pub const DROPPED: u16 = 444;
-
 use crate::{Live, MockCloud};
 use magsim_sim::cloud::ApiError;
 use magsim_sim::engine::{ApiResponse, Operation};

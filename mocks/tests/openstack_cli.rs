@@ -563,6 +563,27 @@ async fn an_injected_magnum_failure_is_what_the_cli_prints() {
         "{}",
         out.stderr
     );
+    // A dropped connection, in keystoneauth's words (what the in-memory run prints too).
+    mock.inject(
+        Fault::new(Service::ContainerInfra, FaultKind::Drop)
+            .on(
+                "POST",
+                "/v1/clusters/c8fd0bc7-cf71-40fb-b901-c309d405d627/actions/resize",
+            )
+            .times(1),
+    )
+    .await
+    .unwrap();
+    let out = run(&cli, &dir, &resize).await;
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let url = format!(
+        "{}/v1/clusters/c8fd0bc7-cf71-40fb-b901-c309d405d627/actions/resize",
+        mock.urls.magnum
+    );
+    assert_eq!(
+        out.stderr,
+        format!("Unable to establish connection to {url}: ('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))\n")
+    );
     let out = run(&cli, &dir, &resize).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(

@@ -5,7 +5,9 @@
 use magsim_sim::engine::{ApiResponse, Engine, Operation};
 use magsim_sim::time::SimTime;
 
-pub use magsim_mocks::wire::DROPPED;
+/// The status of an answer that never came (the connection closed): nginx's
+/// `444 No Response`, a code no API here uses.
+pub const DROPPED: u16 = 444;
 
 pub(crate) trait Api {
     /// The engine, to read what clients render and checks assert, and for what no API

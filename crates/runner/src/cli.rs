@@ -127,7 +127,11 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
                     nodes_to_remove: nodes_to_remove.clone(),
                 },
                 "POST",
-                format!("/clusters/{cluster}/actions/resize"),
+                // magnumclient looks the cluster up first and resizes it by uuid.
+                format!(
+                    "/clusters/{}/actions/resize",
+                    uuid_of(api.engine(), cluster)
+                ),
                 Some(Value::Object(b)),
             )
         }
@@ -214,6 +218,12 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
         OsCall::ClusterList | OsCall::NodegroupList { .. } => String::new(),
     };
     o
+}
+
+/// The uuid of the cluster `ident` names (name or uuid), or `ident` when there is none.
+fn uuid_of(engine: &Engine, ident: &str) -> String {
+    let cluster = engine.world.cluster.as_ref().filter(|c| c.matches(ident));
+    cluster.map_or_else(|| ident.to_string(), |c| c.uuid.clone())
 }
 
 /// A list call's outcome when a fault takes it, else `None`.

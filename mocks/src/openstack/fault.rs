@@ -36,8 +36,7 @@ pub enum FaultKind {
     /// This status with the service's own error body (Magnum's `{"errors": [...]}` with a
     /// request id, Keystone's `{"error": ...}`, Heat's fault, Nova's `computeFault`).
     Error(u16),
-    /// No answer: wiremock cannot close the connection, so this is nginx's `444`
-    /// ([`crate::wire::DROPPED`]), which magsim's own clients read as a dropped connection.
+    /// No answer: the connection closes.
     Drop,
 }
 
@@ -87,6 +86,9 @@ pub enum FaultError {
     NotAnError(u16),
 }
 
+/// What a dropped request unwinds with.
+struct ConnectionDropped;
+
 /// Answers as the service itself would, after a delay or with an error.
 struct Faulty {
     service: Service,
@@ -129,9 +131,7 @@ impl Faulty {
 
 /// A service's catch-all: first the faults the scenario declares (`faults.requests`, kept in
 /// the engine's world so `magsim run` and `magsim serve` count the same requests), then the
-/// real answer. wiremock cannot close a connection unanswered, so a `drop` fault answers
-/// nginx's non-standard `444 No Response` with no body; magsim's own clients
-/// (`magsim run --wire`) read it as the dropped connection.
+/// real answer.
 pub(crate) struct Declared {
     pub service: Service,
     pub state: Arc<State>,
@@ -175,7 +175,10 @@ impl Respond for Faulty {
             FaultKind::Latency(d) if d.is_zero() => self.real(req),
             FaultKind::Latency(d) => self.real(req).set_delay(*d),
             FaultKind::Error(status) => self.error(*status, req),
-            FaultKind::Drop => ResponseTemplate::new(crate::wire::DROPPED),
+            // wiremock cannot close a connection unanswered, but unwinding out of the
+            // responder ends the connection's task, and the socket closes without a byte
+            // written. `resume_unwind` skips the panic hook: nothing is printed.
+            FaultKind::Drop => std::panic::resume_unwind(Box::new(ConnectionDropped)),
         }
     }
 }

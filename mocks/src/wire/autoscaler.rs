@@ -12,7 +12,6 @@
 //! this module's [`Transport`]. Server deletion of a never-registered machine has no API in
 //! the mocks and goes straight to the engine, as does upstream's in-process test provider.
 
-use super::DROPPED;
 use crate::openstack::pseudo_uuid4;
 use crate::{Live, MockCloud};
 use magsim_sim::autoscaler::outside::{gophercloud_request, MagnumCall, Outside, Reply, Transport};
@@ -146,8 +145,8 @@ impl WireOutside<'_> {
             .header("Content-Type", "application/json")
             .body(self.auth.to_string());
         let resp = match self.rt.block_on(req.send()) {
-            Ok(r) if r.status() != DROPPED => r,
-            _ => return Err(Reply::Dropped),
+            Ok(r) => r,
+            Err(_) => return Err(Reply::Dropped),
         };
         let status = resp.status().as_u16();
         let token = resp
@@ -192,8 +191,8 @@ impl WireOutside<'_> {
         };
         let status = resp.status().as_u16();
         match json_of(self.rt, resp) {
-            Some(body) if status != DROPPED => Reply::Answer { status, body },
-            _ => Reply::Dropped,
+            Some(body) => Reply::Answer { status, body },
+            None => Reply::Dropped,
         }
     }
 
@@ -239,7 +238,7 @@ impl WireOutside<'_> {
         let resp = self
             .rt
             .block_on(req.send())
-            .map_err(|e| (DROPPED, e.to_string()))?;
+            .map_err(|e| (0, e.to_string()))?;
         let code = resp.status().as_u16();
         if resp.status().is_success() {
             return Ok(());
