@@ -1927,3 +1927,31 @@ async fn configmap_create_replace_get_and_watch() {
     let (_, got) = get_json(&c, url).await;
     assert_eq!(got["data"], json!({"status": "replaced"}));
 }
+
+#[tokio::test]
+async fn injected_faults_answer_with_a_status_or_drop_the_connection() {
+    use magsim_sim::cloud::faults::{FaultEffect, RequestFault, Service};
+    let (_live, kube, c) = setup().await;
+    let pods = "/api/v1/namespaces/default/pods";
+    let fault = |effect| RequestFault::new(Service::Kubernetes, effect).on("GET", pods);
+    kube.inject(fault(FaultEffect::Error(503)).times(1))
+        .unwrap();
+    let (status, body) = get_json(&c, format!("{}{pods}", kube.url)).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["kind"], "Status");
+    assert_eq!(body["reason"], "ServiceUnavailable");
+    assert_eq!(
+        body["message"],
+        "the server is currently unable to handle the request"
+    );
+    assert_eq!(body["code"], 503);
+    kube.inject(fault(FaultEffect::Drop).times(1)).unwrap();
+    let dropped = c.get(format!("{}{pods}", kube.url)).send().await;
+    assert!(dropped.is_err(), "no answer: {dropped:?}");
+    let (status, _) = get_json(&c, format!("{}{pods}", kube.url)).await;
+    assert_eq!(status, 200, "both faults used up; the server still serves");
+    let wrong = RequestFault::new(Service::ContainerInfra, FaultEffect::Error(503));
+    assert!(kube.inject(wrong).is_err());
+    let not_an_error = RequestFault::new(Service::Kubernetes, FaultEffect::Error(200));
+    assert!(kube.inject(not_an_error).is_err());
+}

@@ -580,3 +580,24 @@ source: {component: cluster-autoscaler}
         "REASON          COUNT   SOURCE\nScaledUpGroup   2       cluster-autoscaler\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_injected_fault_is_what_kubectl_prints() {
+    use magsim_sim::cloud::faults::{FaultEffect, RequestFault, Service};
+    let Some((_live, kube, env)) = start("fault").await else {
+        return;
+    };
+    let pods = "/api/v1/namespaces/default/pods";
+    kube.inject(
+        RequestFault::new(Service::Kubernetes, FaultEffect::Error(503))
+            .on("GET", pods)
+            .times(1),
+    )
+    .unwrap();
+    let err = fails(&env, &["get", "pods"]).await;
+    assert_eq!(
+        err,
+        "Error from server (ServiceUnavailable): the server is currently unable to handle the request\n"
+    );
+    ok(&env, &["get", "pods"]).await;
+}

@@ -42,6 +42,7 @@ pub mod capi;
 pub mod configmaps;
 pub mod discovery;
 pub mod events;
+pub mod fault;
 pub mod objects;
 pub mod protobuf;
 pub mod scale;
@@ -55,6 +56,7 @@ pub mod watch;
 use crate::listen::Listen;
 use crate::replay::Service;
 use crate::Live;
+use magsim_sim::cloud::faults::RequestFault;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -68,6 +70,7 @@ pub struct KubeMock {
     pub addr: SocketAddr,
     shutdown: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
+    app: Arc<server::App>,
 }
 
 /// Server settings; [`KubeMock::start`] uses the defaults.
@@ -131,8 +134,11 @@ impl KubeMock {
             watch_timeout: options.watch_timeout,
             shutdown: shutdown_rx.clone(),
             address: url.trim_start_matches("http://").to_string(),
+            faults: fault::Injected::default(),
         });
-        let router = axum::Router::new().fallback(server::handle).with_state(app);
+        let router = axum::Router::new()
+            .fallback(server::handle)
+            .with_state(app.clone());
         let mut stop = shutdown_rx;
         let server = tokio::spawn(async move {
             let graceful = async move {
@@ -159,6 +165,7 @@ impl KubeMock {
             addr,
             shutdown,
             server,
+            app,
         })
     }
 
@@ -171,6 +178,28 @@ impl KubeMock {
     /// Writes [`KubeMock::kubeconfig`] to `path`.
     pub fn write_kubeconfig(&self, path: &Path) -> std::io::Result<()> {
         std::fs::write(path, self.kubeconfig())
+    }
+
+    /// Makes matching requests answer late, fail with a `Status` (client-go's reason and
+    /// message for the code), or lose their connection, on the virtual clock's window and
+    /// for the first N if the fault says so. A fault on another service is refused.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use magsim_sim::cloud::faults::{FaultEffect, RequestFault, Service};
+    /// let (file, text) = magsim_scenario::builtin()[0];
+    /// let scenario = magsim_scenario::parse(file, text).unwrap();
+    /// let kube = magsim_mocks::kube::KubeMock::start(magsim_mocks::Live::new(&scenario, None))
+    ///     .await
+    ///     .unwrap();
+    /// let pods = "/api/v1/namespaces/default/pods";
+    /// kube.inject(RequestFault::new(Service::Kubernetes, FaultEffect::Error(503)).on("GET", pods).times(1))
+    ///     .unwrap();
+    /// # }
+    /// ```
+    pub fn inject(&self, fault: RequestFault) -> Result<(), fault::KubeFaultError> {
+        self.app.faults.add(fault)
     }
 
     /// Stops accepting requests and ends open watches.

@@ -14,6 +14,7 @@ use crate::Live;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use magsim_sim::cloud::faults::FaultEffect;
 use magsim_sim::engine::Operation;
 use serde_json::Value;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct App {
     pub watch_timeout: Duration,
     /// The advertised `HOST:PORT`, for legacy discovery's `serverAddressByClientCIDRs`.
     pub address: String,
+    /// Faults a test injected ([`super::KubeMock::inject`]).
+    pub faults: super::fault::Injected,
 }
 
 type Result<T> = std::result::Result<T, KubeError>;
@@ -207,6 +210,19 @@ fn parse_target(path: &str) -> Option<Target> {
 /// A bug that panics answers `500 InternalError` instead of dropping the connection.
 pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     use futures_util::FutureExt;
+    let now = || app.live.engine().now();
+    match app.faults.hit(now, req.method().as_str(), req.uri().path()) {
+        Some(FaultEffect::Error(code)) => return super::fault::error(code).into_response(),
+        Some(FaultEffect::Latency(d)) => {
+            tokio::time::sleep(Duration::from_millis(d.as_millis())).await
+        }
+        // Unwinding out of the connection's task closes it without a byte; outside the
+        // catch below, and without the panic hook.
+        Some(FaultEffect::Drop) => {
+            std::panic::resume_unwind(Box::new(super::fault::ConnectionDropped))
+        }
+        None => {}
+    }
     match std::panic::AssertUnwindSafe(route(&app, req))
         .catch_unwind()
         .await

@@ -27,7 +27,7 @@ pub struct KubeError {
 }
 
 impl KubeError {
-    fn new(code: u16, reason: &'static str, message: impl Into<String>) -> KubeError {
+    pub(crate) fn new(code: u16, reason: &'static str, message: impl Into<String>) -> KubeError {
         KubeError {
             code,
             reason,
