@@ -147,13 +147,7 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
     };
     // In memory the faults are asked here; over the wire the servers ask them.
     let effect = match api.faults_here() {
-        true => {
-            let e = api.engine();
-            let now = e.now();
-            e.world
-                .faults
-                .hit(now, Service::ContainerInfra, method, &format!("/v1{path}"))
-        }
+        true => client_fault(api.engine(), method, &path),
         false => None,
     };
     let r = match effect {
@@ -194,12 +188,7 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
     }
     if let Some(e) = &r.error {
         o.title = Some(e.title().to_string());
-        o.stderr.push_str(&format!(
-            "{} (HTTP {}) (Request-ID: {})\n",
-            e.title(),
-            e.status,
-            r.request_id.clone().unwrap_or_default()
-        ));
+        o.stderr.push_str(&error_line(e, &r));
         o.exit_code = 1;
         return o;
     }
@@ -226,6 +215,22 @@ fn uuid_of(engine: &Engine, ident: &str) -> String {
     cluster.map_or_else(|| ident.to_string(), |c| c.uuid.clone())
 }
 
+/// magnumclient's error line: the title, the status and the request id.
+fn error_line(e: &magsim_sim::cloud::ApiError, r: &ApiResponse) -> String {
+    let id = r.request_id.as_deref().unwrap_or_default();
+    format!("{} (HTTP {}) (Request-ID: {id})\n", e.title(), e.status)
+}
+
+/// The scenario's fault on Magnum's `method path`, asked on the client's side.
+fn client_fault(engine: &mut Engine, method: &str, path: &str) -> Option<FaultEffect> {
+    let now = engine.now();
+    let path = format!("/v1{path}");
+    engine
+        .world
+        .faults
+        .hit(now, Service::ContainerInfra, method, &path)
+}
+
 /// A list call's outcome when a fault takes it, else `None`.
 fn faulted(
     engine: &mut Engine,
@@ -233,27 +238,16 @@ fn faulted(
     path: &str,
     request_id: Option<String>,
 ) -> Option<Outcome> {
-    let now = engine.now();
-    let effect =
-        engine
-            .world
-            .faults
-            .hit(now, Service::ContainerInfra, method, &format!("/v1{path}"))?;
-    match effect {
+    match client_fault(engine, method, path)? {
         FaultEffect::Error(status) => {
             let r = engine.magnum_fault(status, request_id);
             let e = r.error.as_ref()?;
             Some(Outcome {
-                stderr: format!(
-                    "{} (HTTP {}) (Request-ID: {})\n",
-                    e.title(),
-                    e.status,
-                    r.request_id.clone().unwrap_or_default()
-                ),
+                stderr: error_line(e, &r),
                 exit_code: 1,
                 status: Some(status),
                 title: Some(e.title().to_string()),
-                request_id: r.request_id,
+                request_id: r.request_id.clone(),
                 ..Default::default()
             })
         }

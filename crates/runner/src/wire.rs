@@ -69,7 +69,7 @@ impl Api for Wire<'_> {
             return live.mutate(|e| e.apply(op, request_id));
         }
         // The id is drawn here, where memory draws it, and pinned on the request.
-        let request_id = match is_magnum(&op) {
+        let request_id = match op.is_magnum() {
             true => Some(request_id.unwrap_or_else(|| live.mutate(|e| e.next_request_id()))),
             false => request_id,
         };
@@ -99,15 +99,4 @@ impl Api for Wire<'_> {
     fn faults_here(&self) -> bool {
         false
     }
-}
-
-fn is_magnum(op: &Operation) -> bool {
-    matches!(
-        op,
-        Operation::ShowCluster { .. }
-            | Operation::ShowNodegroup { .. }
-            | Operation::UpdateCluster { .. }
-            | Operation::UpdateNodegroup { .. }
-            | Operation::Resize { .. }
-    )
 }

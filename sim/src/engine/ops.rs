@@ -103,6 +103,20 @@ pub enum Operation {
     },
 }
 
+impl Operation {
+    /// A Magnum API call (answered with a request id).
+    pub fn is_magnum(&self) -> bool {
+        matches!(
+            self,
+            Operation::ShowCluster { .. }
+                | Operation::ShowNodegroup { .. }
+                | Operation::UpdateCluster { .. }
+                | Operation::UpdateNodegroup { .. }
+                | Operation::Resize { .. }
+        )
+    }
+}
+
 /// The answer to an API operation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiResponse {
@@ -157,13 +171,7 @@ impl Engine {
             op,
             Operation::ShowCluster { .. } | Operation::ShowNodegroup { .. }
         );
-        let is_magnum = read_only
-            || matches!(
-                op,
-                Operation::UpdateCluster { .. }
-                    | Operation::UpdateNodegroup { .. }
-                    | Operation::Resize { .. }
-            );
+        let is_magnum = op.is_magnum();
         // No controller watches events or ConfigMaps.
         let unwatched = matches!(
             op,
