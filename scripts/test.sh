@@ -16,7 +16,7 @@ else
   echo "test.sh: docker not found: not building magsim:dev (the container test skips)" >&2
   magsim=(cargo run --release --locked --quiet --)
 fi
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 # Every shipped scenario through the CLI, twice and once over the wire: the runs must pass
 # and print the same bytes.
 "${magsim[@]}" run scenarios/ --junit target/scenarios.xml > target/run1.txt

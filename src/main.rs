@@ -102,6 +102,14 @@ enum Cmd {
         /// A replay writes it in place of the recording's {{service}} placeholders.
         #[arg(long, value_name = "HOST[:PORT]")]
         advertise: Option<String>,
+        /// Do not run the scenario's simulated autoscalers: every status ConfigMap and
+        /// autoscaler event then comes from the autoscaler you run against the mocks.
+        #[arg(long)]
+        no_autoscaler: bool,
+        /// Keep the scenario's own start date (default: virtual time zero is now, so real
+        /// clients see today's timestamps).
+        #[arg(long)]
+        scenario_clock: bool,
     },
     /// Record a real cloud: proxy its Keystone (and the endpoints in its catalog, and
     /// optionally a Kubernetes API) on loopback and write every exchange, credentials redacted,
@@ -144,11 +152,20 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // serve shows its request log and warnings unless MAGSIM_LOG says otherwise.
+    let default = match cli.command {
+        Cmd::Serve { .. } => "warn,magsim::request=info",
+        _ => "error",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAGSIM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("MAGSIM_LOG"))
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
-    match real_main() {
+    match real_main(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("magsim: {e:#}");
@@ -157,8 +174,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn real_main() -> Result<ExitCode> {
-    match Cli::parse().command {
+fn real_main(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
         Cmd::Run {
             paths,
             seed,
@@ -218,6 +235,8 @@ fn real_main() -> Result<ExitCode> {
             bind,
             port,
             advertise,
+            no_autoscaler,
+            scenario_clock,
         } => {
             let listen = magsim_mocks::Listen {
                 bind,
@@ -251,6 +270,8 @@ fn real_main() -> Result<ExitCode> {
                 step,
                 replay,
                 listen,
+                no_autoscaler,
+                scenario_clock,
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -20,6 +20,10 @@ pub struct Options {
     pub replay: Option<PathBuf>,
     /// Bind address, port layout and advertised host of the live servers.
     pub listen: Listen,
+    /// The scenario's simulated autoscalers do not run: the user's autoscaler is the only one.
+    pub no_autoscaler: bool,
+    /// Keep the scenario's own start date instead of anchoring virtual time zero to now.
+    pub scenario_clock: bool,
 }
 
 const TICK: std::time::Duration = std::time::Duration::from_millis(100);
@@ -38,9 +42,26 @@ pub fn run(o: Options) -> Result<()> {
     })
 }
 
+/// The scenario as served: without its simulated autoscalers under `--no-autoscaler`, and
+/// starting now unless `--scenario-clock`, so the timestamps real clients read (node ages, the
+/// autoscaler's 15-minute allowance for starting nodes, event times) are today's.
+fn served(mut scenario: magsim_scenario::Scenario, o: &Options) -> magsim_scenario::Scenario {
+    if o.no_autoscaler {
+        scenario.autoscalers.clear();
+    }
+    if !o.scenario_clock {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        scenario.epoch = magsim_sim::time::Epoch(i64::try_from(now).unwrap_or(i64::MAX));
+    }
+    scenario
+}
+
 async fn serve_live(o: &Options) -> Result<()> {
     let scenarios = magsim::collect(o.scenario.as_slice())?;
-    let scenario = scenarios.first().context("no scenario")?;
+    let scenario = served(scenarios.first().context("no scenario")?.clone(), o);
+    let scenario = &scenario;
     let cloud = MockCloud::start_on(scenario, o.seed, &o.listen)
         .await
         .context("starting the mock servers")?;
@@ -48,6 +69,9 @@ async fn serve_live(o: &Options) -> Result<()> {
         .write_client_files(&o.dir)
         .with_context(|| format!("writing client files into {}", o.dir.display()))?;
     println!("magsim serve: {} ({})", scenario.name, scenario.file);
+    if o.no_autoscaler {
+        println!("  the scenario's simulated autoscalers are off (--no-autoscaler)");
+    }
     let os = &cloud.openstack;
     for (name, url) in [
         ("identity (Keystone)", os.auth_url()),

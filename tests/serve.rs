@@ -8,6 +8,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
+#[path = "support/ports.rs"]
+mod ports;
+
 const PENDING_POD: &str = "high-memory-deployment-844964899f-4md88";
 
 /// A running `magsim serve`, killed on drop.
@@ -299,27 +302,13 @@ fn serve_refuses_a_bad_speed() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--speed"));
 }
 
-/// A base port whose five ports are free right now, below Linux's ephemeral range (bounded
-/// search; ports held while checked).
-fn free_base() -> u16 {
-    let start = 30_000 + (std::process::id() % 500) as u16 * 5;
-    (0..400u16)
-        .map(|i| start.wrapping_sub(i * 5))
-        .find(|base| {
-            let held: Vec<_> = (0..5)
-                .map_while(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).ok())
-                .collect();
-            held.len() == 5
-        })
-        .expect("five consecutive free ports")
-}
-
 #[test]
 fn serve_binds_a_fixed_layout_and_advertises_the_given_host() {
     let Some(kc) = client("kubectl", "kubectl") else {
         return;
     };
-    let base = free_base();
+    let ports = ports::claim(20_000, 2_000);
+    let base = ports.base;
     let port = base.to_string();
     let mut s = Serve::start(
         "layout",
@@ -440,7 +429,8 @@ fn post_json(addr: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
 #[cfg(target_os = "linux")]
 #[test]
 fn serve_replay_binds_a_fixed_layout_and_advertises_the_given_host() {
-    let base = free_base();
+    let ports = ports::claim(20_000, 2_000);
+    let base = ports.base;
     let port = base.to_string();
     let s = Serve::start(
         "replay-layout",

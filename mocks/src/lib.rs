@@ -12,6 +12,7 @@
 //!   writes what it answered, redacted, as a recording.
 //! - [`replay`]: recorded exchanges (`mocks/recordings/`) served exactly, and the [`replay::Journal`]
 //!   of requests both modes keep.
+//! - [`request_log`]: one log line per answered request, on every server.
 //! - [`wire`]: [`wire::WireClient`] performs an engine operation as the HTTP request(s) a real
 //!   client sends to the mocks and answers with the `ApiResponse` the engine gives in memory.
 //! - [`magnum_response`] / [`python_json`]: Magnum's answers as bytes on the wire, shared with
@@ -36,6 +37,7 @@ pub mod live;
 pub mod openstack;
 pub mod record;
 pub mod replay;
+pub mod request_log;
 pub mod wire;
 
 pub use cloud::{ClientFiles, MockCloud};

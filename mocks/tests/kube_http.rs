@@ -720,7 +720,7 @@ async fn bad_input_gets_a_status() {
     .await;
     assert_eq!(code, 405);
     let (code, _) = status_of(
-        c.get(format!("{}/apis/batch/v1/jobs", kube.url))
+        c.get(format!("{}/apis/batch/v2/jobs", kube.url))
             .send()
             .await
             .unwrap(),
@@ -1442,7 +1442,7 @@ async fn machine_deployments_list_get_and_discovery() {
         .iter()
         .find(|g| g["metadata"]["name"] == "cluster.x-k8s.io")
         .expect("cluster.x-k8s.io announced");
-    let res = &capi["versions"][0]["resources"][0];
+    let res = &capi["versions"][0]["resources"][1];
     assert_eq!(capi["versions"][0]["version"], "v1beta1");
     assert_eq!(res["resource"], "machinedeployments");
     assert_eq!(res["scope"], "Namespaced");
@@ -1453,7 +1453,7 @@ async fn machine_deployments_list_get_and_discovery() {
     );
     let (_, v) = get_json(&c, format!("{}/apis", kube.url)).await;
     assert_eq!(
-        v["groups"][1]["preferredVersion"]["groupVersion"],
+        v["groups"][5]["preferredVersion"]["groupVersion"],
         "cluster.x-k8s.io/v1beta1"
     );
     let (s, v) = get_json(&c, format!("{}/apis/cluster.x-k8s.io", kube.url)).await;

@@ -9,30 +9,18 @@ use magsim_mocks::MockCloud;
 use serde_json::{json, Value};
 use std::net::TcpListener;
 
+#[path = "../../tests/support/ports.rs"]
+mod ports;
+
 fn incident() -> magsim_scenario::Scenario {
     let (file, text) = magsim_scenario::builtin()[0];
     magsim_scenario::parse(file, text).expect("built-in scenario")
 }
 
-/// A base port whose five ports are free right now, below Linux's ephemeral range so other
-/// tests' ephemeral binds do not take them meanwhile (bounded search; ports held while
-/// checked).
-fn free_base() -> u16 {
-    let start = 20_000 + (std::process::id() % 5_000) as u16 * 2;
-    (0..2_000u16)
-        .map(|i| start + i * 5)
-        .find(|base| {
-            let held: Vec<_> = (0..5)
-                .map_while(|i| TcpListener::bind(("0.0.0.0", base + i)).ok())
-                .collect();
-            held.len() == 5
-        })
-        .expect("five consecutive free ports")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_layout_on_every_interface_advertises_the_mapped_address() {
-    let base = free_base();
+    let ports = ports::claim(20_000, 2_000);
+    let base = ports.base;
     let listen = Listen {
         bind: "0.0.0.0".parse().unwrap(),
         port: base,
@@ -177,7 +165,8 @@ fn catalog_url(token: &Value, kind: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_binds_the_layout_and_its_catalog_names_the_mapped_address() {
-    let base = free_base();
+    let ports = ports::claim(20_000, 2_000);
+    let base = ports.base;
     let listen = Listen {
         bind: "0.0.0.0".parse().unwrap(),
         port: base,

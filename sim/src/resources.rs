@@ -159,7 +159,7 @@ pub fn parse_bytes(text: &str) -> Result<u64, QuantityError> {
 
 /// Formats milli-CPU as Kubernetes does: `500m`, `2`.
 pub fn format_cpu(milli: u64) -> String {
-    if milli % 1000 == 0 {
+    if milli.is_multiple_of(1000) {
         (milli / 1000).to_string()
     } else {
         format!("{milli}m")
@@ -174,7 +174,7 @@ pub fn format_bytes(bytes: u64) -> String {
         ("Mi", 1 << 20),
         ("Ki", 1 << 10),
     ] {
-        if bytes >= scale && bytes % scale == 0 {
+        if bytes >= scale && bytes.is_multiple_of(scale) {
             return format!("{}{suffix}", bytes / scale);
         }
     }

@@ -140,7 +140,7 @@ impl fmt::Display for SimTime {
         let ms = self.0;
         let (h, m, s) = (ms / 3_600_000, (ms / 60_000) % 60, (ms / 1000) % 60);
         write!(f, "+{h:02}:{m:02}:{s:02}")?;
-        if ms % 1000 != 0 {
+        if !ms.is_multiple_of(1000) {
             write!(f, ".{:03}", ms % 1000)?;
         }
         Ok(())
@@ -214,6 +214,15 @@ impl Timestamp {
     pub fn rfc3339_nano(self) -> String {
         let (y, mo, d, h, mi, s, ms) = self.parts();
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{}Z", frac(ms))
+    }
+
+    /// RFC 3339 with six fraction digits, as Kubernetes writes a `MicroTime` (Lease times).
+    pub fn rfc3339_micro(self) -> String {
+        let (y, mo, d, h, mi, s, ms) = self.parts();
+        format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}Z",
+            ms * 1000
+        )
     }
 
     /// RFC 3339 at second precision, as Kubernetes object timestamps are written.

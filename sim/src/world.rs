@@ -126,7 +126,14 @@ pub struct World {
     pub test_groups: Vec<crate::autoscaler::TestGroup>,
     /// Upstream's unit-test set-up: no kube-scheduler, one direct `ScaleUp` at time zero.
     pub harness: Option<crate::autoscaler::Harness>,
+    /// API objects clients keep that nothing simulated reads (leader-election Leases): kept
+    /// as written, so the API answers what it was told.
+    pub stored: BTreeMap<StoredKey, serde_json::Value>,
 }
+
+/// A [`World::stored`] object: `(resource plural with its group, e.g. "leases.coordination.k8s.io",
+/// namespace or "", name)`.
+pub type StoredKey = (String, String, String);
 
 impl World {
     pub fn node(&self, id: NodeId) -> &Node {

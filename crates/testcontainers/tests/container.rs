@@ -13,6 +13,9 @@ use std::process::{Command, Stdio};
 use testcontainers::clients::Cli;
 use testcontainers::RunnableImage;
 
+#[path = "../../../tests/support/ports.rs"]
+mod ports;
+
 /// `true` when `program args` runs and succeeds.
 fn works(program: &str, args: &[&str]) -> bool {
     Command::new(program)
@@ -106,21 +109,6 @@ fn the_image_serves_kubectl_and_magnum_through_published_ports() {
     });
 }
 
-/// A base port whose five ports are free on the host right now, below Linux's ephemeral range
-/// (bounded search; ports held while checked).
-fn free_base() -> u16 {
-    let start = 40_000 - (std::process::id() % 1_000) as u16 * 5;
-    (0..1_000u16)
-        .map(|i| start.wrapping_sub(i * 5))
-        .find(|base| {
-            let held: Vec<_> = (0..5)
-                .map_while(|i| std::net::TcpListener::bind(("0.0.0.0", base + i)).ok())
-                .collect();
-            held.len() == 5
-        })
-        .expect("five consecutive free ports")
-}
-
 /// Published at five consecutive host ports and told so with `--advertise`, the catalog
 /// works through the mapping: the pinned python-openstackclient follows it to Magnum.
 #[test]
@@ -137,7 +125,8 @@ fn the_catalog_follows_an_advertised_mapping_for_the_openstack_cli() {
         eprintln!("skipping: {os} is missing (bash scripts/venv.sh)");
         return;
     }
-    let base = free_base();
+    let ports = ports::claim(20_000, 2_000);
+    let base = ports.base;
     let args = ServeArgs::default().with_advertise(format!("127.0.0.1:{base}"));
     let image = [
         KEYSTONE_PORT,

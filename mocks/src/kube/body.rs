@@ -65,6 +65,24 @@ pub async fn read_patch(headers: &HeaderMap, body: Body) -> Result<Value> {
     Ok(v)
 }
 
+/// A merge, strategic-merge or JSON patch, by its Content-Type.
+pub async fn read_any_patch(headers: &HeaderMap, body: Body) -> Result<super::writes::Patch> {
+    use super::writes::Patch;
+    if content_type(headers) != JSON_PATCH {
+        return read_patch(headers, body).await.map(Patch::Merge);
+    }
+    let bytes = read_body(headers, body).await?;
+    let v = parse_json(&bytes, "patch")?;
+    if !v.is_array() {
+        return Err(KubeError::bad_request(
+            "error decoding patch: json: cannot unmarshal object into Go value of type jsonpatch.Patch",
+        ));
+    }
+    Ok(Patch::Json(v))
+}
+
+const JSON_PATCH: &str = "application/json-patch+json";
+
 /// A full object (PUT); kubectl sends no Content-Type.
 pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value> {
     read_json_or(headers, body, &["application/json"]).await

@@ -11,6 +11,7 @@ use super::discovery::Resource;
 use super::server::App;
 use super::status::KubeError;
 use magsim_sim::engine::Operation;
+use magsim_sim::world::ConfigMapData;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -103,6 +104,20 @@ fn store(
     app.live.mutate(|e| {
         let key = (namespace.to_string(), name.to_string());
         allowed(e.world.configmaps.contains_key(&key))?;
+        let simulated = matches!(
+            e.world.configmaps.get(&key),
+            Some(ConfigMapData::AutoscalerStatus { .. })
+        );
+        if simulated
+            && !app
+                .two_writers
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!(
+                "two writers write {namespace}/{name}: a client and the scenario's simulated \
+                 autoscaler (serve --no-autoscaler leaves the status to your autoscaler)"
+            );
+        }
         e.apply(
             Operation::PutConfigMap {
                 namespace: key.0,

@@ -17,36 +17,341 @@ pub enum Resource {
     Events,
     ConfigMaps,
     Namespaces,
+    Services,
+    PersistentVolumes,
+    PersistentVolumeClaims,
+    ReplicationControllers,
     Deployments,
     ReplicaSets,
+    DaemonSets,
+    StatefulSets,
+    Jobs,
+    PodDisruptionBudgets,
+    StorageClasses,
+    CsiNodes,
+    CsiDrivers,
+    CsiStorageCapacities,
+    Leases,
+    Clusters,
     MachineDeployments,
+    MachineSets,
+    Machines,
+}
+
+/// What discovery says of one resource type.
+struct Desc {
+    group: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+    categories: &'static [&'static str],
+    /// `status` and `scale` subresources served.
+    status: bool,
+    scale: bool,
+}
+
+const fn desc(
+    group: &'static str,
+    plural: &'static str,
+    singular: &'static str,
+    kind: &'static str,
+    namespaced: bool,
+    short_names: &'static [&'static str],
+) -> Desc {
+    Desc {
+        group,
+        plural,
+        singular,
+        kind,
+        namespaced,
+        short_names,
+        categories: &[],
+        status: false,
+        scale: false,
+    }
+}
+
+impl Desc {
+    const fn categories(mut self, c: &'static [&'static str]) -> Desc {
+        self.categories = c;
+        self
+    }
+    const fn status(mut self) -> Desc {
+        self.status = true;
+        self
+    }
+    const fn scale(mut self) -> Desc {
+        self.scale = true;
+        self
+    }
 }
 
 /// Named API groups in the order `/apis` lists them.
-const GROUPS: [&str; 2] = ["apps", CAPI_GROUP];
+const GROUPS: [&str; 6] = [
+    "apps",
+    "batch",
+    "policy",
+    "storage.k8s.io",
+    "coordination.k8s.io",
+    CAPI_GROUP,
+];
 
 /// Cluster API's group (the MachineDeployment CRD).
 pub const CAPI_GROUP: &str = "cluster.x-k8s.io";
 
-impl Resource {
-    pub const ALL: [Resource; 8] = [
+/// Every resource type: what the cluster-autoscaler's informers list and watch (1.30.2's
+/// listers and its scheduler framework's), kubectl's everyday kinds, and Cluster API's.
+const DESCS: [(Resource, Desc); 24] = [
+    (
         Resource::Pods,
+        desc("", "pods", "pod", "Pod", true, &["po"])
+            .categories(&["all"])
+            .status(),
+    ),
+    (
         Resource::Nodes,
+        desc("", "nodes", "node", "Node", false, &["no"]).status(),
+    ),
+    (
         Resource::Events,
+        desc("", "events", "event", "Event", true, &["ev"]),
+    ),
+    (
         Resource::ConfigMaps,
+        desc("", "configmaps", "configmap", "ConfigMap", true, &["cm"]),
+    ),
+    (
         Resource::Namespaces,
+        desc("", "namespaces", "namespace", "Namespace", false, &["ns"]).status(),
+    ),
+    (
+        Resource::Services,
+        desc("", "services", "service", "Service", true, &["svc"])
+            .categories(&["all"])
+            .status(),
+    ),
+    (
+        Resource::PersistentVolumes,
+        desc(
+            "",
+            "persistentvolumes",
+            "persistentvolume",
+            "PersistentVolume",
+            false,
+            &["pv"],
+        )
+        .status(),
+    ),
+    (
+        Resource::PersistentVolumeClaims,
+        desc(
+            "",
+            "persistentvolumeclaims",
+            "persistentvolumeclaim",
+            "PersistentVolumeClaim",
+            true,
+            &["pvc"],
+        )
+        .status(),
+    ),
+    (
+        Resource::ReplicationControllers,
+        desc(
+            "",
+            "replicationcontrollers",
+            "replicationcontroller",
+            "ReplicationController",
+            true,
+            &["rc"],
+        )
+        .categories(&["all"])
+        .status()
+        .scale(),
+    ),
+    (
         Resource::Deployments,
+        desc(
+            "apps",
+            "deployments",
+            "deployment",
+            "Deployment",
+            true,
+            &["deploy"],
+        )
+        .categories(&["all"])
+        .status()
+        .scale(),
+    ),
+    (
         Resource::ReplicaSets,
+        desc(
+            "apps",
+            "replicasets",
+            "replicaset",
+            "ReplicaSet",
+            true,
+            &["rs"],
+        )
+        .categories(&["all"])
+        .status()
+        .scale(),
+    ),
+    (
+        Resource::DaemonSets,
+        desc(
+            "apps",
+            "daemonsets",
+            "daemonset",
+            "DaemonSet",
+            true,
+            &["ds"],
+        )
+        .categories(&["all"])
+        .status(),
+    ),
+    (
+        Resource::StatefulSets,
+        desc(
+            "apps",
+            "statefulsets",
+            "statefulset",
+            "StatefulSet",
+            true,
+            &["sts"],
+        )
+        .categories(&["all"])
+        .status()
+        .scale(),
+    ),
+    (
+        Resource::Jobs,
+        desc("batch", "jobs", "job", "Job", true, &[])
+            .categories(&["all"])
+            .status(),
+    ),
+    (
+        Resource::PodDisruptionBudgets,
+        desc(
+            "policy",
+            "poddisruptionbudgets",
+            "poddisruptionbudget",
+            "PodDisruptionBudget",
+            true,
+            &["pdb"],
+        )
+        .status(),
+    ),
+    (
+        Resource::StorageClasses,
+        desc(
+            "storage.k8s.io",
+            "storageclasses",
+            "storageclass",
+            "StorageClass",
+            false,
+            &["sc"],
+        ),
+    ),
+    (
+        Resource::CsiNodes,
+        desc(
+            "storage.k8s.io",
+            "csinodes",
+            "csinode",
+            "CSINode",
+            false,
+            &[],
+        ),
+    ),
+    (
+        Resource::CsiDrivers,
+        desc(
+            "storage.k8s.io",
+            "csidrivers",
+            "csidriver",
+            "CSIDriver",
+            false,
+            &[],
+        ),
+    ),
+    (
+        Resource::CsiStorageCapacities,
+        desc(
+            "storage.k8s.io",
+            "csistoragecapacities",
+            "csistoragecapacity",
+            "CSIStorageCapacity",
+            true,
+            &[],
+        ),
+    ),
+    (
+        Resource::Leases,
+        desc("coordination.k8s.io", "leases", "lease", "Lease", true, &[]),
+    ),
+    (
+        Resource::Clusters,
+        desc(CAPI_GROUP, "clusters", "cluster", "Cluster", true, &["cl"])
+            .categories(&["cluster-api"])
+            .status(),
+    ),
+    (
         Resource::MachineDeployments,
-    ];
+        desc(
+            CAPI_GROUP,
+            "machinedeployments",
+            "machinedeployment",
+            "MachineDeployment",
+            true,
+            &["md"],
+        )
+        .categories(&["cluster-api"])
+        .status()
+        .scale(),
+    ),
+    (
+        Resource::MachineSets,
+        desc(
+            CAPI_GROUP,
+            "machinesets",
+            "machineset",
+            "MachineSet",
+            true,
+            &["ms"],
+        )
+        .categories(&["cluster-api"])
+        .status()
+        .scale(),
+    ),
+    (
+        Resource::Machines,
+        desc(CAPI_GROUP, "machines", "machine", "Machine", true, &["ma"])
+            .categories(&["cluster-api"])
+            .status(),
+    ),
+];
+
+impl Resource {
+    pub const ALL: [Resource; 24] = {
+        let mut all = [Resource::Pods; 24];
+        let mut i = 0;
+        while i < DESCS.len() {
+            all[i] = DESCS[i].0;
+            i += 1;
+        }
+        all
+    };
+
+    fn desc(self) -> &'static Desc {
+        // DESCS lists the variants in declaration order.
+        &DESCS[self as usize].1
+    }
 
     /// `""` for the core group.
     pub fn group(self) -> &'static str {
-        match self {
-            Resource::Deployments | Resource::ReplicaSets => "apps",
-            Resource::MachineDeployments => CAPI_GROUP,
-            _ => "",
-        }
+        self.desc().group
     }
 
     /// The one version served for the resource's group.
@@ -54,84 +359,40 @@ impl Resource {
         version_of(self.group())
     }
 
-    pub fn api_version(self) -> &'static str {
+    pub fn api_version(self) -> String {
         match self.group() {
-            "" => "v1",
-            "apps" => "apps/v1",
-            _ => "cluster.x-k8s.io/v1beta1",
+            "" => "v1".to_string(),
+            g => format!("{g}/{}", version_of(g)),
         }
     }
 
     pub fn plural(self) -> &'static str {
-        match self {
-            Resource::Pods => "pods",
-            Resource::Nodes => "nodes",
-            Resource::Events => "events",
-            Resource::ConfigMaps => "configmaps",
-            Resource::Namespaces => "namespaces",
-            Resource::Deployments => "deployments",
-            Resource::ReplicaSets => "replicasets",
-            Resource::MachineDeployments => "machinedeployments",
-        }
+        self.desc().plural
     }
 
     pub fn singular(self) -> &'static str {
-        match self {
-            Resource::Pods => "pod",
-            Resource::Nodes => "node",
-            Resource::Events => "event",
-            Resource::ConfigMaps => "configmap",
-            Resource::Namespaces => "namespace",
-            Resource::Deployments => "deployment",
-            Resource::ReplicaSets => "replicaset",
-            Resource::MachineDeployments => "machinedeployment",
-        }
+        self.desc().singular
     }
 
     pub fn kind(self) -> &'static str {
-        match self {
-            Resource::Pods => "Pod",
-            Resource::Nodes => "Node",
-            Resource::Events => "Event",
-            Resource::ConfigMaps => "ConfigMap",
-            Resource::Namespaces => "Namespace",
-            Resource::Deployments => "Deployment",
-            Resource::ReplicaSets => "ReplicaSet",
-            Resource::MachineDeployments => "MachineDeployment",
-        }
+        self.desc().kind
     }
 
     pub fn namespaced(self) -> bool {
-        !matches!(self, Resource::Nodes | Resource::Namespaces)
+        self.desc().namespaced
     }
 
     fn short_names(self) -> &'static [&'static str] {
-        match self {
-            Resource::Pods => &["po"],
-            Resource::Nodes => &["no"],
-            Resource::Events => &["ev"],
-            Resource::ConfigMaps => &["cm"],
-            Resource::Namespaces => &["ns"],
-            Resource::Deployments => &["deploy"],
-            Resource::ReplicaSets => &["rs"],
-            Resource::MachineDeployments => &["md"],
-        }
+        self.desc().short_names
     }
 
     fn categories(self) -> &'static [&'static str] {
-        match self {
-            Resource::Pods | Resource::Deployments | Resource::ReplicaSets => &["all"],
-            Resource::MachineDeployments => &["cluster-api"],
-            _ => &[],
-        }
+        self.desc().categories
     }
 
     fn verbs(self) -> &'static [&'static str] {
-        match self {
-            Resource::Namespaces | Resource::Nodes => &[
-                "create", "delete", "get", "list", "patch", "update", "watch",
-            ],
-            _ => &[
+        if self.namespaced() {
+            &[
                 "create",
                 "delete",
                 "deletecollection",
@@ -140,8 +401,46 @@ impl Resource {
                 "patch",
                 "update",
                 "watch",
-            ],
+            ]
+        } else {
+            &[
+                "create", "delete", "get", "list", "patch", "update", "watch",
+            ]
         }
+    }
+
+    /// The key part naming this resource in [`magsim_sim::world::World::stored`]:
+    /// `plural.group`, or `plural` for the core group.
+    pub fn stored_name(self) -> String {
+        match self.group() {
+            "" => self.plural().to_string(),
+            g => format!("{}.{g}", self.plural()),
+        }
+    }
+
+    pub fn from_stored(name: &str) -> Option<Resource> {
+        Resource::ALL.into_iter().find(|r| r.stored_name() == name)
+    }
+
+    /// Kept as clients write them ([`magsim_sim::world::World::stored`]): nothing simulated
+    /// reads these kinds.
+    pub fn is_stored(self) -> bool {
+        matches!(
+            self,
+            Resource::Services
+                | Resource::PersistentVolumes
+                | Resource::PersistentVolumeClaims
+                | Resource::ReplicationControllers
+                | Resource::DaemonSets
+                | Resource::StatefulSets
+                | Resource::Jobs
+                | Resource::PodDisruptionBudgets
+                | Resource::StorageClasses
+                | Resource::CsiNodes
+                | Resource::CsiDrivers
+                | Resource::CsiStorageCapacities
+                | Resource::Leases
+        )
     }
 
     /// Finds the resource of `group` named `plural` in a URL.
@@ -151,26 +450,17 @@ impl Resource {
             .find(|r| r.group() == group && r.plural() == plural)
     }
 
-    /// Subresources announced in discovery: `(name, group, version, kind, verbs)`.
+    /// Subresources announced in discovery: `(name, group, version, kind)`.
     fn subresources(self) -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
-        match self {
-            Resource::Pods => vec![("status", "", "v1", "Pod")],
-            Resource::Nodes => vec![("status", "", "v1", "Node")],
-            Resource::Namespaces => vec![("status", "", "v1", "Namespace")],
-            Resource::Deployments => vec![
-                ("status", "apps", "v1", "Deployment"),
-                ("scale", "autoscaling", "v1", "Scale"),
-            ],
-            Resource::ReplicaSets => vec![
-                ("status", "apps", "v1", "ReplicaSet"),
-                ("scale", "autoscaling", "v1", "Scale"),
-            ],
-            Resource::MachineDeployments => vec![
-                ("status", CAPI_GROUP, "v1beta1", "MachineDeployment"),
-                ("scale", "autoscaling", "v1", "Scale"),
-            ],
-            _ => Vec::new(),
+        let d = self.desc();
+        let mut subs = Vec::new();
+        if d.status {
+            subs.push(("status", d.group, self.version(), d.kind));
         }
+        if d.scale {
+            subs.push(("scale", "autoscaling", "v1", "Scale"));
+        }
+        subs
     }
 }
 
@@ -285,12 +575,12 @@ pub fn api_group(group: &str) -> Value {
     v
 }
 
-/// The named groups served (`apps`, `cluster.x-k8s.io`).
+/// The named groups served.
 pub fn is_group(group: &str) -> bool {
     GROUPS.contains(&group)
 }
 
-/// Legacy `GET /api/v1`, `GET /apis/apps/v1` or `GET /apis/cluster.x-k8s.io/v1beta1`.
+/// Legacy `GET /api/v1` or `GET /apis/{group}/{version}`.
 pub fn api_resource_list(group: &str) -> Value {
     let mut resources = Vec::new();
     for r in group_resources(group) {
@@ -374,12 +664,19 @@ mod tests {
     }
 
     #[test]
+    fn descriptors_follow_the_enum() {
+        for (i, (r, _)) in DESCS.iter().enumerate() {
+            assert_eq!(*r as usize, i, "{r:?}");
+        }
+    }
+
+    #[test]
     fn cluster_api_is_announced_as_its_crd() {
         let apis = aggregated(false);
-        let capi = &apis["items"][1];
+        let capi = &apis["items"][5];
         assert_eq!(capi["metadata"]["name"], "cluster.x-k8s.io");
         assert_eq!(capi["versions"][0]["version"], "v1beta1");
-        let md = &capi["versions"][0]["resources"][0];
+        let md = &capi["versions"][0]["resources"][1];
         assert_eq!(md["resource"], "machinedeployments");
         assert_eq!(
             md["responseKind"],
@@ -398,13 +695,20 @@ mod tests {
         assert_eq!(
             names,
             [
+                "clusters",
+                "clusters/status",
                 "machinedeployments",
                 "machinedeployments/status",
-                "machinedeployments/scale"
+                "machinedeployments/scale",
+                "machinesets",
+                "machinesets/status",
+                "machinesets/scale",
+                "machines",
+                "machines/status",
             ]
         );
         assert_eq!(
-            api_group_list()["groups"][1]["preferredVersion"]["groupVersion"],
+            api_group_list()["groups"][5]["preferredVersion"]["groupVersion"],
             "cluster.x-k8s.io/v1beta1"
         );
         assert_eq!(api_group(CAPI_GROUP)["kind"], "APIGroup");

@@ -43,6 +43,7 @@ pub mod configmaps;
 pub mod discovery;
 pub mod events;
 pub mod fault;
+pub mod json_patch;
 pub mod objects;
 pub mod protobuf;
 pub mod scale;
@@ -52,6 +53,7 @@ pub mod status;
 pub mod store;
 pub mod table;
 pub mod watch;
+pub mod writes;
 
 use crate::listen::Listen;
 use crate::replay::Service;
@@ -135,6 +137,7 @@ impl KubeMock {
             shutdown: shutdown_rx.clone(),
             address: url.trim_start_matches("http://").to_string(),
             faults: fault::Injected::default(),
+            two_writers: Default::default(),
         });
         let router = axum::Router::new()
             .fallback(server::handle)

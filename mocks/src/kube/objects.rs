@@ -816,12 +816,17 @@ pub fn render_all(engine: &Engine) -> Vec<(ObjKey, Value)> {
         namespaces.insert(k.namespace.clone());
         out.push((k, v));
     }
-    for md in &w.machine_deployments {
-        namespaces.insert(md.namespace.clone());
-        out.push((
-            key(Resource::MachineDeployments, &md.namespace, &md.name),
-            super::capi::machine_deployment_json(engine, md),
-        ));
+    for (resource, ns, name, obj) in super::capi::render(engine) {
+        namespaces.insert(ns.clone());
+        out.push((key(resource, &ns, &name), obj));
+    }
+    for ((resource, ns, name), obj) in &w.stored {
+        if let Some(r) = Resource::from_stored(resource) {
+            if !ns.is_empty() {
+                namespaces.insert(ns.clone());
+            }
+            out.push((key(r, ns, name), obj.clone()));
+        }
     }
     for ns in &namespaces {
         out.push((

@@ -22,6 +22,8 @@ pub enum ProtoError {
     WireType(u64),
     #[error("a string field is not UTF-8")]
     Utf8,
+    #[error("{0} bodies are not accepted as protobuf; send JSON")]
+    Unsupported(&'static str),
     #[error("the body is a {found}, not a {expected}")]
     Kind {
         found: String,
@@ -218,7 +220,7 @@ fn event(raw: &[u8]) -> Result<Value> {
     Ok(Value::Object(v))
 }
 
-/// Decodes an enveloped `expected` kind (`ConfigMap` or `Event`) into its JSON form.
+/// Decodes an enveloped `expected` kind (`ConfigMap`, `Event` or `Lease`) into its JSON form.
 pub fn decode(body: &[u8], expected: &'static str) -> Result<Value> {
     let inner = body.strip_prefix(MAGIC).ok_or(ProtoError::Magic)?;
     let (mut kind, mut raw) = (String::new(), &[][..]);
@@ -246,8 +248,54 @@ pub fn decode(body: &[u8], expected: &'static str) -> Result<Value> {
     }
     match expected {
         "ConfigMap" => config_map(raw),
-        _ => event(raw),
+        "Event" => event(raw),
+        "Lease" => lease(raw),
+        _ => Err(ProtoError::Unsupported(expected)),
     }
+}
+
+/// apimachinery's `MicroTime` (seconds 1, nanos 2) as its JSON text.
+fn micro_time(buf: &[u8]) -> Result<Value> {
+    let (mut secs, mut nanos) = (0i64, 0i64);
+    each(buf, |n, w| {
+        match (n, w) {
+            (1, Wire::Varint(v)) => secs = v as i64,
+            (2, Wire::Varint(v)) => nanos = i64::from(v as u32 as i32),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    let millis = secs.saturating_mul(1000).saturating_add(nanos / 1_000_000);
+    Ok(magsim_sim::time::Timestamp {
+        unix_millis: millis,
+    }
+    .rfc3339_micro()
+    .into())
+}
+
+/// `coordination.k8s.io/v1` Lease: what leader election writes.
+fn lease(raw: &[u8]) -> Result<Value> {
+    let (mut meta, mut spec) = (json!({}), Map::new());
+    each(raw, |n, w| {
+        match (n, w) {
+            (1, Wire::Bytes(b)) => meta = object_meta(b)?,
+            (2, Wire::Bytes(b)) => each(b, |n, w| {
+                let (key, value) = match (n, w) {
+                    (1, Wire::Bytes(b)) => ("holderIdentity", text(b)?),
+                    (2, Wire::Varint(v)) => ("leaseDurationSeconds", (v as u32 as i32).into()),
+                    (3, Wire::Bytes(b)) => ("acquireTime", micro_time(b)?),
+                    (4, Wire::Bytes(b)) => ("renewTime", micro_time(b)?),
+                    (5, Wire::Varint(v)) => ("leaseTransitions", (v as u32 as i32).into()),
+                    _ => return Ok(()),
+                };
+                spec.insert(key.into(), value);
+                Ok(())
+            })?,
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(json!({"metadata": meta, "spec": spec}))
 }
 
 #[cfg(test)]

@@ -46,7 +46,8 @@ fn fields(resource: Resource) -> &'static [&'static str] {
         Resource::Nodes => &["spec.unschedulable"],
         Resource::Namespaces => &["status.phase"],
         Resource::ReplicaSets => &["status.replicas"],
-        Resource::ConfigMaps | Resource::Deployments | Resource::MachineDeployments => &[],
+        Resource::Jobs => &["status.successful"],
+        _ => &[],
     }
 }
 

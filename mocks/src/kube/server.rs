@@ -2,14 +2,15 @@
 //! operations: the `scale` subresource ([`super::scale`]), event and ConfigMap writes
 //! ([`super::events`], [`super::configmaps`]), pod deletion and node cordon.
 
-use super::body::{read_body, read_json, read_object, read_patch};
-use super::discovery::{self, Resource, AGGREGATED_CONTENT_TYPE, CAPI_GROUP};
+use super::body::{read_any_patch, read_body, read_json, read_object, read_patch};
+use super::discovery::{self, Resource, AGGREGATED_CONTENT_TYPE};
 use super::scale::{self, ScaleWrite};
 use super::select::{FieldSelector, LabelSelector};
 use super::status::KubeError;
 use super::store::Store;
 use super::table::{self, Clock, IncludeObject};
 use super::watch::{self, Filter, WatchRequest};
+use super::writes;
 use crate::Live;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -38,6 +39,8 @@ pub struct App {
     pub address: String,
     /// Faults a test injected ([`super::KubeMock::inject`]).
     pub faults: super::fault::Injected,
+    /// A client wrote a status ConfigMap a simulated autoscaler writes (warned once).
+    pub two_writers: std::sync::atomic::AtomicBool,
 }
 
 type Result<T> = std::result::Result<T, KubeError>;
@@ -175,8 +178,11 @@ fn parse_target(path: &str) -> Option<Target> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, rest) = match segs.as_slice() {
         ["api", "v1", rest @ ..] => ("", rest),
-        ["apis", "apps", "v1", rest @ ..] => ("apps", rest),
-        ["apis", CAPI_GROUP, "v1beta1", rest @ ..] => (CAPI_GROUP, rest),
+        ["apis", group, version, rest @ ..]
+            if discovery::is_group(group) && *version == discovery::version_of(group) =>
+        {
+            (*group, rest)
+        }
         _ => return None,
     };
     let t = |r: &str, ns: Option<&str>, name: Option<&str>, sub: Option<&str>| {
@@ -206,9 +212,24 @@ fn parse_target(path: &str) -> Option<Target> {
     .filter(|t| !t.namespace.as_deref().is_some_and(str::is_empty))
 }
 
-/// The single entry point: every request lands here.
-/// A bug that panics answers `500 InternalError` instead of dropping the connection.
+/// The single entry point: every request lands here, and is logged when answered
+/// ([`crate::request_log`]).
 pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let start = std::time::Instant::now();
+    let r = answer(&app, req).await;
+    crate::request_log::answered(
+        "kubernetes",
+        method.as_str(),
+        &path,
+        r.status().as_u16(),
+        start.elapsed(),
+    );
+    r
+}
+
+/// A bug that panics answers `500 InternalError` instead of dropping the connection.
+async fn answer(app: &Arc<App>, req: Request) -> Response {
     use futures_util::FutureExt;
     let now = || app.live.engine().now();
     match app.faults.hit(now, req.method().as_str(), req.uri().path()) {
@@ -223,15 +244,16 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         }
         None => {}
     }
-    match std::panic::AssertUnwindSafe(route(&app, req))
+    let e = match std::panic::AssertUnwindSafe(route(app, req))
         .catch_unwind()
         .await
     {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => e.into_response(),
-        Err(_) => KubeError::internal("an internal error occurred while serving the request")
-            .into_response(),
-    }
+        Ok(Ok(r)) => return r,
+        Ok(Err(e)) => e,
+        Err(_) => KubeError::internal("an internal error occurred while serving the request"),
+    };
+    crate::request_log::error_body("kubernetes", e.code, e.to_json().to_string().as_bytes());
+    e.into_response()
 }
 
 async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
@@ -269,15 +291,20 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
             };
         }
         "/api/v1" => return get_only(discovery::api_resource_list(""), "application/json"),
-        "/apis/apps/v1" => {
-            return get_only(discovery::api_resource_list("apps"), "application/json")
-        }
-        "/apis/cluster.x-k8s.io/v1beta1" => {
-            return get_only(discovery::api_resource_list(CAPI_GROUP), "application/json")
-        }
         p => {
-            if let Some(group) = p.strip_prefix("/apis/").filter(|g| discovery::is_group(g)) {
-                return get_only(discovery::api_group(group), "application/json");
+            let named = p
+                .strip_prefix("/apis/")
+                .map(|g| g.split_once('/').unwrap_or((g, "")));
+            match named {
+                Some((group, "")) if discovery::is_group(group) => {
+                    return get_only(discovery::api_group(group), "application/json");
+                }
+                Some((group, version))
+                    if discovery::is_group(group) && version == discovery::version_of(group) =>
+                {
+                    return get_only(discovery::api_resource_list(group), "application/json");
+                }
+                _ => {}
             }
         }
     }
@@ -293,6 +320,10 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
             (Method::POST, Resource::ConfigMaps, Some(ns)) => {
                 let v = read_object(&headers, body, "ConfigMap").await?;
                 Ok(created(&super::configmaps::create(app, ns, v)?))
+            }
+            (Method::POST, r, ns) if r.is_stored() => {
+                let v = read_object(&headers, body, r.kind()).await?;
+                Ok(created(&writes::create(app, r, ns.unwrap_or_default(), v)?))
             }
             _ => Err(KubeError::method_not_allowed()),
         },
@@ -318,6 +349,21 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                     let patch = read_patch(&headers, body).await?;
                     let ns = target.namespace.as_deref().unwrap_or_default();
                     Ok(json_ok(&super::events::patch(app, ns, name, &patch)?))
+                }
+                (r, Method::DELETE) if r.is_stored() || r == Resource::ConfigMaps => {
+                    read_body(&headers, body).await?;
+                    let ns = target.namespace.as_deref().unwrap_or_default();
+                    Ok(json_ok(&writes::delete(app, r, ns, name)?))
+                }
+                (r, Method::PUT) if r.is_stored() || r == Resource::MachineDeployments => {
+                    let v = read_object(&headers, body, r.kind()).await?;
+                    let ns = target.namespace.as_deref().unwrap_or_default();
+                    Ok(json_ok(&writes::replace(app, r, ns, name, v)?))
+                }
+                (r, Method::PATCH) if r.is_stored() || r == Resource::MachineDeployments => {
+                    let p = read_any_patch(&headers, body).await?;
+                    let ns = target.namespace.as_deref().unwrap_or_default();
+                    Ok(json_ok(&writes::patch(app, r, ns, name, &p)?))
                 }
                 _ => Err(KubeError::method_not_allowed()),
             }

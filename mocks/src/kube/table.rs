@@ -196,6 +196,7 @@ fn columns(resource: Resource) -> Vec<Value> {
             col("Age", "date", "", 0),
             col("Version", "string", "", 0),
         ],
+        _ => vec![name(), col("Age", "date", "", 0)],
     }
 }
 
@@ -440,6 +441,7 @@ fn cells(resource: Resource, o: &Value, clock: &Clock) -> Vec<Value> {
                 o["spec"]["template"]["spec"]["version"].clone(),
             ]
         }
+        _ => vec![o["metadata"]["name"].clone(), age()],
     }
 }
 

@@ -141,6 +141,31 @@ pub(crate) struct Declared {
 
 impl Respond for Declared {
     fn respond(&self, req: &Request) -> ResponseTemplate {
+        let start = std::time::Instant::now();
+        let answer = self.answer(req);
+        crate::request_log::answered(
+            self.service.as_str(),
+            req.method.as_str(),
+            req.url.path(),
+            status_of(&answer),
+            start.elapsed(),
+        );
+        answer
+    }
+}
+
+/// The status of a template: wiremock keeps it private, and its `Debug` form is the only
+/// reading it offers (`status_code: 200`).
+fn status_of(t: &ResponseTemplate) -> u16 {
+    let text = format!("{t:?}");
+    text.split_once("status_code: ")
+        .and_then(|(_, rest)| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+impl Declared {
+    fn answer(&self, req: &Request) -> ResponseTemplate {
         let effect = self
             .any
             .then(|| {
@@ -212,5 +237,15 @@ impl OpenStackMock {
         }
         m.mount(server).await;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_request_log_reads_a_templates_status() {
+        for code in [200, 302, 404, 503] {
+            assert_eq!(super::status_of(&wiremock::ResponseTemplate::new(code)), code);
+        }
     }
 }

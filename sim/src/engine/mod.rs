@@ -111,6 +111,11 @@ impl Engine {
         &self.rng
     }
 
+    /// The MachineSet hash of a Cluster API nodegroup's machine names, once one was drawn.
+    pub fn machine_set_hash(&self, nodegroup: &str) -> Option<&str> {
+        self.name_parts.get(nodegroup).map(String::as_str)
+    }
+
     fn push(&mut self, at: SimTime, ev: Event) {
         self.seq += 1;
         self.queue.push(Reverse((at, self.seq, ev)));

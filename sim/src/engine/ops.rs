@@ -101,6 +101,29 @@ pub enum Operation {
         name: String,
         data: BTreeMap<String, String>,
     },
+    /// A ConfigMap deleted by a client (cluster-autoscaler deletes its status on exit).
+    DeleteConfigMap {
+        namespace: String,
+        name: String,
+    },
+    /// An object nothing simulated reads, created or replaced as written ([`World::stored`]).
+    ///
+    /// [`World::stored`]: crate::world::World::stored
+    PutStored {
+        key: crate::world::StoredKey,
+        object: Value,
+    },
+    DeleteStored {
+        key: crate::world::StoredKey,
+    },
+    /// A client set a MachineDeployment's annotations (`kubectl annotate`, a patch or an
+    /// update): the bounds the clusterapi provider reads. The driver re-renders its own
+    /// annotations only when Magnum changes the cluster.
+    SetMachineDeploymentAnnotations {
+        namespace: String,
+        name: String,
+        annotations: BTreeMap<String, String>,
+    },
 }
 
 impl Operation {
@@ -175,7 +198,11 @@ impl Engine {
         // No controller watches events or ConfigMaps.
         let unwatched = matches!(
             op,
-            Operation::RecordEvent { .. } | Operation::PutConfigMap { .. }
+            Operation::RecordEvent { .. }
+                | Operation::PutConfigMap { .. }
+                | Operation::DeleteConfigMap { .. }
+                | Operation::PutStored { .. }
+                | Operation::DeleteStored { .. }
         );
         let mut resp = self.apply_inner(op);
         if is_magnum {
@@ -549,6 +576,37 @@ impl Engine {
                     .insert((namespace, name), crate::world::ConfigMapData::Plain(data));
                 ApiResponse::ok(if old.is_some() { 200 } else { 201 }, Value::Null)
             }
+            Operation::DeleteConfigMap { namespace, name } => {
+                match self.world.configmaps.remove(&(namespace, name.clone())) {
+                    Some(_) => ApiResponse::ok(200, Value::Null),
+                    None => ApiResponse::not_found("configmaps", &name),
+                }
+            }
+            Operation::PutStored { key, object } => {
+                let old = self.world.stored.insert(key, object);
+                ApiResponse::ok(if old.is_some() { 200 } else { 201 }, Value::Null)
+            }
+            Operation::DeleteStored { key } => match self.world.stored.remove(&key) {
+                Some(_) => ApiResponse::ok(200, Value::Null),
+                None => ApiResponse::not_found(&key.0, &key.2),
+            },
+            Operation::SetMachineDeploymentAnnotations {
+                namespace,
+                name,
+                annotations,
+            } => match self
+                .world
+                .machine_deployments
+                .iter_mut()
+                .find(|m| m.name == name && m.namespace == namespace)
+            {
+                Some(md) => {
+                    md.annotations = annotations.into_iter().collect();
+                    self.log_bounds();
+                    ApiResponse::ok(200, Value::Null)
+                }
+                None => ApiResponse::not_found("machinedeployments.cluster.x-k8s.io", &name),
+            },
         }
     }
 

@@ -1,0 +1,296 @@
+//! Object writes beyond the scale subresource, events and ConfigMaps: kinds kept as clients
+//! write them (leader-election Leases and the other kinds nothing simulated reads, see
+//! [`Resource::is_stored`]), ConfigMap deletion, and MachineDeployment updates and patches
+//! (`kubectl annotate`, the clusterapi provider's bounds). Each is one engine operation.
+
+use super::body::merge;
+use super::discovery::Resource;
+use super::objects::derived_uid;
+use super::server::App;
+use super::status::KubeError;
+use magsim_sim::engine::Operation;
+use magsim_sim::world::StoredKey;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type Result<T> = std::result::Result<T, KubeError>;
+
+/// A PATCH body, by its Content-Type.
+pub enum Patch {
+    /// RFC 7386 (also what a strategic-merge patch of metadata maps amounts to).
+    Merge(Value),
+    /// RFC 6902.
+    Json(Value),
+}
+
+impl Patch {
+    fn apply(&self, target: &mut Value) -> Result<()> {
+        match self {
+            Patch::Merge(p) => {
+                merge(target, p);
+                Ok(())
+            }
+            Patch::Json(ops) => {
+                super::json_patch::apply(target, ops).map_err(KubeError::bad_request)
+            }
+        }
+    }
+}
+
+fn not_found(r: Resource, name: &str) -> KubeError {
+    KubeError::not_found(r.group(), r.plural(), name)
+}
+
+fn key(r: Resource, namespace: &str, name: &str) -> StoredKey {
+    (r.stored_name(), namespace.to_string(), name.to_string())
+}
+
+fn current(app: &Arc<App>, r: Resource, namespace: &str, name: &str) -> Option<Value> {
+    app.store.sync(&app.live).get(r, namespace, name)
+}
+
+fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |v, p| v.get(p))?.as_str()
+}
+
+/// Checks what every write of a whole object must agree with: a JSON object, its kind, the
+/// name and namespace of the URL.
+fn checked(
+    r: Resource,
+    namespace: &str,
+    name: Option<&str>,
+    v: Value,
+) -> Result<Map<String, Value>> {
+    let Value::Object(mut m) = v else {
+        return Err(KubeError::bad_request(
+            "error decoding request body: the object is not a JSON object",
+        ));
+    };
+    if let Some(kind) = m.get("kind").and_then(Value::as_str) {
+        if kind != r.kind() {
+            return Err(KubeError::bad_request(format!(
+                "the API version in the data ({}) does not match the expected API version ({})",
+                m.get("apiVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                r.api_version()
+            )));
+        }
+    }
+    let meta = m
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !meta.is_object() {
+        return Err(KubeError::bad_request(
+            "error decoding request body: metadata: expected an object",
+        ));
+    }
+    let body_ns = str_at(meta, &["namespace"]).unwrap_or_default();
+    if r.namespaced() && !body_ns.is_empty() && body_ns != namespace {
+        return Err(KubeError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    let body_name = str_at(meta, &["name"]).unwrap_or_default().to_string();
+    match name {
+        Some(url) if !body_name.is_empty() && body_name != url => {
+            return Err(KubeError::bad_request(
+                "the name of the object does not match the name on the URL",
+            ))
+        }
+        None if body_name.is_empty() => {
+            return Err(KubeError::invalid(
+                r.kind(),
+                "",
+                "metadata.name: Required value: name or generateName is required",
+            ))
+        }
+        _ => {}
+    }
+    m.insert("kind".into(), r.kind().into());
+    m.insert("apiVersion".into(), r.api_version().into());
+    Ok(m)
+}
+
+/// `POST` of a stored kind.
+pub fn create(app: &Arc<App>, r: Resource, namespace: &str, body: Value) -> Result<Value> {
+    let mut m = checked(r, namespace, None, body)?;
+    let name = str_at(&m["metadata"], &["name"])
+        .unwrap_or_default()
+        .to_string();
+    if current(app, r, namespace, &name).is_some() {
+        return Err(KubeError::already_exists(r.group(), r.plural(), &name));
+    }
+    let now = {
+        let e = app.live.engine();
+        e.epoch.at(e.now()).rfc3339()
+    };
+    if let Some(meta) = m.get_mut("metadata").and_then(Value::as_object_mut) {
+        if r.namespaced() {
+            meta.insert("namespace".into(), namespace.into());
+        }
+        meta.insert(
+            "uid".into(),
+            derived_uid(&[r.plural(), namespace, &name, &now]).into(),
+        );
+        meta.insert("creationTimestamp".into(), now.into());
+        meta.shift_remove("resourceVersion");
+    }
+    put(app, r, namespace, &name, Value::Object(m))
+}
+
+fn put(app: &Arc<App>, r: Resource, namespace: &str, name: &str, object: Value) -> Result<Value> {
+    let op = Operation::PutStored {
+        key: key(r, namespace, name),
+        object,
+    };
+    app.live.mutate(|e| e.apply(op, None));
+    current(app, r, namespace, name).ok_or_else(|| not_found(r, name))
+}
+
+/// Rejects a write based on an older resourceVersion than the object's (optimistic
+/// concurrency, as leader election relies on).
+fn fresh(r: Resource, name: &str, written: &Value, current: &Value) -> Result<()> {
+    let sent = str_at(written, &["metadata", "resourceVersion"]).filter(|v| !v.is_empty());
+    match sent {
+        Some(rv) if Some(rv) != str_at(current, &["metadata", "resourceVersion"]) => {
+            Err(KubeError::conflict(r.group(), r.plural(), name))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The server-kept metadata of `current` onto `next`.
+fn keep_identity(next: &mut Map<String, Value>, current: &Value) {
+    if let Some(meta) = next.get_mut("metadata").and_then(Value::as_object_mut) {
+        for field in ["uid", "creationTimestamp", "namespace", "name"] {
+            if let Some(v) = current["metadata"].get(field) {
+                meta.insert(field.into(), v.clone());
+            }
+        }
+        meta.shift_remove("resourceVersion");
+    }
+}
+
+/// `PUT` of a stored kind or a MachineDeployment.
+pub fn replace(
+    app: &Arc<App>,
+    r: Resource,
+    namespace: &str,
+    name: &str,
+    body: Value,
+) -> Result<Value> {
+    let cur = current(app, r, namespace, name).ok_or_else(|| not_found(r, name))?;
+    let written = Value::Object(checked(r, namespace, Some(name), body)?);
+    fresh(r, name, &written, &cur)?;
+    write_whole(app, r, namespace, name, written, &cur)
+}
+
+/// `PATCH` of a stored kind or a MachineDeployment.
+pub fn patch(app: &Arc<App>, r: Resource, namespace: &str, name: &str, p: &Patch) -> Result<Value> {
+    let cur = current(app, r, namespace, name).ok_or_else(|| not_found(r, name))?;
+    let mut next = cur.clone();
+    p.apply(&mut next)?;
+    let written = Value::Object(checked(r, namespace, Some(name), next)?);
+    fresh(r, name, &written, &cur)?;
+    write_whole(app, r, namespace, name, written, &cur)
+}
+
+fn write_whole(
+    app: &Arc<App>,
+    r: Resource,
+    namespace: &str,
+    name: &str,
+    written: Value,
+    cur: &Value,
+) -> Result<Value> {
+    match r {
+        Resource::MachineDeployments => machine_deployment(app, namespace, name, &written, cur),
+        _ if r.is_stored() => {
+            let Value::Object(mut m) = written else {
+                unreachable!("checked returns an object")
+            };
+            keep_identity(&mut m, cur);
+            put(app, r, namespace, name, Value::Object(m))
+        }
+        _ => Err(KubeError::method_not_allowed()),
+    }
+}
+
+/// What a client may change on a MachineDeployment: its annotations (the autoscaler's
+/// bounds) and `spec.replicas`; the rest is the driver's.
+fn machine_deployment(
+    app: &Arc<App>,
+    namespace: &str,
+    name: &str,
+    next: &Value,
+    cur: &Value,
+) -> Result<Value> {
+    let r = Resource::MachineDeployments;
+    let annotations = match &next["metadata"]["annotations"] {
+        Value::Null => BTreeMap::new(),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k.clone(), s.clone())),
+                other => Err(KubeError::bad_request(format!(
+                    "error decoding request body: metadata.annotations[{k}]: expected a string, got {other}"
+                ))),
+            })
+            .collect::<Result<_>>()?,
+        other => {
+            return Err(KubeError::bad_request(format!(
+                "error decoding request body: metadata.annotations: expected an object, got {other}"
+            )))
+        }
+    };
+    if next["metadata"]["annotations"] != cur["metadata"]["annotations"] {
+        let op = Operation::SetMachineDeploymentAnnotations {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            annotations,
+        };
+        app.live.mutate(|e| e.apply(op, None));
+    }
+    if next["spec"]["replicas"] != cur["spec"]["replicas"] {
+        let replicas = next["spec"]["replicas"]
+            .as_u64()
+            .filter(|n| *n <= i32::MAX as u64)
+            .ok_or_else(|| {
+                KubeError::invalid(
+                    "MachineDeployment.cluster.x-k8s.io",
+                    name,
+                    &format!(
+                        "spec.replicas: Invalid value: {}: must be greater than or equal to 0",
+                        next["spec"]["replicas"]
+                    ),
+                )
+            })?;
+        let op = Operation::ScaleMachineDeployment {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            replicas: replicas as u32,
+        };
+        app.live.mutate(|e| e.apply(op, None));
+    }
+    current(app, r, namespace, name).ok_or_else(|| not_found(r, name))
+}
+
+/// `DELETE` of a stored kind or a ConfigMap: answers the object as it was (a `Status`
+/// would do too; client-go ignores the body).
+pub fn delete(app: &Arc<App>, r: Resource, namespace: &str, name: &str) -> Result<Value> {
+    let cur = current(app, r, namespace, name).ok_or_else(|| not_found(r, name))?;
+    let op = match r {
+        Resource::ConfigMaps => Operation::DeleteConfigMap {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        },
+        _ if r.is_stored() => Operation::DeleteStored {
+            key: key(r, namespace, name),
+        },
+        _ => return Err(KubeError::method_not_allowed()),
+    };
+    app.live.mutate(|e| e.apply(op, None));
+    Ok(cur)
+}
