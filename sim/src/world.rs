@@ -19,6 +19,9 @@ pub struct Machine {
     pub node: Option<NodeId>,
     /// Set by a fault: the server never becomes a node.
     pub never_ready: bool,
+    /// Heat driver: its member index in the nodegroup's `kube_minions` ResourceGroup (the
+    /// `<i>` of `...-node-<i>`); 0 under Cluster API.
+    pub index: u32,
 }
 
 /// Per-nodegroup node shape beyond the flavor: extra labels and taints given to its nodes.
@@ -126,6 +129,9 @@ pub struct World {
     pub test_groups: Vec<crate::autoscaler::TestGroup>,
     /// Upstream's unit-test set-up: no kube-scheduler, one direct `ScaleUp` at time zero.
     pub harness: Option<crate::autoscaler::Harness>,
+    /// Heat driver: per nodegroup, the member indices a resize's `nodes_to_remove` took out;
+    /// Heat never reuses them (a ResourceGroup's removal-policy blacklist).
+    pub heat_removed: BTreeMap<String, std::collections::BTreeSet<u32>>,
 }
 
 impl World {
@@ -468,6 +474,11 @@ impl World {
             md.replicas = md.replicas.saturating_sub(1);
             return Some(md.replicas);
         }
+        // Heat: DeleteNodes names the member in `nodes_to_remove`; its index is not reused.
+        self.heat_removed
+            .entry(m.nodegroup.clone())
+            .or_default()
+            .insert(m.index);
         let cluster = self.cluster.as_mut()?;
         let count = cluster
             .nodegroup(&m.nodegroup)
