@@ -279,7 +279,7 @@ impl Provider {
             .iter()
             .filter(|n| !n.is_master())
             .collect();
-        workers.sort_by(|a, b| b.node_count.cmp(&a.node_count));
+        workers.sort_by_key(|n| std::cmp::Reverse(n.node_count));
         let e = stack_walk_error(cluster, workers.first()?)?;
         // `NodeGroupForNode` skips master and control-plane nodes (`magnum_cloud_provider.go:123-130`).
         let candidates = || {
