@@ -31,6 +31,7 @@
 //! ```
 
 pub mod cloud;
+pub mod cloud_config;
 pub mod kube;
 pub mod listen;
 pub mod live;

@@ -846,7 +846,7 @@ async fn heat_serves_a_heat_driver_clusters_stack() {
         let c = e.world.cluster.as_ref().unwrap();
         (
             c.stack_id.clone(),
-            magsim_mocks::openstack::heat::stack_name(c),
+            magsim_mocks::openstack::heat::stack_name(c).unwrap(),
         )
     };
     let base = mock.heat_url();
@@ -893,6 +893,205 @@ async fn heat_serves_a_heat_driver_clusters_stack() {
     assert_eq!(body["error"]["type"], "EntityNotFound");
     let r = client().get(format!("{base}/stacks")).send().await.unwrap();
     assert_eq!(r.status(), 401);
+}
+
+async fn heat_get(mock: &OpenStackMock, t: &str, url: &str) -> (u16, String, Value) {
+    let r = client()
+        .get(url)
+        .header("X-Auth-Token", t)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = header(&r, "Location");
+    let _ = mock;
+    (status, location, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The walk `fetchNodeGroupStackIDs`, `nodeGroupForNode` and `getNodes` make
+/// (`magnum_manager_impl.go:97-142,224-369,409-510`), and how it follows the engine.
+#[tokio::test]
+async fn heat_walk_maps_members_to_the_nodes_provider_ids() {
+    use magsim_sim::engine::Operation;
+    let mock = live("05-in-cluster-trust-config").await;
+    let t = token(&mock).await;
+    let base = mock.heat_url();
+    let (stack_id, ng_uuid) = {
+        let e = mock.live().engine();
+        let c = e.world.cluster.as_ref().unwrap();
+        let ng = c.default_worker().unwrap();
+        assert_eq!(ng.stack_id.as_deref(), Some(c.stack_id.as_str()));
+        (c.stack_id.clone(), ng.uuid.clone())
+    };
+    assert_eq!(
+        stack_id.len(),
+        36,
+        "the Heat driver's stack_id is a uuid: {stack_id}"
+    );
+    let (status, location, _) = heat_get(&mock, &t, &format!("{base}/stacks/{stack_id}")).await;
+    assert_eq!(status, 302);
+    let (status, _, stack) = heat_get(&mock, &t, &location).await;
+    assert_eq!(status, 200);
+    let name = stack["stack"]["stack_name"].as_str().unwrap().to_string();
+    assert!(stack["stack"]["creation_time"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+    assert!(stack["stack"]["outputs"].is_array());
+    let (status, _, res) = heat_get(
+        &mock,
+        &t,
+        &format!("{base}/stacks/{name}/{stack_id}/resources/kube_minions"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let minions_id = res["resource"]["physical_resource_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Find by id, with a query: the redirect keeps it.
+    let (status, location, _) = heat_get(
+        &mock,
+        &t,
+        &format!("{base}/stacks/{minions_id}?resolve_outputs=true"),
+    )
+    .await;
+    assert_eq!(status, 302);
+    assert!(
+        location.ends_with(&format!("/{minions_id}?resolve_outputs=true")),
+        "{location}"
+    );
+    let minions_name = location
+        .trim_start_matches(&format!("{base}/stacks/"))
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        minions_name.starts_with(&format!("{name}-kube_minions-")),
+        "{minions_name}"
+    );
+    let minions_url = format!("{base}/stacks/{minions_name}/{minions_id}");
+    let refs = |stack: &Value| -> serde_json::Map<String, Value> {
+        stack["stack"]["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["output_key"] == "refs_map")
+            .unwrap()["output_value"]
+            .as_object()
+            .unwrap()
+            .clone()
+    };
+    let (_, _, stack) = heat_get(&mock, &t, &minions_url).await;
+    let refs_map = refs(&stack);
+    assert_eq!(refs_map.len(), 5);
+    // Every member's server id is a node's providerID, as the Kubernetes mock renders it.
+    let provider_ids: Vec<String> = {
+        let e = mock.live().engine();
+        e.world
+            .live_nodes()
+            .map(|(id, _)| {
+                magsim_mocks::kube::objects::node_json(&e, id)["spec"]["providerID"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    for (i, server) in &refs_map {
+        assert!(i.parse::<u32>().is_ok());
+        let pid = format!("openstack:///{}", server.as_str().unwrap());
+        assert!(provider_ids.contains(&pid), "{pid} not in {provider_ids:?}");
+    }
+    let (_, _, list) = heat_get(&mock, &t, &format!("{minions_url}/resources")).await;
+    let members = list["resources"].as_array().unwrap().clone();
+    assert_eq!(members.len(), 5);
+    assert!(members
+        .iter()
+        .all(|m| m["resource_status"] == "CREATE_COMPLETE"));
+    assert_eq!(members[0]["resource_name"], "0");
+    // A member stack by id: lookup with path=resources, then its two resources.
+    let member = members[0]["physical_resource_id"].as_str().unwrap();
+    let (status, location, _) =
+        heat_get(&mock, &t, &format!("{base}/stacks/{member}/resources")).await;
+    assert_eq!(status, 302);
+    assert!(
+        location.ends_with(&format!("/{member}/resources")),
+        "{location}"
+    );
+    let (_, _, inner) = heat_get(&mock, &t, &location).await;
+    let names: Vec<&str> = inner["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resource_name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"kube-minion") && names.contains(&"node_config_deployment"));
+
+    // The Heat driver removes exactly the named server, then grows by a fresh index.
+    let victim = refs_map["2"].as_str().unwrap().to_string();
+    let op = Operation::Resize {
+        cluster: "k8s".into(),
+        node_count: 5,
+        nodegroup: Some(ng_uuid.clone()),
+        nodes_to_remove: vec![victim.clone()],
+    };
+    let reply = mock.live().mutate(|e| e.apply(op, None));
+    assert_eq!(reply.status, 202, "{reply:?}");
+    let (_, _, stack) = heat_get(&mock, &t, &minions_url).await;
+    let after = refs(&stack);
+    assert!(
+        !after.contains_key("2"),
+        "index 2 is removed for good: {after:?}"
+    );
+    assert_eq!(
+        after.get("5").and_then(Value::as_str),
+        Some("kube-minion"),
+        "booting"
+    );
+    assert!(!after.values().any(|v| v.as_str() == Some(victim.as_str())));
+    let (_, _, list) = heat_get(&mock, &t, &format!("{minions_url}/resources")).await;
+    let five = list["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["resource_name"] == "5")
+        .cloned()
+        .unwrap();
+    assert_eq!(five["resource_status"], "CREATE_IN_PROGRESS");
+}
+
+#[tokio::test]
+async fn heat_answers_no_route_and_unknown_names_as_heat_does() {
+    let mock = live("01-as-it-happened").await;
+    let t = token(&mock).await;
+    let base = mock.heat_url();
+    // An empty identity (a null stack_id): no route, webob's 404 (not a stack list).
+    let (status, _, body) = heat_get(&mock, &t, &format!("{base}/stacks/")).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "404 Not Found");
+    assert!(body.get("stacks").is_none());
+    // The capi-helm release name is no stack.
+    let (status, _, body) = heat_get(&mock, &t, &format!("{base}/stacks/k8s-wamiv264xiet")).await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        body["error"]["message"],
+        "The Stack (k8s-wamiv264xiet) could not be found."
+    );
+    // Magnum: default nodegroups carry the release name (the conductor copies it).
+    let r = client()
+        .get(format!(
+            "{}/v1/clusters/k8s/nodegroups/default-worker",
+            mock.urls.magnum
+        ))
+        .header("X-Auth-Token", &t)
+        .header("OpenStack-API-Version", "container-infra latest")
+        .send()
+        .await
+        .unwrap();
+    let ng: Value = r.json().await.unwrap();
+    assert_eq!(ng["stack_id"], "k8s-wamiv264xiet");
 }
 
 #[tokio::test]

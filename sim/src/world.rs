@@ -19,6 +19,9 @@ pub struct Machine {
     pub node: Option<NodeId>,
     /// Set by a fault: the server never becomes a node.
     pub never_ready: bool,
+    /// Heat driver: its member index in the nodegroup's `kube_minions` ResourceGroup (the
+    /// `<i>` of `...-node-<i>`); 0 under Cluster API.
+    pub index: u32,
 }
 
 /// Per-nodegroup node shape beyond the flavor: extra labels and taints given to its nodes.
@@ -129,6 +132,9 @@ pub struct World {
     /// API objects clients keep that nothing simulated reads (leader-election Leases): kept
     /// as written, so the API answers what it was told.
     pub stored: BTreeMap<StoredKey, serde_json::Value>,
+    /// Heat driver: per nodegroup, the member indices a resize's `nodes_to_remove` took out;
+    /// Heat never reuses them (a ResourceGroup's removal-policy blacklist).
+    pub heat_removed: BTreeMap<String, std::collections::BTreeSet<u32>>,
 }
 
 /// A [`World::stored`] object: `(resource plural with its group, e.g. "leases.coordination.k8s.io",
@@ -475,6 +481,11 @@ impl World {
             md.replicas = md.replicas.saturating_sub(1);
             return Some(md.replicas);
         }
+        // Heat: DeleteNodes names the member in `nodes_to_remove`; its index is not reused.
+        self.heat_removed
+            .entry(m.nodegroup.clone())
+            .or_default()
+            .insert(m.index);
         let cluster = self.cluster.as_mut()?;
         let count = cluster
             .nodegroup(&m.nodegroup)

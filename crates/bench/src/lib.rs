@@ -322,6 +322,7 @@ fn world_with(groups: &[(&str, &str, u32, u32, u32)], extra_flavors: &[Flavor]) 
         name: "bench".into(),
         project_id: "bench".into(),
         stack_id: "bench".into(),
+        stack_name: None,
         cluster_template_id: "t".into(),
         status: "CREATE_COMPLETE".into(),
         status_reason: None,
@@ -354,6 +355,7 @@ fn world_with(groups: &[(&str, &str, u32, u32, u32)], extra_flavors: &[Flavor]) 
                 labels: Default::default(),
                 is_default: i == 0,
                 status: "CREATE_COMPLETE".into(),
+                stack_id: (i == 0).then(|| "bench".into()),
             })
             .collect(),
     });

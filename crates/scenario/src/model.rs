@@ -90,6 +90,16 @@ fn stable_uuid(seed: &str) -> String {
     )
 }
 
+/// `8-4-4-4-12` hex digits, as Heat's stack ids are.
+fn uuid_shaped(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
 /// A pod-template-hash like Kubernetes' (10 chars of its safe alphabet).
 fn stable_hash(seed: &str) -> String {
     const A: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -222,6 +232,25 @@ fn cluster(
     let driver = Driver::parse(&c.driver, c.driver_version.as_deref()).ok_or_else(|| {
         cx.err("cloud.cluster.driver", format!("unknown driver {:?} (version {:?}): expected magnum-capi-helm with a version like 1.1.0, or heat", c.driver, c.driver_version))
     })?;
+    // Heat: the stack's uuid (`magnum/drivers/heat/driver.py:123-129`); magnum-capi-helm: the
+    // Helm release name (`magnum_capi_helm/driver.py`, `_generate_release_name`).
+    let stack_id = match (&c.stack_id, driver) {
+        (Some(id), Driver::Heat) if !uuid_shaped(id) => {
+            return Err(cx.err(
+                "cloud.cluster.stack_id",
+                format!("{id:?} is not a uuid: under the Heat driver stack_id is the Heat stack's uuid (its name is derived)"),
+            ))
+        }
+        (Some(id), _) => id.clone(),
+        (None, Driver::Heat) => stable_uuid(&format!("{}/stack", c.name)),
+        (None, _) => format!(
+            "{}-{}",
+            c.name,
+            &stable_hash(&c.name)[..10]
+                .to_lowercase()
+                .replace(|ch: char| ch.is_ascii_digit(), "x")
+        ),
+    };
     let mut nodegroups = Vec::new();
     for (i, ng) in c.nodegroups.iter().enumerate() {
         let field = format!("cloud.cluster.nodegroups[{i}]");
@@ -271,6 +300,9 @@ fn cluster(
                 ))
             }
         }
+        let is_default = ng
+            .is_default
+            .unwrap_or(ng.name == "default-worker" || ng.name == "default-master");
         nodegroups.push(Nodegroup {
             id: i as u32 + 1,
             uuid: ng
@@ -289,10 +321,18 @@ fn cluster(
                 .iter()
                 .map(|(k, v)| (k.clone(), v.0.clone()))
                 .collect(),
-            is_default: ng
-                .is_default
-                .unwrap_or(ng.name == "default-worker" || ng.name == "default-master"),
+            is_default,
             status: "CREATE_COMPLETE".into(),
+            // The conductor copies the cluster's stack_id into the nodegroups that exist at
+            // create time (`cluster_conductor.py:79-81`); later ones get their own Heat stack
+            // (`magnum/drivers/heat/driver.py:135-139`) or, under magnum-capi-helm, none.
+            stack_id: match (is_default, driver) {
+                (true, _) => Some(stack_id.clone()),
+                (false, Driver::Heat) => {
+                    Some(stable_uuid(&format!("{}/{}/stack", c.name, ng.name)))
+                }
+                (false, _) => None,
+            },
         });
     }
     if !nodegroups
@@ -305,15 +345,8 @@ fn cluster(
         uuid: c.uuid.clone().unwrap_or_else(|| stable_uuid(&c.name)),
         name: c.name.clone(),
         project_id: cloud.project_id.clone(),
-        stack_id: c.stack_id.clone().unwrap_or_else(|| {
-            format!(
-                "{}-{}",
-                c.name,
-                &stable_hash(&c.name)[..10]
-                    .to_lowercase()
-                    .replace(|ch: char| ch.is_ascii_digit(), "x")
-            )
-        }),
+        stack_id,
+        stack_name: None,
         cluster_template_id: stable_uuid("template"),
         status: "CREATE_COMPLETE".into(),
         status_reason: None,

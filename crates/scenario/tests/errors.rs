@@ -144,3 +144,28 @@ fn faults_say_which_field_is_wrong_and_what_was_expected() {
         "{e}"
     );
 }
+
+#[test]
+fn a_heat_stack_id_must_be_a_uuid() {
+    let heat = GOOD.replace("    name: k8s\n", "    name: k8s\n    driver: heat\n");
+    let e = err(&heat.replace("driver: heat\n", "driver: heat\n    stack_id: k8s-abc\n"));
+    assert!(
+        e.contains("cloud.cluster.stack_id: \"k8s-abc\" is not a uuid"),
+        "{e}"
+    );
+    let s = parse("s.yaml", &heat).unwrap();
+    let e = s.engine(None);
+    let c = e.world.cluster.as_ref().unwrap();
+    assert_eq!(c.stack_id.len(), 36, "{}", c.stack_id);
+    let ng = c.default_worker().unwrap();
+    assert_eq!(ng.stack_id.as_deref(), Some(c.stack_id.as_str()));
+    let name = c.stack_name.as_deref().unwrap();
+    assert!(name.starts_with("k8s-") && name.len() == 16, "{name}");
+    // Its nodes carry the stack name, as the Heat driver's servers do.
+    let node = e.world.live_nodes().next().unwrap().1;
+    assert!(
+        node.name.starts_with(&format!("{name}-node-")),
+        "{}",
+        node.name
+    );
+}

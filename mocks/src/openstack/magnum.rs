@@ -656,7 +656,7 @@ impl Magnum {
                 // wsme brings declared defaults back for unset fields: min 0, max null.
                 json!({"uuid": n.uuid, "name": n.name, "flavor_id": n.flavor_id, "image_id": n.image_id,
                        "node_count": n.node_count, "role": n.role, "min_node_count": 0, "max_node_count": null,
-                       "is_default": n.is_default, "stack_id": null, "status": n.status, "merge_labels": false})
+                       "is_default": n.is_default, "stack_id": n.stack_id, "status": n.status, "merge_labels": false})
             })
             .collect();
         Ok(json!({ "nodegroups": items }))

@@ -197,6 +197,7 @@ mod tests {
             created: SimTime(0),
             node: None,
             never_ready: true,
+            index: 0,
         });
         let g = NodeGroup {
             id: "g".into(),

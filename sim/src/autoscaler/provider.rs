@@ -184,7 +184,7 @@ impl Provider {
         now: SimTime,
         discovery: &Discovery,
     ) -> Result<Vec<NodeGroup>, String> {
-        let cluster = heat_cluster(world)?;
+        let cluster = world.cluster.as_ref().ok_or("no Magnum cluster")?;
         match discovery {
             Discovery::Static(specs) => {
                 for spec in specs {
@@ -230,7 +230,7 @@ impl Provider {
                 }
             }
         }
-        Ok(self
+        let groups: Vec<NodeGroup> = self
             .magnum_groups
             .iter()
             .filter_map(|(name, c)| {
@@ -245,7 +245,60 @@ impl Provider {
                     template: None,
                 })
             })
-            .collect())
+            .collect();
+        // The cluster state reads each group's instances (`NodeGroup.Nodes()`,
+        // `magnum_nodegroup.go:181-183`), which walks the group's Heat stacks.
+        if let Some(first) = groups.first() {
+            let ng = cluster
+                .nodegroup(&first.nodegroups[0])
+                .map_err(|e| e.message)?;
+            if let Some(e) = stack_walk_error(cluster, ng) {
+                return Err(format!("could not get nodes: {e}"));
+            }
+        }
+        Ok(groups)
+    }
+
+    /// What `TemplateNodeInfoProvider.Process` fails with before anything else in a loop:
+    /// the magnum provider (>= 1.19) maps each ready node to a group through Heat stacks
+    /// (`magnum_manager_impl.go:431-462`), which a magnum-capi-helm cluster does not have.
+    /// Upstream takes the first node in lister order that is a good template candidate, then
+    /// the other ready ones (`mixed_nodeinfos_processor.go:87-91,120-128,178-187`); magsim
+    /// takes them in creation order.
+    pub fn node_infos_error(&self, world: &World) -> Option<String> {
+        if !matches!(
+            self.kind,
+            ProviderKind::Magnum(MagnumManager::Nodegroups { .. })
+        ) {
+            return None;
+        }
+        let cluster = world.cluster.as_ref()?;
+        // `nodeGroupForNode` tries the non-master groups largest first (a stable sort here).
+        let mut workers: Vec<&crate::cloud::Nodegroup> = cluster
+            .nodegroups
+            .iter()
+            .filter(|n| !n.is_master())
+            .collect();
+        workers.sort_by_key(|n| std::cmp::Reverse(n.node_count));
+        let e = stack_walk_error(cluster, workers.first()?)?;
+        // `NodeGroupForNode` skips master and control-plane nodes (`magnum_cloud_provider.go:123-130`).
+        let candidates = || {
+            world.live_nodes().filter(|(_, n)| {
+                n.ready
+                    && !n.labels.contains_key("node-role.kubernetes.io/master")
+                    && !n
+                        .labels
+                        .contains_key("node-role.kubernetes.io/control-plane")
+            })
+        };
+        let (_, node) = candidates()
+            .find(|(_, n)| !n.unschedulable)
+            .or_else(|| candidates().next())?;
+        // `magnum_cloud_provider.go:134`
+        Some(format!(
+            "error finding node group UUID for node openstack:///{}: {e}",
+            crate::cloud::heat::server_id(node)
+        ))
     }
 
     /// Where this group's min and max come from: the limit chain, in words.
@@ -335,7 +388,7 @@ impl Provider {
         {
             return Ok(());
         }
-        let Ok(c) = heat_cluster(out.world()) else {
+        let Some(c) = out.world().cluster.as_ref() else {
             return Ok(());
         };
         let workers: Vec<(String, String)> = c
@@ -425,8 +478,25 @@ fn cluster_api_groups(world: &World) -> Result<Vec<NodeGroup>, String> {
     Ok(groups)
 }
 
-/// The magnum provider finds a group's nodes through Heat stacks, which only the Heat driver
-/// creates; on a magnum-capi-helm cluster every loop fails (upstream: inference from code).
+/// `fetchNodeGroupStackIDs`'s failure for a nodegroup whose `stack_id` names no Heat stack:
+/// magnum-capi-helm's release name (or a later nodegroup's null, `GET .../stacks/`) is a 404,
+/// which gophercloud reports as "Resource not found" (`magnum_manager_impl.go:111-114`),
+/// wrapped by `nodeGroupForNode`/`getNodes` (`magnum_manager_impl.go:229,461`).
+fn stack_walk_error(
+    cluster: &crate::cloud::Cluster,
+    ng: &crate::cloud::Nodegroup,
+) -> Option<String> {
+    if crate::cloud::heat::nodegroup_stack(cluster, ng).is_some() {
+        return None;
+    }
+    Some(format!(
+        "could not fetch stack IDs for node group {}: could not find node group stack: Resource not found",
+        ng.uuid
+    ))
+}
+
+/// The <= 1.18 Heat manager reads the cluster's Heat stack; magsim models it on Heat-driver
+/// clusters only (upstream fails its start-up on magnum-capi-helm: no stack of that name).
 fn heat_cluster(world: &World) -> Result<&crate::cloud::Cluster, String> {
     let cluster = world.cluster.as_ref().ok_or("no Magnum cluster")?;
     if cluster.driver.is_capi() {

@@ -313,6 +313,18 @@ impl Running {
             };
         }
         self.notice_unregistered(out.world(), now);
+        // `static_autoscaler.go:378-382`: RunOnce ends here, before the cluster state.
+        if let Some(e) = self.provider.node_infos_error(out.world()) {
+            out.log(
+                now,
+                name,
+                format!("Failed to get node infos for groups: {e}"),
+            );
+            return LoopReport {
+                scaled_up: false,
+                error: Some(e),
+            };
+        }
         // Expiring requests and removing servers need no templates; `plan` reads them.
         match self.provider.groups_without_templates(out.world(), now) {
             Ok(groups) => {

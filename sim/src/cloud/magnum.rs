@@ -71,6 +71,11 @@ pub struct Nodegroup {
     pub labels: IndexMap<String, String>,
     pub is_default: bool,
     pub status: String,
+    /// Magnum's `stack_id`: under the Heat driver the nodegroup's Heat stack uuid (the
+    /// cluster's for the default nodegroups); under magnum-capi-helm the release name for the
+    /// default nodegroups (the conductor copies the cluster's, `cluster_conductor.py:79-81`)
+    /// and `None` for nodegroups created later.
+    pub stack_id: Option<String>,
 }
 
 impl Nodegroup {
@@ -86,6 +91,9 @@ pub struct Cluster {
     pub project_id: String,
     /// Heat: the stack uuid; magnum-capi-helm: the Helm release name (`k8s-wamiv264xiet`).
     pub stack_id: String,
+    /// Heat: the cluster stack's name (`<name[:30]>-<short id>`), set by the engine from the
+    /// short id its node names carry; `None` under magnum-capi-helm (no stack).
+    pub stack_name: Option<String>,
     pub cluster_template_id: String,
     pub status: String,
     pub status_reason: Option<String>,
@@ -498,7 +506,7 @@ pub fn nodegroup_json(c: &Cluster, n: &Nodegroup) -> Value {
         "max_node_count": n.max_node_count,
         "min_node_count": n.min_node_count,
         "is_default": n.is_default,
-        "stack_id": null,
+        "stack_id": n.stack_id,
         "status": n.status,
         "status_reason": null,
         "version": null,
@@ -669,6 +677,7 @@ pub(crate) mod tests {
             name: "k8s".into(),
             project_id: "0123456789abcdef0123456789abcdef".into(),
             stack_id: "k8s-wamiv264xiet".into(),
+            stack_name: None,
             cluster_template_id: "t".into(),
             status: "CREATE_COMPLETE".into(),
             status_reason: None,
@@ -703,6 +712,7 @@ pub(crate) mod tests {
                 labels: Default::default(),
                 is_default: true,
                 status: "CREATE_COMPLETE".into(),
+                stack_id: Some("k8s-wamiv264xiet".into()),
             }],
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod capi;
 pub mod faults;
+pub mod heat;
 pub mod magnum;
 pub mod patch;
 

@@ -95,6 +95,7 @@ impl Engine {
             }
         }
         e.bootstrap_machines();
+        e.name_heat_stack();
         for spec in autoscalers {
             e.deploy_autoscaler(spec);
         }

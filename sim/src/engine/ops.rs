@@ -311,6 +311,8 @@ impl Engine {
                                 "magnum",
                                 "nodes_to_remove is ignored by the magnum-capi-helm driver",
                             );
+                        } else if !nodes_to_remove.is_empty() {
+                            self.heat_remove_members(&ng, &nodes_to_remove);
                         }
                         self.conductor_resize(&ng, node_count as u32);
                         ApiResponse::ok(202, serde_json::json!({"uuid": uuid}))
@@ -625,6 +627,46 @@ impl Engine {
                 format!("nodegroup {nodegroup} node_count set to {count}"),
             );
             self.log_bounds();
+        }
+    }
+
+    /// The Heat driver passes `nodes_to_remove` to the kube_minions ResourceGroup's removal
+    /// policy (`minions_to_remove`): members named by server id, member index or server name
+    /// go first, and their indices are never reused. Unknown entries are ignored.
+    fn heat_remove_members(&mut self, nodegroup: &str, nodes_to_remove: &[String]) {
+        let victims: Vec<usize> = self
+            .world
+            .machines
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.nodegroup == nodegroup)
+            .filter(|(_, m)| {
+                let server = m
+                    .node
+                    .map(|id| crate::cloud::heat::server_id(self.world.node(id)));
+                nodes_to_remove.iter().any(|r| {
+                    *r == m.name || *r == m.index.to_string() || server.as_deref() == Some(r)
+                })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let mut removed: Vec<_> = victims
+            .into_iter()
+            .rev()
+            .map(|i| self.world.machines.remove(i))
+            .collect();
+        removed.reverse();
+        for m in removed {
+            self.world
+                .heat_removed
+                .entry(m.nodegroup.clone())
+                .or_default()
+                .insert(m.index);
+            self.trace
+                .push(self.now, "cloud", format!("server {} deleted", m.name));
+            if let Some(id) = m.node {
+                self.remove_node(id);
+            }
         }
     }
 

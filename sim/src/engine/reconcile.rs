@@ -12,13 +12,14 @@ impl Engine {
     pub(super) fn bootstrap_machines(&mut self) {
         for ng in self.nodegroup_names() {
             for _ in 0..self.world.desired_machines(&ng) {
-                let name = self.machine_name(&ng);
+                let (name, index) = self.machine_name(&ng);
                 self.world.machines.push(Machine {
                     name: name.clone(),
                     nodegroup: ng.clone(),
                     created: SimTime::ZERO,
                     node: None,
                     never_ready: false,
+                    index,
                 });
                 if let Some(id) = self.register_node(&name) {
                     self.world.nodes[id.0 as usize].ready = true;
@@ -33,8 +34,9 @@ impl Engine {
         })
     }
 
-    /// Node names as the drivers make them: CAPI `<md>-<5>-<5>`, Heat `<cluster>-<id>-node-<i>`.
-    fn machine_name(&mut self, ng: &str) -> String {
+    /// Node names as the drivers make them: CAPI `<md>-<5>-<5>`, Heat `<cluster>-<id>-node-<i>`
+    /// with `<i>` its member index (returned too; 0 under CAPI).
+    fn machine_name(&mut self, ng: &str) -> (String, u32) {
         let capi = self
             .world
             .machine_deployments
@@ -48,35 +50,65 @@ impl Engine {
                 .entry(ng.to_string())
                 .or_insert_with(|| rng.kube_suffix(5))
                 .clone();
-            return format!("{md}-{hash}-{}", self.rng.kube_suffix(5));
+            return (format!("{md}-{hash}-{}", self.rng.kube_suffix(5)), 0);
         }
         let cluster = self
             .world
             .cluster
             .as_ref()
             .map_or("cluster".to_string(), |c| c.name.clone());
-        let rng = &mut self.rng;
-        let stack = self
-            .name_parts
-            .entry(String::new())
-            .or_insert_with(|| rng.lower_alnum(12))
-            .clone();
-        let index = self
-            .world
-            .machines
-            .iter()
-            .filter(|m| m.nodegroup == ng)
-            .count();
+        let stack = self.heat_short_id();
+        // A ResourceGroup grows with the lowest index neither in use nor removed by a
+        // removal policy (`resource_group.py`, `_resource_names`).
+        let removed = self.world.heat_removed.get(ng);
+        let index = (0..)
+            .find(|i| {
+                !removed.is_some_and(|r| r.contains(i))
+                    && !self
+                        .world
+                        .machines
+                        .iter()
+                        .any(|m| m.nodegroup == ng && m.index == *i)
+            })
+            .unwrap_or(0);
         let role = if ng.contains("master") {
             "master"
         } else {
             "node"
         };
-        if ng == "default-worker" || ng == "default-master" {
+        let name = if ng == "default-worker" || ng == "default-master" {
             format!("{cluster}-{stack}-{role}-{index}")
         } else {
             format!("{cluster}-{stack}-{ng}-{index}")
-        }
+        };
+        (name, index)
+    }
+
+    /// Names the Heat cluster stack after the short id its node names carry. A cluster with
+    /// no node at time zero takes the short id from its stack uuid instead of a draw.
+    pub(super) fn name_heat_stack(&mut self) {
+        let Some(c) = self.world.cluster.as_ref().filter(|c| !c.driver.is_capi()) else {
+            return;
+        };
+        let short = match self.name_parts.get("") {
+            Some(s) => s.clone(),
+            None => {
+                let s = crate::cloud::heat::short_id(&c.stack_id);
+                self.name_parts.insert(String::new(), s.clone());
+                s
+            }
+        };
+        let c = self.world.cluster.as_mut().expect("checked above");
+        c.stack_name = Some(crate::cloud::heat::cluster_stack_name(&c.name, &short));
+    }
+
+    /// The Heat cluster stack's short id, drawn once (the middle of every Heat node name).
+    pub(super) fn heat_short_id(&mut self) -> String {
+        let rng = &mut self.rng;
+        self.name_parts
+            .entry(String::new())
+            .or_insert_with(|| rng.lower_alnum(12))
+            .clone()
     }
 
     /// Creates the Node object for a machine (NotReady until the ready delay passes).
@@ -139,7 +171,7 @@ impl Engine {
             let desired = self.world.desired_machines(&ng) as usize;
             let current = self.world.machine_count(&ng);
             for _ in current..desired {
-                let name = self.machine_name(&ng);
+                let (name, index) = self.machine_name(&ng);
                 let never_ready = self.world.never_ready.contains(&ng);
                 let note = if never_ready {
                     " (fault never-ready: it will not register)"
@@ -157,6 +189,7 @@ impl Engine {
                     created: self.now,
                     node: None,
                     never_ready,
+                    index,
                 });
                 if !never_ready {
                     let at = self.now + self.world.timing.boot_delay;
@@ -177,7 +210,7 @@ impl Engine {
         }
     }
 
-    fn remove_node(&mut self, id: NodeId) {
+    pub(super) fn remove_node(&mut self, id: NodeId) {
         self.world.nodes[id.0 as usize].deleted = true;
         let bound: Vec<PodId> = self
             .world
