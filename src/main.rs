@@ -51,6 +51,27 @@ enum Cmd {
         #[arg(long)]
         wire: bool,
     },
+    /// Run a real cluster-autoscaler binary against a scenario's mocks (its simulated
+    /// autoscalers off) and print its events, status ConfigMap and node group sizes beside the
+    /// engine's run of the same scenario; exits 1 when they differ.
+    Compare {
+        scenario: PathBuf,
+        /// The cluster-autoscaler binary (e.g. upstream's, built with `-tags clusterapi` or
+        /// `-tags magnum`).
+        #[arg(long, value_name = "BINARY")]
+        autoscaler: PathBuf,
+        /// Virtual seconds per wall second; the autoscaler's duration flags are divided by it.
+        #[arg(long, default_value_t = 10.0)]
+        speed: f64,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where the client files and the autoscaler's log are written.
+        #[arg(long, default_value = "magsim-compare")]
+        dir: PathBuf,
+        /// Flags passed to the autoscaler after the scenario's.
+        #[arg(last = true, value_name = "EXTRA_FLAGS")]
+        extra: Vec<String>,
+    },
     /// Time the benchmark workloads (upstream-binpacking, upstream-filter, run-once, scheduler, incident).
     Bench {
         /// Workloads to run (default: all).
@@ -296,6 +317,38 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 kube_token_file,
             })?;
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Compare {
+            scenario,
+            autoscaler,
+            speed,
+            seed,
+            dir,
+            extra,
+        } => {
+            let scenarios = magsim::collect(&[scenario])?;
+            let s = scenarios.first().context("no scenario")?;
+            eprintln!(
+                "magsim compare: running {} against {} ({} virtual, about {} s at {speed}x)",
+                autoscaler.display(),
+                s.file,
+                s.end.since(SimTime::ZERO),
+                (s.end.since(SimTime::ZERO).as_millis() as f64 / 1000.0 / speed).ceil()
+            );
+            let options = magsim_runner::CompareOptions {
+                binary: autoscaler,
+                extra_args: extra,
+                speed,
+                seed,
+                dir,
+            };
+            let c = magsim_runner::compare(s, &options)?;
+            print!("{}", c.render());
+            Ok(if c.agrees() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Cmd::Explain { scenario, at, seed } => {
             let at = SimDuration::parse(&at).with_context(|| format!("--at {at}"))?;

@@ -92,6 +92,10 @@ async fn serve_live(o: &Options) -> Result<()> {
         "  kubeconfig                 {}",
         files.kubeconfig.display()
     );
+    println!(
+        "  cloud-config (autoscaler)  {}",
+        files.cloud_config.display()
+    );
     println!();
     println!("{}", files.exports());
     println!();

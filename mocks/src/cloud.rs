@@ -38,6 +38,8 @@ pub struct ClientFiles {
     pub clouds_yaml: PathBuf,
     pub openrc: PathBuf,
     pub kubeconfig: PathBuf,
+    /// The `[Global]` file the cluster-autoscaler's magnum provider reads (`--cloud-config`).
+    pub cloud_config: PathBuf,
 }
 
 impl ClientFiles {
@@ -96,17 +98,20 @@ impl MockCloud {
         )
     }
 
-    /// Writes `clouds.yaml`, `openrc.sh` and `kubeconfig` into `dir` (created if missing).
+    /// Writes `clouds.yaml`, `openrc.sh`, `kubeconfig` and the autoscaler's `cloud-config`
+    /// into `dir` (created if missing).
     pub fn write_client_files(&self, dir: &Path) -> std::io::Result<ClientFiles> {
         std::fs::create_dir_all(dir)?;
         let files = ClientFiles {
             clouds_yaml: dir.join("clouds.yaml"),
             openrc: dir.join("openrc.sh"),
             kubeconfig: dir.join("kubeconfig"),
+            cloud_config: dir.join(crate::cloud_config::FILE_NAME),
         };
         std::fs::write(&files.clouds_yaml, self.openstack.clouds_yaml(CLOUD_NAME))?;
         std::fs::write(&files.openrc, self.openrc())?;
         self.kube.write_kubeconfig(&files.kubeconfig)?;
+        std::fs::write(&files.cloud_config, crate::cloud_config::cloud_config(self))?;
         Ok(files)
     }
 }

@@ -22,6 +22,9 @@ pub struct Machine {
     /// Heat driver: its member index in the nodegroup's `kube_minions` ResourceGroup (the
     /// `<i>` of `...-node-<i>`); 0 under Cluster API.
     pub index: u32,
+    /// Cluster API: the value of its `cluster.x-k8s.io/delete-machine` annotation (the
+    /// clusterapi provider's mark before it scales down); marked machines go first.
+    pub delete_mark: Option<String>,
 }
 
 /// Per-nodegroup node shape beyond the flavor: extra labels and taints given to its nodes.

@@ -374,6 +374,7 @@ fn managed() -> AutoscalerSpec {
         mounts: vec![],
         files: Default::default(),
         legacy_status: false,
+        timer_scale: 1,
     }
 }
 

@@ -12,11 +12,13 @@
 mod api;
 mod check;
 mod cli;
+mod compare;
 mod explain;
 mod report;
 mod tables;
 mod wire;
 
+pub use compare::{compare, CompareError, CompareOptions, Comparison, Observed};
 pub use explain::explain;
 pub use report::{json_report, junit_xml, Check, Line, ScenarioReport};
 pub use wire::{run_wire, WireRunError};

@@ -162,6 +162,7 @@ fn autoscaler(v: &Value, name: String, namespace: String) -> Result<AutoscalerSp
         mounts,
         files: BTreeMap::new(),
         legacy_status: false,
+        timer_scale: 1,
     })
 }
 

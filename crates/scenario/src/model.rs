@@ -522,6 +522,7 @@ fn autoscaler(cx: &Ctx, field: &str, a: &RawAutoscaler) -> Result<AutoscalerSpec
             .collect(),
         files: a.files.clone(),
         legacy_status,
+        timer_scale: 1,
     })
 }
 

@@ -17,6 +17,8 @@ use serde_json::{json, Map, Value};
 pub const CLUSTER_NAME_LABEL: &str = "cluster.x-k8s.io/cluster-name";
 pub const DEPLOYMENT_NAME_LABEL: &str = "cluster.x-k8s.io/deployment-name";
 pub const SET_NAME_LABEL: &str = "cluster.x-k8s.io/set-name";
+/// What the clusterapi provider sets on a Machine before scaling its deployment down.
+pub const DELETE_MACHINE_ANNOTATION: &str = "cluster.x-k8s.io/delete-machine";
 const API_VERSION: &str = "cluster.x-k8s.io/v1beta1";
 
 /// The Cluster API cluster: `capi::render` names deployments `<stack_id>-<nodegroup>`, and the
@@ -269,6 +271,10 @@ pub fn machine_json(engine: &Engine, md: &MachineDeployment, m: &Machine) -> Val
                 (SET_NAME_LABEL, set.as_str()),
             ]),
             "ownerReferences": owner("MachineSet", &set, workload_uid("MachineSet", &md.namespace, &set)),
+            "annotations": match &m.delete_mark {
+                Some(v) => string_map([(DELETE_MACHINE_ANNOTATION, v.as_str())]),
+                None => json!({}),
+            },
         },
         "spec": spec,
         "status": status,

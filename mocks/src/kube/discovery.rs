@@ -443,6 +443,12 @@ impl Resource {
         )
     }
 
+    /// Cluster API objects a client may update or patch (the parts
+    /// [`super::writes`] keeps: bounds, replicas, the delete-machine mark).
+    pub fn is_capi_writable(self) -> bool {
+        matches!(self, Resource::MachineDeployments | Resource::Machines)
+    }
+
     /// Finds the resource of `group` named `plural` in a URL.
     pub fn from_path(group: &str, plural: &str) -> Option<Resource> {
         Resource::ALL

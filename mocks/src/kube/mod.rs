@@ -1,23 +1,33 @@
 //! The mock Kubernetes API server in live mode: a streaming HTTP/1.1 server on loopback whose
 //! objects are the engine's world (nodes, pods, deployments and their ReplicaSets, events,
-//! ConfigMaps, namespaces, and Cluster API MachineDeployments), enough for `kubectl
-//! get/describe/scale/create/replace`, the Python `kubernetes` client, kube-rs, and the writes a
-//! cluster-autoscaler makes (see `reference/kube-api-surface.md`).
+//! ConfigMaps, namespaces, and the Cluster API objects of a magnum-capi-helm cluster), enough
+//! for `kubectl get/describe/scale/annotate/create/replace`, the Python `kubernetes` client,
+//! kube-rs, and upstream's cluster-autoscaler 1.30.2 run unmodified against it (every list
+//! and watch its informers start, leader election, its status and events, the clusterapi
+//! provider's scale and bounds); see `reference/kube-api-surface.md`.
 //!
-//! - [`discovery`]: `/version`, aggregated and legacy discovery (core, `apps`,
+//! - [`discovery`]: `/version`, aggregated and legacy discovery of every served group
+//!   (core, `apps`, `batch`, `policy`, `storage.k8s.io`, `coordination.k8s.io`,
 //!   `cluster.x-k8s.io/v1beta1`);
-//! - [`objects`]: the world as API JSON, [`capi`]: MachineDeployments; [`store`]:
-//!   resourceVersions and change history;
+//! - [`objects`]: the world as API JSON, [`capi`]: Cluster, MachineDeployment, MachineSet and
+//!   Machine; [`store`]: resourceVersions and change history;
 //! - [`table`]: `meta.k8s.io/v1` Tables for kubectl; [`select`]: field and label selectors;
 //! - [`watch`]: streaming watches; [`status`]: `Status` errors; [`server`]: routing;
-//! - [`body`]: request bodies (JSON, merge patches), [`protobuf`]: client-go's protobuf bodies;
-//! - writes: [`scale`] (Deployments and MachineDeployments), [`events`], [`configmaps`].
+//! - [`body`]: request bodies (JSON, merge patches), [`json_patch`]: RFC 6902,
+//!   [`protobuf`]: client-go's protobuf bodies;
+//! - writes: [`scale`] (Deployments and MachineDeployments), [`events`], [`configmaps`],
+//!   [`writes`] (kinds kept as written, MachineDeployment annotations, deletes).
 //!
-//! Writes: `PATCH`/`PUT` of `deployments/{name}/scale` (`kubectl scale`) and of
-//! `machinedeployments/{name}/scale` (the clusterapi provider), `POST` of events (and `PATCH`
-//! of a stored one: one more occurrence), `POST`/`PUT` of ConfigMaps, `DELETE` of a pod, and a
-//! `PATCH` of a node's `spec.unschedulable` (`kubectl cordon`), each one
-//! [`magsim_sim::engine::Engine::apply`] inside [`Live::mutate`]; every other write is
+//! Writes, each one [`magsim_sim::engine::Engine::apply`] inside [`Live::mutate`]:
+//! `PATCH`/`PUT` of `deployments/{name}/scale` (`kubectl scale`) and of
+//! `machinedeployments/{name}/scale` (the clusterapi provider); `PATCH` (merge,
+//! strategic-merge or JSON patch) and `PUT` of a MachineDeployment, of which its annotations
+//! and `spec.replicas` are kept (`kubectl annotate ... node-group-max-size=6` changes the
+//! bound the provider reads); `POST` of events (and `PATCH` of a stored one: one more
+//! occurrence); `POST`/`PUT`/`DELETE` of ConfigMaps; create, replace, patch and delete of the
+//! kinds nothing simulated reads (Leases, Services, PVs, PVCs, DaemonSets, StatefulSets, Jobs,
+//! PDBs, storage kinds; kept as written with optimistic concurrency); `DELETE` of a pod; and a
+//! `PATCH` of a node's `spec.unschedulable` (`kubectl cordon`). Every other write is
 //! `405 MethodNotAllowed`. Server-side writes add nothing to the engine's trace (the client
 //! logs its own actions); the controllers they set off do, as for in-memory changes. Bad input
 //! (malformed JSON or protobuf, a wrong Content-Type, a body over 3 MiB, unknown paths or
@@ -30,12 +40,11 @@
 //! timestamps are not kept. ResourceVersions come from [`Live`]'s change counter (see
 //! [`store`]).
 //!
-//! Not served: OpenAPI, logs/exec/port-forward, leases (`kubectl describe node` tolerates the
-//! 404), Cluster API objects other than MachineDeployments (no MachineSets, Machines or
-//! infrastructure templates), creates and updates other than the writes above, `limit`/`continue`
-//! paging (lists are always complete, as kubectl accepts). kubectl computes `describe`'s event
-//! ages from the wall clock, so those print the distance from the scenario's (virtual) dates to
-//! today.
+//! Not served: OpenAPI, logs/exec/port-forward, infrastructure templates
+//! (OpenStackMachineTemplate), MachinePools, `limit`/`continue` paging (lists are always
+//! complete, as kubectl and client-go's reflectors accept). Objects of the stored kinds are not
+//! seen by the engine: a PDB or DaemonSet a client creates reaches a real autoscaler but not
+//! the simulated one.
 
 pub mod body;
 pub mod capi;

@@ -355,12 +355,12 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                     let ns = target.namespace.as_deref().unwrap_or_default();
                     Ok(json_ok(&writes::delete(app, r, ns, name)?))
                 }
-                (r, Method::PUT) if r.is_stored() || r == Resource::MachineDeployments => {
+                (r, Method::PUT) if r.is_stored() || r.is_capi_writable() => {
                     let v = read_object(&headers, body, r.kind()).await?;
                     let ns = target.namespace.as_deref().unwrap_or_default();
                     Ok(json_ok(&writes::replace(app, r, ns, name, v)?))
                 }
-                (r, Method::PATCH) if r.is_stored() || r == Resource::MachineDeployments => {
+                (r, Method::PATCH) if r.is_stored() || r.is_capi_writable() => {
                     let p = read_any_patch(&headers, body).await?;
                     let ns = target.namespace.as_deref().unwrap_or_default();
                     Ok(json_ok(&writes::patch(app, r, ns, name, &p)?))

@@ -207,6 +207,7 @@ fn write_whole(
 ) -> Result<Value> {
     match r {
         Resource::MachineDeployments => machine_deployment(app, namespace, name, &written, cur),
+        Resource::Machines => machine(app, namespace, name, &written),
         _ if r.is_stored() => {
             let Value::Object(mut m) = written else {
                 unreachable!("checked returns an object")
@@ -275,6 +276,28 @@ fn machine_deployment(
         app.live.mutate(|e| e.apply(op, None));
     }
     current(app, r, namespace, name).ok_or_else(|| not_found(r, name))
+}
+
+/// What a client may change on a Machine: the delete-machine annotation (the clusterapi
+/// provider's `MarkMachineForDeletion`); the rest is Cluster API's.
+fn machine(app: &Arc<App>, namespace: &str, name: &str, next: &Value) -> Result<Value> {
+    let key = super::capi::DELETE_MACHINE_ANNOTATION;
+    let mark = match &next["metadata"]["annotations"][key] {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => {
+            return Err(KubeError::bad_request(format!(
+                "error decoding request body: metadata.annotations[{key}]: expected a string, got {other}"
+            )))
+        }
+    };
+    let op = Operation::MarkMachine {
+        name: name.to_string(),
+        mark,
+    };
+    app.live.mutate(|e| e.apply(op, None));
+    current(app, Resource::Machines, namespace, name)
+        .ok_or_else(|| not_found(Resource::Machines, name))
 }
 
 /// `DELETE` of a stored kind or a ConfigMap: answers the object as it was (a `Status`

@@ -245,7 +245,10 @@ mod tests {
     #[test]
     fn the_request_log_reads_a_templates_status() {
         for code in [200, 302, 404, 503] {
-            assert_eq!(super::status_of(&wiremock::ResponseTemplate::new(code)), code);
+            assert_eq!(
+                super::status_of(&wiremock::ResponseTemplate::new(code)),
+                code
+            );
         }
     }
 }

@@ -58,7 +58,7 @@ pub fn readiness(
         }
         if n.ready {
             r.ready += 1;
-        } else if now.since(n.created) < MAX_NODE_STARTUP_TIME {
+        } else if now.since(n.created) < opts.timer(MAX_NODE_STARTUP_TIME) {
             r.not_started += 1;
         } else {
             r.unready += 1;
@@ -198,6 +198,7 @@ mod tests {
             node: None,
             never_ready: true,
             index: 0,
+            delete_mark: None,
         });
         let g = NodeGroup {
             id: "g".into(),

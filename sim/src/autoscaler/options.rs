@@ -98,9 +98,21 @@ impl fmt::Display for ExpanderName {
     }
 }
 
+impl AutoscalerOptions {
+    /// One of the process's hard-coded durations, on the world's clock ([`Self::timer_scale`]).
+    pub fn timer(&self, d: SimDuration) -> SimDuration {
+        d.saturating_mul(u64::from(self.timer_scale.max(1)))
+    }
+}
+
 /// The options the simulated autoscaler uses; defaults are 1.30.2's flag defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AutoscalerOptions {
+    /// Not a flag: how many virtual seconds pass per second of the process's own hard-coded
+    /// timers (the 2 s and 30 s new-pod buffers, the 15-minute node start-up allowance, the
+    /// magnum provider's 1-minute discovery refresh). 1 in the engine; `magsim compare
+    /// --speed N` models a real binary whose world runs N times faster than its clock.
+    pub timer_scale: u32,
     /// `--cloud-provider`; empty by default here (upstream's all-providers build defaults to `gce`).
     pub cloud_provider: String,
     /// `--cluster-name`; `None` when absent or empty (upstream treats empty as unset).
@@ -157,6 +169,7 @@ impl Default for AutoscalerOptions {
     fn default() -> Self {
         AutoscalerOptions {
             cloud_provider: String::new(),
+            timer_scale: 1,
             cluster_name: None,
             cloud_config: None,
             nodes: Vec::new(),

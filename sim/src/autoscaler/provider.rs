@@ -80,6 +80,8 @@ pub struct Provider {
     templates: BTreeMap<String, Template>,
     /// When the provider last authenticated with Keystone (`None`: not yet).
     token: Option<SimTime>,
+    /// [`crate::autoscaler::options::AutoscalerOptions::timer_scale`].
+    timer_scale: u32,
 }
 
 /// Magnum auto-discovery re-reads nodegroups at most this often (`discoveryRefreshInterval`).
@@ -93,7 +95,17 @@ impl Provider {
             last_discovery: None,
             templates: BTreeMap::new(),
             token: None,
+            timer_scale: 1,
         }
+    }
+
+    pub fn with_timer_scale(mut self, scale: u32) -> Provider {
+        self.timer_scale = scale.max(1);
+        self
+    }
+
+    fn discovery_refresh(&self) -> SimDuration {
+        DISCOVERY_REFRESH.saturating_mul(u64::from(self.timer_scale))
     }
 
     pub fn kind(&self) -> &ProviderKind {
@@ -204,7 +216,7 @@ impl Provider {
             Discovery::Roles(roles) => {
                 if self
                     .last_discovery
-                    .is_none_or(|t| now.since(t) >= DISCOVERY_REFRESH)
+                    .is_none_or(|t| now.since(t) >= self.discovery_refresh())
                 {
                     self.last_discovery = Some(now);
                     let eligible: Vec<_> = cluster
@@ -384,7 +396,7 @@ impl Provider {
         };
         if self
             .last_discovery
-            .is_some_and(|t| now.since(t) < DISCOVERY_REFRESH)
+            .is_some_and(|t| now.since(t) < self.discovery_refresh())
         {
             return Ok(());
         }

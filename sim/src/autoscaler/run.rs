@@ -49,7 +49,13 @@ pub struct Running {
     /// Last recording time by spam key; only looked up, never iterated.
     spam: HashMap<u64, SimTime, FxBuild>,
     unregistered_since: clusterstate::UnregisteredSince,
-    transitions: BTreeMap<String, (String, SimTime)>,
+    /// Per condition: its status and when it last changed (`None`: at a zero probe time).
+    transitions: BTreeMap<String, (String, Option<SimTime>)>,
+    /// When scale-down last ran `UpdateScaleDownCandidates`: not in a loop that scaled up
+    /// ("No scale down in this iteration", `static_autoscaler.go`) or found the cluster
+    /// unhealthy, so a scale-up in the very first loop leaves the scaleDown conditions with
+    /// a zero probe time and, until they change, no `lastTransitionTime`.
+    scale_down_probed: Option<SimTime>,
     pub status: Option<AutoscalerStatus>,
     pub last_decision: Option<(SimTime, Decision)>,
     pub last_groups: Vec<NodeGroup>,
@@ -270,13 +276,15 @@ enum Plan {
 impl Running {
     fn new(started: Started) -> Running {
         Running {
-            provider: Provider::new(started.provider.clone()),
+            provider: Provider::new(started.provider.clone())
+                .with_timer_scale(started.options.timer_scale),
             started,
             backoff: Backoff::default(),
             requests: BTreeMap::new(),
             spam: HashMap::default(),
             unregistered_since: BTreeMap::new(),
             transitions: BTreeMap::new(),
+            scale_down_probed: None,
             status: None,
             last_decision: None,
             last_groups: Vec::new(),
@@ -338,6 +346,7 @@ impl Running {
             Err(e) => return fail(e, out),
         };
         let mut report = LoopReport::default();
+        let mut scale_down_runs = true;
         let (groups, readiness) = match plan {
             Plan::Skip {
                 groups,
@@ -345,6 +354,7 @@ impl Running {
                 why,
             } => {
                 if why == "Cluster is unhealthy" {
+                    scale_down_runs = false;
                     self.event(
                         out,
                         now,
@@ -364,9 +374,13 @@ impl Running {
             } => {
                 report = self.act(name, out, now, &groups, &decision);
                 self.last_decision = Some((now, decision));
+                scale_down_runs = !report.scaled_up;
                 (groups, readiness)
             }
         };
+        if scale_down_runs {
+            self.scale_down_probed = Some(now);
+        }
         if self.started.options.enforce_node_group_min_size {
             self.scale_to_min_size(name, out, now);
         }
@@ -395,7 +409,7 @@ impl Running {
         for (_, n) in world.live_nodes() {
             if n.ready {
                 cluster.ready += 1;
-            } else if now.since(n.created) < SimDuration::from_mins(15) {
+            } else if now.since(n.created) < opts.timer(SimDuration::from_mins(15)) {
                 cluster.not_started += 1;
             } else {
                 cluster.unready += 1;
@@ -451,7 +465,8 @@ impl Running {
             .filter(|&&p| world.pod(p).spec.requests.gpus > 0)
             .map(|&p| world.pod(p).created)
             .min();
-        if oldest + NEW_POD_BUFFER > now || oldest_gpu.is_some_and(|t| t + NEW_GPU_POD_BUFFER > now)
+        if oldest + opts.timer(NEW_POD_BUFFER) > now
+            || oldest_gpu.is_some_and(|t| t + opts.timer(NEW_GPU_POD_BUFFER) > now)
         {
             return skip("Unschedulable pods are very new, waiting one iteration for more");
         }
@@ -574,7 +589,9 @@ impl Running {
         snap.nodes.retain(|n| {
             n.id.is_none_or(|id| {
                 let node = world.node(id);
-                node.ready || now.since(node.created) >= SimDuration::from_mins(15)
+                node.ready
+                    || now.since(node.created)
+                        >= self.started.options.timer(SimDuration::from_mins(15))
             })
         });
         add_upcoming(&mut snap, groups, readiness);
@@ -603,7 +620,9 @@ impl Running {
             }
             let req = &self.requests[&id];
             if now > req.expected_add_time {
-                let after = opts.max_node_provision_time;
+                // clusterstate.go (1.30.2) `updateScaleRequests`: the time since the request,
+                // `currentTime.Sub(scaleUpRequest.Time)`, not the flag.
+                let after = now.since(req.time);
                 self.requests.remove(&id);
                 self.event(
                     out,
@@ -672,8 +691,33 @@ impl Running {
                 let target = out.remove_unregistered(&machine);
                 if let Some(t) = target {
                     self.provider.set_target(g, t);
+                    if let Some(node) = self.unregistered_node_name(g, &machine) {
+                        let opts = self.started.options.clone();
+                        self.event(
+                            out,
+                            now,
+                            config_map_ref(&opts),
+                            EventType::Normal,
+                            "DeleteUnregistered",
+                            format!("Removed unregistered node {node}"),
+                            name,
+                        );
+                    }
                 }
             }
+        }
+    }
+
+    /// The name upstream's fake node for a server that never registered carries: for the
+    /// clusterapi provider its pending-machine id, `pending-machine-<namespace>_<machine>`
+    /// (seen with the real 1.30.2 binary). The magnum provider's is not modelled: no event.
+    fn unregistered_node_name(&self, g: &NodeGroup, machine: &str) -> Option<String> {
+        match self.started.provider {
+            crate::deploy::ProviderKind::ClusterApi => {
+                let namespace = g.id.split('/').nth(1)?;
+                Some(format!("pending-machine-{namespace}_{machine}"))
+            }
+            _ => None,
         }
     }
 
@@ -902,13 +946,14 @@ impl Running {
         out.record_event(now, obj, t, reason, message);
     }
 
-    fn transition(&mut self, key: String, status: &str, now: SimTime) -> SimTime {
+    /// `updateLastTransitionSingleCondition`: a changed status takes the probe time.
+    fn transition(&mut self, key: String, status: &str, probe: Option<SimTime>) -> Option<SimTime> {
         let e = self
             .transitions
             .entry(key)
-            .or_insert_with(|| (status.to_string(), now));
+            .or_insert_with(|| (status.to_string(), probe));
         if e.0 != status {
-            *e = (status.to_string(), now);
+            *e = (status.to_string(), probe);
         }
         e.1
     }
@@ -929,7 +974,16 @@ impl Running {
         let probe = Some(epoch.at(now));
         let times = |s: &mut Self, key: String, status: &str| ConditionTimes {
             last_probe_time: probe,
-            last_transition_time: Some(epoch.at(s.transition(key, status, now))),
+            last_transition_time: s.transition(key, status, Some(now)).map(|t| epoch.at(t)),
+        };
+        let scale_down_times = |s: &mut Self, key: String| {
+            let probed = s.scale_down_probed;
+            ConditionTimes {
+                last_probe_time: probed.map(|t| epoch.at(t)),
+                last_transition_time: s
+                    .transition(key, "NoCandidates", probed)
+                    .map(|t| epoch.at(t)),
+            }
         };
         let mut node_groups = Vec::new();
         let mut cluster = Readiness::default();
@@ -977,7 +1031,7 @@ impl Running {
                 scale_down: ScaleDownCondition {
                     status: ScaleDownStatus::NoCandidates,
                     candidates: 0,
-                    times: times(self, format!("{}/scaleDown", g.id), "NoCandidates"),
+                    times: scale_down_times(self, format!("{}/scaleDown", g.id)),
                 },
             });
         }
@@ -1026,7 +1080,7 @@ impl Running {
                 scale_down: ScaleDownCondition {
                     status: ScaleDownStatus::NoCandidates,
                     candidates: 0,
-                    times: times(self, "cluster/scaleDown".into(), "NoCandidates"),
+                    times: scale_down_times(self, "cluster/scaleDown".into()),
                 },
             },
             node_groups,

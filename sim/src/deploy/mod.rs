@@ -46,6 +46,9 @@ pub struct AutoscalerSpec {
     pub files: BTreeMap<String, String>,
     /// Force the pre-1.30 text status format even on newer releases.
     pub legacy_status: bool,
+    /// [`crate::autoscaler::options::AutoscalerOptions::timer_scale`]: 1 but in
+    /// `magsim compare`.
+    pub timer_scale: u32,
 }
 
 /// A cluster-autoscaler release, from the image tag.
@@ -177,11 +180,12 @@ impl AutoscalerSpec {
     /// Starts the process: parses flags and, for the magnum provider, reads the cloud-config and
     /// resolves node groups, failing exactly where cluster-autoscaler fails.
     pub fn start(&self, world: &World) -> Result<Started, Fatal> {
-        let options = parse_args(&self.args).map_err(|e| Fatal {
+        let mut options = parse_args(&self.args).map_err(|e| Fatal {
             message: e.to_string(),
             location: None,
             exit_code: e.exit_code(),
         })?;
+        options.timer_scale = self.timer_scale.max(1);
         if options
             .expander
             .contains(&crate::autoscaler::options::ExpanderName::Price)
@@ -287,10 +291,15 @@ impl AutoscalerSpec {
         }
         for spec in &specs {
             if cluster.nodegroup(&spec.name).is_err() {
-                return Err(Fatal::plain(format!(
-                    "could not get unique name and UUID for node group {}: Resource not found",
-                    spec.name
-                )));
+                // magnum_cloud_provider.go:374 (1.30.2), wrapping `uniqueNameAndIDForNodeGroup`'s
+                // "could not get node group: %v" around gophercloud's 404 text.
+                return Err(Fatal {
+                    location: Some("magnum_cloud_provider.go:374"),
+                    ..Fatal::plain(format!(
+                        "could not get unique name and UUID for node group {}: could not get node group: Resource not found",
+                        spec.name
+                    ))
+                });
             }
         }
         Ok(MagnumManager::Nodegroups {
@@ -321,6 +330,7 @@ mod tests {
             mounts: vec![],
             files: BTreeMap::new(),
             legacy_status: false,
+            timer_scale: 1,
         }
     }
 

@@ -280,27 +280,56 @@ impl Engine {
 
     fn deploy_autoscaler(&mut self, spec: AutoscalerSpec) {
         let a = Autoscaler::start(spec, &self.world, self.now, self.epoch, &mut self.trace);
-        if let Some(r) = a.running() {
-            // `NewStatusMapRecorder` writes the initial status as soon as the process starts.
-            let o = &r.started.options;
-            if o.write_status_configmap {
-                let ts = self.epoch.at(self.now);
-                let text = if a.spec.legacy_status || !r.started.version.writes_yaml_status() {
-                    crate::autoscaler::status::AutoscalerStatus::initial_legacy_text(ts)
-                } else {
-                    crate::autoscaler::status::AutoscalerStatus::initial_yaml(ts)
-                };
-                let key = (o.namespace.clone(), o.status_config_map_name.clone());
-                self.world.configmaps.insert(
-                    key,
-                    crate::world::ConfigMapData::Plain(
-                        [("status".to_string(), text)].into_iter().collect(),
-                    ),
-                );
-            }
-        }
+        self.write_initial_status(&a);
         self.autoscalers.push(a);
         self.schedule_autoscaler(self.autoscalers.len() - 1);
+    }
+
+    /// `NewStatusMapRecorder` writes the initial status as soon as the process starts, before
+    /// the cloud provider is built (`core/autoscaler.go` `initializeDefaultOptions`): a
+    /// process that then dies on its provider's start-up still leaves `Initializing` behind
+    /// (seen with the real 1.30.2 magnum provider and an unknown `--nodes` group). Only a
+    /// flag error (exit 2) comes before it.
+    fn write_initial_status(&mut self, a: &Autoscaler) {
+        use crate::autoscaler::status::AutoscalerStatus;
+        let (options, version, overwrite) = match (a.running(), &a.phase) {
+            (Some(r), _) => (r.started.options.clone(), r.started.version, true),
+            (None, crate::autoscaler::Phase::CrashLoopBackOff { fatal, .. })
+                if fatal.exit_code != 2 =>
+            {
+                match crate::autoscaler::options::parse_args(&a.spec.args) {
+                    Ok(o) => (
+                        o,
+                        crate::deploy::CaVersion::from_image(&a.spec.image),
+                        false,
+                    ),
+                    Err(_) => return,
+                }
+            }
+            _ => return,
+        };
+        if !options.write_status_configmap {
+            return;
+        }
+        let key = (
+            options.namespace.clone(),
+            options.status_config_map_name.clone(),
+        );
+        if !overwrite && self.world.configmaps.contains_key(&key) {
+            return;
+        }
+        let ts = self.epoch.at(self.now);
+        let text = if a.spec.legacy_status || !version.writes_yaml_status() {
+            AutoscalerStatus::initial_legacy_text(ts)
+        } else {
+            AutoscalerStatus::initial_yaml(ts)
+        };
+        self.world.configmaps.insert(
+            key,
+            crate::world::ConfigMapData::Plain(
+                [("status".to_string(), text)].into_iter().collect(),
+            ),
+        );
     }
 
     /// Runs the controllers until nothing changes: deployments, machines, scheduler.

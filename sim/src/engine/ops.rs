@@ -116,6 +116,11 @@ pub enum Operation {
     DeleteStored {
         key: crate::world::StoredKey,
     },
+    /// A client set or cleared a Machine's `cluster.x-k8s.io/delete-machine` annotation.
+    MarkMachine {
+        name: String,
+        mark: Option<String>,
+    },
     /// A client set a MachineDeployment's annotations (`kubectl annotate`, a patch or an
     /// update): the bounds the clusterapi provider reads. The driver re-renders its own
     /// annotations only when Magnum changes the cluster.
@@ -203,6 +208,7 @@ impl Engine {
                 | Operation::DeleteConfigMap { .. }
                 | Operation::PutStored { .. }
                 | Operation::DeleteStored { .. }
+                | Operation::MarkMachine { .. }
         );
         let mut resp = self.apply_inner(op);
         if is_magnum {
@@ -592,6 +598,15 @@ impl Engine {
                 Some(_) => ApiResponse::ok(200, Value::Null),
                 None => ApiResponse::not_found(&key.0, &key.2),
             },
+            Operation::MarkMachine { name, mark } => {
+                match self.world.machines.iter_mut().find(|m| m.name == name) {
+                    Some(m) => {
+                        m.delete_mark = mark;
+                        ApiResponse::ok(200, Value::Null)
+                    }
+                    None => ApiResponse::not_found("machines.cluster.x-k8s.io", &name),
+                }
+            }
             Operation::SetMachineDeploymentAnnotations {
                 namespace,
                 name,

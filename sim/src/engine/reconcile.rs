@@ -20,6 +20,7 @@ impl Engine {
                     node: None,
                     never_ready: false,
                     index,
+                    delete_mark: None,
                 });
                 if let Some(id) = self.register_node(&name) {
                     self.world.nodes[id.0 as usize].ready = true;
@@ -190,6 +191,7 @@ impl Engine {
                     node: None,
                     never_ready,
                     index,
+                    delete_mark: None,
                 });
                 if !never_ready {
                     let at = self.now + self.world.timing.boot_delay;
@@ -197,7 +199,15 @@ impl Engine {
                 }
             }
             for _ in desired..current {
-                let Some(i) = self.world.machines.iter().rposition(|m| m.nodegroup == ng) else {
+                // Cluster API's MachineSet deletes machines marked `delete-machine` first,
+                // then the newest.
+                let mine = |m: &Machine| m.nodegroup == ng;
+                let marked = self
+                    .world
+                    .machines
+                    .iter()
+                    .position(|m| mine(m) && m.delete_mark.is_some());
+                let Some(i) = marked.or_else(|| self.world.machines.iter().rposition(mine)) else {
                     break;
                 };
                 let m = self.world.machines.remove(i);
