@@ -19,12 +19,15 @@ struct Serve {
     stdin: ChildStdin,
     lines: Receiver<String>,
     dir: PathBuf,
+    /// serve's stderr: its request log and warnings.
+    log: PathBuf,
 }
 
 impl Serve {
     fn start(name: &str, args: &[&str]) -> Serve {
         let dir = std::env::temp_dir().join(format!("magsim-serve-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        let log = dir.with_extension("log");
         let mut child = Command::new(env!("CARGO_BIN_EXE_magsim"))
             .arg("serve")
             .arg("--dir")
@@ -32,6 +35,7 @@ impl Serve {
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("serve's log file"))
             .spawn()
             .expect("magsim serve starts");
         let stdin = child.stdin.take().expect("stdin");
@@ -49,6 +53,7 @@ impl Serve {
             stdin,
             lines,
             dir,
+            log,
         };
         s.wait_for("export ");
         s
@@ -85,6 +90,7 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -480,4 +486,82 @@ fn serve_replay_binds_a_fixed_layout_and_advertises_the_given_host() {
         "{magnum}"
     );
     std::net::TcpStream::connect(("127.0.0.2", base + 4)).expect("Kubernetes at PORT+4");
+}
+
+const MD_NS: &str = "magnum-83bd0e70b4ba4cd092c2fb82b1ce06fb";
+const MD: &str = "k8s-wamiv264xiet-default-worker";
+
+/// `--no-autoscaler`: nothing but a client writes the status; kubectl annotates the bound the
+/// clusterapi provider reads; every request is logged; ages are today's, not the scenario's.
+#[test]
+fn serve_without_its_autoscaler_logs_requests_and_takes_kubectl_annotate() {
+    let Some(kc) = client("kubectl", "kubectl") else {
+        return;
+    };
+    let mut s = Serve::start("no-autoscaler", &["--no-autoscaler", "--step", "10s"]);
+    assert!(s.file("cloud-config").is_file());
+    s.step_to("30s");
+    let status = kubectl(
+        &s,
+        &kc,
+        &[
+            "-n",
+            "kube-system",
+            "get",
+            "configmap",
+            "cluster-autoscaler-status",
+        ],
+    );
+    assert_ne!(
+        status.code, 0,
+        "no simulated autoscaler wrote it: {}",
+        status.stdout
+    );
+    assert!(status.stderr.contains("NotFound"), "{}", status.stderr);
+    let annotate = kubectl(
+        &s,
+        &kc,
+        &[
+            "-n",
+            MD_NS,
+            "annotate",
+            "machinedeployment",
+            MD,
+            "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size=6",
+            "--overwrite",
+        ],
+    );
+    assert_eq!(annotate.code, 0, "{}", annotate.stderr);
+    assert!(annotate.stdout.contains("annotated"), "{}", annotate.stdout);
+    let max = kubectl(
+        &s,
+        &kc,
+        &[
+            "-n",
+            MD_NS,
+            "get",
+            "machinedeployment",
+            MD,
+            "-o",
+            "jsonpath={.metadata.annotations.cluster\\.x-k8s\\.io/cluster-api-autoscaler-node-group-max-size}",
+        ],
+    );
+    assert_eq!(max.stdout, "6", "{}", max.stderr);
+    let nodes = kubectl(&s, &kc, &["get", "nodes", "--no-headers"]);
+    for line in nodes.stdout.lines() {
+        let age = line.split_whitespace().nth(3).unwrap_or_default();
+        assert!(
+            age.ends_with('s') || age.ends_with('m'),
+            "an age from today: {line}"
+        );
+    }
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    let patch = format!(
+        "kubernetes PATCH /apis/cluster.x-k8s.io/v1beta1/namespaces/{MD_NS}/machinedeployments/{MD} 200"
+    );
+    assert!(log.contains(&patch), "{log}");
+    assert!(
+        log.contains("kubernetes GET /api/v1/namespaces/kube-system/configmaps/cluster-autoscaler-status 404"),
+        "{log}"
+    );
 }

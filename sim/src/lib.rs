@@ -16,6 +16,7 @@ pub mod engine;
 pub mod flavor;
 pub mod fxhash;
 pub mod gostd;
+pub mod ids;
 pub mod kube;
 pub mod resources;
 pub mod rng;

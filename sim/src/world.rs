@@ -145,6 +145,16 @@ pub struct World {
 pub type StoredKey = (String, String, String);
 
 impl World {
+    pub fn machine_deployment_mut(
+        &mut self,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&mut MachineDeployment> {
+        self.machine_deployments
+            .iter_mut()
+            .find(|m| m.name == name && m.namespace == namespace)
+    }
+
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.0 as usize]
     }

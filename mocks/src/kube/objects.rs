@@ -34,28 +34,7 @@ pub const CONTAINER_RUNTIME: &str = "containerd://1.7.24";
 /// Namespaces that exist in every cluster.
 const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
 
-/// A stable uuid-shaped id derived from `parts` (FNV-1a, two seeds).
-pub fn derived_uid(parts: &[&str]) -> String {
-    let hash = |seed: u64| {
-        let mut h = seed;
-        for p in parts {
-            for b in p.bytes().chain([0xff]) {
-                h = (h ^ b as u64).wrapping_mul(0x100000001b3);
-            }
-        }
-        h
-    };
-    let (a, b) = (hash(0xcbf29ce484222325), hash(0x84222325cbf29ce4));
-    let hex = format!("{a:016x}{b:016x}");
-    format!(
-        "{}-{}-4{}-a{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
-}
+pub use magsim_sim::ids::derived_uid;
 
 /// Virtual time as a Kubernetes timestamp.
 pub fn ts(engine: &Engine, t: SimTime) -> String {
@@ -840,16 +819,6 @@ pub fn render_all(engine: &Engine) -> Vec<(ObjKey, Value)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn derived_uids_are_stable_and_uuid_shaped() {
-        let a = derived_uid(&["node", "x"]);
-        assert_eq!(a, derived_uid(&["node", "x"]));
-        assert_ne!(a, derived_uid(&["node", "y"]));
-        assert_eq!(a.len(), 36);
-        assert_eq!(a.matches('-').count(), 4);
-        assert_eq!(&a[14..15], "4");
-    }
 
     #[test]
     fn ips_follow_table_positions() {

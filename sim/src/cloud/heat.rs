@@ -8,29 +8,7 @@
 use super::magnum::{Cluster, Nodegroup};
 use crate::kube::Node;
 
-/// A stable uuid-shaped id derived from `parts` (FNV-1a, two seeds). The same function as
-/// the Kubernetes mock's `derived_uid`, so a server id here is the node's `providerID` there.
-pub fn derived_uid(parts: &[&str]) -> String {
-    let hash = |seed: u64| {
-        let mut h = seed;
-        for p in parts {
-            for b in p.bytes().chain([0xff]) {
-                h = (h ^ b as u64).wrapping_mul(0x100000001b3);
-            }
-        }
-        h
-    };
-    let (a, b) = (hash(0xcbf29ce484222325), hash(0x84222325cbf29ce4));
-    let hex = format!("{a:016x}{b:016x}");
-    format!(
-        "{}-{}-4{}-a{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
-}
+pub use crate::ids::derived_uid;
 
 /// The Nova server id behind a node: its `spec.providerID` is `openstack:///<id>` and its
 /// `systemUUID` the same id (what the magnum provider sends as `nodes_to_remove`).

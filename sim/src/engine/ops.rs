@@ -532,12 +532,7 @@ impl Engine {
                 namespace,
                 name,
                 replicas,
-            } => match self
-                .world
-                .machine_deployments
-                .iter_mut()
-                .find(|m| m.name == name && m.namespace == namespace)
-            {
+            } => match self.world.machine_deployment_mut(&namespace, &name) {
                 Some(md) => {
                     md.replicas = replicas;
                     ApiResponse::ok(
@@ -611,12 +606,7 @@ impl Engine {
                 namespace,
                 name,
                 annotations,
-            } => match self
-                .world
-                .machine_deployments
-                .iter_mut()
-                .find(|m| m.name == name && m.namespace == namespace)
-            {
+            } => match self.world.machine_deployment_mut(&namespace, &name) {
                 Some(md) => {
                     md.annotations = annotations.into_iter().collect();
                     self.log_bounds();
