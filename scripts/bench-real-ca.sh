@@ -2,7 +2,7 @@
 # The mock under the real cluster-autoscaler at the bench shape (1,000 nodes, 30,000 pods):
 # how long serve takes to answer the autoscaler's first LIST of pods, how long until its
 # first loop ends, and serve's memory. Bounded: it stops both processes after the first loop
-# (or after 5 minutes). Usage: bash scripts/bench-real-ca.sh [MAGSIM] [CLUSTER_AUTOSCALER]
+# (or after LIMIT half-seconds, default 600: 5 minutes). Usage: bash scripts/bench-real-ca.sh [MAGSIM] [CLUSTER_AUTOSCALER]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +14,7 @@ if [ ! -x "$ca" ]; then
   chmod +x "$ca"
 fi
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; cp "$work/serve.log" "$work/ca.log" target/ 2>/dev/null; rm -rf "$work"' EXIT
 
 # The shape: one nodegroup of 1,000 m3.large, one deployment of 30,000 small pods.
 cat > "$work/shape.yaml" <<'EOF'
@@ -49,7 +49,7 @@ ready=$(date +%s.%N)
 "$ca" --cloud-provider=clusterapi --kubeconfig="$work/cloud/kubeconfig" --namespace=kube-system \
   --address=127.0.0.1:0 --v=2 > "$work/ca.log" 2>&1 &
 ca_start=$(date +%s.%N)
-for _ in $(seq 600); do
+for _ in $(seq "${LIMIT:-600}"); do
   grep -q 'Calculating unneeded nodes\|Scale down status' "$work/ca.log" && break
   sleep 0.5
 done

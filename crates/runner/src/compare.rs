@@ -76,7 +76,8 @@ pub enum CompareError {
 /// What one side's autoscaler did, as the world shows it at the end of the run.
 #[derive(Clone, Debug, Default)]
 pub struct Observed {
-    /// `Kind namespace/name Reason: message`, each once.
+    /// `Kind namespace/name Reason: message`, each once; pods as `<replicaset>-*` with how
+    /// many of them got it.
     pub events: BTreeSet<String>,
     /// The status ConfigMap's `status`, timestamps replaced by `<time>`.
     pub status: String,
@@ -372,21 +373,38 @@ fn canonical_reasons(message: &str) -> String {
 
 /// `Kind namespace/name Reason: message` of every autoscaler event.
 fn events(engine: &Engine) -> BTreeSet<String> {
-    engine
+    // Pods of one ReplicaSet are counted, not named: among equal pending pods upstream picks
+    // the ones a capped scale-up helps in lister and unstable-sort order (`sort.Slice` by
+    // priority in the orchestrator), so which replica gets the event differs from run to run.
+    let mut counted: std::collections::BTreeMap<String, BTreeSet<&str>> = Default::default();
+    for e in engine
         .world
         .events
         .all()
         .iter()
         .filter(|e| e.source == "cluster-autoscaler" && e.reason != "LeaderElection")
-        .map(|e| {
-            format!(
-                "{} {}/{} {}: {}",
-                e.object.kind,
-                e.object.namespace,
-                e.object.name,
-                e.reason,
-                normalise_durations(&canonical_reasons(&e.message))
-            )
+    {
+        let name: &str = &e.object.name;
+        let (shown, pod) = match (e.object.kind, name.rsplit_once('-')) {
+            ("Pod", Some((set, _))) => (format!("{set}-*"), Some(name)),
+            _ => (name.to_string(), None),
+        };
+        let key = format!(
+            "{} {}/{} {}: {}",
+            e.object.kind,
+            e.object.namespace,
+            shown,
+            e.reason,
+            normalise_durations(&canonical_reasons(&e.message))
+        );
+        let pods = counted.entry(key).or_default();
+        pods.extend(pod);
+    }
+    counted
+        .into_iter()
+        .map(|(key, pods)| match pods.len() {
+            0 => key,
+            n => format!("{key} ({n} pods)"),
         })
         .collect()
 }

@@ -116,6 +116,13 @@ impl Store {
     pub fn sync(&self, live: &Live) -> View<'_> {
         let counter = *live.subscribe().borrow();
         let mut st = self.lock();
+        // The clock moves without a change ([`Live::advance`]): Tables' ages read it.
+        let (now, epoch) = {
+            let e = live.engine();
+            (e.now(), e.epoch)
+        };
+        st.now = now;
+        st.epoch = epoch;
         if st.synced != Some(counter) {
             let (rendered, now, epoch) = {
                 let engine = live.engine();
