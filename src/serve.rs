@@ -42,25 +42,13 @@ pub fn run(o: Options) -> Result<()> {
     })
 }
 
-/// The scenario as served: without its simulated autoscalers under `--no-autoscaler`, and
-/// starting now unless `--scenario-clock`, so the timestamps real clients read (node ages, the
-/// autoscaler's 15-minute allowance for starting nodes, event times) are today's.
-fn served(mut scenario: magsim_scenario::Scenario, o: &Options) -> magsim_scenario::Scenario {
-    if o.no_autoscaler {
-        scenario.autoscalers.clear();
-    }
-    if !o.scenario_clock {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        scenario.epoch = magsim_sim::time::Epoch(i64::try_from(now).unwrap_or(i64::MAX));
-    }
-    scenario
-}
-
 async fn serve_live(o: &Options) -> Result<()> {
     let scenarios = magsim::collect(o.scenario.as_slice())?;
-    let scenario = served(scenarios.first().context("no scenario")?.clone(), o);
+    let serving = magsim_mocks::Serving {
+        no_autoscaler: o.no_autoscaler,
+        scenario_clock: o.scenario_clock,
+    };
+    let scenario = serving.apply(scenarios.first().context("no scenario")?.clone());
     let scenario = &scenario;
     let cloud = MockCloud::start_on(scenario, o.seed, &o.listen)
         .await

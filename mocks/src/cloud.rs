@@ -22,6 +22,33 @@ use crate::Live;
 use magsim_scenario::Scenario;
 use std::path::{Path, PathBuf};
 
+/// How a scenario is served to real software (`magsim serve`, `magsim compare`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Serving {
+    /// Leave the scenario's simulated autoscalers out: the user's autoscaler is the only one.
+    pub no_autoscaler: bool,
+    /// Keep the scenario's own start date instead of anchoring virtual time zero to now.
+    pub scenario_clock: bool,
+}
+
+impl Serving {
+    /// `scenario` as served: the timestamps real clients read (node ages, the autoscaler's
+    /// 15-minute allowance for starting nodes, event times) are today's unless
+    /// `scenario_clock`. The one place magsim reads the wall clock for a world.
+    pub fn apply(self, mut scenario: Scenario) -> Scenario {
+        if self.no_autoscaler {
+            scenario.autoscalers.clear();
+        }
+        if !self.scenario_clock {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            scenario.epoch = magsim_sim::time::Epoch(i64::try_from(now).unwrap_or(i64::MAX));
+        }
+        scenario
+    }
+}
+
 /// The name of the cloud in the `clouds.yaml` magsim writes.
 pub const CLOUD_NAME: &str = "jetstream2";
 

@@ -41,7 +41,7 @@ pub mod replay;
 pub mod request_log;
 pub mod wire;
 
-pub use cloud::{ClientFiles, MockCloud};
+pub use cloud::{ClientFiles, MockCloud, Serving};
 pub use kube::KubeMock;
 pub use listen::Listen;
 pub use live::Live;

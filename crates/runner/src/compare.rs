@@ -19,7 +19,7 @@ use crate::api::Api;
 use magsim_mocks::MockCloud;
 use magsim_scenario::Scenario;
 use magsim_sim::engine::{ApiResponse, Engine, Operation};
-use magsim_sim::time::{Epoch, SimDuration, SimTime};
+use magsim_sim::time::{SimDuration, SimTime};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -654,12 +654,11 @@ pub fn compare(scenario: &Scenario, o: &CompareOptions) -> Result<Comparison, Co
         .autoscalers
         .first()
         .ok_or_else(|| CompareError::NoAutoscaler(scenario.file.clone()))?;
-    let mut served = scenario.clone();
-    served.autoscalers.clear();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    served.epoch = Epoch(i64::try_from(now).unwrap_or(i64::MAX));
+    let served = magsim_mocks::Serving {
+        no_autoscaler: true,
+        scenario_clock: false,
+    }
+    .apply(scenario.clone());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -50,6 +50,8 @@ struct Desc {
     /// `status` and `scale` subresources served.
     status: bool,
     scale: bool,
+    /// Kept as clients write it ([`Resource::is_stored`]).
+    stored: bool,
 }
 
 const fn desc(
@@ -70,6 +72,7 @@ const fn desc(
         categories: &[],
         status: false,
         scale: false,
+        stored: false,
     }
 }
 
@@ -84,6 +87,10 @@ impl Desc {
     }
     const fn scale(mut self) -> Desc {
         self.scale = true;
+        self
+    }
+    const fn stored(mut self) -> Desc {
+        self.stored = true;
         self
     }
 }
@@ -130,7 +137,8 @@ const DESCS: [(Resource, Desc); 24] = [
         Resource::Services,
         desc("", "services", "service", "Service", true, &["svc"])
             .categories(&["all"])
-            .status(),
+            .status()
+            .stored(),
     ),
     (
         Resource::PersistentVolumes,
@@ -142,7 +150,8 @@ const DESCS: [(Resource, Desc); 24] = [
             false,
             &["pv"],
         )
-        .status(),
+        .status()
+        .stored(),
     ),
     (
         Resource::PersistentVolumeClaims,
@@ -154,7 +163,8 @@ const DESCS: [(Resource, Desc); 24] = [
             true,
             &["pvc"],
         )
-        .status(),
+        .status()
+        .stored(),
     ),
     (
         Resource::ReplicationControllers,
@@ -168,7 +178,8 @@ const DESCS: [(Resource, Desc); 24] = [
         )
         .categories(&["all"])
         .status()
-        .scale(),
+        .scale()
+        .stored(),
     ),
     (
         Resource::Deployments,
@@ -209,7 +220,8 @@ const DESCS: [(Resource, Desc); 24] = [
             &["ds"],
         )
         .categories(&["all"])
-        .status(),
+        .status()
+        .stored(),
     ),
     (
         Resource::StatefulSets,
@@ -223,13 +235,15 @@ const DESCS: [(Resource, Desc); 24] = [
         )
         .categories(&["all"])
         .status()
-        .scale(),
+        .scale()
+        .stored(),
     ),
     (
         Resource::Jobs,
         desc("batch", "jobs", "job", "Job", true, &[])
             .categories(&["all"])
-            .status(),
+            .status()
+            .stored(),
     ),
     (
         Resource::PodDisruptionBudgets,
@@ -241,7 +255,8 @@ const DESCS: [(Resource, Desc); 24] = [
             true,
             &["pdb"],
         )
-        .status(),
+        .status()
+        .stored(),
     ),
     (
         Resource::StorageClasses,
@@ -252,7 +267,8 @@ const DESCS: [(Resource, Desc); 24] = [
             "StorageClass",
             false,
             &["sc"],
-        ),
+        )
+        .stored(),
     ),
     (
         Resource::CsiNodes,
@@ -263,7 +279,8 @@ const DESCS: [(Resource, Desc); 24] = [
             "CSINode",
             false,
             &[],
-        ),
+        )
+        .stored(),
     ),
     (
         Resource::CsiDrivers,
@@ -274,7 +291,8 @@ const DESCS: [(Resource, Desc); 24] = [
             "CSIDriver",
             false,
             &[],
-        ),
+        )
+        .stored(),
     ),
     (
         Resource::CsiStorageCapacities,
@@ -285,11 +303,12 @@ const DESCS: [(Resource, Desc); 24] = [
             "CSIStorageCapacity",
             true,
             &[],
-        ),
+        )
+        .stored(),
     ),
     (
         Resource::Leases,
-        desc("coordination.k8s.io", "leases", "lease", "Lease", true, &[]),
+        desc("coordination.k8s.io", "leases", "lease", "Lease", true, &[]).stored(),
     ),
     (
         Resource::Clusters,
@@ -425,22 +444,7 @@ impl Resource {
     /// Kept as clients write them ([`magsim_sim::world::World::stored`]): nothing simulated
     /// reads these kinds.
     pub fn is_stored(self) -> bool {
-        matches!(
-            self,
-            Resource::Services
-                | Resource::PersistentVolumes
-                | Resource::PersistentVolumeClaims
-                | Resource::ReplicationControllers
-                | Resource::DaemonSets
-                | Resource::StatefulSets
-                | Resource::Jobs
-                | Resource::PodDisruptionBudgets
-                | Resource::StorageClasses
-                | Resource::CsiNodes
-                | Resource::CsiDrivers
-                | Resource::CsiStorageCapacities
-                | Resource::Leases
-        )
+        self.desc().stored
     }
 
     /// Cluster API objects a client may update or patch (the parts

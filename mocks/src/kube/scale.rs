@@ -48,6 +48,28 @@ fn operation(resource: Resource, namespace: String, name: String, replicas: u32)
     }
 }
 
+/// `spec.replicas` of a written object of `kind_group` (absent: 0), checked as the API
+/// server validates it.
+pub(super) fn replicas(object: &Value, kind_group: &str, name: &str) -> Result<u32> {
+    let value = &object["spec"]["replicas"];
+    let replicas = match value {
+        Value::Number(n) => n.as_i64(),
+        Value::Null => Some(0),
+        _ => None,
+    };
+    match replicas {
+        Some(r) if (0..=i64::from(i32::MAX)).contains(&r) => Ok(r as u32),
+        Some(r) => Err(KubeError::invalid(
+            kind_group,
+            name,
+            &format!("spec.replicas: Invalid value: {r}: must be greater than or equal to 0"),
+        )),
+        None => Err(KubeError::bad_request(format!(
+            "error decoding request body: spec.replicas: expected an integer, got {value}"
+        ))),
+    }
+}
+
 /// Applies a PUT or PATCH of the Scale and answers with the Scale after the controllers ran.
 pub fn write(
     app: &Arc<App>,
@@ -69,42 +91,11 @@ pub fn write(
                     "error decoding request body: the object is not a JSON object",
                 ));
             }
-            if let Some(rv) = s["metadata"]["resourceVersion"]
-                .as_str()
-                .filter(|r| !r.is_empty())
-            {
-                if Some(rv) != current["metadata"]["resourceVersion"].as_str() {
-                    return Err(KubeError::conflict(
-                        resource.group(),
-                        resource.plural(),
-                        name,
-                    ));
-                }
-            }
+            super::writes::fresh(resource, name, &s, &current)?;
             s
         }
     };
-    let replicas = match &desired["spec"]["replicas"] {
-        Value::Number(n) => n.as_i64(),
-        Value::Null => Some(0),
-        _ => None,
-    };
-    let replicas = match replicas {
-        Some(r) if (0..=i64::from(i32::MAX)).contains(&r) => r as u32,
-        Some(r) => {
-            return Err(KubeError::invalid(
-                "Scale.autoscaling",
-                name,
-                &format!("spec.replicas: Invalid value: {r}: must be greater than or equal to 0"),
-            ))
-        }
-        None => {
-            return Err(KubeError::bad_request(format!(
-                "error decoding request body: spec.replicas: expected an integer, got {}",
-                desired["spec"]["replicas"]
-            )))
-        }
-    };
+    let replicas = replicas(&desired, "Scale.autoscaling", name)?;
     let op = operation(resource, namespace.to_string(), name.to_string(), replicas);
     let r = app.live.mutate(|e| e.apply(op, None));
     if r.status == 404 {

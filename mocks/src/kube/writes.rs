@@ -151,7 +151,7 @@ fn put(app: &Arc<App>, r: Resource, namespace: &str, name: &str, object: Value) 
 
 /// Rejects a write based on an older resourceVersion than the object's (optimistic
 /// concurrency, as leader election relies on).
-fn fresh(r: Resource, name: &str, written: &Value, current: &Value) -> Result<()> {
+pub(super) fn fresh(r: Resource, name: &str, written: &Value, current: &Value) -> Result<()> {
     let sent = str_at(written, &["metadata", "resourceVersion"]).filter(|v| !v.is_empty());
     match sent {
         Some(rv) if Some(rv) != str_at(current, &["metadata", "resourceVersion"]) => {
@@ -255,23 +255,11 @@ fn machine_deployment(
         app.live.mutate(|e| e.apply(op, None));
     }
     if next["spec"]["replicas"] != cur["spec"]["replicas"] {
-        let replicas = next["spec"]["replicas"]
-            .as_u64()
-            .filter(|n| *n <= i32::MAX as u64)
-            .ok_or_else(|| {
-                KubeError::invalid(
-                    "MachineDeployment.cluster.x-k8s.io",
-                    name,
-                    &format!(
-                        "spec.replicas: Invalid value: {}: must be greater than or equal to 0",
-                        next["spec"]["replicas"]
-                    ),
-                )
-            })?;
+        let replicas = super::scale::replicas(next, "MachineDeployment.cluster.x-k8s.io", name)?;
         let op = Operation::ScaleMachineDeployment {
             namespace: namespace.to_string(),
             name: name.to_string(),
-            replicas: replicas as u32,
+            replicas,
         };
         app.live.mutate(|e| e.apply(op, None));
     }
