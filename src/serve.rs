@@ -53,6 +53,9 @@ async fn serve_live(o: &Options) -> Result<()> {
     let cloud = MockCloud::start_on(scenario, o.seed, &o.listen)
         .await
         .context("starting the mock servers")?;
+    cloud
+        .live
+        .set_event_ttl(Some(magsim_mocks::live::EVENT_TTL));
     let files = cloud
         .write_client_files(&o.dir)
         .with_context(|| format!("writing client files into {}", o.dir.display()))?;

@@ -16,7 +16,16 @@ struct LiveInner {
     engine: Mutex<Engine>,
     /// Bumped on every change a watch could see (resourceVersion source for the Kubernetes mock).
     changed: tokio::sync::watch::Sender<u64>,
+    /// Events expire this long after their last write; with the virtual time of the last
+    /// expiry pass.
+    event_ttl: Mutex<Option<(SimDuration, SimTime)>>,
 }
+
+/// kube-apiserver's `--event-ttl` default.
+pub const EVENT_TTL: SimDuration = SimDuration(3600 * 1000);
+
+/// How often, in virtual time, expired events are looked for.
+const EXPIRY_EVERY: SimDuration = SimDuration(60 * 1000);
 
 impl Live {
     /// The engine for `scenario` at time zero (the scenario's steps are not performed: the
@@ -33,6 +42,7 @@ impl Live {
             inner: Arc::new(LiveInner {
                 engine: Mutex::new(engine),
                 changed,
+                event_ttl: Mutex::new(None),
             }),
         }
     }
@@ -65,10 +75,41 @@ impl Live {
             e.run_until(to);
             (e.now(), due)
         };
-        if due {
+        if due | self.expire_events(now) {
             self.inner.changed.send_modify(|v| *v += 1);
         }
         now
+    }
+
+    /// Lets events expire `ttl` after their last write, as kube-apiserver's `--event-ttl`
+    /// ([`EVENT_TTL`] there): a long `magsim serve` then holds the last hour's events, not
+    /// every event ever posted. Off by default, so a wire run equals the in-memory one.
+    pub fn set_event_ttl(&self, ttl: Option<SimDuration>) {
+        let mut t = self
+            .inner
+            .event_ttl
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *t = ttl.map(|ttl| (ttl, SimTime::ZERO));
+    }
+
+    /// Drops expired events at most once per [`EXPIRY_EVERY`] of virtual time; true when any
+    /// went.
+    fn expire_events(&self, now: SimTime) -> bool {
+        let mut t = self
+            .inner
+            .event_ttl
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let Some((ttl, last)) = t.as_mut() else {
+            return false;
+        };
+        if now.0 < last.0.saturating_add(EXPIRY_EVERY.0) {
+            return false;
+        }
+        *last = now;
+        let before = SimTime(now.0.saturating_sub(ttl.0));
+        self.engine().world.events.expire(before) > 0
     }
 
     /// A receiver that wakes on every `mutate` (for streaming watches).

@@ -1955,3 +1955,90 @@ async fn injected_faults_answer_with_a_status_or_drop_the_connection() {
     let not_an_error = RequestFault::new(Service::Kubernetes, FaultEffect::Error(200));
     assert!(kube.inject(not_an_error).is_err());
 }
+
+#[tokio::test]
+async fn lists_page_with_limit_and_continue() {
+    let (_live, kube, c) = setup().await;
+    let (_, whole) = get_json(&c, format!("{}/api/v1/events", kube.url)).await;
+    let all = names(&whole);
+    assert!(all.len() > 2, "{all:?}");
+    let mut seen = Vec::new();
+    let mut url = format!("{}/api/v1/events?limit=2", kube.url);
+    let mut pages = 0;
+    loop {
+        let (s, page) = get_json(&c, url).await;
+        assert_eq!(s, 200);
+        pages += 1;
+        let got = names(&page);
+        assert!(got.len() <= 2);
+        seen.extend(got);
+        let Some(token) = page["metadata"]["continue"].as_str() else {
+            assert!(page["metadata"].get("remainingItemCount").is_none());
+            break;
+        };
+        assert_eq!(
+            page["metadata"]["remainingItemCount"].as_u64(),
+            Some((all.len() - seen.len()) as u64)
+        );
+        assert_eq!(
+            page["metadata"]["resourceVersion"],
+            whole["metadata"]["resourceVersion"]
+        );
+        url = format!("{}/api/v1/events?limit=2&continue={token}", kube.url);
+    }
+    assert_eq!(seen, all);
+    assert_eq!(pages, all.len().div_ceil(2));
+    // The watch cache (resourceVersion=0) does not page, as in kube-apiserver 1.30.
+    let (_, cached) = get_json(
+        &c,
+        format!("{}/api/v1/events?limit=2&resourceVersion=0", kube.url),
+    )
+    .await;
+    assert_eq!(names(&cached), all);
+    assert!(cached["metadata"].get("continue").is_none());
+    let (s, bad) = get_json(
+        &c,
+        format!("{}/api/v1/events?limit=2&continue=%21%21", kube.url),
+    )
+    .await;
+    assert_eq!(
+        (s, bad["kind"].as_str(), bad["reason"].as_str()),
+        (400, Some("Status"), Some("BadRequest"))
+    );
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("continue key is not valid"),
+        "{bad}"
+    );
+    let (_, first) = get_json(&c, format!("{}/api/v1/events?limit=1", kube.url)).await;
+    let token = first["metadata"]["continue"].as_str().unwrap();
+    let (s, both) = get_json(
+        &c,
+        format!(
+            "{}/api/v1/events?limit=1&continue={token}&resourceVersion=3",
+            kube.url
+        ),
+    )
+    .await;
+    assert_eq!(s, 400, "{both}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_watch_timeout_is_clamped_not_a_panic() {
+    let (_live, kube, c) = setup().await;
+    let mut lines = watch(
+        &c,
+        format!(
+            "{}/api/v1/nodes?watch=true&timeoutSeconds=18446744073709551615",
+            kube.url
+        ),
+        None,
+    )
+    .await;
+    let first = lines.next().await.expect("an event");
+    assert_eq!(first["type"], "ADDED", "{first}");
+    let (s, _) = get_json(&c, format!("{}/api/v1/nodes", kube.url)).await;
+    assert_eq!(s, 200, "the server still answers");
+}

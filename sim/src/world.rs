@@ -102,6 +102,11 @@ pub struct World {
     /// Private so that every bind and delete goes through the methods that keep `usage` and
     /// `unbound` in step.
     pods: Vec<Pod>,
+    /// Per pod, the [`World::revision`] of its last change: readers that render pods (the
+    /// Kubernetes mock) re-render only those whose revision moved.
+    pod_revs: Vec<u64>,
+    /// Bumped by every pod change.
+    revision: u64,
     /// Per node (by `NodeId`), the requests of its live bound pods: a snapshot copies these
     /// totals instead of summing every running pod each loop.
     usage: Vec<NodeUsage>,
@@ -161,6 +166,21 @@ impl World {
 
     pub fn pod(&self, id: PodId) -> &Pod {
         &self.pods[id.0 as usize]
+    }
+
+    /// When `id` last changed (added, bound, marked unschedulable or deleted), on a counter
+    /// that only grows: equal revisions mean an unchanged pod.
+    pub fn pod_rev(&self, id: PodId) -> u64 {
+        self.pod_revs[id.0 as usize]
+    }
+
+    fn touch(&mut self, id: PodId) {
+        self.revision += 1;
+        let i = id.0 as usize;
+        if self.pod_revs.len() <= i {
+            self.pod_revs.resize(i + 1, 0);
+        }
+        self.pod_revs[i] = self.revision;
     }
 
     pub fn live_nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
@@ -266,6 +286,7 @@ impl World {
     pub fn add_pod(&mut self, pod: Pod) -> PodId {
         let id = PodId(self.pods.len() as u32);
         self.pods.push(pod);
+        self.touch(id);
         self.track(id);
         id
     }
@@ -277,6 +298,7 @@ impl World {
         pod.node = Some(node);
         pod.phase = PodPhase::Running;
         pod.scheduled = ScheduledCondition::Scheduled { at: now };
+        self.touch(id);
         self.track(id);
     }
 
@@ -284,6 +306,7 @@ impl World {
     pub fn delete_pod(&mut self, id: PodId) {
         self.untrack(id);
         self.pods[id.0 as usize].deleted = true;
+        self.touch(id);
     }
 
     /// Deletes every pod whose controller is named `owner` (a ReplicaSet going away).
@@ -305,7 +328,12 @@ impl World {
             ScheduledCondition::Unschedulable { since, .. } => *since,
             _ => now,
         };
+        let changed = !matches!(&pod.scheduled,
+            ScheduledCondition::Unschedulable { since: s, message: m } if *s == since && *m == message);
         pod.scheduled = ScheduledCondition::Unschedulable { since, message };
+        if changed {
+            self.touch(id);
+        }
     }
 
     /// Counts a live pod in `usage` or `unbound`.

@@ -6,7 +6,6 @@
 //! the engine, and the answer is that event as a GET renders it.
 
 use super::discovery::Resource;
-use super::objects::event_key;
 use super::server::App;
 use super::status::KubeError;
 use magsim_sim::engine::Operation;
@@ -137,7 +136,7 @@ fn parse(body: &Map<String, Value>, namespace: &str) -> Result<Recorded> {
 
 /// Records `r` and answers with the stored event.
 fn record(app: &Arc<App>, r: Recorded) -> Result<Value> {
-    let key = app.live.mutate(|e| {
+    let id = app.live.mutate(|e| {
         let resp = e.apply(
             Operation::RecordEvent {
                 object: r.object,
@@ -148,13 +147,11 @@ fn record(app: &Arc<App>, r: Recorded) -> Result<Value> {
             },
             None,
         );
-        let index = resp.body["index"].as_u64().unwrap_or_default() as usize;
-        event_key(e, index)
+        resp.body["id"].as_u64()
     });
-    let key = key.ok_or_else(|| KubeError::internal("the recorded event was not found"))?;
-    app.store
-        .sync(&app.live)
-        .get(Resource::Events, &key.namespace, &key.name)
+    let view = app.store.sync(&app.live);
+    id.and_then(|id| view.event(id))
+        .and_then(|key| view.get(Resource::Events, &key.namespace, &key.name))
         .ok_or_else(|| KubeError::internal("the recorded event was not found"))
 }
 

@@ -54,6 +54,7 @@ pub mod events;
 pub mod fault;
 pub mod json_patch;
 pub mod objects;
+pub mod paging;
 pub mod protobuf;
 pub mod scale;
 pub mod select;

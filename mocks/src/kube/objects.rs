@@ -593,13 +593,13 @@ pub fn scale_json(deployment: &Value) -> Value {
 
 /// The uid an event's involved object has: the (latest) pod's or node's own uid, else one
 /// derived from its kind and name.
-struct Uids<'a> {
+pub struct Uids<'a> {
     pods: std::collections::HashMap<(&'a str, &'a str), &'a str>,
     nodes: std::collections::HashMap<&'a str, String>,
 }
 
 impl<'a> Uids<'a> {
-    fn new(engine: &'a Engine) -> Uids<'a> {
+    pub fn new(engine: &'a Engine) -> Uids<'a> {
         Uids {
             pods: engine
                 .world
@@ -616,7 +616,7 @@ impl<'a> Uids<'a> {
         }
     }
 
-    fn of(&self, e: &Event) -> String {
+    pub fn of(&self, e: &Event) -> String {
         let o = &e.object;
         let found = match o.kind {
             "Pod" => self
@@ -639,80 +639,53 @@ pub fn event_namespace(e: &Event) -> &str {
     }
 }
 
-/// Event names `<object>.<hex nanoseconds of first_seen>` (the recorder's scheme; clashes
-/// move to the next nanosecond), one per event of the log, in its order.
-fn event_names(engine: &Engine) -> impl Iterator<Item = (String, String)> + '_ {
-    let mut used = BTreeSet::new();
-    engine.world.events.all().iter().map(move |e| {
-        let ns = event_namespace(e).to_string();
-        let mut nanos = engine.epoch.at(e.first_seen).unix_millis as u128 * 1_000_000;
-        let mut name = format!("{}.{nanos:x}", e.object.name);
-        while !used.insert((ns.clone(), name.clone())) {
-            nanos += 1;
-            name = format!("{}.{nanos:x}", e.object.name);
+/// An event's name as client-go's recorder makes it: `<object>.<hex nanoseconds of
+/// first_seen>`, moved to the next nanosecond while `taken` says the name is in use.
+pub fn event_name(engine: &Engine, e: &Event, taken: impl Fn(&str) -> bool) -> String {
+    let mut nanos = engine.epoch.at(e.first_seen).unix_millis as u128 * 1_000_000;
+    loop {
+        let name = format!("{}.{nanos:x}", e.object.name);
+        if !taken(&name) {
+            return name;
         }
-        (ns, name)
-    })
-}
-
-/// The key of the `index`th event of the log (what a write answers with).
-pub fn event_key(engine: &Engine, index: usize) -> Option<ObjKey> {
-    event_names(engine)
-        .nth(index)
-        .map(|(namespace, name)| ObjKey {
-            resource: Resource::Events,
-            namespace,
-            name,
-        })
-}
-
-/// Every event, named as `event_names` names them.
-pub fn events_json(engine: &Engine) -> Vec<(ObjKey, Value)> {
-    let uids = Uids::new(engine);
-    let mut out = Vec::new();
-    for (e, (ns, name)) in engine.world.events.all().iter().zip(event_names(engine)) {
-        let api_version = owner_api_version(e.object.kind);
-        let mut involved = Map::new();
-        involved.insert("kind".into(), e.object.kind.into());
-        if !e.object.namespace.is_empty() {
-            involved.insert("namespace".into(), e.object.namespace.to_string().into());
-        }
-        involved.insert("name".into(), e.object.name.to_string().into());
-        involved.insert("uid".into(), uids.of(e).into());
-        involved.insert("apiVersion".into(), api_version.into());
-        let first = ts(engine, e.first_seen);
-        let v = json!({
-            "kind": "Event",
-            "apiVersion": "v1",
-            "metadata": {
-                "name": name,
-                "namespace": ns,
-                "uid": derived_uid(&["event", &ns, &name]),
-                "resourceVersion": "",
-                "creationTimestamp": first,
-            },
-            "involvedObject": Value::Object(involved),
-            "reason": e.reason,
-            "message": e.message,
-            "source": {"component": e.source},
-            "firstTimestamp": first,
-            "lastTimestamp": ts(engine, e.last_seen),
-            "count": e.count,
-            "type": e.event_type.to_string(),
-            "eventTime": null,
-            "reportingComponent": e.source,
-            "reportingInstance": "",
-        });
-        out.push((
-            ObjKey {
-                resource: Resource::Events,
-                namespace: ns,
-                name,
-            },
-            v,
-        ));
+        nanos += 1;
     }
-    out
+}
+
+/// One event as the API server stores it, under `namespace`/`name`.
+pub fn event_json(engine: &Engine, e: &Event, uids: &Uids, namespace: &str, name: &str) -> Value {
+    let api_version = owner_api_version(e.object.kind);
+    let mut involved = Map::new();
+    involved.insert("kind".into(), e.object.kind.into());
+    if !e.object.namespace.is_empty() {
+        involved.insert("namespace".into(), e.object.namespace.to_string().into());
+    }
+    involved.insert("name".into(), e.object.name.to_string().into());
+    involved.insert("uid".into(), uids.of(e).into());
+    involved.insert("apiVersion".into(), api_version.into());
+    let first = ts(engine, e.first_seen);
+    json!({
+        "kind": "Event",
+        "apiVersion": "v1",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": derived_uid(&["event", namespace, name]),
+            "resourceVersion": "",
+            "creationTimestamp": first,
+        },
+        "involvedObject": Value::Object(involved),
+        "reason": e.reason,
+        "message": e.message,
+        "source": {"component": e.source},
+        "firstTimestamp": first,
+        "lastTimestamp": ts(engine, e.last_seen),
+        "count": e.count,
+        "type": e.event_type.to_string(),
+        "eventTime": null,
+        "reportingComponent": e.source,
+        "reportingInstance": "",
+    })
 }
 
 pub fn configmap_json(
@@ -751,8 +724,9 @@ pub fn namespace_json(engine: &Engine, name: &str) -> Value {
     })
 }
 
-/// Every object of the world, keyed; pods and nodes in table order, the rest by name.
-pub fn render_all(engine: &Engine) -> Vec<(ObjKey, Value)> {
+/// Every object but pods and events (the store renders those one by one, as they change),
+/// with the namespaces every object lives in.
+pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     let w = &engine.world;
     let mut out = Vec::new();
     let key = |resource, namespace: &str, name: &str| ObjKey {
@@ -760,21 +734,19 @@ pub fn render_all(engine: &Engine) -> Vec<(ObjKey, Value)> {
         namespace: namespace.to_string(),
         name: name.to_string(),
     };
-    let mut namespaces: BTreeSet<String> =
-        BUILTIN_NAMESPACES.iter().map(|s| s.to_string()).collect();
+    let mut namespaces: BTreeSet<&str> = BUILTIN_NAMESPACES.iter().copied().collect();
     for (id, n) in w.live_nodes() {
         out.push((key(Resource::Nodes, "", &n.name), node_json(engine, id)));
     }
-    for (id, p) in w.live_pods() {
-        namespaces.insert(p.namespace.to_string());
-        out.push((
-            key(Resource::Pods, &p.namespace, &p.name),
-            pod_json(engine, id),
-        ));
+    for (_, p) in w.live_pods() {
+        namespaces.insert(&p.namespace);
+    }
+    for e in w.events.all() {
+        namespaces.insert(event_namespace(e));
     }
     let owned = OwnedPods::new(engine);
     for d in &w.deployments {
-        namespaces.insert(d.namespace.clone());
+        namespaces.insert(&d.namespace);
         out.push((
             key(Resource::Deployments, &d.namespace, &d.name),
             deployment_json(engine, d, &owned),
@@ -785,34 +757,39 @@ pub fn render_all(engine: &Engine) -> Vec<(ObjKey, Value)> {
         ));
     }
     for ((ns, name), data) in &w.configmaps {
-        namespaces.insert(ns.clone());
+        namespaces.insert(ns);
         out.push((
             key(Resource::ConfigMaps, ns, name),
             configmap_json(engine, ns, name, &data.data()),
         ));
     }
-    for (k, v) in events_json(engine) {
-        namespaces.insert(k.namespace.clone());
-        out.push((k, v));
+    let capi = super::capi::render(engine);
+    for (_, ns, _, _) in &capi {
+        namespaces.insert(ns);
     }
-    for (resource, ns, name, obj) in super::capi::render(engine) {
-        namespaces.insert(ns.clone());
+    for ((resource, ns, _), _) in &w.stored {
+        if Resource::from_stored(resource).is_some() && !ns.is_empty() {
+            namespaces.insert(ns);
+        }
+    }
+    let namespaces: Vec<(ObjKey, Value)> = namespaces
+        .into_iter()
+        .map(|ns| {
+            (
+                key(Resource::Namespaces, "", ns),
+                namespace_json(engine, ns),
+            )
+        })
+        .collect();
+    for (resource, ns, name, obj) in capi {
         out.push((key(resource, &ns, &name), obj));
     }
     for ((resource, ns, name), obj) in &w.stored {
         if let Some(r) = Resource::from_stored(resource) {
-            if !ns.is_empty() {
-                namespaces.insert(ns.clone());
-            }
             out.push((key(r, ns, name), obj.clone()));
         }
     }
-    for ns in &namespaces {
-        out.push((
-            key(Resource::Namespaces, "", ns),
-            namespace_json(engine, ns),
-        ));
-    }
+    out.extend(namespaces);
     out
 }
 

@@ -17,6 +17,12 @@ pub struct FieldSelector {
     reqs: Vec<FieldReq>,
 }
 
+impl FieldSelector {
+    pub fn is_empty(&self) -> bool {
+        self.reqs.is_empty()
+    }
+}
+
 /// Fields each resource can be selected by (besides `metadata.name` / `metadata.namespace`).
 fn fields(resource: Resource) -> &'static [&'static str] {
     match resource {
@@ -125,6 +131,12 @@ enum LabelReq {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LabelSelector {
     reqs: Vec<LabelReq>,
+}
+
+impl LabelSelector {
+    pub fn is_empty(&self) -> bool {
+        self.reqs.is_empty()
+    }
 }
 
 /// Splits on commas outside parentheses.

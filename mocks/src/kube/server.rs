@@ -4,10 +4,11 @@
 
 use super::body::{read_any_patch, read_body, read_json, read_object, read_patch};
 use super::discovery::{self, Resource, AGGREGATED_CONTENT_TYPE};
+use super::paging;
 use super::scale::{self, ScaleWrite};
 use super::select::{FieldSelector, LabelSelector};
 use super::status::KubeError;
-use super::store::Store;
+use super::store::{self, Store};
 use super::table::{self, Clock, IncludeObject};
 use super::watch::{self, Filter, WatchRequest};
 use super::writes;
@@ -23,6 +24,10 @@ use std::time::Duration;
 use tokio::sync::watch as tokio_watch;
 
 pub use super::body::MAX_BODY_BYTES;
+
+/// The longest watch served: a larger `timeoutSeconds` is cut to this (a deadline past
+/// what the clock can hold would otherwise overflow; clients re-watch when a watch ends).
+pub const MAX_WATCH_TIMEOUT_SECONDS: u64 = 24 * 3600;
 
 /// How long a watch without `timeoutSeconds` stays open (kube-apiserver's
 /// `--min-request-timeout` default).
@@ -423,7 +428,7 @@ fn list(app: &Arc<App>, target: &Target, query: &Query, acc: &Accept) -> Result<
     if query.flag("watch")? {
         let timeout = match query.uint("timeoutSeconds")? {
             None | Some(0) => app.watch_timeout,
-            Some(s) => Duration::from_secs(s),
+            Some(s) => Duration::from_secs(s.min(MAX_WATCH_TIMEOUT_SECONDS)),
         };
         let resource_version = query.uint("resourceVersion")?;
         return Ok(watch::start(
@@ -440,42 +445,102 @@ fn list(app: &Arc<App>, target: &Target, query: &Query, acc: &Accept) -> Result<
             app.shutdown.clone(),
         ));
     }
-    query.uint("limit")?;
+    let limit = query.uint("limit")?.filter(|&l| l > 0);
+    let token = match query.get("continue") {
+        None | Some("") => None,
+        Some(t) => {
+            if query.get("resourceVersion").is_some_and(|v| !v.is_empty()) {
+                return Err(KubeError::bad_request(
+                    "specifying resource version is not allowed when using continue",
+                ));
+            }
+            Some(paging::Continue::decode(t)?)
+        }
+    };
+    // resourceVersion=0 reads kube-apiserver 1.30's watch cache, which does not page.
+    let limit = match (limit, query.get("resourceVersion")) {
+        (Some(_), Some("0")) if token.is_none() => None,
+        (l, _) => l,
+    };
     let view = app.store.sync(&app.live);
-    let items: Vec<Value> = view
-        .list(target.resource, target.namespace.as_deref())
-        .into_iter()
-        .filter(|o| filter.matches(o))
-        .collect();
-    let rv = view.rv().to_string();
+    let (rv, after) = match &token {
+        Some(t) => (t.rv, Some(t.start_key(target.resource)?)),
+        None => (view.rv(), None),
+    };
+    let page = view
+        .page(
+            target.resource,
+            target.namespace.as_deref(),
+            rv,
+            after.as_ref(),
+            limit.map_or(usize::MAX, |l| l.min(usize::MAX as u64) as usize),
+            |o| filter.matches(o),
+        )
+        .map_err(|store::PageError::Expired { .. }| {
+            KubeError::new(410, "Expired", paging::EXPIRED_CONTINUE)
+        })?;
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("resourceVersion".into(), page.rv.to_string().into());
+    if let Some(last) = &page.next {
+        metadata.insert(
+            "continue".into(),
+            paging::Continue::after(page.rv, last).encode().into(),
+        );
+        // kube-apiserver counts what is left only for lists without selectors.
+        if filter.is_everything() {
+            metadata.insert("remainingItemCount".into(), page.remaining.into());
+        }
+    }
+    let rv = page.rv.to_string();
     if acc.table {
         let clock = Clock::new(view.epoch(), view.now());
-        return Ok(json_ok(&table::table(
-            target.resource,
-            &items,
-            &rv,
-            &clock,
-            include,
-        )));
+        let items: Vec<Value> = page.items.iter().map(|o| (**o).clone()).collect();
+        let mut t = table::table(target.resource, &items, &rv, &clock, include);
+        t["metadata"] = Value::Object(metadata);
+        return Ok(json_ok(&t));
     }
-    // List items carry no kind/apiVersion, as a real server's.
-    let items: Vec<Value> = items
-        .into_iter()
-        .map(|mut o| {
-            if let Some(m) = o.as_object_mut() {
-                m.shift_remove("kind");
-                m.shift_remove("apiVersion");
-            }
-            o
-        })
-        .collect();
     let r = target.resource;
-    Ok(json_ok(&serde_json::json!({
-        "kind": format!("{}List", r.kind()),
-        "apiVersion": r.api_version(),
-        "metadata": {"resourceVersion": rv},
-        "items": items,
-    })))
+    let list = ListBody {
+        kind: format!("{}List", r.kind()),
+        api_version: r.api_version(),
+        metadata: Value::Object(metadata),
+        items: page.items.iter().map(|o| Item(o)).collect(),
+    };
+    let body = serde_json::to_vec(&list).map_err(|e| KubeError::internal(&e.to_string()))?;
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(resp)
+}
+
+/// A list body serialized straight from the store's objects (no copy of each).
+#[derive(serde::Serialize)]
+struct ListBody<'a> {
+    kind: String,
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    metadata: Value,
+    items: Vec<Item<'a>>,
+}
+
+/// A list item: the object without `kind` and `apiVersion`, as a real server's.
+struct Item<'a>(&'a Value);
+
+impl serde::Serialize for Item<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let Some(m) = self.0.as_object() else {
+            return self.0.serialize(s);
+        };
+        let fields = m.iter().filter(|(k, _)| *k != "kind" && *k != "apiVersion");
+        let mut map = s.serialize_map(None)?;
+        for (k, v) in fields {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
 }
 
 fn get(

@@ -35,6 +35,11 @@ impl Filter {
         self.fields.matches(self.resource, obj) && self.labels.matches(obj)
     }
 
+    /// No field or label selector: every object of the resource (and namespace) matches.
+    pub fn is_everything(&self) -> bool {
+        self.fields.is_empty() && self.labels.is_empty()
+    }
+
     fn covers(&self, c: &Change) -> bool {
         c.key.resource == self.resource
             && self

@@ -562,10 +562,10 @@ impl Engine {
                     .events
                     .find(&object, reason, &message, source)
                     .expect("just recorded");
-                let count = self.world.events.all()[index].count;
+                let e = &self.world.events.all()[index];
                 ApiResponse::ok(
                     if new { 201 } else { 200 },
-                    serde_json::json!({"index": index, "count": count}),
+                    serde_json::json!({"index": index, "id": e.id, "count": e.count}),
                 )
             }
             Operation::PutConfigMap {

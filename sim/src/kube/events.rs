@@ -83,6 +83,10 @@ pub struct Event {
     pub first_seen: SimTime,
     pub last_seen: SimTime,
     pub count: u32,
+    /// Unique in its log and never reused, so it names the event across expiry.
+    pub id: u64,
+    /// The log's change counter at this event's last write (creation or repeat).
+    pub rev: u64,
 }
 
 /// Every event recorded in a run; repeats of the same object, reason, message and source
@@ -96,6 +100,8 @@ pub struct EventLog {
     /// Per event, the previous event with the same hash (a chain through `events`, so a new
     /// event costs no allocation of its own).
     same_hash: Vec<Option<usize>>,
+    /// Counts writes: the next event's `id` and every write's `rev`.
+    writes: u64,
 }
 
 /// FNV-1a over the fields that identify a repeated event (each field ends with 0xff).
@@ -137,11 +143,14 @@ impl EventLog {
         let h = index_hash(&object, reason, &message, source);
         let latest = self.index.get(&h).copied();
         if let Some(i) = self.same_in_chain(latest, &object, reason, &message, source) {
+            self.writes += 1;
             let e = &mut self.events[i];
             e.count += 1;
             e.last_seen = now;
+            e.rev = self.writes;
             return false;
         }
+        self.writes += 1;
         self.index.insert(h, self.events.len());
         self.same_hash.push(latest);
         self.events.push(Event {
@@ -153,6 +162,8 @@ impl EventLog {
             first_seen: now,
             last_seen: now,
             count: 1,
+            id: self.writes,
+            rev: self.writes,
         });
         true
     }
@@ -187,6 +198,25 @@ impl EventLog {
                 && &*e.message == message
                 && e.source == source
         })
+    }
+
+    /// Drops every event last seen before `before` (kube-apiserver's `--event-ttl`: an event
+    /// lives that long after its last write); returns how many went. A later repeat of one
+    /// starts a new event, as a client's patch of an expired event gets 404 and creates.
+    pub fn expire(&mut self, before: SimTime) -> usize {
+        let n = self.events.len();
+        if self.events.iter().all(|e| e.last_seen >= before) {
+            return 0;
+        }
+        self.events.retain(|e| e.last_seen >= before);
+        self.index.clear();
+        self.same_hash.clear();
+        for i in 0..self.events.len() {
+            let e = &self.events[i];
+            let h = index_hash(&e.object, e.reason, &e.message, e.source);
+            self.same_hash.push(self.index.insert(h, i));
+        }
+        n - self.events.len()
     }
 
     pub fn all(&self) -> &[Event] {
@@ -242,5 +272,33 @@ mod tests {
         assert_eq!(log.find(&pod, "R", "other", "s"), Some(1));
         assert_eq!(log.find(&pod, "R", "m", "s"), Some(0));
         assert_eq!(log.find(&pod, "R", "m", "kubelet"), None);
+        assert_eq!((log.all()[0].id, log.all()[1].id), (1, 3));
+        assert_eq!(log.all()[0].rev, 2, "the repeat was the log's second write");
+    }
+
+    #[test]
+    fn expiry_drops_events_by_last_write_and_keeps_aggregating_the_rest() {
+        let mut log = EventLog::default();
+        let pod = ObjectRef::new("Pod", "default", "p");
+        log.record(SimTime(0), pod.clone(), EventType::Normal, "Old", "m", "s");
+        log.record(SimTime(1), pod.clone(), EventType::Normal, "Kept", "m", "s");
+        log.record(SimTime(9), pod.clone(), EventType::Normal, "Kept", "m", "s");
+        assert_eq!(log.expire(SimTime(5)), 1);
+        assert_eq!(log.expire(SimTime(5)), 0);
+        let kept: Vec<&str> = log.all().iter().map(|e| e.reason).collect();
+        assert_eq!(kept, ["Kept"]);
+        assert_eq!(log.find(&pod, "Kept", "m", "s"), Some(0));
+        assert!(!log.record(
+            SimTime(10),
+            pod.clone(),
+            EventType::Normal,
+            "Kept",
+            "m",
+            "s"
+        ));
+        assert_eq!(log.all()[0].count, 3);
+        // The expired one comes back as a new event with a new id.
+        assert!(log.record(SimTime(11), pod.clone(), EventType::Normal, "Old", "m", "s"));
+        assert_eq!(log.all()[1].id, 5);
     }
 }
