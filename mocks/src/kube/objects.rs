@@ -767,7 +767,7 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     for (_, ns, _, _) in &capi {
         namespaces.insert(ns);
     }
-    for ((resource, ns, _), _) in &w.stored {
+    for (resource, ns, _) in w.stored.keys() {
         if Resource::from_stored(resource).is_some() && !ns.is_empty() {
             namespaces.insert(ns);
         }
