@@ -16,30 +16,7 @@ fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; cp "$work/serve.log" "$work/ca.log" target/ 2>/dev/null; rm -rf "$work"' EXIT
 
-# The shape: one nodegroup of 1,000 m3.large, one deployment of 30,000 small pods.
-cat > "$work/shape.yaml" <<'EOF'
-name: bench shape, 1,000 nodes and 30,000 pods
-seed: 7
-duration: 30m
-cloud:
-  project_id: 83bd0e70b4ba4cd092c2fb82b1ce06fb
-  cluster:
-    name: k8s
-    stack_id: k8s-benchshape001
-    driver: magnum-capi-helm
-    driver_version: 1.1.0
-    labels: {auto_scaling_enabled: "true", min_node_count: "1", max_node_count: "1005"}
-    nodegroups:
-      - {name: default-worker, flavor: m3.large, node_count: 1000, min_node_count: 1, max_node_count: 1005}
-autoscalers:
-  - name: managed
-    args: [--cloud-provider=clusterapi]
-workload:
-  deployments:
-    - name: web
-      replicas: 30000
-      requests: {cpu: 100m, memory: 256Mi}
-EOF
+cp scripts/bench-shape.yaml "$work/shape.yaml"
 
 start=$(date +%s.%N)
 "$magsim" serve "$work/shape.yaml" --no-autoscaler --dir "$work/cloud" > "$work/serve.out" 2> "$work/serve.log" &

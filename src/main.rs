@@ -3,6 +3,7 @@
 mod bench;
 mod record;
 mod serve;
+mod soak;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -72,10 +73,20 @@ enum Cmd {
         #[arg(last = true, value_name = "EXTRA_FLAGS")]
         extra: Vec<String>,
     },
-    /// Time the benchmark workloads (upstream-binpacking, upstream-filter, run-once, scheduler, incident).
+    /// Time the benchmark workloads (upstream-binpacking, upstream-filter, run-once, scheduler,
+    /// incident, mock-http), or `soak`: the mock cloud under a steady mixed load.
     Bench {
-        /// Workloads to run (default: all).
+        /// Workloads to run (default: all), or `soak` alone.
         workloads: Vec<String>,
+        /// soak: how long to run, in seconds.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        /// soak: requests offered per second.
+        #[arg(long, default_value_t = 1000)]
+        rate: u64,
+        /// soak: seconds per report line.
+        #[arg(long, default_value_t = 60)]
+        interval: u64,
         /// Sizes, comma-separated, repeatable: e.g. `--size 1000,30,1000` for run-once.
         #[arg(long = "size", value_delimiter = ';')]
         sizes: Vec<String>,
@@ -218,12 +229,27 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         ),
         Cmd::Bench {
             workloads,
+            seconds,
+            rate,
+            interval,
             sizes,
             iterations,
             csv,
             json,
             plot,
         } => {
+            if workloads.iter().any(|w| w == "soak") {
+                if workloads.len() > 1 {
+                    anyhow::bail!("soak runs alone: drop the other workloads");
+                }
+                soak::run(soak::Options {
+                    seconds,
+                    rate,
+                    interval,
+                    json,
+                })?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let sizes = sizes
                 .iter()
                 .map(|s| {

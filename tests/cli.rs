@@ -162,3 +162,35 @@ fn explain_lists_every_node_group_with_its_reason() {
         "{old_driver}"
     );
 }
+
+#[test]
+fn a_short_soak_answers_every_request_of_the_mix() {
+    let json = temp("soak.json");
+    let (code, out, err) = magsim(&[
+        "bench",
+        "soak",
+        "--seconds",
+        "3",
+        "--rate",
+        "200",
+        "--interval",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(rows.len() >= 2, "{out}");
+    for r in &rows {
+        assert_eq!(
+            r["errors"], 0,
+            "every request answered as a healthy server does: {out}"
+        );
+        assert!(r["requests"].as_u64().unwrap() > 0, "{out}");
+        assert!(r["rss_mb"].as_f64().unwrap() > 0.0, "{out}");
+    }
+    let (code, _, err) = magsim(&["bench", "soak", "--seconds", "0"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--seconds 0: expected 1 to 86400"), "{err}");
+}

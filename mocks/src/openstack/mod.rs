@@ -151,6 +151,9 @@ pub(crate) struct State {
     request_counter: AtomicU64,
 }
 
+/// Every this many tokens issued, those expired for a whole lifetime are dropped.
+const PURGE_EVERY: u64 = 1024;
+
 impl State {
     fn tokens(&self) -> MutexGuard<'_, BTreeMap<String, Token>> {
         self.tokens.lock().unwrap_or_else(|p| p.into_inner())
@@ -167,7 +170,14 @@ impl State {
             expires: now + self.options.token_lifetime,
             application_credential,
         };
-        self.tokens().insert(token.id.clone(), token.clone());
+        let mut tokens = self.tokens();
+        if n % PURGE_EVERY == 0 {
+            // Long past expiry, a token is only ever refused: forget it, so a client that
+            // logs in per request (many do) cannot grow the map without bound.
+            let stale = now.0.saturating_sub(self.options.token_lifetime.0);
+            tokens.retain(|_, t| t.expires.0 > stale);
+        }
+        tokens.insert(token.id.clone(), token.clone());
         token
     }
 
@@ -565,6 +575,29 @@ mod tests {
             assert!("89ab".contains(&parts[3][..1]));
             assert!(u.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
         }
+    }
+
+    #[tokio::test]
+    async fn tokens_long_expired_are_forgotten() {
+        let (file, text) = magsim_scenario::builtin()[0];
+        let live = Live::new(&magsim_scenario::parse(file, text).unwrap(), None);
+        let mock = start(live.clone()).await;
+        let old = mock.issue_token();
+        for _ in 0..PURGE_EVERY {
+            mock.issue_token();
+        }
+        assert!(mock.state.tokens().len() as u64 > PURGE_EVERY);
+        assert_eq!(mock.state.check_token(Some(&old.id)), Ok(old.clone()));
+        live.advance(SimDuration::from_secs(3 * 3600));
+        for _ in 0..PURGE_EVERY {
+            mock.issue_token();
+        }
+        let kept = mock.state.tokens().len() as u64;
+        assert!(kept <= PURGE_EVERY, "{kept} tokens kept");
+        assert_eq!(
+            mock.state.check_token(Some(&old.id)),
+            Err(TokenError::Unknown)
+        );
     }
 
     #[test]
