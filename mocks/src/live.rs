@@ -16,6 +16,8 @@ struct LiveInner {
     engine: Mutex<Engine>,
     /// Bumped on every change a watch could see (resourceVersion source for the Kubernetes mock).
     changed: tokio::sync::watch::Sender<u64>,
+    /// The change counter at the last change that was not [`Live::mutate_narrow`].
+    broad: std::sync::atomic::AtomicU64,
     /// Events expire this long after their last write; with the virtual time of the last
     /// expiry pass.
     event_ttl: Mutex<Option<(SimDuration, SimTime)>>,
@@ -42,6 +44,7 @@ impl Live {
             inner: Arc::new(LiveInner {
                 engine: Mutex::new(engine),
                 changed,
+                broad: std::sync::atomic::AtomicU64::new(0),
                 event_ttl: Mutex::new(None),
             }),
         }
@@ -59,8 +62,31 @@ impl Live {
     /// Runs `f` on the engine and tells watchers something may have changed.
     pub fn mutate<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
         let out = f(&mut self.engine());
+        self.changed_broadly();
+        out
+    }
+
+    /// [`Live::mutate`] for a write that changes only events, ConfigMaps or the kinds kept as
+    /// written (`World::stored`): readers may then skip re-rendering everything else (a Lease
+    /// renewal at 1,000 nodes must not re-render every node).
+    pub fn mutate_narrow<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
+        let out = f(&mut self.engine());
         self.inner.changed.send_modify(|v| *v += 1);
         out
+    }
+
+    /// The change counter at the last change that may have touched any object.
+    pub fn broad_change(&self) -> u64 {
+        self.inner.broad.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn changed_broadly(&self) {
+        self.inner.changed.send_modify(|v| {
+            *v += 1;
+            self.inner
+                .broad
+                .store(*v, std::sync::atomic::Ordering::Release);
+        });
     }
 
     /// Advances virtual time by `d` (what `magsim serve --speed/--step` drives). Watchers are
@@ -75,7 +101,10 @@ impl Live {
             e.run_until(to);
             (e.now(), due)
         };
-        if due | self.expire_events(now) {
+        let expired = self.expire_events(now);
+        if due {
+            self.changed_broadly();
+        } else if expired {
             self.inner.changed.send_modify(|v| *v += 1);
         }
         now

@@ -101,7 +101,7 @@ fn store(
     data: BTreeMap<String, String>,
     allowed: impl FnOnce(bool) -> Result<()>,
 ) -> Result<Value> {
-    app.live.mutate(|e| {
+    app.live.mutate_narrow(|e| {
         let key = (namespace.to_string(), name.to_string());
         allowed(e.world.configmaps.contains_key(&key))?;
         let simulated = matches!(

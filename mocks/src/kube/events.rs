@@ -136,7 +136,7 @@ fn parse(body: &Map<String, Value>, namespace: &str) -> Result<Recorded> {
 
 /// Records `r` and answers with the stored event.
 fn record(app: &Arc<App>, r: Recorded) -> Result<Value> {
-    let id = app.live.mutate(|e| {
+    let id = app.live.mutate_narrow(|e| {
         let resp = e.apply(
             Operation::RecordEvent {
                 object: r.object,

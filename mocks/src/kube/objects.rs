@@ -756,12 +756,8 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
             replica_set_json(engine, d, &owned),
         ));
     }
-    for ((ns, name), data) in &w.configmaps {
+    for ((ns, _), _) in &w.configmaps {
         namespaces.insert(ns);
-        out.push((
-            key(Resource::ConfigMaps, ns, name),
-            configmap_json(engine, ns, name, &data.data()),
-        ));
     }
     let capi = super::capi::render(engine);
     for (_, ns, _, _) in &capi {
@@ -784,12 +780,31 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     for (resource, ns, name, obj) in capi {
         out.push((key(resource, &ns, &name), obj));
     }
+    out.extend(render_written(engine));
+    out.extend(namespaces);
+    out
+}
+
+/// The kinds that change only by a client's write: ConfigMaps and the kinds kept as written.
+pub fn render_written(engine: &Engine) -> Vec<(ObjKey, Value)> {
+    let w = &engine.world;
+    let key = |resource, namespace: &str, name: &str| ObjKey {
+        resource,
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    };
+    let mut out = Vec::new();
+    for ((ns, name), data) in &w.configmaps {
+        out.push((
+            key(Resource::ConfigMaps, ns, name),
+            configmap_json(engine, ns, name, &data.data()),
+        ));
+    }
     for ((resource, ns, name), obj) in &w.stored {
         if let Some(r) = Resource::from_stored(resource) {
             out.push((key(r, ns, name), obj.clone()));
         }
     }
-    out.extend(namespaces);
     out
 }
 

@@ -15,7 +15,7 @@
 
 use super::discovery::Resource;
 use super::objects::{
-    event_json, event_name, event_namespace, pod_json, render_cluster, ObjKey, Uids,
+    event_json, event_name, event_namespace, pod_json, render_cluster, render_written, ObjKey, Uids,
 };
 use crate::Live;
 use magsim_sim::engine::Engine;
@@ -78,6 +78,8 @@ struct State {
     limit: usize,
     /// The live counter last rendered at.
     synced: Option<u64>,
+    /// [`Live::broad_change`] when everything was last rendered.
+    broad: Option<u64>,
     objects: BTreeMap<ObjKey, Stored>,
     /// Per `PodId`, the pod's revision and key as last rendered (`None`: not stored).
     pods: Vec<Option<Rendered>>,
@@ -174,7 +176,20 @@ impl Sync<'_> {
 
     /// Every kind but pods and events: rendered whole (they are few) and compared.
     fn cluster(&mut self, engine: &Engine) {
-        let rendered = render_cluster(engine);
+        self.replace(render_cluster(engine), |r| {
+            !matches!(r, Resource::Pods | Resource::Events)
+        });
+    }
+
+    /// After a narrow write: only the kinds clients write as they are kept.
+    fn written(&mut self, engine: &Engine) {
+        self.replace(render_written(engine), |r| {
+            r == Resource::ConfigMaps || r.is_stored()
+        });
+    }
+
+    /// Stores `rendered` as the whole of the resources `covers` names.
+    fn replace(&mut self, rendered: Vec<(ObjKey, Value)>, covers: impl Fn(Resource) -> bool) {
         let mut present: BTreeSet<ObjKey> = BTreeSet::new();
         for (key, obj) in rendered {
             present.insert(key.clone());
@@ -184,8 +199,7 @@ impl Sync<'_> {
             .st
             .objects
             .keys()
-            .filter(|k| !matches!(k.resource, Resource::Pods | Resource::Events))
-            .filter(|k| !present.contains(*k))
+            .filter(|k| covers(k.resource) && !present.contains(*k))
             .cloned()
             .collect();
         for key in &gone {
@@ -279,6 +293,7 @@ impl Store {
             state: Arc::new(Mutex::new(State {
                 limit,
                 synced: None,
+                broad: None,
                 objects: BTreeMap::new(),
                 pods: Vec::new(),
                 events: BTreeMap::new(),
@@ -297,6 +312,7 @@ impl Store {
     /// Brings the store up to date with the engine and returns a read view.
     pub fn sync(&self, live: &Live) -> View<'_> {
         let counter = *live.subscribe().borrow();
+        let broad = live.broad_change();
         let mut st = self.lock();
         let engine = live.engine();
         // The clock moves without a change ([`Live::advance`]): Tables' ages read it.
@@ -309,9 +325,14 @@ impl Store {
                 rv,
                 changes: Vec::new(),
             };
-            sync.cluster(&engine);
-            sync.pods(&engine);
+            if sync.st.broad == Some(broad) {
+                sync.written(&engine);
+            } else {
+                sync.cluster(&engine);
+                sync.pods(&engine);
+            }
             sync.events(&engine);
+            sync.st.broad = Some(broad);
             let changes = sync.changes;
             st.history.extend(changes);
             st.compact(rv);

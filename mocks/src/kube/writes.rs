@@ -145,7 +145,7 @@ fn put(app: &Arc<App>, r: Resource, namespace: &str, name: &str, object: Value) 
         key: key(r, namespace, name),
         object,
     };
-    app.live.mutate(|e| e.apply(op, None));
+    app.live.mutate_narrow(|e| e.apply(op, None));
     current(app, r, namespace, name).ok_or_else(|| not_found(r, name))
 }
 
@@ -302,6 +302,6 @@ pub fn delete(app: &Arc<App>, r: Resource, namespace: &str, name: &str) -> Resul
         },
         _ => return Err(KubeError::method_not_allowed()),
     };
-    app.live.mutate(|e| e.apply(op, None));
+    app.live.mutate_narrow(|e| e.apply(op, None));
     Ok(cur)
 }
