@@ -756,7 +756,7 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
             replica_set_json(engine, d, &owned),
         ));
     }
-    for ((ns, _), _) in &w.configmaps {
+    for (ns, _) in w.configmaps.keys() {
         namespaces.insert(ns);
     }
     let capi = super::capi::render(engine);

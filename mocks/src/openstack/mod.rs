@@ -171,7 +171,7 @@ impl State {
             application_credential,
         };
         let mut tokens = self.tokens();
-        if n % PURGE_EVERY == 0 {
+        if n.is_multiple_of(PURGE_EVERY) {
             // Long past expiry, a token is only ever refused: forget it, so a client that
             // logs in per request (many do) cannot grow the map without bound.
             let stale = now.0.saturating_sub(self.options.token_lifetime.0);
