@@ -199,17 +199,13 @@ async fn read_body(mut body: Incoming) -> Result<Vec<u8>, hyper::Error> {
     Ok(out)
 }
 
-/// `wire` as hyper's response: Content-Type `application/json` unless it names one, headers
-/// that are not valid HTTP skipped, Content-Length from the body.
+/// `wire` as hyper's response: its headers (those that are not valid HTTP skipped),
+/// Content-Length from the body.
 fn response(wire: Wire) -> hyper::Response<Full<Bytes>> {
     let mut r = hyper::Response::new(Full::new(Bytes::from(wire.body.into_bytes())));
     *r.status_mut() = hyper::StatusCode::from_u16(wire.status)
         .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = r.headers_mut();
-    headers.insert(
-        hyper::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     for (k, v) in &wire.headers {
         if k.eq_ignore_ascii_case("content-length") {
             continue;

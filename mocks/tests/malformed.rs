@@ -5,7 +5,7 @@
 //! process, where the servers run), and the next normal request is answered as usual.
 
 use magsim_mocks::openstack::{Fault, FaultKind};
-use magsim_mocks::replay::Service;
+use magsim_mocks::replay::{self, Recording, Service};
 use magsim_mocks::MockCloud;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -156,15 +156,8 @@ async fn malformed_requests_get_400_on_every_server_and_nothing_panics() {
             assert_eq!(status, 400, "{service:?} {what}: {body}");
             let body: Value = serde_json::from_str(&body)
                 .unwrap_or_else(|e| panic!("{service:?} {what}: {e}: {body}"));
-            let shaped = match service {
-                Service::ContainerInfra => body["errors"][0]["status"] == 400,
-                Service::Identity => body["error"]["code"] == 400,
-                Service::Orchestration => body["code"] == 400,
-                Service::Compute => body["computeFault"]["code"] == 400,
-                Service::Kubernetes => body["kind"] == "Status" && body["code"] == 400,
-            };
             assert!(
-                shaped,
+                shaped(*service, &body),
                 "{service:?} {what}: the service's own error shape: {body}"
             );
             assert_eq!(
@@ -172,6 +165,61 @@ async fn malformed_requests_get_400_on_every_server_and_nothing_panics() {
                 baseline,
                 "{service:?} after {what}"
             );
+        }
+    }
+    assert_eq!(PANICS.load(Ordering::SeqCst), before, "no server panicked");
+}
+
+/// The error shape of `service`'s `400`, live or replayed.
+fn shaped(service: Service, body: &Value) -> bool {
+    match service {
+        Service::ContainerInfra => body["errors"][0]["status"] == 400,
+        Service::Identity => body["error"]["code"] == 400,
+        Service::Orchestration => body["code"] == 400,
+        Service::Compute => body["computeFault"]["code"] == 400,
+        Service::Kubernetes => body["kind"] == "Status" && body["code"] == 400,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_requests_get_400_from_the_replay_servers_too() {
+    count_panics();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(replay::incident::FILE);
+    let rp = replay::serve(Recording::load(&path).expect("recording")).await;
+    let before = PANICS.load(Ordering::SeqCst);
+    let c = reqwest::Client::new();
+    let normal = || async {
+        let keystone = rp.url(Service::Identity).unwrap();
+        let magnum = rp.url(Service::ContainerInfra).unwrap();
+        let t = c
+            .post(format!("{keystone}/v3/auth/tokens"))
+            .json(&json!({"auth": {}}))
+            .send()
+            .await
+            .unwrap();
+        let m = c
+            .get(format!("{magnum}/v1/clusters/k8s"))
+            .send()
+            .await
+            .unwrap();
+        (t.status().as_u16(), m.status().as_u16())
+    };
+    let baseline = normal().await;
+    assert_eq!(baseline, (201, 200));
+    for service in [
+        Service::Identity,
+        Service::ContainerInfra,
+        Service::Kubernetes,
+    ] {
+        let url = rp.url(service).unwrap();
+        for (what, bytes) in malformed(addr(&url), "/v1/clusters/k8s") {
+            let (status, body) = raw(addr(&url), &bytes)
+                .await
+                .unwrap_or_else(|| panic!("replay {service:?} {what}: closed unanswered"));
+            assert_eq!(status, 400, "replay {service:?} {what}: {body}");
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert!(shaped(service, &body), "replay {service:?} {what}: {body}");
+            assert_eq!(normal().await, baseline, "replay after {service:?} {what}");
         }
     }
     assert_eq!(PANICS.load(Ordering::SeqCst), before, "no server panicked");

@@ -31,9 +31,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use crate::http::Server;
 
-/// Priority of the replay servers' catch-all responders: the lowest wiremock allows.
-pub const CATCH_ALL_PRIORITY: u8 = u8::MAX;
-
 /// Largest request body the services accept (oslo.middleware's `max_request_body_size`
 /// default, 114688 bytes); larger ones get `413`.
 pub const MAX_BODY_BYTES: usize = 114_688;
