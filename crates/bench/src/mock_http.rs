@@ -10,7 +10,8 @@ use tokio::net::TcpStream;
 
 pub struct MockHttp {
     rt: tokio::runtime::Runtime,
-    mock: OpenStackMock,
+    /// Keeps the servers running (dropping it stops them).
+    _mock: OpenStackMock,
     addr: SocketAddr,
     request: String,
     requests: u64,
@@ -45,7 +46,7 @@ impl MockHttp {
         );
         Ok(MockHttp {
             rt,
-            mock,
+            _mock: mock,
             addr,
             request,
             requests,
