@@ -91,19 +91,9 @@ async fn serve_live(o: &Options) -> Result<()> {
     println!("{}", files.exports());
     println!();
     advance(cloud.live.clone(), o);
-    // Nobody reads the journal here, and wiremock keeps every matched request: keep both flat.
+    // Nobody reads the journal here: keep it flat (the servers keep nothing per request).
     cloud.openstack.journal.set_enabled(false);
-    let forget = async {
-        let mut t = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            t.tick().await;
-            cloud.openstack.forget_matched_requests().await;
-        }
-    };
-    tokio::select! {
-        r = stopped() => r?,
-        _ = forget => {}
-    }
+    stopped().await?;
     println!("stopped at virtual {}", at(&cloud.live));
     Ok(())
 }

@@ -565,3 +565,78 @@ fn serve_without_its_autoscaler_logs_requests_and_takes_kubectl_annotate() {
         "{log}"
     );
 }
+
+/// Sends `bytes` and reads until serve closes the connection (after half-closing, when the
+/// request is incomplete); the status, or `None` when closed unanswered.
+fn raw_status(addr: &str, bytes: &[u8]) -> Option<u16> {
+    use std::io::Read;
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connects");
+    tcp.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    tcp.write_all(bytes).unwrap();
+    if !bytes.ends_with(b"\r\n\r\n") {
+        tcp.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    let mut out = Vec::new();
+    let _ = tcp.read_to_end(&mut out);
+    String::from_utf8_lossy(&out)
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+}
+
+/// Issue 12: malformed bodies, aborted uploads and `CONNECT` get `400` from serve's Keystone,
+/// which then still hands out tokens; the request log has the real statuses and serve's
+/// stderr no panic.
+#[test]
+fn serve_answers_malformed_requests_400_without_a_panic() {
+    let s = Serve::start("malformed", &["--step", "10s"]);
+    let clouds = std::fs::read_to_string(s.file("clouds.yaml")).unwrap();
+    let addr = clouds
+        .split("auth_url: \"http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("auth_url in clouds.yaml")
+        .to_string();
+    let post = |framing: &str, body: &str| {
+        format!("POST /v3/auth/tokens HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{framing}\r\n{body}")
+    };
+    for (what, bytes) in [
+        (
+            "truncated chunked body",
+            post("Transfer-Encoding: chunked\r\n", "10\r\n{\"auth\": "),
+        ),
+        (
+            "invalid chunk size",
+            post("Transfer-Encoding: chunked\r\n", "zz\r\n{}\r\n0\r\n\r\n"),
+        ),
+        (
+            "aborted upload",
+            post("Content-Length: 100\r\n", "{\"auth\": "),
+        ),
+        (
+            "CONNECT",
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nConnection: close\r\n\r\n"
+                .to_string(),
+        ),
+    ] {
+        assert_eq!(raw_status(&addr, bytes.as_bytes()), Some(400), "{what}");
+        let creds = std::fs::read_to_string(s.file("openrc.sh")).unwrap();
+        let field = |name: &str| {
+            creds
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+                .expect(name)
+                .to_string()
+        };
+        let auth = format!(
+            r#"{{"auth": {{"identity": {{"methods": ["application_credential"], "application_credential": {{"id": "{}", "secret": "{}"}}}}}}}}"#,
+            field("OS_APPLICATION_CREDENTIAL_ID"),
+            field("OS_APPLICATION_CREDENTIAL_SECRET")
+        );
+        assert_eq!(post_json(&addr, "/v3/auth/tokens", &auth).0, 201, "after {what}");
+    }
+    let log = std::fs::read_to_string(&s.log).unwrap();
+    assert!(log.contains("identity CONNECT / 400"), "{log}");
+    assert!(log.contains("identity POST /v3/auth/tokens 400"), "{log}");
+    assert!(log.contains("identity POST /v3/auth/tokens 201"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}

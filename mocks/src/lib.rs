@@ -7,6 +7,8 @@
 //!   watches, the scale subresource) answering from the engine's world.
 //! - [`openstack`]: live Keystone v3, Magnum v1, Heat v1 (and Nova flavors) on loopback,
 //!   answering from the shared [`Live`] engine; start them with [`openstack::start`].
+//! - [`http`]: the OpenStack servers' own HTTP server (nothing kept per request, `400` for
+//!   unreadable bodies and `CONNECT`).
 //! - [`listen`]: bind address, fixed port layout and advertised URLs (for containers).
 //! - [`record`]: the recording proxy (`magsim record`): forwards clients to a real cloud and
 //!   writes what it answered, redacted, as a recording.
@@ -32,6 +34,7 @@
 
 pub mod cloud;
 pub mod cloud_config;
+pub mod http;
 pub mod kube;
 pub mod listen;
 pub mod live;

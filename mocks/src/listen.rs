@@ -25,7 +25,6 @@
 use crate::replay::Service;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
-use wiremock::MockServer;
 
 /// The servers' ports in the fixed layout, as offsets from [`Listen::port`].
 pub fn port_offset(service: Service) -> u16 {
@@ -166,7 +165,7 @@ impl Listen {
         SocketAddr::new(self.bind, port)
     }
 
-    /// Binds `service`'s listener; the error names the address.
+    /// Binds `service`'s listener (live and replay servers alike); the error names the address.
     pub fn bind(&self, service: Service) -> std::io::Result<std::net::TcpListener> {
         let addr = self.addr(service);
         std::net::TcpListener::bind(addr).map_err(|e| {
@@ -175,18 +174,6 @@ impl Listen {
                 format!("binding {} on {addr}: {e}", service.as_str()),
             )
         })
-    }
-
-    /// A wiremock server for `service`, the one way both live and replay mode start theirs:
-    /// from wiremock's pool for the default (loopback, ephemeral), else on a listener bound as
-    /// this says. Neither keeps wiremock's copy of each request: the [`crate::replay::Journal`]
-    /// is the record (and can be switched off), so a long `magsim serve` stays flat.
-    pub(crate) async fn mock_server(&self, service: Service) -> std::io::Result<MockServer> {
-        let builder = MockServer::builder().disable_request_recording();
-        if self.is_default() {
-            return Ok(builder.start().await);
-        }
-        Ok(builder.listener(self.bind(service)?).start().await)
     }
 
     /// The base URL (no trailing slash) clients use for `service`, which is bound at `bound`.

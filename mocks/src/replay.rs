@@ -2,7 +2,7 @@
 //!
 //! A [`Recording`] (JSON, documented in `mocks/recordings/README.md`) is a list of
 //! [`Exchange`]s, each a request matcher and the response to send. [`serve`] starts one
-//! wiremock server per service present in the recording ([`serve_on`]: where a [`Listen`]
+//! [`crate::http::Server`] per service present in the recording ([`serve_on`]: where a [`Listen`]
 //! says, as live mode does). A request is answered by the first matching exchange not yet
 //! used, in file order; once every match has been used, the last one repeats. So the same GET
 //! recorded before and after an update gets the two recorded answers in order. A request that
@@ -20,14 +20,15 @@ pub mod redact;
 
 pub use redact::{find_secrets, redact, redact_with, REDACTED};
 
+use crate::http::{Handler, Reply, Server};
 use crate::listen::Listen;
+use crate::openstack::Wire;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::Request;
 
 pub use magsim_sim::cloud::faults::Service;
 
@@ -305,6 +306,7 @@ fn map_strings(v: &mut Value, f: &impl Fn(&str) -> String) {
 /// recording proxy when the upstream cannot be reached.
 pub(crate) fn error_text(service: Service, status: u16, message: &str) -> String {
     let (title, k8s_reason) = match status {
+        400 => ("Bad Request", "BadRequest"),
         404 => ("Not Found", "NotFound"),
         413 => ("Request Entity Too Large", "RequestEntityTooLarge"),
         502 => ("Bad Gateway", "InternalError"),
@@ -363,7 +365,7 @@ fn trim(path: &str) -> &str {
 /// The running replay servers.
 pub struct Replay {
     /// One server per service present in the recording.
-    pub servers: BTreeMap<Service, MockServer>,
+    pub servers: BTreeMap<Service, Server>,
     pub journal: Journal,
     state: Arc<ReplayState>,
 }
@@ -406,7 +408,7 @@ impl ReplayState {
 ///
 /// # Panics
 ///
-/// When no loopback port can be bound (as [`MockServer::start`] does).
+/// When no loopback port can be bound.
 pub async fn serve(recording: Recording) -> Replay {
     match serve_on(recording, &Listen::default()).await {
         Ok(replay) => replay,
@@ -419,14 +421,14 @@ pub async fn serve(recording: Recording) -> Replay {
 /// impossible layout is an `InvalidInput` error.
 pub async fn serve_on(recording: Recording, listen: &Listen) -> std::io::Result<Replay> {
     listen.check()?;
-    let mut servers = BTreeMap::new();
+    let mut listeners = BTreeMap::new();
     for s in recording.services() {
-        servers.insert(s, listen.mock_server(s).await?);
+        listeners.insert(s, listen.bind(s)?);
     }
-    let urls = servers
-        .iter()
-        .map(|(s, m)| (*s, listen.url(*s, *m.address())))
-        .collect();
+    let mut urls = BTreeMap::new();
+    for (s, l) in &listeners {
+        urls.insert(*s, listen.url(*s, l.local_addr()?));
+    }
     let journal = Journal::default();
     let uses = vec![0; recording.exchanges.len()];
     let state = Arc::new(ReplayState {
@@ -435,15 +437,13 @@ pub async fn serve_on(recording: Recording, listen: &Listen) -> std::io::Result<
         uses: Mutex::new(uses),
         journal: journal.clone(),
     });
-    for (s, server) in &servers {
-        Mock::given(any())
-            .respond_with(Replayer {
-                service: *s,
-                state: state.clone(),
-            })
-            .with_priority(crate::openstack::CATCH_ALL_PRIORITY)
-            .mount(server)
-            .await;
+    let mut servers = BTreeMap::new();
+    for (s, listener) in listeners {
+        let replayer = Replayer {
+            service: s,
+            state: state.clone(),
+        };
+        servers.insert(s, Server::start(listener, Arc::new(replayer))?);
     }
     Ok(Replay {
         servers,
@@ -526,8 +526,48 @@ fn show_query(q: &BTreeMap<String, String>) -> String {
         .join("&")
 }
 
-impl Respond for Replayer {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
+impl Handler for Replayer {
+    fn service(&self) -> Service {
+        self.service
+    }
+
+    fn answer(&self, req: &Request) -> Reply {
+        self.respond(req).into()
+    }
+
+    /// Journaled as a miss (no exchange), in the service's error shape.
+    fn bad_request(&self, req: &Request, why: &str) -> Wire {
+        let wire = json_wire(400, error_text(self.service, 400, why));
+        self.journal(req, None, None, 400);
+        wire
+    }
+}
+
+/// A JSON answer.
+fn json_wire(status: u16, body: String) -> Wire {
+    Wire {
+        status,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body,
+    }
+}
+
+impl Replayer {
+    fn journal(&self, req: &Request, body: Option<Value>, chosen: Option<usize>, status: u16) {
+        let ex = &self.state.recording.exchanges;
+        self.state.journal.push(JournalEntry {
+            service: self.service,
+            method: req.method.to_string(),
+            path: req.url.path().to_string(),
+            query: req.url.query().map(str::to_string),
+            body,
+            exchange: chosen,
+            status,
+            response: chosen.map(|i| ex[i].response.clone()),
+        });
+    }
+
+    fn respond(&self, req: &Request) -> Wire {
         let body: Option<Value> = serde_json::from_slice(&req.body).ok();
         let ex = &self.state.recording.exchanges;
         let candidates: Vec<usize> = (0..ex.len())
@@ -548,45 +588,31 @@ impl Respond for Replayer {
             }
             pick
         };
-        let (status, template) = match chosen {
+        let (status, wire) = match chosen {
             Some(i) => (ex[i].response.status, self.render(&ex[i].response)),
             None => self.no_match(req, body.as_ref()),
         };
-        self.state.journal.push(JournalEntry {
-            service: self.service,
-            method: req.method.to_string(),
-            path: req.url.path().to_string(),
-            query: req.url.query().map(str::to_string),
-            body,
-            exchange: chosen,
-            status,
-            response: chosen.map(|i| ex[i].response.clone()),
-        });
-        template
+        self.journal(req, body, chosen, status);
+        wire
     }
-}
 
-impl Replayer {
-    fn render(&self, r: &RecordedResponse) -> ResponseTemplate {
-        use wiremock::http::{HeaderName, HeaderValue};
+    fn render(&self, r: &RecordedResponse) -> Wire {
         // A recording built in code skips `from_json`'s checks: never panic on it.
         if let Some(problem) = response_problem(r) {
             tracing::warn!("recorded response cannot be sent: {problem}");
-            return ResponseTemplate::new(500).set_body_string(problem);
+            return Wire {
+                status: 500,
+                headers: vec![("Content-Type".into(), "text/plain".into())],
+                body: problem,
+            };
         }
-        let mut t = ResponseTemplate::new(r.status);
         let mut content_type = "application/json".to_string();
+        let mut headers = Vec::new();
         for (k, v) in &r.headers {
             if k.eq_ignore_ascii_case("content-type") {
                 content_type = v.clone();
             } else if !k.eq_ignore_ascii_case("content-length") {
-                let value = self.state.substitute(v);
-                if let (Ok(name), Ok(value)) = (
-                    HeaderName::from_bytes(k.as_bytes()),
-                    HeaderValue::from_str(&value),
-                ) {
-                    t = t.insert_header(name, value);
-                }
+                headers.push((k.clone(), self.state.substitute(v)));
             }
         }
         let body = match (&r.body_text, &r.body) {
@@ -595,14 +621,22 @@ impl Replayer {
             (None, Some(v)) => Some(v.to_string()),
             (None, None) => None,
         };
-        match body {
-            Some(b) => t.set_body_raw(self.state.substitute(&b).into_bytes(), &content_type),
-            None => t,
+        let body = match body {
+            Some(b) => {
+                headers.insert(0, ("Content-Type".into(), content_type));
+                self.state.substitute(&b)
+            }
+            None => String::new(),
+        };
+        Wire {
+            status: r.status,
+            headers,
+            body,
         }
     }
 
     /// The `404` for a request no exchange matches, naming the nearest recorded request.
-    fn no_match(&self, req: &Request, body: Option<&Value>) -> (u16, ResponseTemplate) {
+    fn no_match(&self, req: &Request, body: Option<&Value>) -> (u16, Wire) {
         let ex = &self.state.recording.exchanges;
         let nearest = (0..ex.len())
             .filter(|&i| ex[i].service == self.service)
@@ -624,10 +658,7 @@ impl Replayer {
             None => message.push_str("; the recording has no exchange for this service"),
         }
         let text = error_text(self.service, 404, &message);
-        (
-            404,
-            ResponseTemplate::new(404).set_body_raw(text.into_bytes(), "application/json"),
-        )
+        (404, json_wire(404, text))
     }
 }
 

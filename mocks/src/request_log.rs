@@ -14,6 +14,12 @@ pub fn answered(service: &str, method: &str, path: &str, status: u16, took: Dura
     tracing::info!(target: TARGET, "{service} {method} {path} {status} {ms:.1}ms");
 }
 
+/// Logs a request whose connection was closed unanswered (an injected or declared `Drop`).
+pub fn dropped(service: &str, method: &str, path: &str, took: Duration) {
+    let ms = took.as_secs_f64() * 1000.0;
+    tracing::info!(target: TARGET, "{service} {method} {path} dropped {ms:.1}ms");
+}
+
 /// Logs the body of an error answer, at debug.
 pub fn error_body(service: &str, status: u16, body: &[u8]) {
     if status >= 400 && tracing::enabled!(target: TARGET, tracing::Level::DEBUG) {

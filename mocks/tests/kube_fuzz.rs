@@ -161,7 +161,7 @@ async fn malformed_requests_get_the_apis_errors_and_change_nothing() {
     for case in 0..CASES {
         let method = *g.pick(METHODS);
         let mut path = g.pick(PATHS).to_string();
-        if g.next() % 5 == 0 {
+        if g.next().is_multiple_of(5) {
             // A mangled segment: too long, odd characters, or empty.
             let long = "a".repeat(300);
             let junk = *g.pick(&["%00", "..", long.as_str(), "", "%ZZ", "Ünï"]);

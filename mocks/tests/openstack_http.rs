@@ -781,25 +781,23 @@ async fn magnum_tokens_missing_unknown_or_expired() {
 }
 
 #[tokio::test]
-async fn user_mocks_mounted_later_win() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, ResponseTemplate};
+async fn injected_faults_win_and_everything_else_reaches_the_engine() {
+    use magsim_mocks::openstack::{Fault, FaultKind};
     let mock = live("01-as-it-happened").await;
     let t = token(&mock).await;
-    Mock::given(method("GET"))
-        .and(path("/v1/clusters/k8s"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("injected"))
-        .mount(&mock.magnum)
-        .await;
+    mock.inject(
+        Fault::new(Service::ContainerInfra, FaultKind::Error(503)).on("GET", "/v1/clusters/k8s"),
+    )
+    .await
+    .unwrap();
     let r = magnum(&mock, &t, "GET", "/v1/clusters/k8s", None).await;
     assert_eq!(r.status(), 503);
-    assert_eq!(r.text().await.unwrap(), "injected");
-    // Same through `server()`, once only, on Keystone.
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(1)
-        .mount(mock.server(Service::Identity).unwrap())
-        .await;
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["errors"][0]["status"], 503);
+    // Once only, on every Keystone request.
+    mock.inject(Fault::new(Service::Identity, FaultKind::Error(500)).times(1))
+        .await
+        .unwrap();
     let c = &mock.credentials;
     let auth = json!({"auth": {"identity": {"methods": ["application_credential"],
         "application_credential": {"id": c.application_credential_id, "secret": c.application_credential_secret}}}});
@@ -1652,24 +1650,23 @@ async fn a_live_session_becomes_a_redacted_recording_that_replays() {
 }
 
 #[tokio::test]
-async fn forgetting_matched_requests_keeps_serving_and_drops_test_mocks() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, ResponseTemplate};
+async fn clearing_faults_keeps_serving_and_drops_injected_faults() {
+    use magsim_mocks::openstack::{Fault, FaultKind};
     let mock = live("01-as-it-happened").await;
     let t = token(&mock).await;
-    Mock::given(method("GET"))
-        .and(path("/v1/clusters/k8s"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&mock.magnum)
-        .await;
+    mock.inject(
+        Fault::new(Service::ContainerInfra, FaultKind::Error(503)).on("GET", "/v1/clusters/k8s"),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         magnum(&mock, &t, "GET", "/v1/clusters/k8s", None)
             .await
             .status(),
         503
     );
-    mock.forget_matched_requests().await;
-    // Tokens live in our state, not wiremock's: the same token still works.
+    mock.clear_faults();
+    // Tokens live apart from the faults: the same token still works.
     let r = magnum(&mock, &t, "GET", "/v1/clusters/k8s", None).await;
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();

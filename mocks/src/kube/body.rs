@@ -11,7 +11,7 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 type Result<T> = std::result::Result<T, KubeError>;
 
-/// Reads a body up to [`MAX_BODY_BYTES`].
+/// Reads a body up to [`MAX_BODY_BYTES`] (`413` past it, `400` for a body that cannot be read).
 pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -22,7 +22,26 @@ pub async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::By
     }
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| KubeError::too_large(MAX_BODY_BYTES))
+        .map_err(|e| {
+            if is_length_limit(&e) {
+                KubeError::too_large(MAX_BODY_BYTES)
+            } else {
+                // Malformed chunks, an upload cut short: the body cannot be read at all.
+                KubeError::bad_request(format!("error reading the request body: {e}"))
+            }
+        })
+}
+
+/// Whether reading stopped at the size limit (rather than at a broken body).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 pub fn content_type(headers: &HeaderMap) -> String {

@@ -262,6 +262,10 @@ async fn answer(app: &Arc<App>, req: Request) -> Response {
 }
 
 async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
+    if req.method() == axum::http::Method::CONNECT {
+        // A proxy request (authority-form target): no resource to route to.
+        return Err(KubeError::bad_request("CONNECT is not supported"));
+    }
     let (parts, body) = req.into_parts();
     tracing::debug!(method = %parts.method, uri = %parts.uri, "kube mock request");
     let path = parts.uri.path().to_string();

@@ -20,13 +20,13 @@
 //! # });
 //! ```
 
-use super::{heat, keystone, magnum, nova, OpenStackMock, State};
+use super::{heat, keystone, magnum, nova, OpenStackMock, State, Wire};
+use crate::http::{Handler, Reply};
 use crate::replay::Service;
 use magsim_sim::cloud::faults::{keystone_error, magnum_error, reason_phrase, FaultEffect};
 use std::sync::Arc;
 use std::time::Duration;
-use wiremock::matchers::{any, method, path};
-use wiremock::{Mock, Request, Respond, ResponseTemplate};
+use wiremock::Request;
 
 /// What goes wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +51,7 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// Every request to `service`, until the server is reset.
+    /// Every request to `service`, until [`OpenStackMock::clear_faults`].
     pub fn new(service: Service, kind: FaultKind) -> Fault {
         Fault {
             service,
@@ -86,8 +86,22 @@ pub enum FaultError {
     NotAnError(u16),
 }
 
-/// What a dropped request unwinds with.
-struct ConnectionDropped;
+/// An injected fault and how many more requests it answers (`None`: every one).
+#[derive(Clone, Debug)]
+pub(crate) struct Injected {
+    fault: Fault,
+    left: Option<u64>,
+}
+
+impl Injected {
+    fn matches(&self, service: Service, req: &Request) -> bool {
+        let f = &self.fault;
+        f.service == service
+            && f.method.as_deref().is_none_or(|m| m == req.method.as_str())
+            && f.path.as_deref().is_none_or(|p| p == req.url.path())
+            && self.left != Some(0)
+    }
+}
 
 /// Answers as the service itself would, after a delay or with an error.
 struct Faulty {
@@ -97,7 +111,7 @@ struct Faulty {
 }
 
 impl Faulty {
-    fn real(&self, req: &Request) -> ResponseTemplate {
+    fn real(&self, req: &Request) -> Wire {
         let st = self.state.clone();
         match self.service {
             Service::Identity => keystone::Keystone(st).respond(req),
@@ -107,26 +121,38 @@ impl Faulty {
         }
     }
 
-    fn error(&self, status: u16, req: &Request) -> ResponseTemplate {
-        let reason = reason_phrase(status);
-        let wire = match self.service {
-            Service::ContainerInfra => super::json_response(status, &magnum_error(status).body())
-                .insert_header(
-                    "x-openstack-request-id",
-                    &magnum::pinned_request_id(req).unwrap_or_else(|| self.state.request_id()),
-                ),
-            Service::Identity => super::json_response(status, &keystone_error(status)),
-            Service::Orchestration => super::json_response(
-                status,
-                &heat::fault_body(status, reason, reason, reason, "HTTPException"),
-            ),
-            _ => super::json_response(
-                status,
-                &serde_json::json!({"computeFault": {"code": status, "message": reason}}),
-            ),
-        };
-        self.state.record(self.service, req, wire)
+    fn respond(&self, req: &Request) -> Reply {
+        match &self.kind {
+            FaultKind::Latency(delay) => Reply::Send {
+                wire: self.real(req),
+                delay: *delay,
+            },
+            FaultKind::Error(status) => error(&self.state, self.service, *status, req).into(),
+            FaultKind::Drop => Reply::Drop,
+        }
     }
+}
+
+/// `status` with `service`'s own error body (journaled).
+fn error(state: &State, service: Service, status: u16, req: &Request) -> Wire {
+    let reason = reason_phrase(status);
+    let wire = match service {
+        Service::ContainerInfra => super::json_response(status, &magnum_error(status).body())
+            .insert_header(
+                "x-openstack-request-id",
+                &magnum::pinned_request_id(req).unwrap_or_else(|| state.request_id()),
+            ),
+        Service::Identity => super::json_response(status, &keystone_error(status)),
+        Service::Orchestration => super::json_response(
+            status,
+            &heat::fault_body(status, reason, reason, reason, "HTTPException"),
+        ),
+        _ => super::json_response(
+            status,
+            &serde_json::json!({"computeFault": {"code": status, "message": reason}}),
+        ),
+    };
+    state.record(service, req, wire)
 }
 
 /// A service's catch-all: first the faults the scenario declares (`faults.requests`, kept in
@@ -139,33 +165,25 @@ pub(crate) struct Declared {
     pub any: bool,
 }
 
-impl Respond for Declared {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let start = std::time::Instant::now();
-        let answer = self.answer(req);
-        crate::request_log::answered(
-            self.service.as_str(),
-            req.method.as_str(),
-            req.url.path(),
-            status_of(&answer),
-            start.elapsed(),
-        );
-        answer
+impl Handler for Declared {
+    fn service(&self) -> Service {
+        self.service
+    }
+
+    fn answer(&self, req: &Request) -> Reply {
+        self.answer(req)
+    }
+
+    fn bad_request(&self, req: &Request, _why: &str) -> Wire {
+        error(&self.state, self.service, 400, req)
     }
 }
 
-/// The status of a template: wiremock keeps it private, and its `Debug` form is the only
-/// reading it offers (`status_code: 200`).
-fn status_of(t: &ResponseTemplate) -> u16 {
-    let text = format!("{t:?}");
-    text.split_once("status_code: ")
-        .and_then(|(_, rest)| rest.get(..3))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0)
-}
-
 impl Declared {
-    fn answer(&self, req: &Request) -> ResponseTemplate {
+    fn answer(&self, req: &Request) -> Reply {
+        if let Some(kind) = self.injected(req) {
+            return self.faulty(kind).respond(req);
+        }
         let effect = self
             .any
             .then(|| {
@@ -185,70 +203,44 @@ impl Declared {
             Some(FaultEffect::Drop) => FaultKind::Drop,
             None => FaultKind::Latency(Duration::ZERO),
         };
+        self.faulty(kind).respond(req)
+    }
+
+    fn faulty(&self, kind: FaultKind) -> Faulty {
         Faulty {
             service: self.service,
             kind,
             state: self.state.clone(),
         }
-        .respond(req)
     }
-}
 
-impl Respond for Faulty {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        match &self.kind {
-            FaultKind::Latency(d) if d.is_zero() => self.real(req),
-            FaultKind::Latency(d) => self.real(req).set_delay(*d),
-            FaultKind::Error(status) => self.error(*status, req),
-            // wiremock cannot close a connection unanswered, but unwinding out of the
-            // responder ends the connection's task, and the socket closes without a byte
-            // written. `resume_unwind` skips the panic hook: nothing is printed.
-            FaultKind::Drop => std::panic::resume_unwind(Box::new(ConnectionDropped)),
+    /// The first injected fault (in injection order) that matches and has answers left,
+    /// counted.
+    fn injected(&self, req: &Request) -> Option<FaultKind> {
+        let mut injected = self.state.injected();
+        let hit = injected.iter_mut().find(|i| i.matches(self.service, req))?;
+        if let Some(n) = &mut hit.left {
+            *n -= 1;
         }
+        let kind = hit.fault.kind.clone();
+        injected.retain(|i| i.left != Some(0));
+        Some(kind)
     }
 }
 
 impl OpenStackMock {
-    /// Mounts `fault` over the service's normal answers (ahead of them, like a test's own
-    /// wiremock `Mock`). [`OpenStackMock::forget_matched_requests`] removes it.
+    /// Puts `fault` ahead of the service's normal answers (and of the scenario's faults);
+    /// faults injected earlier are asked first. [`OpenStackMock::clear_faults`] removes it.
     pub async fn inject(&self, fault: Fault) -> Result<(), FaultError> {
-        let server = self
-            .server(fault.service)
+        self.server(fault.service)
             .ok_or(FaultError::NoServer(fault.service.as_str()))?;
         if let FaultKind::Error(s) = fault.kind {
             if !(400..=599).contains(&s) {
                 return Err(FaultError::NotAnError(s));
             }
         }
-        let mut m = Mock::given(any());
-        if let Some(x) = &fault.method {
-            m = m.and(method(x.as_str()));
-        }
-        if let Some(p) = &fault.path {
-            m = m.and(path(p.as_str()));
-        }
-        let mut m = m.respond_with(Faulty {
-            service: fault.service,
-            kind: fault.kind,
-            state: self.state.clone(),
-        });
-        if let Some(n) = fault.times {
-            m = m.up_to_n_times(n);
-        }
-        m.mount(server).await;
+        let left = fault.times;
+        self.state.injected().push(Injected { fault, left });
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_request_log_reads_a_templates_status() {
-        for code in [200, 302, 404, 503] {
-            assert_eq!(
-                super::status_of(&wiremock::ResponseTemplate::new(code)),
-                code
-            );
-        }
     }
 }

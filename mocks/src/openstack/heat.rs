@@ -17,7 +17,7 @@
 //! stacks: its `stack_id` is a Helm release name, and Heat answers `404`.
 //! Errors use Heat's fault body (`explanation`, `code`, `error{message, traceback, type}`, `title`).
 
-use super::{json_response, segments, unauthorized, State, MAX_BODY_BYTES};
+use super::{json_response, segments, unauthorized, State, Wire, MAX_BODY_BYTES};
 use crate::replay::Service;
 use magsim_sim::cloud::heat::{self as model, Stack};
 use magsim_sim::cloud::Cluster;
@@ -25,7 +25,7 @@ use magsim_sim::engine::Engine;
 use magsim_sim::time::SimTime;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use wiremock::{Request, Respond, ResponseTemplate};
+use wiremock::Request;
 
 /// The catch-all responder of the Heat server.
 pub struct Heat(pub(crate) Arc<State>);
@@ -70,8 +70,9 @@ pub fn stack_name(c: &Cluster) -> Option<String> {
     c.stack_name.clone().filter(|_| !c.driver.is_capi())
 }
 
-impl Respond for Heat {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
+impl Heat {
+    /// The service's answer to `req` (journaled).
+    pub(crate) fn respond(&self, req: &Request) -> Wire {
         let id = self.0.request_id();
         let wire = match self.answer(req) {
             Ok((status, body, location)) => {

@@ -7,7 +7,7 @@ use super::{content_type, json_response, segments, State, Token, Wire, MAX_BODY_
 use crate::replay::Service;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use wiremock::{Request, Respond, ResponseTemplate};
+use wiremock::Request;
 
 /// The catch-all responder of the Keystone server.
 pub struct Keystone(pub(crate) Arc<State>);
@@ -37,8 +37,9 @@ pub fn version_object(base: &str) -> Value {
     })
 }
 
-impl Respond for Keystone {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
+impl Keystone {
+    /// The service's answer to `req` (journaled).
+    pub(crate) fn respond(&self, req: &Request) -> Wire {
         let (_, resp) = self.answer(req);
         let resp = resp.insert_header("x-openstack-request-id", &self.0.request_id());
         self.0.record(Service::Identity, req, resp)

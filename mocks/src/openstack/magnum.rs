@@ -19,7 +19,7 @@ use magsim_sim::engine::{ApiResponse, Operation};
 use magsim_sim::time::{Epoch, SimTime};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use wiremock::{Request, Respond, ResponseTemplate};
+use wiremock::Request;
 
 /// The catch-all responder of the Magnum server.
 pub struct Magnum(pub(crate) Arc<State>);
@@ -302,8 +302,9 @@ pub fn pinned_request_id(req: &Request) -> Option<String> {
     is_request_id(id).then(|| id.to_string())
 }
 
-impl Respond for Magnum {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
+impl Magnum {
+    /// The service's answer to `req` (journaled).
+    pub(crate) fn respond(&self, req: &Request) -> Wire {
         let pinned = pinned_request_id(req);
         let mut reply = self.answer(req);
         reply.request_id = reply.request_id.or_else(|| pinned.clone());

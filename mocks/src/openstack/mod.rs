@@ -2,11 +2,11 @@
 //! shared [`Live`] engine, so a nodegroup PATCH is what the next GET (and the simulated
 //! autoscaler) reads.
 //!
-//! Each service is a [`wiremock::MockServer`], by default on `127.0.0.1` with an ephemeral
-//! port ([`start_on`] takes a [`Listen`]: bind address, fixed ports, advertised host). Ours is a
-//! catch-all [`wiremock::Respond`] mounted at the lowest priority ([`CATCH_ALL_PRIORITY`]), so
-//! a test's own `Mock`, mounted later with wiremock's default priority, wins for the requests it
-//! matches (fault injection, odd answers) and everything else still reaches the engine.
+//! Each service is a [`crate::http::Server`] (our own HTTP/1 server: nothing kept per request,
+//! a `400` in the service's shape for an unreadable body or `CONNECT`), by default on
+//! `127.0.0.1` with an ephemeral port ([`start_on`] takes a [`Listen`]: bind address, fixed
+//! ports, advertised host). A request meets the faults a test injected
+//! ([`OpenStackMock::inject`]) first, then the scenario's, then the engine's answer.
 //!
 //! Wire details (headers, bodies, error texts) follow `reference/openstack-api.md`: Keystone's
 //! `201` + `X-Subject-Token` and catalog in region `IU`; Magnum's microversion headers, request
@@ -28,12 +28,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Priority of our catch-all responders: the lowest wiremock allows, so any `Mock` a test
-/// mounts with the default priority (5) is consulted first.
-pub const CATCH_ALL_PRIORITY: u8 = u8::MAX;
+pub use crate::http::Server;
 
 /// Largest request body the services accept (oslo.middleware's `max_request_body_size`
 /// default, 114688 bytes); larger ones get `413`.
@@ -147,6 +143,8 @@ pub(crate) struct State {
     pub urls: Urls,
     pub journal: Journal,
     tokens: Mutex<BTreeMap<String, Token>>,
+    /// Faults a test injected, in injection order, each with the answers it has left.
+    injected: Mutex<Vec<fault::Injected>>,
     token_counter: AtomicU64,
     request_counter: AtomicU64,
 }
@@ -201,14 +199,9 @@ impl State {
     }
 
     /// Journals the request and the response, and hands back the response to send.
-    pub fn record(
-        &self,
-        service: Service,
-        req: &wiremock::Request,
-        wire: Wire,
-    ) -> ResponseTemplate {
+    pub fn record(&self, service: Service, req: &wiremock::Request, wire: Wire) -> Wire {
         if !self.journal.is_enabled() {
-            return wire.template();
+            return wire;
         }
         self.journal.push(JournalEntry {
             service,
@@ -220,7 +213,11 @@ impl State {
             status: wire.status,
             response: Some(wire.recorded()),
         });
-        wire.template()
+        wire
+    }
+
+    fn injected(&self) -> MutexGuard<'_, Vec<fault::Injected>> {
+        self.injected.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -249,11 +246,11 @@ pub fn pseudo_uuid4(n: u64) -> String {
 
 /// The running mock cloud.
 pub struct OpenStackMock {
-    pub keystone: MockServer,
-    pub magnum: MockServer,
-    pub heat: MockServer,
+    pub keystone: Server,
+    pub magnum: Server,
+    pub heat: Server,
     /// Nova, only `GET /v2.1/flavors/{id}` (the autoscaler's node template).
-    pub nova: MockServer,
+    pub nova: Server,
     pub credentials: Credentials,
     pub region: &'static str,
     pub urls: Urls,
@@ -300,9 +297,8 @@ impl OpenStackMock {
         &self.state.live
     }
 
-    /// The server of `service` (to mount a test's own `Mock` over ours); `None` for
-    /// Kubernetes, which is not served here.
-    pub fn server(&self, service: Service) -> Option<&MockServer> {
+    /// The server of `service`; `None` for Kubernetes, which is not served here.
+    pub fn server(&self, service: Service) -> Option<&Server> {
         match service {
             Service::Identity => Some(&self.keystone),
             Service::ContainerInfra => Some(&self.magnum),
@@ -324,39 +320,9 @@ impl OpenStackMock {
         ])
     }
 
-    /// Mounts each server's catch-all responder at [`CATCH_ALL_PRIORITY`].
-    async fn mount_catch_alls(&self) {
-        fn catch_all(r: impl wiremock::Respond + 'static) -> Mock {
-            Mock::given(any())
-                .respond_with(r)
-                .with_priority(CATCH_ALL_PRIORITY)
-        }
-        let any = !self.state.live.engine().world.faults.requests.is_empty();
-        for (service, server) in [
-            (Service::Identity, &self.keystone),
-            (Service::ContainerInfra, &self.magnum),
-            (Service::Orchestration, &self.heat),
-            (Service::Compute, &self.nova),
-        ] {
-            let state = self.state.clone();
-            catch_all(fault::Declared {
-                service,
-                state,
-                any,
-            })
-            .mount(server)
-            .await;
-        }
-    }
-
-    /// Drops what wiremock keeps of every request a mock matched (it keeps them all, for
-    /// `MockGuard::received_requests`), so a long-running `magsim serve` stays flat. Mocks a
-    /// test mounted are dropped too; our responders are mounted again.
-    pub async fn forget_matched_requests(&self) {
-        for s in [&self.keystone, &self.magnum, &self.heat, &self.nova] {
-            s.reset().await;
-        }
-        self.mount_catch_alls().await;
+    /// Removes every fault [`OpenStackMock::inject`] added (the scenario's stay).
+    pub fn clear_faults(&self) {
+        self.state.injected().clear();
     }
 
     /// Forgets every token handed out: the next call with one gets `401`.
@@ -403,7 +369,7 @@ pub async fn start(live: Live) -> OpenStackMock {
 ///
 /// # Panics
 ///
-/// When no loopback port can be bound (as [`MockServer::start`] does).
+/// When no loopback port can be bound.
 pub async fn start_with(live: Live, options: Options) -> OpenStackMock {
     match start_on(live, options, &Listen::default()).await {
         Ok(mock) => mock,
@@ -418,10 +384,18 @@ pub async fn start_on(
     options: Options,
     listen: &Listen,
 ) -> std::io::Result<OpenStackMock> {
-    let keystone = listen.mock_server(Service::Identity).await?;
-    let magnum = listen.mock_server(Service::ContainerInfra).await?;
-    let heat = listen.mock_server(Service::Orchestration).await?;
-    let nova = listen.mock_server(Service::Compute).await?;
+    const SERVICES: [Service; 4] = [
+        Service::Identity,
+        Service::ContainerInfra,
+        Service::Orchestration,
+        Service::Compute,
+    ];
+    let [keystone, magnum, heat, nova] = [
+        listen.bind(SERVICES[0])?,
+        listen.bind(SERVICES[1])?,
+        listen.bind(SERVICES[2])?,
+        listen.bind(SERVICES[3])?,
+    ];
     let project = live
         .engine()
         .world
@@ -430,10 +404,10 @@ pub async fn start_on(
         .map(|c| c.project_id.clone())
         .unwrap_or_else(|| "83bd0e70b4ba4cd092c2fb82b1ce06fb".into());
     let urls = Urls {
-        keystone: listen.url(Service::Identity, *keystone.address()),
-        magnum: listen.url(Service::ContainerInfra, *magnum.address()),
-        heat: listen.url(Service::Orchestration, *heat.address()),
-        nova: listen.url(Service::Compute, *nova.address()),
+        keystone: listen.url(Service::Identity, keystone.local_addr()?),
+        magnum: listen.url(Service::ContainerInfra, magnum.local_addr()?),
+        heat: listen.url(Service::Orchestration, heat.local_addr()?),
+        nova: listen.url(Service::Compute, nova.local_addr()?),
     };
     let journal = Journal::default();
     let state = Arc::new(State {
@@ -443,25 +417,34 @@ pub async fn start_on(
         urls: urls.clone(),
         journal: journal.clone(),
         tokens: Mutex::new(BTreeMap::new()),
+        injected: Mutex::new(Vec::new()),
         token_counter: AtomicU64::new(0),
         request_counter: AtomicU64::new(0),
     });
+    let any = !state.live.engine().world.faults.requests.is_empty();
+    let serve = |service: Service, listener: std::net::TcpListener| {
+        let handler = fault::Declared {
+            service,
+            state: state.clone(),
+            any,
+        };
+        Server::start(listener, Arc::new(handler))
+    };
     let mock = OpenStackMock {
-        keystone,
-        magnum,
-        heat,
-        nova,
+        keystone: serve(SERVICES[0], keystone)?,
+        magnum: serve(SERVICES[1], magnum)?,
+        heat: serve(SERVICES[2], heat)?,
+        nova: serve(SERVICES[3], nova)?,
         credentials: state.credentials.clone(),
         region: REGION,
         urls,
         journal,
         state,
     };
-    mock.mount_catch_alls().await;
     Ok(mock)
 }
 
-/// A response as data (so the journal can keep it), turned into a wiremock template last.
+/// A response as data (so the journal can keep it), sent by [`crate::http::Server`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Wire {
     pub status: u16,
@@ -477,23 +460,6 @@ impl Wire {
         self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
         self.headers.push((name.to_string(), value.to_string()));
         self
-    }
-
-    pub fn template(&self) -> ResponseTemplate {
-        use wiremock::http::{HeaderName, HeaderValue};
-        let mut t = ResponseTemplate::new(self.status);
-        let mut mime = "application/json";
-        for (k, v) in &self.headers {
-            if k.eq_ignore_ascii_case("content-type") {
-                mime = v;
-            } else if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(k.as_bytes()),
-                HeaderValue::from_str(v),
-            ) {
-                t = t.insert_header(name, value);
-            }
-        }
-        t.set_body_raw(self.body.clone().into_bytes(), mime)
     }
 
     /// The response as a recording holds it.

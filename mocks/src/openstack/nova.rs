@@ -2,17 +2,18 @@
 //! `GET /v2.1/flavors/{id}` from the engine's Jetstream2 flavors. Errors use Nova's
 //! `{"itemNotFound": {"code", "message"}}` shape.
 
-use super::{json_response, segments, unauthorized, State};
+use super::{json_response, segments, unauthorized, State, Wire};
 use crate::replay::Service;
 use serde_json::json;
 use std::sync::Arc;
-use wiremock::{Request, Respond, ResponseTemplate};
+use wiremock::Request;
 
 /// The catch-all responder of the Nova server.
 pub struct Nova(pub(crate) Arc<State>);
 
-impl Respond for Nova {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
+impl Nova {
+    /// The service's answer to `req` (journaled).
+    pub(crate) fn respond(&self, req: &Request) -> Wire {
         let id = self.0.request_id();
         if self.0.check_token(super::auth_token(req)).is_err() {
             let wire = unauthorized(&self.0).insert_header("x-openstack-request-id", &id);
