@@ -75,10 +75,13 @@ fn find(provider: &str) -> Result<PathBuf, String> {
 fn unpack(gz: &Path, dest: &Path) -> Result<(), String> {
     let dir = dest.parent().ok_or("no parent directory")?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // Unique per call: tests of one binary (one pid) may unpack at once.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let tmp = dir.join(format!(
-        ".{}.{}",
+        ".{}.{}.{}",
         dest.file_name().and_then(|n| n.to_str()).unwrap_or("ca"),
-        std::process::id()
+        std::process::id(),
+        CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let out = std::fs::File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
     let status = std::process::Command::new("gzip")
