@@ -636,3 +636,217 @@ async fn a_shared_origin_is_split_by_catalog_path_and_unknown_services_pass_unre
     assert_eq!(f["flavor"]["description"], "echo REDACTED");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// A Kubernetes API whose ConfigMaps, pods, events and logs hold credentials in every
+/// placement the redaction knows: none reaches the file, and each is flagged unredacted.
+#[tokio::test]
+async fn credentials_in_config_maps_env_args_events_and_logs_never_reach_disk() {
+    use serde_json::json;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let kube = MockServer::start().await;
+    let keystone = MockServer::start().await;
+    let cm = |name: &str, data: Value| {
+        json!({"kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"name": name, "namespace": "kube-system"}, "data": data})
+    };
+    // (placement, path, answer, the secrets in it); every secret is distinct.
+    let json_placements: Vec<(&str, String, Value, Vec<&str>)> = vec![
+        (
+            "upper-case ConfigMap keys",
+            "/api/v1/namespaces/kube-system/configmaps/keys".into(),
+            cm(
+                "keys",
+                json!({"OS_PASSWORD": "pw-upper-key-0001",
+                "OS_APPLICATION_CREDENTIAL_SECRET": "acs-upper-key-0002",
+                "TOKEN": "tok-upper-key-0003", "OS_AUTH_URL": "https://keystone.example:5000/v3",
+                "OS_REGION_NAME": "IU", "node_count": "3"}),
+            ),
+            vec![
+                "pw-upper-key-0001",
+                "acs-upper-key-0002",
+                "tok-upper-key-0003",
+            ],
+        ),
+        (
+            "export lines",
+            "/api/v1/namespaces/kube-system/configmaps/openrc".into(),
+            cm(
+                "openrc",
+                json!({"openrc.sh": "export OS_AUTH_URL=https://keystone.example:5000/v3\nexport OS_PASSWORD=pw-export-0004\nexport OS_REGION_NAME=IU\n"}),
+            ),
+            vec!["pw-export-0004"],
+        ),
+        (
+            "key: value and key = value",
+            "/api/v1/namespaces/kube-system/configmaps/conf".into(),
+            cm(
+                "conf",
+                json!({"cloud.conf": "[Global]\nauth-url=https://keystone.example:5000/v3\npassword = pw-ini-0005\n",
+                "notes": "application_credential_secret: acs-yaml-0006"}),
+            ),
+            vec!["pw-ini-0005", "acs-yaml-0006"],
+        ),
+        (
+            "--flag=value and --flag value",
+            "/api/v1/namespaces/kube-system/configmaps/script".into(),
+            cm(
+                "script",
+                json!({"run.sh": "openstack --os-password=pw-flag-eq-0007 coe cluster list\nopenstack --os-token tok-flag-sp-0008 coe cluster show k8s\n"}),
+            ),
+            vec!["pw-flag-eq-0007", "tok-flag-sp-0008"],
+        ),
+        (
+            "env-style pairs and argument lists",
+            "/api/v1/namespaces/kube-system/pods/ca".into(),
+            json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "ca"},
+                "spec": {"containers": [{"name": "ca",
+                    "args": ["--cloud-provider=magnum", "--os-password", "pw-args-0009"],
+                    "env": [{"name": "OS_PASSWORD", "value": "pw-env-0010"},
+                        {"name": "OS_REGION_NAME", "value": "IU"},
+                        {"name": "OS_APPLICATION_CREDENTIAL_SECRET",
+                         "valueFrom": {"secretKeyRef": {"name": "creds", "key": "secret"}}}]}]}}),
+            vec!["pw-args-0009", "pw-env-0010"],
+        ),
+        (
+            "env-style pairs inside text",
+            "/api/v1/namespaces/kube-system/configmaps/manifest".into(),
+            cm(
+                "manifest",
+                json!({"pod.yaml": "env:\n- name: OS_PASSWORD\n  value: pw-env-yaml-0011\n- name: OS_REGION_NAME\n  value: IU\n"}),
+            ),
+            vec!["pw-env-yaml-0011"],
+        ),
+        (
+            "key=value in an event message",
+            "/api/v1/namespaces/kube-system/events".into(),
+            json!({"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": [{
+                "metadata": {"name": "ca.1"}, "reason": "FailedAuth", "type": "Warning",
+                "message": "keystone refused user demo password=pw-event-0012 (HTTP 401)"}]}),
+            vec!["pw-event-0012"],
+        ),
+        (
+            "JSON inside an annotation",
+            "/api/v1/namespaces/kube-system/configmaps/applied".into(),
+            json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "applied",
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration":
+                    "{\"apiVersion\":\"v1\",\"data\":{\"OS_PASSWORD\":\"pw-applied-0013\"},\"kind\":\"ConfigMap\"}\n"}},
+                "data": {}}),
+            vec!["pw-applied-0013"],
+        ),
+    ];
+    let log = "I1110 16:40:05 starting\nOS_APPLICATION_CREDENTIAL_SECRET=acs-log-0014\n";
+    let log_path = "/api/v1/namespaces/kube-system/pods/ca/log";
+    for (_, p, body, _) in &json_placements {
+        Mock::given(method("GET"))
+            .and(path(p.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .mount(&kube)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(log_path))
+        .respond_with(ResponseTemplate::new(200).set_body_string(log))
+        .mount(&kube)
+        .await;
+
+    let out = temp_dir("placements");
+    let mut o = Options::new(format!("{}/v3/", keystone.uri()), &out);
+    o.kube_upstream = Some(kube.uri());
+    let recorder = Recorder::start(o).await.expect("starts");
+    let kube_url = recorder.kube_url().expect("kube listener").to_string();
+    let http = reqwest::Client::new();
+    for (what, p, body, _) in &json_placements {
+        let got: Value = http
+            .get(format!("{kube_url}{p}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(&got, body, "{what}: the client gets the real answer");
+    }
+    let got = http
+        .get(format!("{kube_url}{log_path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(got, log);
+    let rec = recorder.stop().await.expect("final save");
+
+    let bytes = std::fs::read(out.join("recording.json")).expect("recording written");
+    let text = String::from_utf8(bytes).expect("UTF-8");
+    let secrets = json_placements
+        .iter()
+        .flat_map(|(what, _, _, s)| s.iter().map(move |s| (*what, *s)))
+        .chain([("a plain-text log", "acs-log-0014")]);
+    for (what, secret) in secrets {
+        assert!(!text.contains(secret), "{what}: {secret} reached disk");
+    }
+    // What recordings need stays.
+    for kept in [
+        "\"OS_AUTH_URL\": \"https://keystone.example:5000/v3\"",
+        "export OS_AUTH_URL=https://keystone.example:5000/v3\\nexport OS_PASSWORD=REDACTED",
+        "\"OS_REGION_NAME\": \"IU\"",
+        "\"node_count\": \"3\"",
+        "--cloud-provider=magnum",
+        "keystone refused user demo password=REDACTED (HTTP 401)",
+    ] {
+        assert!(text.contains(kept), "{kept} missing from {text}");
+    }
+    let loaded = Recording::load(&out.join("recording.json")).expect("loads");
+    assert_eq!(loaded, rec);
+    assert!(replay::find_secrets(&loaded).is_empty());
+    let env = &loaded.exchanges[4].response.body.as_ref().unwrap()["spec"]["containers"][0]["env"];
+    assert_eq!(
+        env[2]["valueFrom"],
+        json!({"secretKeyRef": {"name": "creds", "key": "secret"}}),
+        "a reference stays"
+    );
+
+    // Unredacted, every placement is flagged.
+    assert_eq!(loaded.exchanges.len(), json_placements.len() + 1);
+    let mut raw = loaded.clone();
+    for (e, (_, p, body, _)) in raw.exchanges.iter_mut().zip(&json_placements) {
+        assert_eq!(&e.request.path, p);
+        e.response.body = Some(body.clone());
+        e.response.body_text = None;
+    }
+    let last = raw.exchanges.last_mut().unwrap();
+    assert_eq!(last.request.path, log_path);
+    last.response.body = None;
+    last.response.body_text = Some(log.into());
+    let problems = replay::find_secrets(&raw);
+    let placements = json_placements
+        .iter()
+        .map(|(what, p, _, _)| (*what, p.as_str()))
+        .chain([("a plain-text log", log_path)]);
+    for (i, (what, p)) in placements.enumerate() {
+        let this = format!("exchange {i} (GET {p})");
+        assert!(
+            problems.iter().any(|m| m.starts_with(&this)),
+            "{what} not flagged: {problems:?}"
+        );
+    }
+
+    // The redacted recording replays.
+    let rp = replay::serve(loaded).await;
+    let cm: Value = http
+        .get(format!(
+            "{}/api/v1/namespaces/kube-system/configmaps/keys",
+            rp.url(Service::Kubernetes).unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cm["data"]["OS_PASSWORD"], REDACTED);
+    assert_eq!(cm["data"]["OS_REGION_NAME"], "IU");
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -86,6 +86,22 @@ fn the_scan_flags_each_kind_of_secret() {
             ),
         ),
         (
+            "upper-case key",
+            base.replacen(
+                "\"methods\": [",
+                "\"OS_PASSWORD\": \"hunter2hunter2\", \"methods\": [",
+                1,
+            ),
+        ),
+        (
+            "export line",
+            base.replacen(
+                "\"methods\": [",
+                "\"openrc\": \"export OS_APPLICATION_CREDENTIAL_SECRET=rEaqvJka48mpv\", \"methods\": [",
+                1,
+            ),
+        ),
+        (
             "fernet",
             base.replacen(
                 "\"Vary\": \"X-Auth-Token\"",

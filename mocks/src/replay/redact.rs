@@ -5,15 +5,23 @@
 //! What counts as a credential:
 //! - headers: `X-Auth-Token`, `X-Subject-Token`, `X-Service-Token`, `Authorization`,
 //!   `Proxy-Authorization`, `Cookie`, `Set-Cookie` (request headers are never recorded at all);
-//! - JSON keys, at any depth, whose string value is a credential: `password`, `secret`,
-//!   `token`, `trust_id`, `blob` (Keystone credentials), `private_key`, `client_key_data`, and any
-//!   key ending in `_password`, `_secret`, `_token`, `trust_id` or `private_key`
-//!   (camelCase keys are compared in snake_case, `-` as `_`);
+//! - keys naming a credential ([`is_secret_key`]), compared as words ([`key_words`]: case,
+//!   `_`, `-`, `.` and camelCase do not matter, so `OS_PASSWORD` = `osPassword`): a last word
+//!   `password`, `passwd`, `passphrase`, `secret`, `token`, `authorization`, `cookie`,
+//!   `credential(s)` (or a word ending in one: `adminpassword`), `private_key`, `client_key`,
+//!   `client_key_data`, `api_key`, `access_key`, `secret_key`, `trust_id`, ..., and `blob`
+//!   (Keystone credentials). JSON keys at any depth (string or number values), query
+//!   parameters and response headers;
 //! - ids by context: `id` inside a `token` object (the `token` auth method) and inside
 //!   `OS-TRUST:trust`, `trust` or a `trusts` list (trust ids);
 //! - Kubernetes `Secret` objects' `data` and `stringData` values;
-//! - in multi-line strings (an embedded kubeconfig or cloud-config), the value of each
-//!   `key: value` or `key = value` line whose key is one of the keys above;
+//! - env-style pairs: `value` beside a `name` (or `key`) that is a secret name, in JSON and in
+//!   text (`valueFrom` is a reference and stays);
+//! - argument lists: the item after a secret-named flag (`["--os-password", "..."]`);
+//! - inside every string (ConfigMap data, event messages, args, scripts, notes, plain-text
+//!   bodies): JSON embedded in it, redacted as JSON; else `[export ]KEY=value` and
+//!   `--flag=value` (to the next blank), `key: value` and `key = value` (to the end of the
+//!   line), `--flag value` and YAML block scalars, wherever the key is a secret name;
 //! - the body of every Keystone `POST .../auth/tokens` (so any credentials get the recorded
 //!   token on replay);
 //! - afterwards, every occurrence of any removed value (at least [`MIN_SCRUB_LEN`] long)
@@ -40,45 +48,84 @@ const SECRET_HEADERS: [&str; 7] = [
     "set-cookie",
 ];
 
-/// Whether a header's value is a credential.
+/// Whether a header's value is a credential (the list above, or a secret-named header such
+/// as `X-Registry-Token`).
 pub fn is_secret_header(name: &str) -> bool {
-    SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+    SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name)) || is_secret_key(name)
 }
 
-/// `fooBarBaz` / `foo-bar` → `foo_bar_baz` / `foo_bar`.
-fn snake(key: &str) -> String {
-    let mut out = String::with_capacity(key.len() + 4);
-    for (i, c) in key.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 && !out.ends_with('_') {
-                out.push('_');
+/// The lower-case words of a key: split at every non-alphanumeric character and at camelCase
+/// boundaries, an upper-case run being one word, so `OS_PASSWORD`, `os-password`,
+/// `osPassword` and `OSPassword` all give `[os, password]`.
+pub fn key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    for part in key.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let c: Vec<char> = part.chars().collect();
+        let mut word = String::new();
+        for i in 0..c.len() {
+            let prev = i.checked_sub(1).map(|p| c[p]);
+            let next = c.get(i + 1);
+            let boundary = c[i].is_ascii_uppercase()
+                && prev.is_some_and(|p| {
+                    p.is_ascii_lowercase()
+                        || p.is_ascii_digit()
+                        || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+                });
+            if boundary && !word.is_empty() {
+                words.push(std::mem::take(&mut word));
             }
-            out.push(c.to_ascii_lowercase());
-        } else if c == '-' {
-            out.push('_');
-        } else {
-            out.push(c);
+            word.push(c[i].to_ascii_lowercase());
+        }
+        if !word.is_empty() {
+            words.push(word);
         }
     }
-    out
+    words
 }
 
-/// Whether a JSON key (or query parameter) holds a credential when its value is a string.
+/// Last words naming a credential; a last word merely ending in one (`adminpassword`) counts
+/// too, whole words only (`tokenizer`, `passwordless` and `password_expires_at` do not).
+const SECRET_WORDS: [&str; 10] = [
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "authorization",
+    "cookie",
+    "credential",
+    "credentials",
+    "apikey",
+];
+
+/// Last two words naming a credential (`client_key_data` is `client` + these).
+const SECRET_PAIRS: [[&str; 2]; 9] = [
+    ["private", "key"],
+    ["client", "key"],
+    ["api", "key"],
+    ["access", "key"],
+    ["secret", "key"],
+    ["signing", "key"],
+    ["encryption", "key"],
+    ["session", "key"],
+    ["trust", "id"],
+];
+
+/// Whether a key (JSON key, query parameter, environment variable, flag, header or
+/// `key: value` name) names a credential. Compared by [`key_words`], so case, `_`, `-` and
+/// camelCase do not matter.
 pub fn is_secret_key(key: &str) -> bool {
-    let k = snake(key);
-    matches!(
-        k.as_str(),
-        "password"
-            | "passwd"
-            | "secret"
-            | "token"
-            | "trust_id"
-            | "blob"
-            | "private_key"
-            | "client_key_data"
-    ) || ["_password", "_secret", "_token", "trust_id", "private_key"]
-        .iter()
-        .any(|s| k.ends_with(s))
+    let w = key_words(key);
+    let Some(last) = w.last().map(String::as_str) else {
+        return false;
+    };
+    let n = w.len();
+    let pair = |a: &str, b: &str| n >= 2 && w[n - 2] == a && last == b;
+    SECRET_WORDS.iter().any(|s| last.ends_with(s))
+        || last.ends_with("privatekey")
+        || SECRET_PAIRS.iter().any(|[a, b]| pair(a, b))
+        || (n >= 3 && w[n - 3] == "client" && pair("key", "data"))
+        || (n == 1 && last == "blob")
 }
 
 /// Secrets found so far, to be scrubbed everywhere else.
@@ -122,34 +169,206 @@ fn take(v: &mut Value, found: &mut Found) {
     }
 }
 
-/// In a multi-line string (an embedded kubeconfig, cloud-config or YAML), the value of every
-/// `key: value` / `key = value` line whose key is a secret key.
-fn redact_lines(s: &mut String, found: &mut Found) {
-    if !s.contains('\n') {
-        return;
+/// Values that are never credentials (`automountServiceAccountToken: false`).
+fn is_plain_value(v: &str) -> bool {
+    v.is_empty() || v == REDACTED || matches!(v, "true" | "false" | "null" | "~")
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+fn skip_blanks(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t') {
+        i += 1;
     }
-    let mut changed = false;
-    let lines: Vec<String> = s
-        .split('\n')
-        .map(|line| {
-            let Some(i) = line.find([':', '=']) else {
-                return line.to_string();
-            };
-            let key = line[..i]
-                .trim()
-                .trim_start_matches("- ")
-                .trim_matches(['"', '\'']);
-            let value = line[i + 1..].trim().trim_matches(['"', '\'']);
-            if key.is_empty() || value.is_empty() || value == REDACTED || !is_secret_key(key) {
-                return line.to_string();
+    i
+}
+
+fn line_end(b: &[u8], i: usize) -> usize {
+    b[i..]
+        .iter()
+        .position(|c| *c == b'\n')
+        .map_or(b.len(), |p| i + p)
+}
+
+/// The value starting at `i`: inside quotes if quoted (to the end of the line when the quote
+/// never closes), else to the end of the line (`rest`) or to the first blank, `&` or quote.
+fn value_span(b: &[u8], i: usize, rest: bool) -> (usize, usize) {
+    let eol = line_end(b, i);
+    if let Some(q @ (b'"' | b'\'')) = b.get(i).copied() {
+        let mut j = i + 1;
+        while j < eol && b[j] != q {
+            j += if b[j] == b'\\' { 2 } else { 1 };
+        }
+        return (i + 1, j.min(eol));
+    }
+    if rest {
+        let mut end = eol;
+        while end > i && b[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        return (i, end);
+    }
+    let mut j = i;
+    while j < eol && !matches!(b[j], b' ' | b'\t' | b'\r' | b'&' | b'"' | b'\'') {
+        j += if b[j] == b'\\' { 2 } else { 1 };
+    }
+    (i, j.min(eol))
+}
+
+/// Indentation of the line holding byte `i`.
+fn indent_of(b: &[u8], i: usize) -> usize {
+    let start = b[..i]
+        .iter()
+        .rposition(|c| *c == b'\n')
+        .map_or(0, |p| p + 1);
+    skip_blanks(b, start) - start
+}
+
+/// After a `key: |` (or `key:` alone) line ending at `eol`: the span of the following lines
+/// indented deeper than `indent`, when they are a scalar (`block`) or one plain scalar line.
+fn nested_span(b: &[u8], eol: usize, indent: usize, block: bool) -> Option<(usize, usize)> {
+    let mut i = eol + 1;
+    let mut span: Option<(usize, usize)> = None;
+    while i < b.len() {
+        let end = line_end(b, i);
+        let text = skip_blanks(b, i);
+        let blank = b[text..end].iter().all(u8::is_ascii_whitespace);
+        if !blank && text - i <= indent {
+            break;
+        }
+        if !blank {
+            if !block {
+                let line = &b[text..end];
+                let mapping = line.windows(2).any(|w| w == b": ") || line.ends_with(b":");
+                if mapping || line.starts_with(b"- ") {
+                    return None;
+                }
             }
-            found.add(value);
-            changed = true;
-            format!("{} {REDACTED}", &line[..=i])
-        })
-        .collect();
-    if changed {
-        *s = lines.join("\n");
+            span = Some((span.map_or(text, |s| s.0), end));
+            if !block {
+                break;
+            }
+        }
+        i = end + 1;
+    }
+    span
+}
+
+/// Redacts credentials inside free text (ConfigMap data, event messages, container args,
+/// scripts, logs): `[export ]KEY=value`, `key: value`, `key = value` (to the end of the line),
+/// `--flag=value`, `--flag value`, YAML block scalars, and an env-style `name: KEY` followed by
+/// `value: ...`, wherever KEY is a secret name ([`is_secret_key`]). `None` when unchanged.
+fn redact_text(s: &str, found: &mut Found) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut replace = |from: usize, to: usize, found: &mut Found, out: &mut String| {
+        found.add(&s[from..to]);
+        out.push_str(&s[copied..from]);
+        out.push_str(REDACTED);
+        copied = to;
+    };
+    // The previous pair was `name: <secret name>` (an env var), so `value` is a secret.
+    let mut env_pending = false;
+    let mut i = 0;
+    while i < b.len() {
+        if !is_name_byte(b[i]) || (i > 0 && is_name_byte(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = i;
+        while end < b.len() && is_name_byte(b[end]) {
+            end += 1;
+        }
+        let name = &s[start..end];
+        let mut j = end;
+        // A quoted name (`"password":`), also escaped (`\"password\":`).
+        if start > 0 && matches!(b[start - 1], b'"' | b'\'') {
+            if b.get(j) == Some(&b[start - 1]) {
+                j += 1;
+            } else if b.get(j) == Some(&b'\\') && b.get(j + 1) == Some(&b[start - 1]) {
+                j += 2;
+            }
+        }
+        let k = skip_blanks(b, j);
+        let secret_name = is_secret_key(name);
+        if let Some(sep @ (b'=' | b':')) = b.get(k).copied() {
+            let v0 = skip_blanks(b, k + 1);
+            let spaced = k > j || v0 > k + 1;
+            let (vs, ve) = value_span(b, v0, spaced);
+            let value = &s[vs..ve];
+            let secret = secret_name || (env_pending && name.eq_ignore_ascii_case("value"));
+            env_pending = (name.eq_ignore_ascii_case("name") || name.eq_ignore_ascii_case("key"))
+                && is_secret_key(value);
+            if secret && sep == b':' && (value.starts_with('{') || value.starts_with('[')) {
+                // A nested structure: its own keys are scanned.
+                i = end;
+                continue;
+            }
+            let block = value.starts_with('|') || value.starts_with('>');
+            if secret && sep == b':' && (block || value.is_empty()) {
+                let eol = line_end(b, v0);
+                if let Some((from, to)) = nested_span(b, eol, indent_of(b, start), block) {
+                    if s[from..to].trim() != REDACTED {
+                        replace(from, to, found, &mut out);
+                    }
+                    i = to;
+                    continue;
+                }
+                i = end;
+                continue;
+            }
+            if secret && !is_plain_value(value) {
+                replace(vs, ve, found, &mut out);
+                i = ve;
+                continue;
+            }
+            i = end;
+            continue;
+        }
+        // `--password value` (also across a `\` line continuation).
+        if secret_name && name.starts_with('-') && k > j {
+            let mut v0 = k;
+            if b.get(v0) == Some(&b'\\') && b.get(v0 + 1) == Some(&b'\n') {
+                v0 = skip_blanks(b, v0 + 2);
+            }
+            let (vs, ve) = value_span(b, v0, false);
+            let value = &s[vs..ve];
+            if !value.starts_with("--") && !is_plain_value(value) {
+                replace(vs, ve, found, &mut out);
+                i = ve;
+                continue;
+            }
+        }
+        i = end;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&s[copied..]);
+    Some(out)
+}
+
+/// Redacts a string in place: JSON embedded in it (`last-applied-configuration`) as JSON,
+/// anything else as text ([`redact_text`]).
+fn redact_string(s: &mut String, found: &mut Found) {
+    let t = s.trim_start();
+    if t.starts_with('{') || t.starts_with('[') {
+        if let Ok(mut v) = serde_json::from_str::<Value>(s) {
+            let before = v.clone();
+            redact_value(&mut v, None, found);
+            if v != before {
+                let newline = if s.ends_with('\n') { "\n" } else { "" };
+                *s = format!("{v}{newline}");
+            }
+            return;
+        }
+    }
+    if let Some(r) = redact_text(s, found) {
+        *s = r;
     }
 }
 
@@ -163,24 +382,51 @@ fn take_all(v: &mut Value, found: &mut Found) {
     }
 }
 
+/// Whether an argument is a secret-named flag whose value is the next argument
+/// (`["--os-password", "..."]`).
+fn is_secret_flag(arg: &str) -> bool {
+    arg.starts_with('-') && !arg.contains('=') && is_secret_key(arg)
+}
+
 /// Key- and context-based redaction of one JSON value; `parent` is the key `v` sits under.
 fn redact_value(v: &mut Value, parent: Option<&str>, found: &mut Found) {
     match v {
-        Value::String(text) => redact_lines(text, found),
-        Value::Array(a) => a.iter_mut().for_each(|x| {
-            // Items of a `trusts` list are trusts.
-            let p = (parent == Some("trusts")).then_some("trust");
-            redact_value(x, p, found)
-        }),
+        Value::String(text) => redact_string(text, found),
+        Value::Array(a) => {
+            for i in 1..a.len() {
+                let flag = a[i - 1].as_str().is_some_and(is_secret_flag);
+                if flag && a[i].as_str().is_some_and(|x| !x.starts_with("--")) {
+                    take(&mut a[i], found);
+                }
+            }
+            a.iter_mut().for_each(|x| {
+                // Items of a `trusts` list are trusts.
+                let p = (parent == Some("trusts")).then_some("trust");
+                redact_value(x, p, found)
+            })
+        }
         Value::Object(o) => {
             let id_is_secret = matches!(parent, Some("token" | "OS-TRUST:trust" | "trust"));
             let is_secret_object = o.get("kind").and_then(Value::as_str) == Some("Secret");
             let is_secret_list = o.get("kind").and_then(Value::as_str) == Some("SecretList");
+            // An env-style pair: `{"name": "OS_PASSWORD", "value": "..."}` (`valueFrom` is a
+            // reference, not the secret).
+            let env_secret = ["name", "key"]
+                .iter()
+                .any(|k| o.get(*k).and_then(Value::as_str).is_some_and(is_secret_key));
             for (k, x) in o.iter_mut() {
-                if (id_is_secret && k == "id") || (x.is_string() && is_secret_key(k)) {
+                let secret_key = is_secret_key(k);
+                if (id_is_secret && k == "id")
+                    || (x.is_string() && secret_key)
+                    || (env_secret && k == "value" && x.is_string())
+                {
                     take(x, found);
+                } else if secret_key && x.is_number() {
+                    // A numeric PIN or password is a credential too.
+                    found.add(&x.to_string());
+                    *x = Value::String(REDACTED.into());
                 } else if let Value::String(text) = x {
-                    redact_lines(text, found);
+                    redact_string(text, found);
                 } else if is_secret_object && matches!(k.as_str(), "data" | "stringData") {
                     take_all(x, found);
                 } else if is_secret_list && k == "items" {
@@ -230,7 +476,13 @@ pub fn redact_with(rec: &mut Recording, known: &[String]) {
     for k in known {
         found.add_header(k);
     }
+    if let Some(d) = rec.description.as_mut() {
+        redact_string(d, &mut found);
+    }
     for e in &mut rec.exchanges {
+        if let Some(n) = e.note.as_mut() {
+            redact_string(n, &mut found);
+        }
         if is_token_request(e) {
             if let Some(mut b) = e.request.body.take() {
                 redact_value(&mut b, None, &mut found);
@@ -244,6 +496,8 @@ pub fn redact_with(rec: &mut Recording, known: &[String]) {
                 if is_secret_key(k) && v != REDACTED {
                     found.add(v);
                     *v = REDACTED.into();
+                } else {
+                    redact_string(v, &mut found);
                 }
             }
         }
@@ -251,6 +505,8 @@ pub fn redact_with(rec: &mut Recording, known: &[String]) {
             if is_secret_header(k) && v != REDACTED {
                 found.add_header(v);
                 *v = REDACTED.into();
+            } else if let Some(r) = redact_text(v, &mut found) {
+                *v = r;
             }
         }
         if let Some(b) = e.response.body.as_mut() {
@@ -258,7 +514,7 @@ pub fn redact_with(rec: &mut Recording, known: &[String]) {
         }
         // A body kept byte for byte is redacted as JSON when it is JSON and holds a secret
         // (its exact bytes are lost then, never the secret kept).
-        if let Some(text) = &e.response.body_text {
+        if let Some(text) = e.response.body_text.as_mut() {
             if let Ok(mut v) = serde_json::from_str::<Value>(text) {
                 let before = v.clone();
                 redact_value(&mut v, None, &mut found);
@@ -266,6 +522,9 @@ pub fn redact_with(rec: &mut Recording, known: &[String]) {
                     e.response.body = Some(v);
                     e.response.body_text = None;
                 }
+            } else if let Some(r) = redact_text(text, &mut found) {
+                // Logs and other plain text.
+                *text = r;
             }
         }
     }
@@ -570,7 +829,7 @@ mod tests {
         e.response.body = Some(json!({"kind": "ConfigMap", "data": {
             "kubeconfig": "users:\n- name: admin\n  user:\n    token: kube-admin-token-123456\n    client-key-data: LS0tLS1CRUdJTiBSU0EK\n",
             "cloud-config": "[Global]\nauth-url=https://js2:5000/v3\napplication-credential-secret = rEaqvJka48mpv\n",
-            "note": "password: single lines are left alone",
+            "note": "password: single lines too",
         }}));
         let mut rec = recording(vec![e]);
         redact(&mut rec);
@@ -583,7 +842,7 @@ mod tests {
             d["cloud-config"],
             "[Global]\nauth-url=https://js2:5000/v3\napplication-credential-secret = REDACTED\n"
         );
-        assert_eq!(d["note"], "password: single lines are left alone");
+        assert_eq!(d["note"], "password: REDACTED");
     }
 
     #[test]
@@ -657,5 +916,336 @@ mod tests {
         ] {
             assert!(!is_secret_key(k), "{k}");
         }
+    }
+
+    /// `text` as a ConfigMap value, redacted.
+    fn redacted_text(text: &str) -> String {
+        let mut e = exchange(Service::Kubernetes, "GET", "/api/v1/configmaps");
+        e.response.body = Some(json!({"kind": "ConfigMap", "data": {"x": text}}));
+        let mut rec = recording(vec![e]);
+        assert!(!find_secrets(&rec).is_empty(), "not flagged: {text:?}");
+        redact(&mut rec);
+        assert!(find_secrets(&rec).is_empty(), "{:?}", find_secrets(&rec));
+        rec.exchanges[0].response.body.as_ref().unwrap()["data"]["x"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// `text` as a ConfigMap value: unchanged by redaction and not flagged.
+    fn kept(text: &str) {
+        let mut e = exchange(Service::Kubernetes, "GET", "/api/v1/configmaps");
+        e.response.body = Some(json!({"kind": "ConfigMap", "data": {"x": text}}));
+        let rec = recording(vec![e]);
+        assert!(
+            find_secrets(&rec).is_empty(),
+            "{text:?}: {:?}",
+            find_secrets(&rec)
+        );
+    }
+
+    #[test]
+    fn keys_split_into_words_whatever_the_spelling() {
+        for k in [
+            "OS_PASSWORD",
+            "os-password",
+            "osPassword",
+            "OSPassword",
+            "os.password",
+        ] {
+            assert_eq!(key_words(k), ["os", "password"], "{k}");
+        }
+        assert_eq!(key_words("X-Auth-Token"), ["x", "auth", "token"]);
+        assert_eq!(key_words("client-key-data"), ["client", "key", "data"]);
+        assert_eq!(key_words("v3Token"), ["v3", "token"]);
+        assert_eq!(key_words("TOKEN"), ["token"]);
+    }
+
+    #[test]
+    fn upper_case_and_header_style_keys_are_secret() {
+        for k in [
+            "OS_PASSWORD",
+            "OS_APPLICATION_CREDENTIAL_SECRET",
+            "applicationCredentialSecret",
+            "application_credential_secret",
+            "TOKEN",
+            "token",
+            "secret",
+            "X-Auth-Token",
+            "X-Subject-Token",
+            "OS_TOKEN",
+            "OS_TRUST_ID",
+            "adminpassword",
+            "ssh_private_key",
+            "privateKey",
+            "client-key-data",
+            "clientKeyData",
+            "--os-password",
+            "AWS_SECRET_ACCESS_KEY",
+            "api-key",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        for k in [
+            "OS_AUTH_URL",
+            "OS_REGION_NAME",
+            "OS_USERNAME",
+            "OS_APPLICATION_CREDENTIAL_ID",
+            "node_count",
+            "tokenizer",
+            "passwordless",
+            "password_expires_at",
+            "secretName",
+            "token_file",
+            "--token-file",
+            "client-certificate-data",
+            "",
+        ] {
+            assert!(!is_secret_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn upper_case_config_map_keys_go() {
+        let mut e = exchange(
+            Service::Kubernetes,
+            "GET",
+            "/api/v1/namespaces/d/configmaps/c",
+        );
+        e.response.body = Some(json!({"kind": "ConfigMap", "data": {
+            "OS_PASSWORD": "pw-0123456789",
+            "OS_APPLICATION_CREDENTIAL_SECRET": "acs-0123456789",
+            "TOKEN": "tok-0123456789",
+            "OS_AUTH_URL": "https://js2:5000/v3",
+            "OS_REGION_NAME": "IU",
+            "node_count": "3",
+        }}));
+        let mut rec = recording(vec![e]);
+        assert_eq!(find_secrets(&rec).len(), 1, "{:?}", find_secrets(&rec));
+        redact(&mut rec);
+        let d = &rec.exchanges[0].response.body.as_ref().unwrap()["data"];
+        for k in ["OS_PASSWORD", "OS_APPLICATION_CREDENTIAL_SECRET", "TOKEN"] {
+            assert_eq!(d[k], REDACTED, "{k}");
+        }
+        assert_eq!(d["OS_AUTH_URL"], "https://js2:5000/v3");
+        assert_eq!(d["OS_REGION_NAME"], "IU");
+        assert_eq!(d["node_count"], "3");
+    }
+
+    #[test]
+    fn openrc_export_lines_go() {
+        assert_eq!(
+            redacted_text(
+                "#!/bin/sh\nexport OS_AUTH_URL=https://js2:5000/v3\nexport OS_PASSWORD=hunter2-xyz\nexport OS_REGION_NAME=IU\nexport OS_APPLICATION_CREDENTIAL_SECRET='a b c'\n"
+            ),
+            "#!/bin/sh\nexport OS_AUTH_URL=https://js2:5000/v3\nexport OS_PASSWORD=REDACTED\nexport OS_REGION_NAME=IU\nexport OS_APPLICATION_CREDENTIAL_SECRET='REDACTED'\n"
+        );
+        assert_eq!(redacted_text("TOKEN=abc"), "TOKEN=REDACTED");
+    }
+
+    #[test]
+    fn key_value_pairs_in_one_line_strings_go() {
+        assert_eq!(
+            redacted_text("password: my pass phrase"),
+            "password: REDACTED",
+            "to the end of the line"
+        );
+        assert_eq!(
+            redacted_text("secret = s3cr3t value\nnode_count = 3"),
+            "secret = REDACTED\nnode_count = 3"
+        );
+        assert_eq!(
+            redacted_text("Keystone said no: password=hunter2 for user demo"),
+            "Keystone said no: password=REDACTED for user demo"
+        );
+        assert_eq!(
+            redacted_text("GET /x?user=demo&token=abc123&limit=5"),
+            "GET /x?user=demo&token=REDACTED&limit=5"
+        );
+        assert_eq!(
+            redacted_text("X-Auth-Token: gAAAAAB-short"),
+            "X-Auth-Token: REDACTED"
+        );
+    }
+
+    #[test]
+    fn secret_flags_go_with_either_spelling() {
+        assert_eq!(
+            redacted_text("openstack --os-password=hunter2 --os-username demo server list"),
+            "openstack --os-password=REDACTED --os-username demo server list"
+        );
+        assert_eq!(
+            redacted_text("magnum-client --password \"two words\" --debug"),
+            "magnum-client --password \"REDACTED\" --debug"
+        );
+        assert_eq!(
+            redacted_text("run --token \\\n  abcdef --x"),
+            "run --token \\\n  REDACTED --x"
+        );
+        // A flag without a value keeps the next flag.
+        kept("run --no-password --verbose");
+    }
+
+    #[test]
+    fn secret_flags_in_argument_lists_go() {
+        let mut e = exchange(Service::Kubernetes, "GET", "/api/v1/pods");
+        e.response.body = Some(json!({"spec": {"containers": [{"name": "ca",
+            "command": ["./cluster-autoscaler", "--cloud-provider=magnum"],
+            "args": ["--os-password", "hunter2-xyz", "--token=tok-abcdef", "--v", "4",
+                     "--password", "--next-flag"]}]}}));
+        let mut rec = recording(vec![e]);
+        assert!(!find_secrets(&rec).is_empty());
+        redact(&mut rec);
+        let c = &rec.exchanges[0].response.body.as_ref().unwrap()["spec"]["containers"][0];
+        assert_eq!(
+            c["args"],
+            json!([
+                "--os-password",
+                REDACTED,
+                "--token=REDACTED",
+                "--v",
+                "4",
+                "--password",
+                "--next-flag"
+            ])
+        );
+        assert_eq!(c["command"][1], "--cloud-provider=magnum");
+    }
+
+    #[test]
+    fn env_style_pairs_go_and_references_stay() {
+        let mut e = exchange(Service::Kubernetes, "GET", "/api/v1/pods");
+        e.response.body = Some(json!({"env": [
+            {"name": "OS_PASSWORD", "value": "hunter2-xyz"},
+            {"name": "OS_AUTH_URL", "value": "https://js2:5000/v3"},
+            {"name": "OS_APPLICATION_CREDENTIAL_SECRET",
+             "valueFrom": {"secretKeyRef": {"name": "creds", "key": "secret"}}},
+        ]}));
+        let mut rec = recording(vec![e]);
+        assert!(!find_secrets(&rec).is_empty());
+        redact(&mut rec);
+        let env = &rec.exchanges[0].response.body.as_ref().unwrap()["env"];
+        assert_eq!(env[0]["value"], REDACTED);
+        assert_eq!(env[1]["value"], "https://js2:5000/v3");
+        assert_eq!(
+            env[2]["valueFrom"],
+            json!({"secretKeyRef": {"name": "creds", "key": "secret"}})
+        );
+    }
+
+    #[test]
+    fn env_style_pairs_inside_text_go() {
+        assert_eq!(
+            redacted_text(
+                "env:\n- name: OS_PASSWORD\n  value: hunter2-xyz\n- name: OS_REGION_NAME\n  value: IU\n- name: TOKEN\n  valueFrom:\n    secretKeyRef: {name: t, key: token}\n"
+            ),
+            "env:\n- name: OS_PASSWORD\n  value: REDACTED\n- name: OS_REGION_NAME\n  value: IU\n- name: TOKEN\n  valueFrom:\n    secretKeyRef: {name: t, key: token}\n"
+        );
+        assert_eq!(
+            redacted_text(r#"pod spec had {"name": "OS_PASSWORD", "value": "hunter2"} in it"#),
+            r#"pod spec had {"name": "OS_PASSWORD", "value": "REDACTED"} in it"#
+        );
+    }
+
+    #[test]
+    fn json_embedded_in_strings_is_redacted_as_json() {
+        let applied = "{\"apiVersion\":\"v1\",\"data\":{\"OS_PASSWORD\":\"hunter2-xyz\",\"OS_REGION_NAME\":\"IU\"},\"kind\":\"ConfigMap\"}\n";
+        let out = redacted_text(applied);
+        assert_eq!(
+            out,
+            "{\"apiVersion\":\"v1\",\"data\":{\"OS_PASSWORD\":\"REDACTED\",\"OS_REGION_NAME\":\"IU\"},\"kind\":\"ConfigMap\"}\n"
+        );
+    }
+
+    #[test]
+    fn yaml_block_scalars_under_secret_keys_go() {
+        assert_eq!(
+            redacted_text("a: 1\nprivate_key: |\n  -----BEGIN KEY-----\n  MIIabc\nname: x\n"),
+            "a: 1\nprivate_key: |\n  REDACTED\nname: x\n"
+        );
+        assert_eq!(
+            redacted_text("token:\n  plain-scalar-on-its-own-line\nname: x"),
+            "token:\n  REDACTED\nname: x"
+        );
+        // A nested mapping under a secret-named key is scanned, not swallowed.
+        kept("password:\n  user: demo\n  domain: Default\n");
+    }
+
+    #[test]
+    fn events_with_credentials_in_their_message_go() {
+        let mut e = exchange(Service::Kubernetes, "GET", "/api/v1/events");
+        e.response.body = Some(json!({"kind": "EventList", "items": [{
+            "reason": "FailedMount", "involvedObject": {"name": "ca"},
+            "message": "auth failed for demo with password=hunter2-xyz (HTTP 401)"}]}));
+        let mut rec = recording(vec![e]);
+        assert!(!find_secrets(&rec).is_empty());
+        redact(&mut rec);
+        assert_eq!(
+            rec.exchanges[0].response.body.as_ref().unwrap()["items"][0]["message"],
+            "auth failed for demo with password=REDACTED (HTTP 401)"
+        );
+    }
+
+    #[test]
+    fn plain_text_bodies_are_scanned() {
+        let mut e = exchange(
+            Service::Kubernetes,
+            "GET",
+            "/api/v1/namespaces/d/pods/p/log",
+        );
+        e.response.body_text = Some("I1110 starting\nOS_PASSWORD=hunter2-xyz\n".into());
+        let mut rec = recording(vec![e]);
+        assert!(!find_secrets(&rec).is_empty());
+        redact(&mut rec);
+        assert_eq!(
+            rec.exchanges[0].response.body_text.as_deref(),
+            Some("I1110 starting\nOS_PASSWORD=REDACTED\n")
+        );
+    }
+
+    #[test]
+    fn numeric_secrets_go() {
+        let mut e = exchange(Service::Orchestration, "GET", "/v1/p/stacks/s");
+        e.response.body = Some(json!({"parameters": {"db_password": 12345678, "node_count": 3}}));
+        let mut rec = recording(vec![e]);
+        redact(&mut rec);
+        let p = &rec.exchanges[0].response.body.as_ref().unwrap()["parameters"];
+        assert_eq!(p["db_password"], REDACTED);
+        assert_eq!(p["node_count"], 3);
+    }
+
+    #[test]
+    fn what_recordings_need_stays() {
+        for text in [
+            "export OS_AUTH_URL=https://js2.jetstream-cloud.org:5000/v3/\nexport OS_REGION_NAME=IU\nexport OS_USERNAME=demo\n",
+            "node_count: 3\nmax_node_count: 5\nname: default-worker\n",
+            "tokenizer: wordpiece",
+            "passwordless: false",
+            "automountServiceAccountToken: false",
+            "password_expires_at: null",
+            "secretName: creds",
+            "[Global]\nauth-url=https://js2:5000/v3\nregion=IU\n",
+            "POST /v3/auth/tokens (application credential; secret not recorded)",
+            "Cluster-autoscaler status at 2025-11-10 16:40:05: Health: Healthy",
+            "the password was wrong",
+            "password: REDACTED",
+            "--os-password=REDACTED",
+        ] {
+            kept(text);
+        }
+    }
+
+    #[test]
+    fn redaction_is_idempotent() {
+        let text = "export OS_PASSWORD=hunter2-xyz\npassword: a b c\n--token x\ntoken: |\n  abc\n- name: TOKEN\n  value: v\n{\\\"password\\\":\\\"p\\\"}";
+        let mut e = exchange(Service::Kubernetes, "GET", "/x");
+        e.response.body = Some(json!({"kind": "ConfigMap", "data": {"x": text}}));
+        e.note = Some("sent password=hunter2-xyz".into());
+        let mut rec = recording(vec![e]);
+        redact(&mut rec);
+        let once = rec.clone();
+        redact(&mut rec);
+        assert_eq!(rec, once);
+        assert!(!rec.to_json().contains("hunter2-xyz"));
     }
 }
