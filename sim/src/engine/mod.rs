@@ -360,6 +360,65 @@ mod tests {
     }
 
     #[test]
+    fn scaling_past_the_caps_is_refused_and_allocates_nothing() {
+        use crate::kube::{Deployment, PodSpec};
+        let mut e = engine();
+        e.world.deployments.push(Deployment {
+            name: "web".into(),
+            namespace: "default".into(),
+            replicas: 1,
+            labels: [("app".to_string(), "web".to_string())]
+                .into_iter()
+                .collect(),
+            spec: std::sync::Arc::new(PodSpec::with_requests(0, 0)),
+            template_hash: "5d8f7c9b6".into(),
+            pinned_pod_names: Vec::new(),
+        });
+        let scale = |replicas| Operation::ScaleDeployment {
+            namespace: "default".into(),
+            name: "web".into(),
+            replicas,
+        };
+        for replicas in [crate::limits::MAX_PODS + 1, 1_000_000_000] {
+            let r = e.apply(scale(replicas), None);
+            assert_eq!(r.status, 422, "{replicas}");
+            assert!(r
+                .error
+                .unwrap()
+                .message
+                .contains("must be less than or equal to 200000"));
+        }
+        assert_eq!(e.world.deployments[0].replicas, 1);
+        assert!(e.world.live_pods().count() <= 1);
+        let md = e.world.machine_deployments[0].clone();
+        let r = e.apply(
+            Operation::ScaleMachineDeployment {
+                namespace: md.namespace.clone(),
+                name: md.name.clone(),
+                replicas: crate::limits::MAX_NODES + 1,
+            },
+            None,
+        );
+        assert_eq!(r.status, 422);
+        let r = e.apply(
+            Operation::Resize {
+                cluster: "k8s".into(),
+                node_count: i64::from(crate::limits::MAX_NODES) + 1,
+                nodegroup: None,
+                nodes_to_remove: Vec::new(),
+            },
+            None,
+        );
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.error.unwrap().message,
+            "Invalid input for field/attribute node_count. Value: '10001'. Value should be lower or equal to 10000"
+        );
+        assert_eq!(e.world.machine_deployments[0].replicas, md.replicas);
+        assert_eq!(e.world.machines.len(), 5);
+    }
+
+    #[test]
     fn existing_nodegroups_start_with_ready_nodes() {
         let e = engine();
         assert_eq!(e.world.live_nodes().filter(|(_, n)| n.ready).count(), 5);
