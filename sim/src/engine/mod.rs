@@ -419,6 +419,100 @@ mod tests {
     }
 
     #[test]
+    fn a_generated_pod_name_taken_by_a_live_pod_is_drawn_again() {
+        use crate::kube::{Deployment, Pod, PodPhase, PodSpec, ScheduledCondition};
+        let mut e = engine();
+        let spec = std::sync::Arc::new(PodSpec::with_requests(0, 0));
+        e.world.deployments.push(Deployment {
+            name: "web".into(),
+            namespace: "default".into(),
+            replicas: 0,
+            labels: [("app".to_string(), "web".to_string())]
+                .into_iter()
+                .collect(),
+            spec: spec.clone(),
+            template_hash: "5d8f7c9b6".into(),
+            pinned_pod_names: Vec::new(),
+        });
+        let rs = e.world.deployments[0].replica_set_name();
+        // The suffixes the next two draws give.
+        let mut probe = e.rng.clone();
+        let (first, second) = (probe.kube_suffix(5), probe.kube_suffix(5));
+        let squatter = format!("{rs}-{first}");
+        e.world.add_pod(Pod {
+            name: squatter.as_str().into(),
+            namespace: "default".into(),
+            uid: "squatter".into(),
+            owner: None,
+            labels: Default::default(),
+            spec,
+            created: SimTime::ZERO,
+            node: None,
+            phase: PodPhase::Pending,
+            scheduled: ScheduledCondition::Unknown,
+            deleted: false,
+        });
+        assert!(e.world.pod_name_taken("default", &squatter));
+        assert!(!e.world.pod_name_taken("other", &squatter));
+        let r = e.apply(
+            Operation::ScaleDeployment {
+                namespace: "default".into(),
+                name: "web".into(),
+                replicas: 1,
+            },
+            None,
+        );
+        assert_eq!(r.status, 200);
+        let names: Vec<String> = e
+            .world
+            .live_pods()
+            .filter(|(_, p)| p.owner.is_some())
+            .map(|(_, p)| p.name.to_string())
+            .collect();
+        assert_eq!(names, vec![format!("{rs}-{second}")]);
+        // A deleted pod's name is free again.
+        let id = e.world.find_pod("default", &squatter).unwrap();
+        e.world.delete_pod(id);
+        assert!(!e.world.pod_name_taken("default", &squatter));
+    }
+
+    #[test]
+    fn a_generated_machine_name_taken_by_a_live_machine_is_drawn_again() {
+        let mut e = engine();
+        let md = e.world.machine_deployments[0].clone();
+        let hash = e.name_parts[&md.nodegroup].clone();
+        let mut probe = e.rng.clone();
+        let (first, second) = (probe.kube_suffix(5), probe.kube_suffix(5));
+        let squatter = format!("{}-{hash}-{first}", md.name);
+        e.world.push_machine(crate::world::Machine {
+            name: squatter.clone(),
+            nodegroup: "elsewhere".into(),
+            created: SimTime::ZERO,
+            node: None,
+            never_ready: true,
+            index: 0,
+            delete_mark: None,
+        });
+        let before: Vec<String> = e.world.machines.iter().map(|m| m.name.clone()).collect();
+        e.apply(
+            Operation::ScaleMachineDeployment {
+                namespace: md.namespace.clone(),
+                name: md.name.clone(),
+                replicas: md.replicas + 1,
+            },
+            None,
+        );
+        let new: Vec<&str> = e
+            .world
+            .machines
+            .iter()
+            .map(|m| m.name.as_str())
+            .filter(|n| !before.iter().any(|b| b == n))
+            .collect();
+        assert_eq!(new, vec![format!("{}-{hash}-{second}", md.name)]);
+    }
+
+    #[test]
     fn existing_nodegroups_start_with_ready_nodes() {
         let e = engine();
         assert_eq!(e.world.live_nodes().filter(|(_, n)| n.ready).count(), 5);

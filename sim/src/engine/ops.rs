@@ -693,7 +693,7 @@ impl Engine {
         let mut removed: Vec<_> = victims
             .into_iter()
             .rev()
-            .map(|i| self.world.machines.remove(i))
+            .map(|i| self.world.remove_machine(i))
             .collect();
         removed.reverse();
         for m in removed {
