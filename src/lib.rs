@@ -11,6 +11,8 @@
 //! assert!(report.passed());
 //! ```
 
+pub mod lines;
+
 pub use magsim_runner as runner;
 pub use magsim_scenario as scenario;
 pub use magsim_sim as sim;

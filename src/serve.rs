@@ -123,11 +123,19 @@ fn advance(live: Live, o: &Options) {
         Some(step) => {
             println!("step mode: press Enter to advance virtual time by {step}; Ctrl-C stops");
             std::thread::spawn(move || {
-                let mut line = String::new();
-                while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {
-                    live.advance(step);
-                    println!("virtual time {}", at(&live));
-                    line.clear();
+                use magsim::lines::{BoundedLines, Line, MAX_LINE_BYTES};
+                let mut lines = BoundedLines::new(std::io::stdin().lock(), MAX_LINE_BYTES);
+                loop {
+                    match lines.next_line() {
+                        Ok(Line::Text(_)) => {
+                            live.advance(step);
+                            println!("virtual time {}", at(&live));
+                        }
+                        Ok(Line::TooLong) => eprintln!(
+                            "magsim serve: stdin line longer than {MAX_LINE_BYTES} bytes ignored (press Enter to step)"
+                        ),
+                        Ok(Line::Eof) | Err(_) => break,
+                    }
                 }
             });
         }

@@ -194,3 +194,39 @@ fn a_short_soak_answers_every_request_of_the_mix() {
     assert_eq!(code, 1);
     assert!(err.contains("--seconds 0: expected 1 to 86400"), "{err}");
 }
+
+/// Inputs past magsim's limits are load errors (exit 2) naming file, line and field, not a
+/// wrapped clock or a run that never ends.
+#[test]
+fn run_refuses_inputs_past_the_limits() {
+    let base = "name: limits\ncloud:\n  cluster:\n    name: k8s\n    nodegroups:\n      - {name: default-worker, flavor: m3.small, node_count: 1}\n";
+    for (name, tail, want) in [
+        (
+            "late.yaml",
+            "steps:\n  - at: 18446744073709552\n",
+            ":8:9: steps[0].at: 18446744073709552 is longer than 168h0m0s",
+        ),
+        (
+            "forever.yaml",
+            "autoscalers:\n  - name: ca\n    args: [--cloud-provider=magnum, --scan-interval=0s]\n",
+            ":9:11: autoscalers[0].args[1]: --scan-interval=0s: expected at least 100ms",
+        ),
+        (
+            "years.yaml",
+            "duration: 99999999h\n",
+            ":7:11: duration: 99999999h is longer than 168h0m0s",
+        ),
+        (
+            "million.yaml",
+            "workload:\n  deployments:\n    - {name: web, replicas: 1000000}\n",
+            ":9:",
+        ),
+    ] {
+        let path = temp(name);
+        std::fs::write(&path, format!("{base}{tail}")).unwrap();
+        let (code, out, err) = magsim(&["run", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        let file = path.display().to_string();
+        assert!(err.contains(&format!("{file}{want}")), "{name}: {err}");
+    }
+}

@@ -555,6 +555,25 @@ async fn scale_patch_put_and_conflict() {
     assert_eq!(r.status(), 422);
     let st: Value = r.json().await.unwrap();
     assert_eq!(st["reason"], "Invalid");
+    // Past magsim's pod cap: the engine refuses, the API answers 422 and nothing is built.
+    let r = c
+        .patch(&url)
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .body(r#"{"spec":{"replicas":1000000000}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let st: Value = r.json().await.unwrap();
+    assert_eq!(st["reason"], "Invalid");
+    assert!(
+        st["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("must be less than or equal to 200000")),
+        "{st}"
+    );
+    assert_eq!(live.engine().world.deployments[0].replicas, 3);
+    assert_eq!(live.engine().world.live_pods().count(), 3);
 
     let r = c
         .patch(format!(

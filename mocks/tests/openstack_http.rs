@@ -561,7 +561,7 @@ async fn magnum_resize() {
     assert_eq!(r.status(), 400);
     assert_eq!(
         r.json::<Value>().await.unwrap()["errors"][0]["detail"],
-        "Invalid input for field/attribute node_count. Value: '10000000000'. Value should be lower or equal to 1000"
+        "Invalid input for field/attribute node_count. Value: '10000000000'. Value should be lower or equal to 10000"
     );
     let r = magnum(
         &mock,

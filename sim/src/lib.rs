@@ -18,6 +18,7 @@ pub mod fxhash;
 pub mod gostd;
 pub mod ids;
 pub mod kube;
+pub mod limits;
 pub mod resources;
 pub mod rng;
 pub mod scheduler;

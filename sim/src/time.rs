@@ -19,11 +19,33 @@ impl SimDuration {
     pub const fn from_millis(ms: u64) -> Self {
         SimDuration(ms)
     }
+    /// Panics past `u64::MAX` milliseconds (for constants; input goes through
+    /// [`SimDuration::checked_from_secs`] or [`SimDuration::parse`]).
     pub const fn from_secs(s: u64) -> Self {
-        SimDuration(s * 1000)
+        match SimDuration::checked_from_secs(s) {
+            Some(d) => d,
+            None => panic!("SimDuration::from_secs overflows u64 milliseconds"),
+        }
     }
+    /// `None` when `s` seconds do not fit in `u64` milliseconds.
+    pub const fn checked_from_secs(s: u64) -> Option<Self> {
+        match s.checked_mul(1000) {
+            Some(ms) => Some(SimDuration(ms)),
+            None => None,
+        }
+    }
+    /// Panics past `u64::MAX` milliseconds (for constants).
     pub const fn from_mins(m: u64) -> Self {
-        SimDuration(m * 60_000)
+        match m.checked_mul(60_000) {
+            Some(ms) => SimDuration(ms),
+            None => panic!("SimDuration::from_mins overflows u64 milliseconds"),
+        }
+    }
+    pub const fn checked_add(self, d: SimDuration) -> Option<SimDuration> {
+        match self.0.checked_add(d.0) {
+            Some(ms) => Some(SimDuration(ms)),
+            None => None,
+        }
     }
     pub const fn as_millis(self) -> u64 {
         self.0
@@ -66,7 +88,14 @@ impl SimDuration {
                 _ => return Err(DurationError(text.to_string())),
             };
             rest = &rest[unit_len..];
-            total += (number * scale).round() as u64;
+            // `as u64` would saturate; a value past u64 milliseconds is refused instead.
+            let ms = (number * scale).round();
+            if !ms.is_finite() || ms >= u64::MAX as f64 {
+                return Err(DurationError(text.to_string()));
+            }
+            total = total
+                .checked_add(ms as u64)
+                .ok_or_else(|| DurationError(text.to_string()))?;
         }
         Ok(SimDuration(total))
     }
@@ -118,12 +147,22 @@ impl SimTime {
     pub fn since(self, earlier: SimTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))
     }
+    /// `None` past `u64::MAX` milliseconds; the scenario loader uses it for every time it
+    /// computes, so a file never wraps the clock.
+    pub const fn checked_add(self, d: SimDuration) -> Option<SimTime> {
+        match self.0.checked_add(d.0) {
+            Some(ms) => Some(SimTime(ms)),
+            None => None,
+        }
+    }
 }
 
+/// Saturates at `u64::MAX` milliseconds (585 million years), which the engine reads as
+/// "never": a timer that far out is never due. It never wraps to an earlier time.
 impl std::ops::Add<SimDuration> for SimTime {
     type Output = SimTime;
     fn add(self, d: SimDuration) -> SimTime {
-        SimTime(self.0 + d.0)
+        SimTime(self.0.saturating_add(d.0))
     }
 }
 
@@ -168,7 +207,10 @@ pub struct Timestamp {
 impl Epoch {
     pub fn at(self, t: SimTime) -> Timestamp {
         Timestamp {
-            unix_millis: self.0 * 1000 + t.0 as i64,
+            unix_millis: self
+                .0
+                .saturating_mul(1000)
+                .saturating_add(i64::try_from(t.0).unwrap_or(i64::MAX)),
         }
     }
 
@@ -300,6 +342,24 @@ mod tests {
         assert!(SimDuration::parse("10x").is_err());
         assert!(SimDuration::parse("s").is_err());
         assert!(SimDuration::parse("").is_err());
+    }
+
+    #[test]
+    fn durations_and_times_never_wrap() {
+        // 18446744073709552 s is 2^64 ms + 384 ms: it used to wrap to 0.384 s.
+        assert_eq!(SimDuration::checked_from_secs(18_446_744_073_709_552), None);
+        assert_eq!(
+            SimDuration::checked_from_secs(5),
+            Some(SimDuration::from_secs(5))
+        );
+        assert!(SimDuration::parse("18446744073709552s").is_err());
+        assert!(SimDuration::parse("99999999999999999999h").is_err());
+        assert!(SimDuration::parse("5124095576030h5124095576030h").is_err());
+        assert_eq!(SimTime(u64::MAX - 1).checked_add(SimDuration(2)), None);
+        assert_eq!(SimTime(u64::MAX - 1) + SimDuration(2), SimTime(u64::MAX));
+        assert_eq!(SimDuration(u64::MAX).checked_add(SimDuration(1)), None);
+        let far = Epoch::default().at(SimTime(u64::MAX));
+        assert_eq!(far.unix_millis, i64::MAX);
     }
 
     #[test]

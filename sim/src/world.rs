@@ -2,13 +2,15 @@
 
 use crate::cloud::{Cluster, MachineDeployment};
 use crate::flavor::Flavor;
+use crate::fxhash::FxBuild;
 use crate::kube::{
     Deployment, EventLog, Labels, Node, NodeId, Pod, PodId, PodPhase, ScheduledCondition, Taint,
 };
 use crate::resources::Resources;
 use crate::scheduler::{SnapNode, Snapshot};
 use crate::time::{SimDuration, SimTime};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 /// A Nova server behind a node: created by a resize, registered as a node after the boot delay.
 #[derive(Clone, Debug)]
@@ -114,6 +116,11 @@ pub struct World {
     unbound: BTreeSet<PodId>,
     /// Scheduling classes by (labels without the hostname, configured taints).
     classes: BTreeMap<(Labels, Vec<crate::kube::Taint>), u32>,
+    /// Live pods by namespace and name (a count: a file may pin one name twice), so a
+    /// generated name is checked against them in O(1). Lookup only, never iterated.
+    pod_names: HashMap<Arc<str>, HashMap<Arc<str>, u32, FxBuild>, FxBuild>,
+    /// Names of the machines in [`World::machines`] added through [`World::push_machine`].
+    machine_names: HashSet<String, FxBuild>,
     pub deployments: Vec<Deployment>,
     pub secrets: Vec<Secret>,
     /// ConfigMap data by `(namespace, name)`; the autoscaler writes its status here.
@@ -282,9 +289,40 @@ impl World {
         NodeId(self.nodes.len() as u32 - 1)
     }
 
+    /// Whether a live pod in `namespace` is named `name`.
+    pub fn pod_name_taken(&self, namespace: &str, name: &str) -> bool {
+        self.pod_names
+            .get(namespace)
+            .is_some_and(|names| names.contains_key(name))
+    }
+
+    /// Adds a machine, indexing its name for [`World::machine_name_taken`].
+    pub fn push_machine(&mut self, machine: Machine) {
+        self.machine_names.insert(machine.name.clone());
+        self.machines.push(machine);
+    }
+
+    /// Removes the machine at `index` of [`World::machines`].
+    pub fn remove_machine(&mut self, index: usize) -> Machine {
+        let m = self.machines.remove(index);
+        self.machine_names.remove(&m.name);
+        m
+    }
+
+    /// Whether a machine (and so a node, which takes its name) is named `name`.
+    pub fn machine_name_taken(&self, name: &str) -> bool {
+        self.machine_names.contains(name)
+    }
+
     /// Adds a pod (bound or not) and returns its id.
     pub fn add_pod(&mut self, pod: Pod) -> PodId {
         let id = PodId(self.pods.len() as u32);
+        *self
+            .pod_names
+            .entry(pod.namespace.clone())
+            .or_default()
+            .entry(pod.name.clone())
+            .or_default() += 1;
         self.pods.push(pod);
         self.touch(id);
         self.track(id);
@@ -305,6 +343,17 @@ impl World {
     /// Marks a pod deleted (a no-op for one already gone).
     pub fn delete_pod(&mut self, id: PodId) {
         self.untrack(id);
+        let pod = &self.pods[id.0 as usize];
+        if !pod.deleted {
+            if let Some(names) = self.pod_names.get_mut(&*pod.namespace) {
+                if let Some(n) = names.get_mut(&*pod.name) {
+                    *n -= 1;
+                    if *n == 0 {
+                        names.remove(&*pod.name);
+                    }
+                }
+            }
+        }
         self.pods[id.0 as usize].deleted = true;
         self.touch(id);
     }
@@ -510,7 +559,7 @@ impl World {
     /// `DeleteNodes` does; returns the new desired count.
     pub fn shrink(&mut self, machine: &str) -> Option<u32> {
         let i = self.machines.iter().position(|m| m.name == machine)?;
-        let m = self.machines.remove(i);
+        let m = self.remove_machine(i);
         if let Some(id) = m.node {
             self.nodes[id.0 as usize].deleted = true;
         }

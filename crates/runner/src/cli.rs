@@ -436,6 +436,14 @@ fn kubectl(
             if r.status == 404 {
                 return not_found("deployments.apps", name);
             }
+            if let Some(e) = r.error.as_ref().filter(|_| r.status == 422) {
+                return Outcome {
+                    stderr: format!("The Scale \"{name}\" is invalid: {}\n", e.message),
+                    exit_code: 1,
+                    status: Some(422),
+                    ..Default::default()
+                };
+            }
             Outcome {
                 stdout: format!("deployment.apps/{name} scaled\n"),
                 status: Some(200),

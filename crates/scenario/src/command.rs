@@ -237,7 +237,11 @@ fn parse_kubectl(args: &[String]) -> Result<Command, String> {
     let call = match (p.first().copied(), kind.as_deref(), name) {
         (Some("scale"), Some("deployment"), Some(name)) => {
             let r = replicas.ok_or("kubectl scale needs --replicas")?;
-            let replicas = r.parse().map_err(|_| format!("invalid argument \"{r}\" for \"--replicas\" flag"))?;
+            let replicas: u32 = r.parse().map_err(|_| format!("invalid argument \"{r}\" for \"--replicas\" flag"))?;
+            let max = magsim_sim::limits::MAX_PODS;
+            if replicas > max {
+                return Err(format!("--replicas={replicas}: expected at most {max} (magsim's limit on pods per scenario)"));
+            }
             KubectlCall::Scale { name, replicas }
         }
         (Some("apply"), None, None) if file => KubectlCall::Apply,
@@ -358,5 +362,15 @@ mod tests {
         assert!(parse("kubectl scale deploy/x")
             .unwrap_err()
             .contains("--replicas"));
+    }
+
+    #[test]
+    fn scale_past_the_pod_limit_is_refused() {
+        let e = parse("kubectl scale deploy/web --replicas=1000000").unwrap_err();
+        assert!(
+            e.contains("--replicas=1000000: expected at most 200000"),
+            "{e}"
+        );
+        assert!(parse("kubectl scale deploy/web --replicas=200000").is_ok());
     }
 }

@@ -27,6 +27,7 @@ mod faults;
 mod format;
 pub mod manifest;
 mod model;
+mod prescan;
 mod testprovider;
 mod values;
 
@@ -40,15 +41,32 @@ use std::path::Path;
 
 /// Reads and validates one scenario file.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
-        file: path.display().to_string(),
+    use std::io::Read;
+    let file = path.display().to_string();
+    let io = |e: std::io::Error| LoadError::Io {
+        file: file.clone(),
         message: e.to_string(),
+    };
+    // Read at most one byte past the limit, so a huge file (or /dev/zero) is never buffered.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(magsim_sim::limits::MAX_SCENARIO_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() > magsim_sim::limits::MAX_SCENARIO_BYTES {
+        return Err(prescan::too_big(&file, bytes.len()));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| LoadError::Io {
+        file: file.clone(),
+        message: format!("not UTF-8 text: {e}"),
     })?;
-    parse(&path.display().to_string(), &text)
+    parse(&file, &text)
 }
 
 /// Parses scenario text; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, LoadError> {
+    prescan::check(file, text)?;
     let raw = format::from_yaml(file, text)?;
     model::build(file, text, raw)
 }

@@ -263,7 +263,14 @@ fn deployment(
     }
     let replicas = s(v, &["spec", "replicas"])
         .and_then(Value::as_u64)
-        .unwrap_or(1) as u32;
+        .unwrap_or(1);
+    let max = magsim_sim::limits::MAX_PODS;
+    let replicas = u32::try_from(replicas)
+        .ok()
+        .filter(|&r| r <= max)
+        .ok_or_else(|| {
+            format!("spec.replicas: {replicas}: expected at most {max} (magsim's limit on pods per scenario)")
+        })?;
     Ok(Deployment {
         name,
         namespace,

@@ -124,8 +124,128 @@ impl Ctx<'_> {
     }
 }
 
+/// Refuses node and pod counts past [`magsim_sim::limits`], at the field that crosses them.
+fn check_counts(cx: &Ctx, raw: &RawScenario) -> Result<(), LoadError> {
+    use magsim_sim::limits::{MAX_NODES, MAX_PODS};
+    let nodes_over = |field: String, what: &str, n: u64| {
+        cx.err(
+            &field,
+            format!("{what} {n}: expected at most {MAX_NODES} (magsim's limit on nodes per nodegroup and per scenario)"),
+        )
+    };
+    if let Some(c) = &raw.cloud.cluster {
+        let mut total = 0u64;
+        for (i, ng) in c.nodegroups.iter().enumerate() {
+            let field = format!("cloud.cluster.nodegroups[{i}]");
+            for (key, v) in [
+                ("node_count", Some(ng.node_count)),
+                ("min_node_count", ng.min_node_count),
+                ("max_node_count", ng.max_node_count),
+            ] {
+                if let Some(v) = v.filter(|&v| v > MAX_NODES) {
+                    return Err(nodes_over(format!("{field}.{key}"), key, v.into()));
+                }
+            }
+            total += u64::from(ng.node_count);
+            if total > u64::from(MAX_NODES) {
+                return Err(nodes_over(
+                    format!("{field}.node_count"),
+                    "nodes in all nodegroups",
+                    total,
+                ));
+            }
+        }
+    }
+    if let Some(t) = &raw.cloud.test_provider {
+        if t.nodes.len() > MAX_NODES as usize {
+            return Err(nodes_over(
+                format!("cloud.test_provider.nodes[{MAX_NODES}]"),
+                "nodes",
+                t.nodes.len() as u64,
+            ));
+        }
+        for (i, g) in t.groups.iter().enumerate() {
+            for (key, v) in [("max", Some(g.max)), ("size", g.size)] {
+                if let Some(v) = v.filter(|&v| v > MAX_NODES) {
+                    return Err(nodes_over(
+                        format!("cloud.test_provider.groups[{i}].{key}"),
+                        key,
+                        v.into(),
+                    ));
+                }
+            }
+        }
+    }
+    let pods_over = |field: String, what: &str, n: u64| {
+        cx.err(
+            &field,
+            format!(
+                "{what} {n}: expected at most {MAX_PODS} (magsim's limit on pods per scenario)"
+            ),
+        )
+    };
+    let bare = raw.workload.pods.len() as u64;
+    if bare > u64::from(MAX_PODS) {
+        return Err(pods_over(
+            format!("workload.pods[{MAX_PODS}]"),
+            "bare pods",
+            bare,
+        ));
+    }
+    let mut total = bare;
+    for (i, d) in raw.workload.deployments.iter().enumerate() {
+        let field = format!("workload.deployments[{i}].replicas");
+        if d.replicas > MAX_PODS {
+            return Err(pods_over(field, "replicas", d.replicas.into()));
+        }
+        total += u64::from(d.replicas);
+        if total > u64::from(MAX_PODS) {
+            return Err(pods_over(
+                field,
+                "pods in all deployments and bare pods",
+                total,
+            ));
+        }
+    }
+    for (i, step) in raw.steps.iter().enumerate() {
+        if let Some(x) = step.action.as_ref().and_then(|a| a.scale.as_ref()) {
+            if x.replicas > MAX_PODS {
+                return Err(pods_over(
+                    format!("steps[{i}].do.scale.replicas"),
+                    "replicas",
+                    x.replicas.into(),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a `--scan-interval` below [`magsim_sim::limits::MIN_SCAN_INTERVAL`], at the flag.
+fn check_scan_interval(cx: &Ctx, field: &str, args: &[String]) -> Result<(), LoadError> {
+    let min = magsim_sim::limits::MIN_SCAN_INTERVAL;
+    let Ok(o) = magsim_sim::autoscaler::options::parse_args(args) else {
+        return Ok(());
+    };
+    if o.scan_interval >= min {
+        return Ok(());
+    }
+    let at = args
+        .iter()
+        .rposition(|a| a.contains("scan-interval") || a.contains("scan_interval"))
+        .map_or(field.to_string(), |j| format!("{field}[{j}]"));
+    Err(cx.err(
+        &at,
+        format!(
+            "--scan-interval={}: expected at least {min} (magsim's limit: shorter loops never let the virtual clock move on)",
+            o.scan_interval
+        ),
+    ))
+}
+
 pub fn build(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, LoadError> {
     let cx = Ctx { file, text };
+    check_counts(&cx, &raw)?;
     let epoch = match &raw.start {
         Some(s) => Epoch::parse_rfc3339(s).ok_or_else(|| {
             cx.err(
@@ -204,6 +324,8 @@ pub fn build(file: &str, text: &str, raw: RawScenario) -> Result<Scenario, LoadE
         .collect::<Result<Vec<_>, _>>()?;
     let cluster_name = raw.cloud.cluster.as_ref().map_or("", |c| c.name.as_str());
     let steps = steps(&cx, &raw.steps, cluster_name)?;
+    // Every duration is at most MAX_DURATION (checked as it is read), so none of these sums
+    // can overflow.
     let end = raw
         .duration
         .map(|d| SimTime::ZERO + d.0)
@@ -500,6 +622,7 @@ fn autoscaler(cx: &Ctx, field: &str, a: &RawAutoscaler) -> Result<AutoscalerSpec
             ))
         }
     };
+    check_scan_interval(cx, &format!("{field}.args"), &a.args)?;
     if let Err(e) = magsim_sim::autoscaler::options::parse_args(&a.args) {
         // A bad flag is the autoscaler's own start-up failure, not a scenario error; but a
         // managed autoscaler with bad flags is almost surely a typo in the file.
@@ -640,6 +763,11 @@ fn action(
         ));
     }
     if let Some(x) = &a.admin_set_autoscaler_args {
+        check_scan_interval(
+            cx,
+            &format!("{field}.do.admin_set_autoscaler_args.args"),
+            &x.args,
+        )?;
         found.push((
             format!(
                 "cloud operator restarts {} with {}",

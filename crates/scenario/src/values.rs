@@ -1,11 +1,21 @@
 //! Field types that check themselves while the YAML is read, so a bad value is reported at its
 //! own line and column.
 
+use magsim_sim::limits::MAX_DURATION;
 use magsim_sim::resources::{parse_bytes, parse_cpu};
 use magsim_sim::time::SimDuration;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::fmt;
+
+/// `1h30m`-shaped: numbers each followed by a unit.
+fn well_formed(s: &str) -> bool {
+    let s = s.trim();
+    s.starts_with(|c: char| c.is_ascii_digit())
+        && s.ends_with(|c: char| c.is_ascii_alphabetic())
+        && s.split(|c: char| c.is_ascii_digit() || c == '.')
+            .all(|u| matches!(u, "" | "ms" | "s" | "m" | "h"))
+}
 
 /// Reads a scalar (string or number) as text.
 struct ScalarText;
@@ -37,15 +47,26 @@ fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Duration(pub SimDuration);
 
+/// At most [`MAX_DURATION`]: times and spans in a scenario are on a virtual clock that runs
+/// for at most that long, so no sum of them can overflow.
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = scalar(d)?;
-        if let Ok(secs) = s.parse::<u64>() {
-            return Ok(Duration(SimDuration::from_secs(secs)));
+        let parsed = match s.parse::<u64>() {
+            Ok(secs) => SimDuration::checked_from_secs(secs),
+            Err(_) => match SimDuration::parse(&s) {
+                Ok(d) => Some(d),
+                // Digits and units only: well formed, so too large for the clock.
+                Err(_) if well_formed(&s) => None,
+                Err(e) => return Err(de::Error::custom(e)),
+            },
+        };
+        match parsed {
+            Some(d) if d <= MAX_DURATION => Ok(Duration(d)),
+            _ => Err(de::Error::custom(format!(
+                "{s} is longer than {MAX_DURATION}: expected at most 7 days (magsim's limit on virtual time)"
+            ))),
         }
-        SimDuration::parse(&s)
-            .map(Duration)
-            .map_err(de::Error::custom)
     }
 }
 
@@ -91,5 +112,31 @@ impl<'de> Deserialize<'de> for CommandLine {
         crate::command::parse(&s)
             .map(|c| CommandLine(s.trim().to_string(), c))
             .map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn duration(yaml: &str) -> Result<Duration, String> {
+        serde_yaml_ng::from_str::<Duration>(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn durations_past_the_limit_are_refused_never_wrapped() {
+        assert_eq!(duration("90").unwrap().0, SimDuration::from_secs(90));
+        assert_eq!(duration("168h").unwrap().0, MAX_DURATION);
+        // 18446744073709552 s = 2^64 ms + 384 ms: this used to run at +0.384 s.
+        for text in [
+            "18446744073709552",
+            "99999999h",
+            "168h1ms",
+            "5124095576030h5124095576030h",
+        ] {
+            let e = duration(text).unwrap_err();
+            assert!(e.contains("is longer than 168h0m0s"), "{text}: {e}");
+        }
+        assert!(duration("10x").unwrap_err().contains("invalid duration"));
     }
 }

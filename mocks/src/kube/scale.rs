@@ -101,5 +101,19 @@ pub fn write(
     if r.status == 404 {
         return Err(not_found(resource, name));
     }
+    refused(&r, "Scale.autoscaling", name)?;
     read(app, resource, namespace, name)
+}
+
+/// The engine's refusal of a write past [`magsim_sim::limits`] as the API server's 422
+/// `Invalid` Status.
+pub(super) fn refused(
+    r: &magsim_sim::engine::ApiResponse,
+    kind_group: &str,
+    name: &str,
+) -> Result<()> {
+    match &r.error {
+        Some(e) if r.status == 422 => Err(KubeError::invalid(kind_group, name, &e.message)),
+        _ => Ok(()),
+    }
 }

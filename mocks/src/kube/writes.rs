@@ -261,7 +261,8 @@ fn machine_deployment(
             name: name.to_string(),
             replicas,
         };
-        app.live.mutate(|e| e.apply(op, None));
+        let resp = app.live.mutate(|e| e.apply(op, None));
+        super::scale::refused(&resp, "MachineDeployment.cluster.x-k8s.io", name)?;
     }
     current(app, r, namespace, name).ok_or_else(|| not_found(r, name))
 }

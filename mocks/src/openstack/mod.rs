@@ -87,9 +87,11 @@ pub struct Options {
     /// the token document then says [`keystone::CLIENT_EXPIRES_AT`] instead, and a client
     /// whose token expires on the virtual clock gets the `401` and re-authenticates once.
     pub virtual_expires_at: bool,
-    /// Largest `node_count` a resize or cluster PATCH may ask for (default 1000). Real Magnum
-    /// accepts any count and the cloud's quota fails it later; the engine would instead create
-    /// every node, so the mock refuses larger counts up front (wsme's "lower or equal" text).
+    /// Largest `node_count` a resize or cluster PATCH may ask for (default
+    /// [`magsim_sim::limits::MAX_NODES`], the bound the engine and the scenario loader use).
+    /// Real Magnum accepts any count and the cloud's quota fails it later; the engine would
+    /// instead create every node, so the mock refuses larger counts up front (wsme's "lower or
+    /// equal" text).
     pub max_node_count: u32,
 }
 
@@ -99,7 +101,7 @@ impl Default for Options {
             magnum_max_version: (1, 11),
             token_lifetime: SimDuration::from_secs(3600),
             virtual_expires_at: false,
-            max_node_count: 1000,
+            max_node_count: magsim_sim::limits::MAX_NODES,
         }
     }
 }

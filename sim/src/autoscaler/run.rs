@@ -182,7 +182,14 @@ impl Autoscaler {
     }
 
     pub fn scan_interval(&self) -> Option<SimDuration> {
-        self.running().map(|r| r.started.options.scan_interval)
+        // Never below the minimum (the loader refuses it; this keeps the clock moving for
+        // anything that reaches the engine another way).
+        self.running().map(|r| {
+            r.started
+                .options
+                .scan_interval
+                .max(crate::limits::MIN_SCAN_INTERVAL)
+        })
     }
 
     /// One `RunOnce` at `now`.

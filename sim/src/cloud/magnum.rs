@@ -319,6 +319,7 @@ impl Cluster {
             Some(Value::Number(n)) if delta.contains(&"node_count") => n
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
+                .filter(|&n| n <= crate::limits::MAX_NODES)
                 .ok_or_else(|| {
                     ApiError::new(
                         400,
@@ -395,6 +396,10 @@ impl Cluster {
             return Err(ApiError::new(400, format!("Invalid input for field/attribute node_count. Value: '{node_count}'. Value should be greater or equal to 0")));
         }
         let n = node_count as u64;
+        let cap = crate::limits::MAX_NODES;
+        if n > u64::from(cap) {
+            return Err(ApiError::new(400, format!("Invalid input for field/attribute node_count. Value: '{node_count}'. Value should be lower or equal to {cap}")));
+        }
         if ng.is_master() {
             return Err(ApiError::new(
                 400,

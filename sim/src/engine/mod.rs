@@ -360,6 +360,159 @@ mod tests {
     }
 
     #[test]
+    fn scaling_past_the_caps_is_refused_and_allocates_nothing() {
+        use crate::kube::{Deployment, PodSpec};
+        let mut e = engine();
+        e.world.deployments.push(Deployment {
+            name: "web".into(),
+            namespace: "default".into(),
+            replicas: 1,
+            labels: [("app".to_string(), "web".to_string())]
+                .into_iter()
+                .collect(),
+            spec: std::sync::Arc::new(PodSpec::with_requests(0, 0)),
+            template_hash: "5d8f7c9b6".into(),
+            pinned_pod_names: Vec::new(),
+        });
+        let scale = |replicas| Operation::ScaleDeployment {
+            namespace: "default".into(),
+            name: "web".into(),
+            replicas,
+        };
+        for replicas in [crate::limits::MAX_PODS + 1, 1_000_000_000] {
+            let r = e.apply(scale(replicas), None);
+            assert_eq!(r.status, 422, "{replicas}");
+            assert!(r
+                .error
+                .unwrap()
+                .message
+                .contains("must be less than or equal to 200000"));
+        }
+        assert_eq!(e.world.deployments[0].replicas, 1);
+        assert!(e.world.live_pods().count() <= 1);
+        let md = e.world.machine_deployments[0].clone();
+        let r = e.apply(
+            Operation::ScaleMachineDeployment {
+                namespace: md.namespace.clone(),
+                name: md.name.clone(),
+                replicas: crate::limits::MAX_NODES + 1,
+            },
+            None,
+        );
+        assert_eq!(r.status, 422);
+        let r = e.apply(
+            Operation::Resize {
+                cluster: "k8s".into(),
+                node_count: i64::from(crate::limits::MAX_NODES) + 1,
+                nodegroup: None,
+                nodes_to_remove: Vec::new(),
+            },
+            None,
+        );
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            r.error.unwrap().message,
+            "Invalid input for field/attribute node_count. Value: '10001'. Value should be lower or equal to 10000"
+        );
+        assert_eq!(e.world.machine_deployments[0].replicas, md.replicas);
+        assert_eq!(e.world.machines.len(), 5);
+    }
+
+    #[test]
+    fn a_generated_pod_name_taken_by_a_live_pod_is_drawn_again() {
+        use crate::kube::{Deployment, Pod, PodPhase, PodSpec, ScheduledCondition};
+        let mut e = engine();
+        let spec = std::sync::Arc::new(PodSpec::with_requests(0, 0));
+        e.world.deployments.push(Deployment {
+            name: "web".into(),
+            namespace: "default".into(),
+            replicas: 0,
+            labels: [("app".to_string(), "web".to_string())]
+                .into_iter()
+                .collect(),
+            spec: spec.clone(),
+            template_hash: "5d8f7c9b6".into(),
+            pinned_pod_names: Vec::new(),
+        });
+        let rs = e.world.deployments[0].replica_set_name();
+        // The suffixes the next two draws give.
+        let mut probe = e.rng.clone();
+        let (first, second) = (probe.kube_suffix(5), probe.kube_suffix(5));
+        let squatter = format!("{rs}-{first}");
+        e.world.add_pod(Pod {
+            name: squatter.as_str().into(),
+            namespace: "default".into(),
+            uid: "squatter".into(),
+            owner: None,
+            labels: Default::default(),
+            spec,
+            created: SimTime::ZERO,
+            node: None,
+            phase: PodPhase::Pending,
+            scheduled: ScheduledCondition::Unknown,
+            deleted: false,
+        });
+        assert!(e.world.pod_name_taken("default", &squatter));
+        assert!(!e.world.pod_name_taken("other", &squatter));
+        let r = e.apply(
+            Operation::ScaleDeployment {
+                namespace: "default".into(),
+                name: "web".into(),
+                replicas: 1,
+            },
+            None,
+        );
+        assert_eq!(r.status, 200);
+        let names: Vec<String> = e
+            .world
+            .live_pods()
+            .filter(|(_, p)| p.owner.is_some())
+            .map(|(_, p)| p.name.to_string())
+            .collect();
+        assert_eq!(names, vec![format!("{rs}-{second}")]);
+        // A deleted pod's name is free again.
+        let id = e.world.find_pod("default", &squatter).unwrap();
+        e.world.delete_pod(id);
+        assert!(!e.world.pod_name_taken("default", &squatter));
+    }
+
+    #[test]
+    fn a_generated_machine_name_taken_by_a_live_machine_is_drawn_again() {
+        let mut e = engine();
+        let md = e.world.machine_deployments[0].clone();
+        let hash = e.name_parts[&md.nodegroup].clone();
+        let mut probe = e.rng.clone();
+        let (first, second) = (probe.kube_suffix(5), probe.kube_suffix(5));
+        let squatter = format!("{}-{hash}-{first}", md.name);
+        e.world.push_machine(crate::world::Machine {
+            name: squatter.clone(),
+            nodegroup: "elsewhere".into(),
+            created: SimTime::ZERO,
+            node: None,
+            never_ready: true,
+            index: 0,
+            delete_mark: None,
+        });
+        let before: Vec<String> = e.world.machines.iter().map(|m| m.name.clone()).collect();
+        e.apply(
+            Operation::ScaleMachineDeployment {
+                namespace: md.namespace.clone(),
+                name: md.name.clone(),
+                replicas: md.replicas + 1,
+            },
+            None,
+        );
+        let new: Vec<&str> = e
+            .world
+            .machines
+            .iter()
+            .map(|m| m.name.as_str())
+            .filter(|n| !before.iter().any(|b| b == n))
+            .collect();
+        assert_eq!(new, vec![format!("{}-{hash}-{second}", md.name)]);
+    }
+
+    #[test]
     fn existing_nodegroups_start_with_ready_nodes() {
         let e = engine();
         assert_eq!(e.world.live_nodes().filter(|(_, n)| n.ready).count(), 5);

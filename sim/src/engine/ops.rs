@@ -371,6 +371,9 @@ impl Engine {
                 name,
                 replicas,
             } => {
+                if let Some(e) = self.pods_over_cap(&namespace, &name, replicas) {
+                    return ApiResponse::err(e);
+                }
                 match self
                     .world
                     .deployments
@@ -390,6 +393,9 @@ impl Engine {
                 }
             }
             Operation::ApplyDeployment(d) => {
+                if let Some(e) = self.pods_over_cap(&d.namespace, &d.name, d.replicas) {
+                    return ApiResponse::err(e);
+                }
                 let name = d.name.clone();
                 let existing = self
                     .world
@@ -533,6 +539,13 @@ impl Engine {
                 name,
                 replicas,
             } => match self.world.machine_deployment_mut(&namespace, &name) {
+                Some(_) if replicas > crate::limits::MAX_NODES => ApiResponse::err(ApiError::new(
+                    422,
+                    format!(
+                        "spec.replicas: Invalid value: {replicas}: must be less than or equal to {} (magsim's limit on nodes per nodegroup)",
+                        crate::limits::MAX_NODES
+                    ),
+                )),
                 Some(md) => {
                     md.replicas = replicas;
                     ApiResponse::ok(
@@ -617,6 +630,28 @@ impl Engine {
         }
     }
 
+    /// The API server's refusal of `replicas` for Deployment `namespace/name` when every
+    /// Deployment's replicas together would pass [`crate::limits::MAX_PODS`].
+    fn pods_over_cap(&self, namespace: &str, name: &str, replicas: u32) -> Option<ApiError> {
+        let max = u64::from(crate::limits::MAX_PODS);
+        let others: u64 = self
+            .world
+            .deployments
+            .iter()
+            .filter(|d| !(d.name == name && d.namespace == namespace))
+            .map(|d| u64::from(d.replicas))
+            .sum();
+        let allowed = max.saturating_sub(others);
+        (u64::from(replicas) > allowed).then(|| {
+            ApiError::new(
+                422,
+                format!(
+                    "spec.replicas: Invalid value: {replicas}: must be less than or equal to {allowed} (magsim's limit of {max} pods per scenario)"
+                ),
+            )
+        })
+    }
+
     /// The Magnum conductor applies an accepted resize and the driver re-renders.
     fn conductor_resize(&mut self, nodegroup: &str, count: u32) {
         if let Err(e) = self.world.magnum_resize(nodegroup, count) {
@@ -658,7 +693,7 @@ impl Engine {
         let mut removed: Vec<_> = victims
             .into_iter()
             .rev()
-            .map(|i| self.world.machines.remove(i))
+            .map(|i| self.world.remove_machine(i))
             .collect();
         removed.reverse();
         for m in removed {

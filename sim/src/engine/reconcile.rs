@@ -13,7 +13,7 @@ impl Engine {
         for ng in self.nodegroup_names() {
             for _ in 0..self.world.desired_machines(&ng) {
                 let (name, index) = self.machine_name(&ng);
-                self.world.machines.push(Machine {
+                self.world.push_machine(Machine {
                     name: name.clone(),
                     nodegroup: ng.clone(),
                     created: SimTime::ZERO,
@@ -51,7 +51,14 @@ impl Engine {
                 .entry(ng.to_string())
                 .or_insert_with(|| rng.kube_suffix(5))
                 .clone();
-            return (format!("{md}-{hash}-{}", self.rng.kube_suffix(5)), 0);
+            // A suffix already taken by a live machine is drawn again from the same stream
+            // (no collision, no extra draw: runs without one are unchanged).
+            loop {
+                let name = format!("{md}-{hash}-{}", self.rng.kube_suffix(5));
+                if !self.world.machine_name_taken(&name) {
+                    return (name, 0);
+                }
+            }
         }
         let cluster = self
             .world
@@ -184,7 +191,7 @@ impl Engine {
                     "cloud",
                     format!("server {name} building for nodegroup {ng}{note}"),
                 );
-                self.world.machines.push(Machine {
+                self.world.push_machine(Machine {
                     name: name.clone(),
                     nodegroup: ng.clone(),
                     created: self.now,
@@ -210,7 +217,7 @@ impl Engine {
                 let Some(i) = marked.or_else(|| self.world.machines.iter().rposition(mine)) else {
                     break;
                 };
-                let m = self.world.machines.remove(i);
+                let m = self.world.remove_machine(i);
                 self.trace
                     .push(self.now, "cloud", format!("server {} deleted", m.name));
                 if let Some(id) = m.node {
@@ -260,7 +267,13 @@ impl Engine {
                             .all(|p| *p.name != **n || *p.namespace != *dep.namespace)
                     })
                     .cloned()
-                    .unwrap_or_else(|| format!("{rs}-{}", self.rng.kube_suffix(5)));
+                    .unwrap_or_else(|| loop {
+                        // Drawn again while a live pod of the namespace has the name.
+                        let name = format!("{rs}-{}", self.rng.kube_suffix(5));
+                        if !self.world.pod_name_taken(&dep.namespace, &name) {
+                            break name;
+                        }
+                    });
                 let mut labels = dep.labels.clone();
                 labels.insert("pod-template-hash".into(), dep.template_hash.clone());
                 let pod = Pod {
