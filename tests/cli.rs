@@ -191,7 +191,7 @@ fn a_short_soak_answers_every_request_of_the_mix() {
         assert!(r["rss_mb"].as_f64().unwrap() > 0.0, "{out}");
     }
     let (code, _, err) = magsim(&["bench", "soak", "--seconds", "0"]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "a refused option is a usage error");
     assert!(err.contains("--seconds 0: expected 1 to 86400"), "{err}");
 }
 
