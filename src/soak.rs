@@ -144,6 +144,8 @@ async fn soak(o: Options) -> Result<()> {
     cloud
         .live
         .set_event_ttl(Some(magsim_mocks::live::EVENT_TTL));
+    // As serve: nobody reads the journal, which would keep every exchange.
+    cloud.openstack.journal.set_enabled(false);
     let c = &cloud.openstack.credentials;
     let target = Arc::new(Target {
         kube: cloud.kube.url.clone(),
