@@ -48,7 +48,8 @@ async fn serve_live(o: &Options) -> Result<()> {
         no_autoscaler: o.no_autoscaler,
         scenario_clock: o.scenario_clock,
     };
-    let scenario = serving.apply(scenarios.first().context("no scenario")?.clone());
+    let given = scenarios.first().context("no scenario")?;
+    let scenario = serving.apply(given.clone());
     let scenario = &scenario;
     let cloud = MockCloud::start_on(scenario, o.seed, &o.listen)
         .await
@@ -87,6 +88,9 @@ async fn serve_live(o: &Options) -> Result<()> {
         "  cloud-config (autoscaler)  {}",
         files.cloud_config.display()
     );
+    for (name, path) in own_cloud_configs(&cloud, given, &o.dir)? {
+        println!("  cloud-config ({name})  {}", path.display());
+    }
     println!();
     println!("{}", files.exports());
     println!();
@@ -96,6 +100,27 @@ async fn serve_live(o: &Options) -> Result<()> {
     stopped().await?;
     println!("stopped at virtual {}", at(&cloud.live));
     Ok(())
+}
+
+/// Writes `cloud-config-<autoscaler>` for each autoscaler of the scenario that mounts its own
+/// (a trust, say), pointed at the mock Keystone: what a user's binary standing in for that
+/// autoscaler reads.
+fn own_cloud_configs(
+    cloud: &MockCloud,
+    scenario: &magsim_scenario::Scenario,
+    dir: &std::path::Path,
+) -> Result<Vec<(String, std::path::PathBuf)>> {
+    let world = cloud.live.engine().world.clone();
+    let mut written = Vec::new();
+    for spec in &scenario.autoscalers {
+        let Some(text) = magsim_mocks::cloud_config::of_autoscaler(cloud, spec, &world) else {
+            continue;
+        };
+        let path = dir.join(format!("cloud-config-{}", spec.name));
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        written.push((spec.name.clone(), path));
+    }
+    Ok(written)
 }
 
 /// Waits for Ctrl-C or SIGTERM: as a container's PID 1 there is no default SIGTERM action,

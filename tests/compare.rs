@@ -103,3 +103,17 @@ fn limits_scale_up_timeout_backoff() {
         25.0,
     );
 }
+
+#[test]
+fn limits_scale_from_zero() {
+    agree("scenarios/limits/scale-from-zero.yaml", "clusterapi", 20.0);
+}
+
+#[test]
+fn faults_magnum_never_registers() {
+    agree(
+        "scenarios/faults/magnum-never-registers.yaml",
+        "magnum",
+        15.0,
+    );
+}

@@ -216,6 +216,69 @@ async fn keystone_password_token_and_app_credential_by_name() {
     assert_eq!(body["token"]["methods"], json!(["token"]));
 }
 
+/// A trust scope (the magnum provider's legacy `[Global] trust-id`) works only for a trust a
+/// scenario cloud-config holds and only for its trustee, as Keystone checks it.
+#[tokio::test]
+async fn keystone_trust_scope_is_checked() {
+    let mock = live("05-in-cluster-trust-config").await;
+    let url = format!("{}/v3/auth/tokens", mock.urls.keystone);
+    let trustee = "6f1e0d2c3b4a59687766a5b4c3d2e1f0";
+    let trust = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+    let body = |user: &str, password: &str, trust: &str| {
+        json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"id": user, "password": password}}},
+            "scope": {"OS-TRUST:trust": {"id": trust}}}})
+    };
+    let r = client()
+        .post(&url)
+        .json(&body(trustee, "trustee-password", trust))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let token: Value = r.json().await.unwrap();
+    assert_eq!(token["token"]["OS-TRUST:trust"]["id"], trust);
+    assert_eq!(
+        token["token"]["OS-TRUST:trust"]["trustee_user"]["id"],
+        trustee
+    );
+    assert_eq!(token["token"]["OS-TRUST:trust"]["impersonation"], true);
+    assert!(
+        token["token"]["catalog"].is_array(),
+        "a trust-scoped token has the catalog"
+    );
+
+    let r = client()
+        .post(&url)
+        .json(&body(trustee, "trustee-password", "ffff"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["message"], "Could not find trust: ffff.");
+    assert_eq!(e["error"]["title"], "Not Found");
+
+    // The project's own user, right password, is no trustee of this trust.
+    let c = mock.credentials.clone();
+    let r = client()
+        .post(&url)
+        .json(&body(&c.user_id, &c.password, trust))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["message"], "User is not a trustee.");
+
+    let r = client()
+        .post(&url)
+        .json(&body(trustee, "wrong", trust))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "the password is checked before the trust");
+}
+
 #[tokio::test]
 async fn keystone_errors() {
     let mock = live("01-as-it-happened").await;

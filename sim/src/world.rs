@@ -117,7 +117,8 @@ pub struct World {
     /// Scheduling classes by (labels without the hostname, configured taints).
     classes: BTreeMap<(Labels, Vec<crate::kube::Taint>), u32>,
     /// Live pods by namespace and name (a count: a file may pin one name twice), so a
-    /// generated name is checked against them in O(1). Lookup only, never iterated.
+    /// generated name is checked against them in O(1). Only looked up, but for its keys: the
+    /// namespaces pods were ever added in ([`World::pod_namespaces`]).
     pod_names: HashMap<Arc<str>, HashMap<Arc<str>, u32, FxBuild>, FxBuild>,
     /// Names of the machines in [`World::machines`] added through [`World::push_machine`].
     machine_names: HashSet<String, FxBuild>,
@@ -130,6 +131,9 @@ pub struct World {
     pub events: EventLog,
     pub cluster: Option<Cluster>,
     pub machine_deployments: Vec<MachineDeployment>,
+    /// Per nodegroup: annotations an operator set on its MachineDeployment before the start
+    /// (kept over what the driver renders at creation).
+    pub operator_annotations: BTreeMap<String, BTreeMap<String, String>>,
     pub machines: Vec<Machine>,
     pub flavors: BTreeMap<String, Flavor>,
     pub node_extras: BTreeMap<String, NodeTemplateExtras>,
@@ -287,6 +291,11 @@ impl World {
         node.class = Some(class);
         self.nodes.push(node);
         NodeId(self.nodes.len() as u32 - 1)
+    }
+
+    /// Every namespace a pod was ever added in, in no particular order (callers sort).
+    pub fn pod_namespaces(&self) -> impl Iterator<Item = &str> + '_ {
+        self.pod_names.keys().map(|ns| &**ns)
     }
 
     /// Whether a live pod in `namespace` is named `name`.

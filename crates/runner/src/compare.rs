@@ -672,6 +672,11 @@ pub fn compare(scenario: &Scenario, o: &CompareOptions) -> Result<Comparison, Co
         source,
     };
     let files = cloud.write_client_files(&o.dir).map_err(dir_error)?;
+    // The binary reads the file the scenario's autoscaler mounts (a trust stays a trust).
+    let own = magsim_mocks::cloud_config::of_autoscaler(&cloud, spec, &cloud.live.engine().world);
+    if let Some(text) = own {
+        std::fs::write(&files.cloud_config, text).map_err(dir_error)?;
+    }
     let log = o.dir.join("cluster-autoscaler.log");
     let out = std::fs::File::create(&log).map_err(dir_error)?;
     let err = out.try_clone().map_err(dir_error)?;

@@ -235,6 +235,12 @@ pub struct RawNodegroup {
     /// An injected fault: `never-ready` (new servers never register as nodes) or `not-ready`
     /// (their nodes register but never become Ready).
     pub fault: Option<String>,
+    /// magnum-capi-helm: annotations an operator put on this nodegroup's MachineDeployment in
+    /// the management cluster before the scenario starts (the clusterapi provider's
+    /// `...-min-size`/`-max-size` and `capacity.cluster-autoscaler.kubernetes.io/*`
+    /// scale-from-zero keys), kept over what the driver renders.
+    #[serde(default)]
+    pub machine_deployment_annotations: BTreeMap<String, Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -407,6 +407,18 @@ fn cluster(
             extras.taints.push(Taint::parse(t).ok_or_else(|| cx.err(&format!("{field}.node_taints[{j}]"), format!("invalid taint {t:?}: expected key=value:Effect with Effect NoSchedule, PreferNoSchedule or NoExecute")))?);
         }
         world.node_extras.insert(ng.name.clone(), extras);
+        if !ng.machine_deployment_annotations.is_empty() {
+            if !driver.is_capi() {
+                return Err(cx.err(
+                    &format!("{field}.machine_deployment_annotations"),
+                    "only a magnum-capi-helm cluster has MachineDeployments",
+                ));
+            }
+            world.operator_annotations.insert(
+                ng.name.clone(),
+                text_map(&ng.machine_deployment_annotations),
+            );
+        }
         match ng.fault.as_deref() {
             None => {}
             Some("never-ready") => {

@@ -41,10 +41,12 @@
 //! [`store`]).
 //!
 //! Not served: OpenAPI, logs/exec/port-forward, infrastructure templates
-//! (OpenStackMachineTemplate), MachinePools, `limit`/`continue` paging (lists are always
-//! complete, as kubectl and client-go's reflectors accept). Objects of the stored kinds are not
-//! seen by the engine: a PDB or DaemonSet a client creates reaches a real autoscaler but not
-//! the simulated one.
+//! (OpenStackMachineTemplate: a MachineDeployment's template names no `infrastructureRef`, so
+//! the clusterapi provider's scale from zero reads only its capacity annotations, as CAPO's
+//! templates publish no `status.capacity` anyway), MachinePools. Lists page with `limit` and
+//! `continue` as kube-apiserver does ([`paging`]). Objects of the stored kinds are not seen
+//! by the engine: a PDB or DaemonSet a client creates reaches a real autoscaler but not the
+//! simulated one.
 
 pub mod body;
 pub mod capi;

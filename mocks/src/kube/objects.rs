@@ -738,12 +738,14 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     for (id, n) in w.live_nodes() {
         out.push((key(Resource::Nodes, "", &n.name), node_json(engine, id)));
     }
-    for (_, p) in w.live_pods() {
-        namespaces.insert(&p.namespace);
-    }
-    for e in w.events.all() {
-        namespaces.insert(event_namespace(e));
-    }
+    // From the world's indexes: visiting every pod and event here would make each write
+    // O(world).
+    namespaces.extend(w.pod_namespaces());
+    namespaces.extend(
+        w.events
+            .namespaces()
+            .map(|ns| if ns.is_empty() { "default" } else { ns }),
+    );
     let owned = OwnedPods::new(engine);
     for d in &w.deployments {
         namespaces.insert(&d.namespace);

@@ -179,6 +179,11 @@ impl Keystone {
         let trust = scope
             .and_then(|s| s.pointer("/OS-TRUST:trust/id"))
             .and_then(Value::as_str);
+        if let Some(id) = trust {
+            if let Err(refused) = self.check_trust(id, identity) {
+                return refused;
+            }
+        }
         let scoped = match scope {
             _ if app_cred => {
                 if scope.is_some() {
@@ -203,6 +208,12 @@ impl Keystone {
             },
         };
         let token = self.0.issue_token(methods, app_cred);
+        let trust = trust.map(|id| {
+            (
+                id,
+                str_at(identity, "/password/user/id").unwrap_or_default(),
+            )
+        });
         let body = self.token_body(&token, scoped, trust);
         (
             201,
@@ -215,27 +226,51 @@ impl Keystone {
     /// A user and password that a cloud-config in the scenario's Secrets holds (an
     /// autoscaler's trustee): Keystone knows the users the scenario's autoscalers log in as.
     fn cloud_config_user(&self, u: &Value) -> bool {
-        let password = str_at(u, "/password");
-        let engine = self.0.live.engine();
-        let configs = engine
-            .world
-            .secrets
-            .iter()
-            .flat_map(|s| s.data.values())
-            .filter(|text| text.contains("[Global]"))
-            .filter_map(|text| magsim_sim::deploy::cloud_config::parse_cloud_config(text).ok());
-        for c in configs {
-            let g = c.global;
+        let Some(password) = str_at(u, "/password") else {
+            return false;
+        };
+        self.cloud_configs().iter().any(|g| {
             let named = match (str_at(u, "/id"), str_at(u, "/name")) {
                 (Some(id), _) => g.user_id.as_deref() == Some(id),
                 (None, Some(name)) => g.username.as_deref() == Some(name),
                 _ => false,
             };
-            if named && password.is_some() && g.password.as_deref() == password {
-                return true;
-            }
+            named && g.password.as_deref() == Some(password)
+        })
+    }
+
+    /// A trust scope names a trust that a cloud-config of the scenario holds, and the caller
+    /// is its trustee: else Keystone's `TrustNotFound` (404) or "User is not a trustee."
+    /// (403), as `keystone/models/token_model.py` and `trust/core.py` answer.
+    fn check_trust(&self, id: &str, identity: &Value) -> Result<(), (u16, Wire)> {
+        let trustees: Vec<String> = self
+            .cloud_configs()
+            .into_iter()
+            .filter(|g| g.trust_id.as_deref() == Some(id))
+            .filter_map(|g| g.user_id)
+            .collect();
+        if trustees.is_empty() {
+            return Err(self.error(404, "Not Found", &format!("Could not find trust: {id}.")));
         }
-        false
+        let caller = str_at(identity, "/password/user/id");
+        if !caller.is_some_and(|u| trustees.iter().any(|t| t == u)) {
+            return Err(self.error(403, "Forbidden", "User is not a trustee."));
+        }
+        Ok(())
+    }
+
+    /// The `[Global]` sections of every cloud-config the scenario's Secrets hold.
+    fn cloud_configs(&self) -> Vec<magsim_sim::deploy::cloud_config::GlobalConfig> {
+        let engine = self.0.live.engine();
+        engine
+            .world
+            .secrets
+            .iter()
+            .flat_map(|s| s.data.values())
+            .filter(|text| text.contains("[Global]"))
+            .filter_map(|text| magsim_sim::deploy::cloud_config::parse_cloud_config(text).ok())
+            .map(|c| c.global)
+            .collect()
     }
 
     /// A user reference (`{"id"}` or `{"name", "domain": {"id"|"name"}}`) naming our user.
@@ -247,7 +282,7 @@ impl Keystone {
                     || str_at(u, "/domain/id") == Some(&c.project_domain_id)))
     }
 
-    fn token_body(&self, token: &Token, scoped: bool, trust: Option<&str>) -> Value {
+    fn token_body(&self, token: &Token, scoped: bool, trust: Option<(&str, &str)>) -> Value {
         let epoch = self.0.live.engine().epoch;
         let catalog = catalog(&self.0.urls, &self.0.credentials.project_id);
         token_body(
@@ -262,14 +297,15 @@ impl Keystone {
 }
 
 /// A token document (`{"token": {...}}`) in Keystone's key order; `catalog` makes it
-/// project-scoped; `expires_at` is the virtual expiry when `virtual_expiry`, else
+/// project-scoped; `trust` (its id and trustee) trust-scoped, impersonating the trustor as
+/// Magnum's trusts do; `expires_at` is the virtual expiry when `virtual_expiry`, else
 /// [`CLIENT_EXPIRES_AT`].
 pub fn token_body(
     c: &super::Credentials,
     token: &Token,
     epoch: magsim_sim::time::Epoch,
     catalog: Option<Value>,
-    trust: Option<&str>,
+    trust: Option<(&str, &str)>,
     virtual_expiry: bool,
 ) -> Value {
     let issued = keystone_time(epoch, token.issued);
@@ -303,10 +339,10 @@ pub fn token_body(
         );
         t.insert("catalog".into(), catalog);
     }
-    if let Some(trust) = trust {
+    if let Some((trust, trustee)) = trust {
         t.insert(
             "OS-TRUST:trust".into(),
-            json!({"id": trust, "trustor_user": {"id": c.user_id}, "trustee_user": {"id": c.user_id}, "impersonation": true}),
+            json!({"id": trust, "trustor_user": {"id": c.user_id}, "trustee_user": {"id": trustee}, "impersonation": true}),
         );
     }
     if token.application_credential {

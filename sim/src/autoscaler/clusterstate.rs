@@ -25,6 +25,12 @@ impl Readiness {
         self.ready + self.unready + self.not_started
     }
 
+    /// No node and no server counted: upstream then has no readiness entry for the group,
+    /// whose probe time is zero (`updateReadinessStats` adds one per node it sees).
+    pub fn is_empty(&self) -> bool {
+        self.registered() + self.unregistered + self.long_unregistered == 0
+    }
+
     pub fn add(&mut self, o: Readiness) {
         self.ready += o.ready;
         self.unready += o.unready;

@@ -140,8 +140,9 @@ impl Provider {
     }
 
     /// A template from a Ready, schedulable node of the group (cached, as upstream caches it),
-    /// else the provider's own: clusterapi builds one from the flavor (scale-from-zero
-    /// capacity); the magnum provider has none before 1.33.
+    /// else the provider's own: clusterapi builds one from the deployment's scale-from-zero
+    /// annotations, or (a group with servers but none usable) from the flavor; the magnum
+    /// provider has none before 1.33.
     fn template(&mut self, world: &World, g: &NodeGroup) -> Option<Template> {
         let real = world
             .live_nodes()
@@ -181,6 +182,19 @@ impl Provider {
         }
         if !matches!(self.kind, ProviderKind::ClusterApi) {
             return None;
+        }
+        if let Handle::MachineDeployment(i) = g.handle {
+            let md = world.machine_deployments.get(i)?;
+            if let Some(z) = md.zero_capacity() {
+                return Some(zero_template(world, g, z));
+            }
+            // `TemplateNodeInfo` is `ErrNotImplemented` without the annotations. With servers
+            // in the group, upstream falls back to one of its unready or cordoned nodes
+            // (`mixed_nodeinfos_processor.go`, "last resort"); magsim stands in with the
+            // flavor until it models that fallback.
+            if md.replicas == 0 {
+                return None;
+            }
         }
         let shape = world.node_shape(g.nodegroups.first()?)?;
         let name = format!("template-node-for-{}", g.id);
@@ -468,6 +482,42 @@ impl Provider {
     }
 }
 
+/// The clusterapi provider's template for a deployment with no node to copy
+/// (`clusterapi_nodegroup.go::TemplateNodeInfo`): capacity = allocatable = the annotations,
+/// the generic `kubernetes.io/arch` and `os` labels, the annotation's labels and those of a
+/// node of the group if it has one, the annotation's taints, and the synthetic kube-proxy pod
+/// of 100m CPU (`cloudprovider/utils.go::BuildKubeProxy`).
+fn zero_template(world: &World, g: &NodeGroup, z: crate::cloud::capi::ZeroCapacity) -> Template {
+    let mut labels = crate::kube::Labels::new();
+    labels.insert("kubernetes.io/arch".into(), "amd64".into());
+    labels.insert("kubernetes.io/os".into(), "linux".into());
+    labels.extend(z.labels);
+    let member = world
+        .live_nodes()
+        .filter(|(_, n)| {
+            n.nodegroup
+                .as_ref()
+                .is_some_and(|ng| g.nodegroups.contains(ng))
+        })
+        .min_by(|a, b| a.1.name.cmp(&b.1.name));
+    if let Some((_, n)) = member {
+        labels.extend(n.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        labels.remove("kubernetes.io/hostname");
+    }
+    let mut node = SnapNode::empty(
+        format!("template-node-for-{}", g.id),
+        z.capacity,
+        labels,
+        z.taints,
+    );
+    node.requested.milli_cpu = 100;
+    node.requested.pods = 1;
+    Template {
+        node,
+        capacity: z.capacity,
+    }
+}
+
 fn cluster_api_groups(world: &World) -> Result<Vec<NodeGroup>, String> {
     let mut groups = Vec::new();
     for (i, md) in world.machine_deployments.iter().enumerate() {
@@ -477,6 +527,11 @@ fn cluster_api_groups(world: &World) -> Result<Vec<NodeGroup>, String> {
         else {
             continue;
         };
+        // `newNodeGroupFromScalableResource`: at zero replicas only a deployment that can
+        // scale from zero is a node group.
+        if md.replicas == 0 && md.zero_capacity().is_none() {
+            continue;
+        }
         groups.push(NodeGroup {
             id: md.group_id(),
             min,

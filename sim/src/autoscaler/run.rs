@@ -3,7 +3,7 @@
 use super::clusterstate::{self, Backoff, Readiness, ScaleUpRequest};
 use super::orchestrator::{self, Decision, GroupState, Increase, Inputs, Outcome};
 use super::outside::Outside;
-use super::provider::{NodeGroup, Provider};
+use super::provider::{Handle, NodeGroup, Provider};
 use super::reasons;
 use super::status::*;
 use crate::deploy::{AutoscalerSpec, Fatal, Started};
@@ -25,6 +25,10 @@ const NEW_GPU_POD_BUFFER: SimDuration = SimDuration::from_secs(30);
 /// kubelet's crash-loop back-off: 10 s doubling to 5 min.
 const CRASH_BACKOFF_START: SimDuration = SimDuration::from_secs(10);
 const CRASH_BACKOFF_MAX: SimDuration = SimDuration::from_mins(5);
+/// The magnum provider sleeps after every `DeleteNodes` "to ensure that delete requests are
+/// received in order" (`magnum_nodegroup.go`, `postDeleteSleepDuration`): the loop ends, and
+/// the next starts, that much later.
+const MAGNUM_POST_DELETE_SLEEP: SimDuration = SimDuration::from_secs(5);
 
 /// The process's state.
 #[derive(Clone, Debug)]
@@ -56,6 +60,9 @@ pub struct Running {
     /// unhealthy, so a scale-up in the very first loop leaves the scaleDown conditions with
     /// a zero probe time and, until they change, no `lastTransitionTime`.
     scale_down_probed: Option<SimTime>,
+    /// How long the last loop's own waits held it past its start; the next loop starts that
+    /// much later (`time.After(scanInterval)` counts from the end of `RunOnce`).
+    busy: SimDuration,
     pub status: Option<AutoscalerStatus>,
     pub last_decision: Option<(SimTime, Decision)>,
     pub last_groups: Vec<NodeGroup>,
@@ -181,6 +188,15 @@ impl Autoscaler {
         }
     }
 
+    /// How long the last loop ran past its start (and resets it): the time to add before the
+    /// next one.
+    pub fn take_busy(&mut self) -> SimDuration {
+        match &mut self.phase {
+            Phase::Running(r) => std::mem::replace(&mut r.busy, SimDuration::ZERO),
+            _ => SimDuration::ZERO,
+        }
+    }
+
     pub fn scan_interval(&self) -> Option<SimDuration> {
         // Never below the minimum (the loader refuses it; this keeps the clock moving for
         // anything that reaches the engine another way).
@@ -292,6 +308,7 @@ impl Running {
             unregistered_since: BTreeMap::new(),
             transitions: BTreeMap::new(),
             scale_down_probed: None,
+            busy: SimDuration::ZERO,
             status: None,
             last_decision: None,
             last_groups: Vec::new(),
@@ -341,13 +358,16 @@ impl Running {
             };
         }
         // Expiring requests and removing servers need no templates; `plan` reads them.
-        match self.provider.groups_without_templates(out.world(), now) {
+        // The status is the cluster state read before servers were removed (upstream writes
+        // `clusterStateRegistry` as `UpdateNodes` left it, at the end of `RunOnce`).
+        let stale_status = match self.provider.groups_without_templates(out.world(), now) {
             Ok(groups) => {
                 self.expire_requests(name, out, now, &groups);
-                self.remove_unregistered(name, out, now, &groups);
+                self.remove_unregistered(name, out, now, &groups)
+                    .map(|readiness| (groups, readiness))
             }
             Err(e) => return fail(e, out),
-        }
+        };
         let plan = match self.plan(out.world(), now, rng) {
             Ok(p) => p,
             Err(e) => return fail(e, out),
@@ -391,7 +411,10 @@ impl Running {
         if self.started.options.enforce_node_group_min_size {
             self.scale_to_min_size(name, out, now);
         }
-        self.write_status(out, now, epoch, &groups, &readiness, yaml);
+        match &stale_status {
+            Some((g, r)) => self.write_status(out, now, epoch, g, r, yaml),
+            None => self.write_status(out, now, epoch, &groups, &readiness, yaml),
+        }
         self.last_groups = groups;
         report
     }
@@ -667,15 +690,17 @@ impl Running {
     }
 
     /// `removeOldUnregisteredNodes`: servers that never registered within
-    /// `--max-node-provision-time` are deleted and the group shrinks by one each.
+    /// `--max-node-provision-time` are deleted and the group shrinks by one each. When any
+    /// went, returns the groups' readiness as it stood before.
     fn remove_unregistered(
         &mut self,
         name: &str,
         out: &mut dyn Outside,
         now: SimTime,
         groups: &[NodeGroup],
-    ) {
+    ) -> Option<Vec<Readiness>> {
         let limit = self.started.options.max_node_provision_time;
+        let mut before = None;
         for g in groups {
             let stale: Vec<String> = out
                 .world()
@@ -690,15 +715,23 @@ impl Running {
                 .map(|m| m.name.clone())
                 .collect();
             for machine in stale {
+                if before.is_none() {
+                    before = Some(self.readiness(out.world(), groups, now));
+                }
                 out.log(
                     now,
                     name,
                     format!("Removing unregistered node {machine} of group {}", g.id),
                 );
+                let node = self.unregistered_node_name(out.world(), g, &machine);
                 let target = out.remove_unregistered(&machine);
                 if let Some(t) = target {
                     self.provider.set_target(g, t);
-                    if let Some(node) = self.unregistered_node_name(g, &machine) {
+                    if matches!(g.handle, Handle::MagnumNodegroup(_)) {
+                        let sleep = self.started.options.timer(MAGNUM_POST_DELETE_SLEEP);
+                        self.busy = self.busy.checked_add(sleep).unwrap_or(self.busy);
+                    }
+                    if let Some(node) = node {
                         let opts = self.started.options.clone();
                         self.event(
                             out,
@@ -713,16 +746,31 @@ impl Running {
                 }
             }
         }
+        before
     }
 
-    /// The name upstream's fake node for a server that never registered carries: for the
-    /// clusterapi provider its pending-machine id, `pending-machine-<namespace>_<machine>`
-    /// (seen with the real 1.30.2 binary). The magnum provider's is not modelled: no event.
-    fn unregistered_node_name(&self, g: &NodeGroup, machine: &str) -> Option<String> {
-        match self.started.provider {
-            crate::deploy::ProviderKind::ClusterApi => {
+    /// The name upstream's fake node for a server that never registered carries
+    /// (`FakeNode` names it after the instance id): for the clusterapi provider its
+    /// pending-machine id, `pending-machine-<namespace>_<machine>` (seen with the real 1.30.2
+    /// binary); for the magnum provider's nodegroups manager the member's fake provider id,
+    /// `fake:///<nodegroup uuid>/<member index>`, as `getNodes` gives a member still in
+    /// `CREATE_IN_PROGRESS` (`magnum_manager_impl.go`). The <= 1.18 Heat manager is not
+    /// modelled: no event.
+    fn unregistered_node_name(
+        &self,
+        world: &World,
+        g: &NodeGroup,
+        machine: &str,
+    ) -> Option<String> {
+        match (&self.started.provider, &g.handle) {
+            (crate::deploy::ProviderKind::ClusterApi, _) => {
                 let namespace = g.id.split('/').nth(1)?;
                 Some(format!("pending-machine-{namespace}_{machine}"))
+            }
+            (crate::deploy::ProviderKind::Magnum(_), Handle::MagnumNodegroup(name)) => {
+                let ng = world.cluster.as_ref()?.nodegroup(name).ok()?;
+                let m = world.machines.iter().find(|m| m.name == machine)?;
+                Some(format!("fake:///{}/{}", ng.uuid, m.index))
             }
             _ => None,
         }
@@ -979,9 +1027,14 @@ impl Running {
             return;
         }
         let probe = Some(epoch.at(now));
-        let times = |s: &mut Self, key: String, status: &str| ConditionTimes {
-            last_probe_time: probe,
-            last_transition_time: s.transition(key, status, Some(now)).map(|t| epoch.at(t)),
+        // A group with nothing in it has a zero probe time (and so, while its status holds,
+        // no transition time either): `buildHealthStatusNodeGroup` reads its readiness entry.
+        let times = |s: &mut Self, key: String, status: &str, probed: bool| {
+            let probed = probed.then_some(now);
+            ConditionTimes {
+                last_probe_time: probed.and(probe),
+                last_transition_time: s.transition(key, status, probed).map(|t| epoch.at(t)),
+            }
         };
         let scale_down_times = |s: &mut Self, key: String| {
             let probed = s.scale_down_probed;
@@ -1028,12 +1081,22 @@ impl Running {
                     cloud_provider_target: g.target,
                     min_size: g.min,
                     max_size: g.max,
-                    times: times(self, format!("{}/health", g.id), &health.to_string()),
+                    times: times(
+                        self,
+                        format!("{}/health", g.id),
+                        &health.to_string(),
+                        !r.is_empty(),
+                    ),
                 },
                 scale_up: NodeGroupScaleUp {
                     status: scale_up,
                     backoff_info,
-                    times: times(self, format!("{}/scaleUp", g.id), &scale_up.to_string()),
+                    times: times(
+                        self,
+                        format!("{}/scaleUp", g.id),
+                        &scale_up.to_string(),
+                        !r.is_empty(),
+                    ),
                 },
                 scale_down: ScaleDownCondition {
                     status: ScaleDownStatus::NoCandidates,
@@ -1074,7 +1137,7 @@ impl Running {
                 health: ClusterHealth {
                     status: HealthStatus::Healthy,
                     node_counts: counts(&cluster),
-                    times: times(self, "cluster/health".into(), "Healthy"),
+                    times: times(self, "cluster/health".into(), "Healthy", true),
                 },
                 scale_up: ClusterScaleUp {
                     status: cluster_scale_up,
@@ -1082,6 +1145,7 @@ impl Running {
                         self,
                         "cluster/scaleUp".into(),
                         &cluster_scale_up.to_string(),
+                        true,
                     ),
                 },
                 scale_down: ScaleDownCondition {

@@ -2,10 +2,31 @@
 //! MachineDeployments, which is where Jetstream2's managed autoscaler reads its limits.
 
 use super::magnum::{Cluster, Driver, Nodegroup};
+use crate::kube::{Labels, Taint, TaintEffect};
+use crate::resources::{parse_bytes, parse_cpu, Resources};
 use std::collections::BTreeMap;
 
 pub const MIN_SIZE_ANNOTATION: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
 pub const MAX_SIZE_ANNOTATION: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-max-size";
+
+/// The prefix of the clusterapi provider's scale-from-zero annotations (`clusterapi_utils.go`):
+/// `cpu`, `memory`, `ephemeral-disk`, `gpu-type`, `gpu-count`, `maxPods`, `labels`, `taints`.
+pub const CAPACITY_PREFIX: &str = "capacity.cluster-autoscaler.kubernetes.io/";
+
+/// `maxPods` when the annotation does not say (`clusterapi_unstructured.go`, `defaultMaxPods`).
+pub const DEFAULT_MAX_PODS: u64 = 110;
+
+/// What the clusterapi provider builds a template node from when a deployment has no node to
+/// copy: its scale-from-zero annotations (`InstanceCapacity`, `Labels`, `Taints`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZeroCapacity {
+    /// Capacity, which is also the template's allocatable.
+    pub capacity: Resources,
+    /// From the `labels` annotation (`k1=v1,k2=v2`).
+    pub labels: Labels,
+    /// From the `taints` annotation (`k=v:Effect,...`; malformed entries are skipped).
+    pub taints: Vec<Taint>,
+}
 
 /// A MachineDeployment in the management cluster (`magnum-<project>` namespace).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +43,62 @@ impl MachineDeployment {
     /// The cluster-autoscaler's node group id: `MachineDeployment/<namespace>/<name>`.
     pub fn group_id(&self) -> String {
         format!("MachineDeployment/{}/{}", self.namespace, self.name)
+    }
+
+    /// `CanScaleFromZero` and `InstanceCapacity` (`clusterapi_unstructured.go`): the capacity
+    /// annotations when they give both CPU and memory (non-zero), else `None`; a value that is
+    /// not a quantity (an integer for `gpu-count` and `maxPods`) makes it `None` too, as the
+    /// provider's parse error does. No infrastructure template is consulted: CAPO's
+    /// OpenStackMachineTemplate publishes no `status.capacity`. Of GPU types only
+    /// `nvidia.com/gpu` counts (the extended resource magsim models).
+    pub fn zero_capacity(&self) -> Option<ZeroCapacity> {
+        let get = |key: &str| {
+            self.annotations
+                .get(&format!("{CAPACITY_PREFIX}{key}"))
+                .filter(|v| !v.is_empty())
+        };
+        let quantity = |key: &str, parse: fn(&str) -> Result<u64, _>| -> Result<u64, ()> {
+            get(key).map_or(Ok(0), |v| {
+                parse(v).map_err(|_: crate::resources::QuantityError| ())
+            })
+        };
+        let integer = |key: &str| -> Result<u64, ()> {
+            get(key).map_or(Ok(0), |v| v.parse::<u64>().map_err(|_| ()))
+        };
+        let milli_cpu = quantity("cpu", parse_cpu).ok()?;
+        let memory = quantity("memory", parse_bytes).ok()?;
+        let ephemeral_storage = quantity("ephemeral-disk", parse_bytes).ok()?;
+        let gpu_count = integer("gpu-count").ok()?;
+        let pods = integer("maxPods").ok()?;
+        if milli_cpu == 0 || memory == 0 {
+            return None;
+        }
+        let gpus = match get("gpu-type") {
+            Some(t) if t == "nvidia.com/gpu" => gpu_count,
+            _ => 0,
+        };
+        let labels = get("labels")
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let taints = get("taints")
+            .map(|v| v.split(',').filter_map(annotation_taint).collect())
+            .unwrap_or_default();
+        Some(ZeroCapacity {
+            capacity: Resources {
+                milli_cpu,
+                memory,
+                pods: if pods == 0 { DEFAULT_MAX_PODS } else { pods },
+                gpus,
+                ephemeral_storage,
+            },
+            labels,
+            taints,
+        })
     }
 
     /// The autoscaler bounds from the annotations; `None` when the deployment is not autoscaled
@@ -44,6 +121,16 @@ impl MachineDeployment {
         }
         Ok((max > 0).then_some((min, max)))
     }
+}
+
+/// One entry of the `taints` annotation, `key=value:Effect`, as 1.30's `Taints` splits it.
+fn annotation_taint(entry: &str) -> Option<Taint> {
+    let (kv, effect) = entry.split_once(':')?;
+    let (key, value) = kv.split_once('=')?;
+    if value.contains('=') {
+        return None;
+    }
+    Some(Taint::new(key, value, TaintEffect::parse(effect)?))
 }
 
 /// The driver's answer for one nodegroup: autoscaled between bounds, or a fixed count.
@@ -250,6 +337,42 @@ mod tests {
             .insert("auto_scaling_enabled".into(), "false".into());
         render(&c, &mut mds, None).unwrap();
         assert_eq!(mds[0].bounds(), Ok(None));
+    }
+
+    #[test]
+    fn scale_from_zero_needs_cpu_and_memory_annotations() {
+        let mut md = MachineDeployment {
+            name: "gpu".into(),
+            namespace: "n".into(),
+            nodegroup: "gpu".into(),
+            replicas: 0,
+            annotations: BTreeMap::new(),
+        };
+        let mut set = |k: &str, v: &str| {
+            md.annotations
+                .insert(format!("{CAPACITY_PREFIX}{k}"), v.into());
+        };
+        set("cpu", "8");
+        set("gpu-type", "nvidia.com/gpu");
+        set("gpu-count", "1");
+        set("labels", "nvidia.com/gpu.present=true,broken");
+        set("taints", "gpu=yes:NoSchedule,bad:NoSchedule");
+        assert_eq!(md.zero_capacity(), None, "memory is missing");
+        md.annotations
+            .insert(format!("{CAPACITY_PREFIX}memory"), "30Gi".into());
+        let z = md.zero_capacity().expect("cpu and memory given");
+        assert_eq!(z.capacity.milli_cpu, 8000);
+        assert_eq!(z.capacity.memory, 30 << 30);
+        assert_eq!(z.capacity.pods, DEFAULT_MAX_PODS);
+        assert_eq!(z.capacity.gpus, 1);
+        assert_eq!(z.labels.len(), 1);
+        assert_eq!(
+            z.taints,
+            vec![Taint::new("gpu", "yes", TaintEffect::NoSchedule)]
+        );
+        md.annotations
+            .insert(format!("{CAPACITY_PREFIX}maxPods"), "many".into());
+        assert_eq!(md.zero_capacity(), None, "a parse error is no capacity");
     }
 
     #[test]

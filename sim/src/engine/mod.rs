@@ -92,6 +92,11 @@ impl Engine {
             if c.driver.is_capi() {
                 // The cluster exists already: render what the driver rendered at creation.
                 let _ = crate::cloud::capi::render(c, &mut e.world.machine_deployments, None);
+                for md in &mut e.world.machine_deployments {
+                    if let Some(a) = e.world.operator_annotations.get(&md.nodegroup) {
+                        md.annotations.extend(a.clone());
+                    }
+                }
             }
         }
         e.bootstrap_machines();
@@ -172,7 +177,8 @@ impl Engine {
         self.loop_out = false;
         if self.world.harness.is_none() {
             if let Some(interval) = self.autoscalers[i].scan_interval() {
-                self.push(self.now + interval, Event::AutoscalerLoop(i));
+                let busy = self.autoscalers[i].take_busy();
+                self.push(self.now + busy + interval, Event::AutoscalerLoop(i));
             }
         }
         self.settle();
@@ -216,7 +222,8 @@ impl Engine {
                 task.run(self);
                 self.put_loop(task);
                 if self.world.harness.is_none() {
-                    self.push(self.now + interval, Event::AutoscalerLoop(i));
+                    let busy = self.autoscalers[i].take_busy();
+                    self.push(self.now + busy + interval, Event::AutoscalerLoop(i));
                 }
             }
             Event::AutoscalerRestart(i) => {

@@ -102,6 +102,11 @@ pub struct EventLog {
     same_hash: Vec<Option<usize>>,
     /// Counts writes: the next event's `id` and every write's `rev`.
     writes: u64,
+    /// Each event's position by its `rev`, so readers that keep up with the log (the mock
+    /// API's store) visit only what changed.
+    by_rev: std::collections::BTreeMap<u64, usize>,
+    /// The namespaces of the objects events were ever recorded about.
+    namespaces: std::collections::BTreeSet<Arc<str>>,
 }
 
 /// FNV-1a over the fields that identify a repeated event (each field ends with 0xff).
@@ -147,10 +152,16 @@ impl EventLog {
             let e = &mut self.events[i];
             e.count += 1;
             e.last_seen = now;
+            self.by_rev.remove(&e.rev);
             e.rev = self.writes;
+            self.by_rev.insert(e.rev, i);
             return false;
         }
         self.writes += 1;
+        if !self.namespaces.contains(&object.namespace) {
+            self.namespaces.insert(object.namespace.clone());
+        }
+        self.by_rev.insert(self.writes, self.events.len());
         self.index.insert(h, self.events.len());
         self.same_hash.push(latest);
         self.events.push(Event {
@@ -211,16 +222,36 @@ impl EventLog {
         self.events.retain(|e| e.last_seen >= before);
         self.index.clear();
         self.same_hash.clear();
+        self.by_rev.clear();
         for i in 0..self.events.len() {
             let e = &self.events[i];
             let h = index_hash(&e.object, e.reason, &e.message, e.source);
             self.same_hash.push(self.index.insert(h, i));
+            self.by_rev.insert(e.rev, i);
         }
         n - self.events.len()
     }
 
     pub fn all(&self) -> &[Event] {
         &self.events
+    }
+
+    /// The events written (recorded or bumped) after write `rev`, oldest write first:
+    /// O(changed), whatever the log holds.
+    pub fn changed_since(&self, rev: u64) -> impl Iterator<Item = &Event> + '_ {
+        self.by_rev
+            .range(rev + 1..)
+            .map(move |(_, &i)| &self.events[i])
+    }
+
+    /// The number of writes so far (the `rev` of the latest).
+    pub fn writes(&self) -> u64 {
+        self.writes
+    }
+
+    /// The namespaces events were ever recorded in (an empty one for cluster-scoped objects).
+    pub fn namespaces(&self) -> impl Iterator<Item = &str> + '_ {
+        self.namespaces.iter().map(|n| &**n)
     }
 
     /// Events about one object, oldest first.
@@ -268,6 +299,13 @@ mod tests {
             (2, SimTime(0), SimTime(5))
         );
         assert_eq!(log.for_object("Pod", "p").count(), 2);
+        let revs: Vec<u64> = log.changed_since(1).map(|e| e.rev).collect();
+        assert_eq!(
+            revs,
+            vec![2, 3],
+            "the bump moved the first event past write 1"
+        );
+        assert_eq!(log.changed_since(log.writes()).count(), 0);
         assert_eq!(log.last_time(&pod, "R"), Some(SimTime(6)));
         assert_eq!(log.find(&pod, "R", "other", "s"), Some(1));
         assert_eq!(log.find(&pod, "R", "m", "s"), Some(0));
