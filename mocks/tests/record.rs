@@ -225,6 +225,25 @@ async fn recording_a_live_cloud_redacts_credentials_and_replays_the_same_output(
     let (file, text) = magsim_scenario::builtin()[0];
     let scenario = magsim_scenario::parse(file, text).expect("scenario");
     let cloud = MockCloud::start(&scenario, None).await.expect("mock cloud");
+    // Keystone grants a trust scope only for a trust it holds: the cloud holds one whose
+    // trustee is the mock's user (as a cloud-config Secret, where the mock keeps trusts).
+    {
+        let c = &cloud.openstack.credentials;
+        let config = format!(
+            "[Global]\nusername = {}\npassword = {}\ntrust-id = {TRUST_ID}\n",
+            c.user_name, c.password
+        );
+        cloud
+            .live
+            .engine()
+            .world
+            .secrets
+            .push(magsim_sim::world::Secret {
+                namespace: "kube-system".into(),
+                name: "trusted-cloud-config".into(),
+                data: [("cloud-config".to_string(), config)].into(),
+            });
+    }
     // 20 virtual seconds in, the autoscaler has run and the pod is Pending.
     cloud
         .live

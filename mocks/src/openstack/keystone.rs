@@ -208,12 +208,15 @@ impl Keystone {
             },
         };
         let token = self.0.issue_token(methods, app_cred);
-        let trust = trust.map(|id| {
-            (
-                id,
-                str_at(identity, "/password/user/id").unwrap_or_default(),
-            )
-        });
+        let trustee = match (
+            str_at(identity, "/password/user/id"),
+            str_at(identity, "/password/user/name"),
+        ) {
+            (Some(id), _) => id,
+            (None, Some(name)) if name == c.user_name => c.user_id.as_str(),
+            _ => "",
+        };
+        let trust = trust.map(|id| (id, trustee));
         let body = self.token_body(&token, scoped, trust);
         (
             201,
@@ -243,17 +246,23 @@ impl Keystone {
     /// is its trustee: else Keystone's `TrustNotFound` (404) or "User is not a trustee."
     /// (403), as `keystone/models/token_model.py` and `trust/core.py` answer.
     fn check_trust(&self, id: &str, identity: &Value) -> Result<(), (u16, Wire)> {
-        let trustees: Vec<String> = self
+        let trusts: Vec<_> = self
             .cloud_configs()
             .into_iter()
             .filter(|g| g.trust_id.as_deref() == Some(id))
-            .filter_map(|g| g.user_id)
             .collect();
-        if trustees.is_empty() {
+        if trusts.is_empty() {
             return Err(self.error(404, "Not Found", &format!("Could not find trust: {id}.")));
         }
-        let caller = str_at(identity, "/password/user/id");
-        if !caller.is_some_and(|u| trustees.iter().any(|t| t == u)) {
+        let user = identity.pointer("/password/user");
+        let trustee = |g: &magsim_sim::deploy::cloud_config::GlobalConfig| {
+            user.is_some_and(|u| match (str_at(u, "/id"), str_at(u, "/name")) {
+                (Some(id), _) => g.user_id.as_deref() == Some(id),
+                (None, Some(name)) => g.username.as_deref() == Some(name),
+                _ => false,
+            })
+        };
+        if !trusts.iter().any(trustee) {
             return Err(self.error(403, "Forbidden", "User is not a trustee."));
         }
         Ok(())
