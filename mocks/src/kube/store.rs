@@ -12,6 +12,10 @@
 //! few objects of every other kind are rendered afresh and compared. So a write costs the
 //! objects it changed plus the small kinds, not the size of the world, and a list walks only
 //! its own resource (the objects are ordered by resource, namespace, name).
+//!
+//! Each object is kept as its JSON bytes ([`Doc`]), not as a `Value` tree (about ten times
+//! the size): a list is the stored bytes concatenated, a put compares bytes, selectors read a
+//! small projection taken when the object is stored, and only writes and Tables parse.
 
 use super::discovery::Resource;
 use super::objects::{
