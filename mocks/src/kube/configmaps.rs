@@ -126,12 +126,14 @@ fn store(
             },
             None,
         );
-        Ok(())
+        Ok::<(), KubeError>(())
     })?;
-    app.store
+    let stored = app
+        .store
         .sync(&app.live)
         .get(Resource::ConfigMaps, namespace, name)
-        .ok_or_else(|| KubeError::internal("the stored ConfigMap was not found"))
+        .ok_or_else(|| KubeError::internal("the stored ConfigMap was not found"))?;
+    Ok(stored.value()?)
 }
 
 /// `POST /api/v1/namespaces/{namespace}/configmaps`.
@@ -179,7 +181,7 @@ pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Resu
         .get(Resource::ConfigMaps, namespace, name)
         .ok_or_else(|| KubeError::not_found("", "configmaps", name))?;
     let rv = meta_str(&body, "resourceVersion")?;
-    if !rv.is_empty() && Some(rv) != current["metadata"]["resourceVersion"].as_str() {
+    if !rv.is_empty() && rv != current.rv().to_string() {
         return Err(KubeError::conflict("", "configmaps", name));
     }
     store(app, namespace, name, data, |exists| match exists {

@@ -150,9 +150,11 @@ fn record(app: &Arc<App>, r: Recorded) -> Result<Value> {
         resp.body["id"].as_u64()
     });
     let view = app.store.sync(&app.live);
-    id.and_then(|id| view.event(id))
+    let stored = id
+        .and_then(|id| view.event(id))
         .and_then(|key| view.get(Resource::Events, &key.namespace, &key.name))
-        .ok_or_else(|| KubeError::internal("the recorded event was not found"))
+        .ok_or_else(|| KubeError::internal("the recorded event was not found"))?;
+    Ok(stored.value()?)
 }
 
 fn require_namespace(app: &Arc<App>, namespace: &str) -> Result<()> {
@@ -182,7 +184,8 @@ pub fn patch(app: &Arc<App>, namespace: &str, name: &str, patch: &Value) -> Resu
         .store
         .sync(&app.live)
         .get(Resource::Events, namespace, name)
-        .ok_or_else(|| KubeError::not_found("", "events", name))?;
+        .ok_or_else(|| KubeError::not_found("", "events", name))?
+        .value()?;
     let mut body = stored.as_object().cloned().unwrap_or_default();
     if let Some(m) = patch.get("message") {
         body.insert("message".into(), m.clone());

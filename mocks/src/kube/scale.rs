@@ -27,9 +27,10 @@ fn not_found(resource: Resource, name: &str) -> KubeError {
 /// The Scale of `namespace/name` as it is now.
 pub fn read(app: &Arc<App>, resource: Resource, namespace: &str, name: &str) -> Result<Value> {
     let view = app.store.sync(&app.live);
-    view.get(resource, namespace, name)
-        .map(|o| scale_json(&o))
-        .ok_or_else(|| not_found(resource, name))
+    let stored = view
+        .get(resource, namespace, name)
+        .ok_or_else(|| not_found(resource, name))?;
+    Ok(scale_json(&stored.value()?))
 }
 
 /// The operation that sets the replicas of `resource` (one that has a `scale` subresource).

@@ -1,12 +1,16 @@
 //! Field selectors (`status.phase!=Running,spec.nodeName=n`) and label selectors
-//! (`app=x`, `tier!=db`, `env in (a,b)`, `!canary`), applied to rendered objects.
+//! (`app=x`, `tier!=db`, `env in (a,b)`, `!canary`), applied to an object's [`Selectable`]
+//! projection, taken once when the store keeps the object, so lists and watches select
+//! without parsing the stored JSON.
 
 use super::discovery::Resource;
+use super::objects::ObjKey;
 use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct FieldReq {
-    field: String,
+    /// The field's position in [`fields`] of the selector's resource.
+    field: usize,
     equal: bool,
     value: String,
 }
@@ -23,10 +27,13 @@ impl FieldSelector {
     }
 }
 
-/// Fields each resource can be selected by (besides `metadata.name` / `metadata.namespace`).
+/// Fields each resource can be selected by; every resource has `metadata.name` and
+/// `metadata.namespace`, first.
 fn fields(resource: Resource) -> &'static [&'static str] {
     match resource {
         Resource::Pods => &[
+            "metadata.name",
+            "metadata.namespace",
             "spec.nodeName",
             "spec.restartPolicy",
             "spec.schedulerName",
@@ -37,6 +44,8 @@ fn fields(resource: Resource) -> &'static [&'static str] {
             "status.nominatedNodeName",
         ],
         Resource::Events => &[
+            "metadata.name",
+            "metadata.namespace",
             "involvedObject.kind",
             "involvedObject.namespace",
             "involvedObject.name",
@@ -49,11 +58,11 @@ fn fields(resource: Resource) -> &'static [&'static str] {
             "source",
             "type",
         ],
-        Resource::Nodes => &["spec.unschedulable"],
-        Resource::Namespaces => &["status.phase"],
-        Resource::ReplicaSets => &["status.replicas"],
-        Resource::Jobs => &["status.successful"],
-        _ => &[],
+        Resource::Nodes => &["metadata.name", "metadata.namespace", "spec.unschedulable"],
+        Resource::Namespaces => &["metadata.name", "metadata.namespace", "status.phase"],
+        Resource::ReplicaSets => &["metadata.name", "metadata.namespace", "status.replicas"],
+        Resource::Jobs => &["metadata.name", "metadata.namespace", "status.successful"],
+        _ => &["metadata.name", "metadata.namespace"],
     }
 }
 
@@ -95,14 +104,11 @@ impl FieldSelector {
                 ));
             };
             let field = field.trim();
-            if field != "metadata.name"
-                && field != "metadata.namespace"
-                && !fields(resource).contains(&field)
-            {
+            let Some(field) = fields(resource).iter().position(|f| *f == field) else {
                 return Err(format!("field label not supported: {field}"));
-            }
+            };
             reqs.push(FieldReq {
-                field: field.to_string(),
+                field,
                 equal,
                 value: value.trim().to_string(),
             });
@@ -110,10 +116,11 @@ impl FieldSelector {
         Ok(FieldSelector { reqs })
     }
 
-    pub fn matches(&self, resource: Resource, obj: &Value) -> bool {
+    /// Whether an object of the selector's resource matches.
+    pub fn matches(&self, obj: &Selectable) -> bool {
         self.reqs
             .iter()
-            .all(|r| (field_value(resource, obj, &r.field) == r.value) == r.equal)
+            .all(|r| (obj.field(r.field) == r.value) == r.equal)
     }
 }
 
@@ -221,9 +228,8 @@ impl LabelSelector {
         Ok(LabelSelector { reqs })
     }
 
-    pub fn matches(&self, obj: &Value) -> bool {
-        let labels = obj["metadata"]["labels"].as_object();
-        let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    pub fn matches(&self, obj: &Selectable) -> bool {
+        let get = |k: &str| obj.label(k);
         self.reqs.iter().all(|r| match r {
             LabelReq::Eq(k, v) => get(k) == Some(v.as_str()),
             LabelReq::NotEq(k, v) => get(k) != Some(v.as_str()),
@@ -235,6 +241,85 @@ impl LabelSelector {
     }
 }
 
+/// What selectors read of one object: its labels and the values of the fields its resource
+/// can be selected by. Taken when the store keeps the object (a few short strings beside its
+/// JSON), so selecting never parses the stored bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selectable {
+    /// `metadata.labels` with string values, in the object's order.
+    labels: Box<[(Box<str>, Box<str>)]>,
+    /// The values of [`fields`] of the object's resource, in that order.
+    fields: Box<[Box<str>]>,
+}
+
+impl Selectable {
+    /// The projection of `obj`, an object of `resource`.
+    pub fn of(resource: Resource, obj: &Value) -> Selectable {
+        let labels = obj["metadata"]["labels"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.as_str().into(), v.as_str()?.into())))
+            .collect();
+        let fields = fields(resource)
+            .iter()
+            .map(|f| field_value(resource, obj, f).into_boxed_str())
+            .collect();
+        Selectable { labels, fields }
+    }
+
+    fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, v)| &**v)
+    }
+
+    fn field(&self, i: usize) -> &str {
+        self.fields.get(i).map_or("", |v| v)
+    }
+}
+
+/// Which objects a list or watch covers: a resource (in a namespace) and its selectors.
+#[derive(Clone, Debug)]
+pub struct Filter {
+    pub resource: Resource,
+    pub namespace: Option<String>,
+    pub fields: FieldSelector,
+    pub labels: LabelSelector,
+}
+
+impl Filter {
+    /// Every object of `resource` (in `namespace`).
+    pub fn all(resource: Resource, namespace: Option<&str>) -> Filter {
+        Filter {
+            resource,
+            namespace: namespace.map(str::to_string),
+            fields: FieldSelector::default(),
+            labels: LabelSelector::default(),
+        }
+    }
+
+    /// Whether a covered object is selected.
+    pub fn matches(&self, obj: &Selectable) -> bool {
+        self.fields.matches(obj) && self.labels.matches(obj)
+    }
+
+    /// No field or label selector: every object of the resource (and namespace) matches.
+    pub fn is_everything(&self) -> bool {
+        self.fields.is_empty() && self.labels.is_empty()
+    }
+
+    /// Whether the object under `key` is of the resource (and namespace).
+    pub fn covers(&self, key: &ObjKey) -> bool {
+        key.resource == self.resource
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| ns == key.namespace)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,31 +327,46 @@ mod tests {
 
     #[test]
     fn field_selectors() {
-        let pod = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1"}, "status": {"phase": "Running"}});
+        let pod = Selectable::of(
+            Resource::Pods,
+            &json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1"}, "status": {"phase": "Running"}}),
+        );
         let s = FieldSelector::parse(Resource::Pods, "status.phase!=Pending,spec.nodeName==n1")
             .unwrap();
-        assert!(s.matches(Resource::Pods, &pod));
+        assert!(s.matches(&pod));
         let s = FieldSelector::parse(Resource::Pods, "status.phase=Pending").unwrap();
-        assert!(!s.matches(Resource::Pods, &pod));
+        assert!(!s.matches(&pod));
         let empty = FieldSelector::parse(Resource::Pods, "status.nominatedNodeName=").unwrap();
-        assert!(empty.matches(Resource::Pods, &pod));
+        assert!(empty.matches(&pod));
+        let host = FieldSelector::parse(Resource::Pods, "spec.hostNetwork=false").unwrap();
+        assert!(host.matches(&pod), "an absent hostNetwork reads false");
+        let name = FieldSelector::parse(Resource::Pods, "metadata.name=p").unwrap();
+        assert!(name.matches(&pod));
+        assert!(!FieldSelector::parse(Resource::Pods, "metadata.name!=p")
+            .unwrap()
+            .matches(&pod));
         assert_eq!(
             FieldSelector::parse(Resource::Events, "foo=bar").unwrap_err(),
             "field label not supported: foo"
         );
-        let ev =
-            json!({"source": {"component": "cluster-autoscaler"}, "reason": "NotTriggerScaleUp"});
+        let ev = Selectable::of(
+            Resource::Events,
+            &json!({"source": {"component": "cluster-autoscaler"}, "reason": "NotTriggerScaleUp"}),
+        );
         let s = FieldSelector::parse(
             Resource::Events,
             "source=cluster-autoscaler,reason=NotTriggerScaleUp",
         )
         .unwrap();
-        assert!(s.matches(Resource::Events, &ev));
+        assert!(s.matches(&ev));
     }
 
     #[test]
     fn label_selectors() {
-        let o = json!({"metadata": {"labels": {"app": "high-memory", "tier": "web"}}});
+        let o = Selectable::of(
+            Resource::Pods,
+            &json!({"metadata": {"labels": {"app": "high-memory", "tier": "web", "n": 1}}}),
+        );
         for (sel, want) in [
             ("app=high-memory", true),
             ("app==high-memory,tier=web", true),
@@ -276,6 +376,7 @@ mod tests {
             ("tier", true),
             ("!tier", false),
             ("!canary", true),
+            ("n", false),
             ("", true),
         ] {
             assert_eq!(

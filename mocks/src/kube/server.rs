@@ -6,11 +6,11 @@ use super::body::{read_any_patch, read_body, read_json, read_object, read_patch}
 use super::discovery::{self, Resource, AGGREGATED_CONTENT_TYPE};
 use super::paging;
 use super::scale::{self, ScaleWrite};
-use super::select::{FieldSelector, LabelSelector};
+use super::select::{FieldSelector, Filter, LabelSelector};
 use super::status::KubeError;
-use super::store::{self, Store};
+use super::store::{self, Doc, Store};
 use super::table::{self, Clock, IncludeObject};
-use super::watch::{self, Filter, WatchRequest};
+use super::watch::{self, WatchRequest};
 use super::writes;
 use crate::Live;
 use axum::extract::{Request, State};
@@ -63,6 +63,20 @@ fn json_ok(v: &Value) -> Response {
 
 fn created(v: &Value) -> Response {
     json_with(StatusCode::CREATED, v, "application/json")
+}
+
+/// A stored object answered as its bytes.
+fn doc_ok(d: &Doc) -> Response {
+    bytes_ok(d.json().to_vec())
+}
+
+fn bytes_ok(body: Vec<u8>) -> Response {
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 /// Percent-decodes a query component (`+` is a space).
@@ -466,23 +480,18 @@ fn list(app: &Arc<App>, target: &Target, query: &Query, acc: &Accept) -> Result<
         (Some(_), Some("0")) if token.is_none() => None,
         (l, _) => l,
     };
-    let view = app.store.sync(&app.live);
+    let mut view = app.store.sync(&app.live);
     let (rv, after) = match &token {
         Some(t) => (t.rv, Some(t.start_key(target.resource)?)),
         None => (view.rv(), None),
     };
-    let page = view
-        .page(
-            target.resource,
-            target.namespace.as_deref(),
-            rv,
-            after.as_ref(),
-            limit.map_or(usize::MAX, |l| l.min(usize::MAX as u64) as usize),
-            |o| filter.matches(o),
-        )
-        .map_err(|store::PageError::Expired { .. }| {
-            KubeError::new(410, "Expired", paging::EXPIRED_CONTINUE)
-        })?;
+    let limit = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+    let page = view.page(&filter, rv, after.as_ref(), limit).map_err(
+        |store::PageError::Expired { .. }| KubeError::new(410, "Expired", paging::EXPIRED_CONTINUE),
+    )?;
+    let clock = Clock::new(view.epoch(), view.now());
+    // The page's objects are shared: the body is written without holding the store.
+    drop(view);
     let mut metadata = serde_json::Map::new();
     metadata.insert("resourceVersion".into(), page.rv.to_string().into());
     if let Some(last) = &page.next {
@@ -490,61 +499,27 @@ fn list(app: &Arc<App>, target: &Target, query: &Query, acc: &Accept) -> Result<
             "continue".into(),
             paging::Continue::after(page.rv, last).encode().into(),
         );
-        // kube-apiserver counts what is left only for lists without selectors.
-        if filter.is_everything() {
-            metadata.insert("remainingItemCount".into(), page.remaining.into());
-        }
     }
-    let rv = page.rv.to_string();
+    // The store counts what is left only for lists without selectors, as kube-apiserver.
+    if let Some(remaining) = page.remaining {
+        metadata.insert("remainingItemCount".into(), remaining.into());
+    }
     if acc.table {
-        let clock = Clock::new(view.epoch(), view.now());
-        let items: Vec<Value> = page.items.iter().map(|o| (**o).clone()).collect();
+        let items = page
+            .items
+            .iter()
+            .map(Doc::value)
+            .collect::<std::result::Result<Vec<Value>, _>>()?;
+        let rv = page.rv.to_string();
         let mut t = table::table(target.resource, &items, &rv, &clock, include);
         t["metadata"] = Value::Object(metadata);
         return Ok(json_ok(&t));
     }
-    let r = target.resource;
-    let list = ListBody {
-        kind: format!("{}List", r.kind()),
-        api_version: r.api_version(),
-        metadata: Value::Object(metadata),
-        items: page.items.iter().map(|o| Item(o)).collect(),
-    };
-    let body = serde_json::to_vec(&list).map_err(|e| KubeError::internal(&e.to_string()))?;
-    let mut resp = (StatusCode::OK, body).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(resp)
-}
-
-/// A list body serialized straight from the store's objects (no copy of each).
-#[derive(serde::Serialize)]
-struct ListBody<'a> {
-    kind: String,
-    #[serde(rename = "apiVersion")]
-    api_version: String,
-    metadata: Value,
-    items: Vec<Item<'a>>,
-}
-
-/// A list item: the object without `kind` and `apiVersion`, as a real server's.
-struct Item<'a>(&'a Value);
-
-impl serde::Serialize for Item<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let Some(m) = self.0.as_object() else {
-            return self.0.serialize(s);
-        };
-        let fields = m.iter().filter(|(k, _)| *k != "kind" && *k != "apiVersion");
-        let mut map = s.serialize_map(None)?;
-        for (k, v) in fields {
-            map.serialize_entry(k, v)?;
-        }
-        map.end()
-    }
+    Ok(bytes_ok(store::list_body(
+        target.resource,
+        &metadata,
+        &page.items,
+    )))
 }
 
 fn get(
@@ -562,19 +537,15 @@ fn get(
     })?;
     if acc.table {
         let clock = Clock::new(view.epoch(), view.now());
-        let rv = obj["metadata"]["resourceVersion"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
         return Ok(json_ok(&table::table(
             target.resource,
-            std::slice::from_ref(&obj),
-            &rv,
+            &[obj.value()?],
+            &obj.rv().to_string(),
             &clock,
             include,
         )));
     }
-    Ok(json_ok(&obj))
+    Ok(doc_ok(&obj))
 }
 
 fn delete_pod(app: &Arc<App>, target: &Target, name: &str) -> Result<Response> {
@@ -597,7 +568,7 @@ fn delete_pod(app: &Arc<App>, target: &Target, name: &str) -> Result<Response> {
         return Err(KubeError::not_found("", "pods", name));
     }
     app.store.sync(&app.live);
-    Ok(json_ok(&before))
+    Ok(doc_ok(&before))
 }
 
 /// `kubectl cordon/uncordon`: a patch of `spec.unschedulable` only.
@@ -636,7 +607,7 @@ fn cordon(app: &Arc<App>, name: &str, patch: &Value) -> Result<Response> {
     let node = view
         .get(Resource::Nodes, "", name)
         .ok_or_else(|| KubeError::not_found("", "nodes", name))?;
-    Ok(json_ok(&node))
+    Ok(doc_ok(&node))
 }
 
 #[cfg(test)]

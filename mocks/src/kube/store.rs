@@ -12,22 +12,32 @@
 //! few objects of every other kind are rendered afresh and compared. So a write costs the
 //! objects it changed plus the small kinds, not the size of the world, and a list walks only
 //! its own resource (the objects are ordered by resource, namespace, name).
+//!
+//! Each object is kept as its JSON bytes ([`Doc`]), not as a `Value` tree (about ten times
+//! the size): a list is the stored bytes concatenated, a put compares bytes, selectors read a
+//! small projection taken when the object is stored, and only writes and Tables parse.
 
 use super::discovery::Resource;
 use super::objects::{
     event_json, event_name, event_namespace, pod_json, render_cluster, render_written, ObjKey, Uids,
 };
+use super::select::{Filter, Selectable};
+use super::status::KubeError;
 use crate::Live;
 use magsim_sim::engine::Engine;
 use magsim_sim::kube::{Event, PodId};
 use magsim_sim::time::{Epoch, SimTime};
-use serde_json::Value;
+use serde::Serialize;
+use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How many changes a watch can replay from, by default.
 pub const HISTORY: usize = 10_000;
+
+/// How many paged lists' remaining counts are kept for their next page ([`Tally`]).
+const TALLIES: usize = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangeType {
@@ -46,6 +56,240 @@ impl ChangeType {
     }
 }
 
+/// A stored object that does not parse back into a `Value` (only an object nested deeper
+/// than serde_json's recursion limit could: what is stored was serialized from a `Value`).
+#[derive(Debug, thiserror::Error)]
+#[error("a stored object does not parse: {0}")]
+pub struct StoreError(#[from] serde_json::Error);
+
+impl From<StoreError> for KubeError {
+    fn from(e: StoreError) -> KubeError {
+        KubeError::internal(&e.to_string())
+    }
+}
+
+/// One object as the store keeps it: its JSON as served, `metadata.resourceVersion`
+/// included, and what selectors read of it. A pod costs about its JSON's size (a `Value`
+/// tree of it is about ten times that), lists are the stored bytes concatenated, and clones
+/// share the bytes.
+#[derive(Clone, Debug)]
+pub struct Doc(Arc<DocInner>);
+
+#[derive(Debug)]
+struct DocInner {
+    /// `{"kind":…,"apiVersion":…,` then the other members in the object's order.
+    json: Box<[u8]>,
+    /// Where the members after `kind` and `apiVersion` start: a list item is `{` and the
+    /// bytes from here (`0` for a JSON value that is not an object: the item is all of it).
+    body: u32,
+    /// The resourceVersion in the bytes, and where its digits are (`None`: no metadata).
+    rv: u64,
+    rv_at: Option<Range<u32>>,
+    select: Selectable,
+}
+
+/// Writes `v` as JSON. Serializing a `Value` into memory cannot fail (its keys are strings,
+/// a `Vec` takes every write), so there is no error to return.
+fn write_json(out: &mut Vec<u8>, v: &(impl Serialize + ?Sized)) {
+    if let Err(e) = serde_json::to_writer(out, v) {
+        unreachable!("a JSON value serializes into memory: {e}")
+    }
+}
+
+/// `"key":value`.
+fn write_member(out: &mut Vec<u8>, key: &str, v: &Value) {
+    write_json(out, key);
+    out.push(b':');
+    write_json(out, v);
+}
+
+impl Doc {
+    /// The one rendering of an object to its stored form, at resourceVersion `rv`: `kind`
+    /// and `apiVersion` first (as kube-apiserver writes them), then the other members in
+    /// order, with `metadata.resourceVersion` set (added last if missing).
+    pub fn new(resource: Resource, obj: &Value, rv: u64) -> Doc {
+        let mut out = Vec::with_capacity(1024);
+        let select = Selectable::of(resource, obj);
+        let Value::Object(m) = obj else {
+            write_json(&mut out, obj);
+            return Doc::from_parts(out, 0, rv, None, select);
+        };
+        out.push(b'{');
+        let head = ["kind", "apiVersion"];
+        let mut first = true;
+        for k in head {
+            if let Some(v) = m.get(k) {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_member(&mut out, k, v);
+            }
+        }
+        let mut rest = m.iter().filter(|(k, _)| !head.contains(&k.as_str()));
+        let mut body = out.len();
+        let mut rv_at = None;
+        if let Some(member) = rest.next() {
+            if !first {
+                out.push(b',');
+                body = out.len();
+            }
+            for (i, (k, v)) in std::iter::once(member).chain(rest).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                match v {
+                    Value::Object(meta) if k == "metadata" => {
+                        write_json(&mut out, k);
+                        out.push(b':');
+                        rv_at = Some(write_metadata(&mut out, meta, rv));
+                    }
+                    _ => write_member(&mut out, k, v),
+                }
+            }
+        }
+        out.push(b'}');
+        Doc::from_parts(out, body, rv, rv_at, select)
+    }
+
+    fn from_parts(
+        json: Vec<u8>,
+        body: usize,
+        rv: u64,
+        rv_at: Option<Range<usize>>,
+        select: Selectable,
+    ) -> Doc {
+        // Objects are bounded by the request size limit and the engine's caps, far below 4 GiB.
+        let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Doc(Arc::new(DocInner {
+            json: json.into_boxed_slice(),
+            body: at(body),
+            rv,
+            rv_at: rv_at.map(|r| at(r.start)..at(r.end)),
+            select,
+        }))
+    }
+
+    /// The object's JSON, with its resourceVersion.
+    pub fn json(&self) -> &[u8] {
+        &self.0.json
+    }
+
+    /// The resourceVersion the object last changed at.
+    pub fn rv(&self) -> u64 {
+        self.0.rv
+    }
+
+    /// What selectors read of it.
+    pub fn select(&self) -> &Selectable {
+        &self.0.select
+    }
+
+    /// The object parsed, for the few readers that need its fields (writes, Tables).
+    pub fn value(&self) -> Result<Value, StoreError> {
+        Ok(serde_json::from_slice(self.json())?)
+    }
+
+    /// The bytes before and after the resourceVersion's digits.
+    fn around_rv(&self) -> (&[u8], &[u8]) {
+        let json = self.json();
+        match &self.0.rv_at {
+            Some(r) => (
+                json.get(..r.start as usize).unwrap_or_default(),
+                json.get(r.end as usize..).unwrap_or_default(),
+            ),
+            None => (json, &[]),
+        }
+    }
+
+    /// The same object, whatever the resourceVersions: the bytes equal but for its digits.
+    fn same_as(&self, other: &Doc) -> bool {
+        self.0.rv_at.is_some() == other.0.rv_at.is_some() && self.around_rv() == other.around_rv()
+    }
+
+    /// Writes the object with resourceVersion `rv` (a deletion's, for its last state).
+    pub fn write_at(&self, out: &mut Vec<u8>, rv: u64) {
+        if rv == self.rv() || self.0.rv_at.is_none() {
+            out.extend_from_slice(self.json());
+        } else {
+            let (before, after) = self.around_rv();
+            out.extend_from_slice(before);
+            out.extend_from_slice(rv.to_string().as_bytes());
+            out.extend_from_slice(after);
+        }
+    }
+
+    /// Writes the object as a list item: without `kind` and `apiVersion`, as a real server's.
+    fn write_item(&self, out: &mut Vec<u8>) {
+        match self.json().get(self.0.body as usize..) {
+            Some(body) if self.0.body > 0 => {
+                out.push(b'{');
+                out.extend_from_slice(body);
+            }
+            _ => out.extend_from_slice(self.json()),
+        }
+    }
+
+    fn item_len(&self) -> usize {
+        self.json().len() + 1 - self.0.body as usize
+    }
+}
+
+/// Writes a metadata map with `resourceVersion` set to `rv`; returns where its digits are.
+fn write_metadata(out: &mut Vec<u8>, meta: &Map<String, Value>, rv: u64) -> Range<usize> {
+    let rv_member = |out: &mut Vec<u8>| {
+        write_json(out, "resourceVersion");
+        out.extend_from_slice(b":\"");
+        let start = out.len();
+        out.extend_from_slice(rv.to_string().as_bytes());
+        let digits = start..out.len();
+        out.push(b'"');
+        digits
+    };
+    out.push(b'{');
+    let mut at = None;
+    for (i, (k, v)) in meta.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if k == "resourceVersion" {
+            at = Some(rv_member(out));
+        } else {
+            write_member(out, k, v);
+        }
+    }
+    let at = at.unwrap_or_else(|| {
+        if !meta.is_empty() {
+            out.push(b',');
+        }
+        rv_member(out)
+    });
+    out.push(b'}');
+    at
+}
+
+/// A list body: `{"kind":"<Kind>List","apiVersion":…,"metadata":…,"items":[…]}`, the items
+/// the stored bytes of `items` (no object is serialized again).
+pub fn list_body(resource: Resource, metadata: &Map<String, Value>, items: &[Doc]) -> Vec<u8> {
+    let size = items.iter().map(|d| d.item_len() + 1).sum::<usize>() + 256;
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(b"{\"kind\":");
+    write_json(&mut out, &format!("{}List", resource.kind()));
+    out.extend_from_slice(b",\"apiVersion\":");
+    write_json(&mut out, &resource.api_version());
+    out.extend_from_slice(b",\"metadata\":");
+    write_json(&mut out, metadata);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, d) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        d.write_item(&mut out);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
 /// One change: the object as it is after it (the last state for a deletion), with its
 /// resourceVersion in its metadata.
 #[derive(Clone, Debug)]
@@ -53,17 +297,10 @@ pub struct Change {
     pub rv: u64,
     pub change: ChangeType,
     pub key: ObjKey,
-    pub object: Arc<Value>,
+    pub object: Doc,
     /// The object before a modification (watches with selectors turn a modification that
     /// leaves or enters the selection into DELETED / ADDED; paged lists read the past).
-    pub previous: Option<Arc<Value>>,
-}
-
-/// An object with `metadata.resourceVersion` set to the rv it last changed at.
-#[derive(Clone, Debug)]
-struct Stored {
-    rv: u64,
-    object: Arc<Value>,
+    pub previous: Option<Doc>,
 }
 
 /// What the store last rendered of one engine object that renders incrementally.
@@ -73,6 +310,18 @@ struct Rendered {
     key: ObjKey,
 }
 
+/// How many objects a paged list without selectors has after a page, kept for the page that
+/// continues from it: each continuation subtracts what it returns instead of counting the
+/// rest of the list again (which made paging a whole list O(n²/limit)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Tally {
+    resource: Resource,
+    namespace: Option<String>,
+    rv: u64,
+    after: ObjKey,
+    remaining: usize,
+}
+
 struct State {
     /// How many changes `history` keeps.
     limit: usize,
@@ -80,7 +329,7 @@ struct State {
     synced: Option<u64>,
     /// [`Live::broad_change`] when everything was last rendered.
     broad: Option<u64>,
-    objects: BTreeMap<ObjKey, Stored>,
+    objects: BTreeMap<ObjKey, Doc>,
     /// Per `PodId`, the pod's revision and key as last rendered (`None`: not stored).
     pods: Vec<Option<Rendered>>,
     /// Per event id, its revision and key as last rendered.
@@ -90,6 +339,8 @@ struct State {
     history: VecDeque<Change>,
     /// Changes at or below this resourceVersion are no longer in `history`.
     compacted: u64,
+    /// The latest paged lists' remaining counts, newest last.
+    tallies: VecDeque<Tally>,
     now: SimTime,
     epoch: Epoch,
 }
@@ -111,19 +362,6 @@ impl Default for Store {
     }
 }
 
-/// `obj` with `metadata.resourceVersion` set.
-pub fn with_rv(obj: &Value, rv: u64) -> Value {
-    let mut v = obj.clone();
-    set_rv(&mut v, rv);
-    v
-}
-
-fn set_rv(v: &mut Value, rv: u64) {
-    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        m.insert("resourceVersion".into(), rv.to_string().into());
-    }
-}
-
 /// The changes of one sync, all at resourceVersion `rv`.
 struct Sync<'s> {
     st: &'s mut State,
@@ -132,18 +370,16 @@ struct Sync<'s> {
 }
 
 impl Sync<'_> {
-    /// Stores `obj` under `key` unless it equals what is stored; records the change.
-    fn put(&mut self, key: ObjKey, mut obj: Value) {
+    /// Stores `obj` under `key` unless it equals what is stored (but for the
+    /// resourceVersion); records the change.
+    fn put(&mut self, key: ObjKey, obj: Value) {
+        let object = Doc::new(key.resource, &obj, self.rv);
+        drop(obj);
         let old = self.st.objects.get(&key);
-        if let Some(old) = old {
-            set_rv(&mut obj, old.rv);
-            if *old.object == obj {
-                return;
-            }
+        if old.is_some_and(|o| o.same_as(&object)) {
+            return;
         }
-        set_rv(&mut obj, self.rv);
-        let object = Arc::new(obj);
-        let previous = old.map(|o| o.object.clone());
+        let previous = old.cloned();
         self.changes.push(Change {
             rv: self.rv,
             change: if previous.is_some() {
@@ -155,13 +391,7 @@ impl Sync<'_> {
             object: object.clone(),
             previous,
         });
-        self.st.objects.insert(
-            key,
-            Stored {
-                rv: self.rv,
-                object,
-            },
-        );
+        self.st.objects.insert(key, object);
     }
 
     fn delete(&mut self, key: &ObjKey) {
@@ -170,7 +400,7 @@ impl Sync<'_> {
                 rv: self.rv,
                 change: ChangeType::Deleted,
                 key: key.clone(),
-                object: old.object,
+                object: old,
                 previous: None,
             });
         }
@@ -317,6 +547,7 @@ impl Store {
                 events_rev: 0,
                 history: VecDeque::new(),
                 compacted: 0,
+                tallies: VecDeque::new(),
                 now: SimTime::ZERO,
                 epoch: Epoch::default(),
             })),
@@ -385,13 +616,14 @@ impl State {
 
 /// One page of a list: the items, and where the next page starts.
 pub struct Page {
-    pub items: Vec<Arc<Value>>,
+    pub items: Vec<Doc>,
     /// The resourceVersion the page was read at (a continuation keeps it).
     pub rv: u64,
     /// The key after which the next page starts, when there are more items.
     pub next: Option<ObjKey>,
-    /// Matching items after this page, when there is a next one.
-    pub remaining: usize,
+    /// How many items follow this page, when there is a next one and the list has no
+    /// selectors (kube-apiserver's `remainingItemCount` is given only then).
+    pub remaining: Option<usize>,
 }
 
 /// Why a page could not be read.
@@ -415,25 +647,14 @@ impl View<'_> {
         self.state.epoch
     }
 
-    /// One object with its resourceVersion filled in.
-    pub fn get(&self, resource: Resource, namespace: &str, name: &str) -> Option<Value> {
-        self.get_shared(resource, namespace, name)
-            .map(|o| (*o).clone())
-    }
-
-    /// One object, shared with the store.
-    pub fn get_shared(
-        &self,
-        resource: Resource,
-        namespace: &str,
-        name: &str,
-    ) -> Option<Arc<Value>> {
+    /// One object, shared with the store ([`Doc::value`] parses it).
+    pub fn get(&self, resource: Resource, namespace: &str, name: &str) -> Option<Doc> {
         let key = ObjKey {
             resource,
             namespace: namespace.to_string(),
             name: name.to_string(),
         };
-        self.state.objects.get(&key).map(|s| s.object.clone())
+        self.state.objects.get(&key).cloned()
     }
 
     /// The key the event with this id is stored under.
@@ -443,7 +664,7 @@ impl View<'_> {
 
     /// Objects of `resource` (in `namespace` when given), each with its resourceVersion, in
     /// the order `kubectl` shows them (by namespace, then name).
-    pub fn list(&self, resource: Resource, namespace: Option<&str>) -> Vec<Arc<Value>> {
+    pub fn list(&self, resource: Resource, namespace: Option<&str>) -> Vec<Doc> {
         self.current(resource, namespace, None)
             .map(|(_, o)| o.clone())
             .collect()
@@ -455,7 +676,7 @@ impl View<'_> {
         resource: Resource,
         namespace: Option<&'s str>,
         after: Option<&ObjKey>,
-    ) -> impl Iterator<Item = (&'s ObjKey, &'s Arc<Value>)> + 's {
+    ) -> impl Iterator<Item = (&'s ObjKey, &'s Doc)> + 's {
         let start = ObjKey {
             resource,
             namespace: namespace.unwrap_or_default().to_string(),
@@ -471,33 +692,36 @@ impl View<'_> {
             .take_while(move |(k, _)| {
                 k.resource == resource && namespace.is_none_or(|ns| k.namespace == ns)
             })
-            .map(|(k, s)| (k, &s.object))
     }
 
-    /// Up to `limit` objects of `resource` (in `namespace`) that `keep` selects, after `after`,
-    /// as the store was at resourceVersion `rv` (a continued list reads the snapshot its first
-    /// page did, as kube-apiserver's etcd-backed pages do): today's objects with the changes
-    /// made since `rv` undone from the history.
+    /// Up to `limit` objects `filter` selects, after `after`, as the store was at
+    /// resourceVersion `rv` (a continued list reads the snapshot its first page did, as
+    /// kube-apiserver's etcd-backed pages do): today's objects with the changes made since
+    /// `rv` undone from the history. Without selectors the objects left after the page are
+    /// counted: by walking the rest on a first page, from the previous page's count on a
+    /// continuation ([`Tally`]).
     pub fn page(
-        &self,
-        resource: Resource,
-        namespace: Option<&str>,
+        &mut self,
+        filter: &Filter,
         rv: u64,
         after: Option<&ObjKey>,
         limit: usize,
-        keep: impl Fn(&Value) -> bool,
     ) -> Result<Page, PageError> {
         if rv < self.state.compacted {
             return Err(PageError::Expired {
                 oldest: self.state.compacted + 1,
             });
         }
+        let everything = filter.is_everything();
+        let known = match after {
+            Some(a) if everything => self.take_tally(filter, rv, a),
+            _ => None,
+        };
+        let (resource, namespace) = (filter.resource, filter.namespace.as_deref());
         // The state at `rv` of every key changed since: the first change after `rv` says it.
-        let mut past: BTreeMap<&ObjKey, Option<&Arc<Value>>> = BTreeMap::new();
+        let mut past: BTreeMap<&ObjKey, Option<&Doc>> = BTreeMap::new();
         for c in self.state.since(rv) {
-            let relevant = c.key.resource == resource
-                && namespace.is_none_or(|ns| c.key.namespace == ns)
-                && after.is_none_or(|a| c.key > *a);
+            let relevant = filter.covers(&c.key) && after.is_none_or(|a| c.key > *a);
             if relevant && !past.contains_key(&c.key) {
                 let then = match c.change {
                     ChangeType::Added => None,
@@ -508,28 +732,68 @@ impl View<'_> {
             }
         }
         let now = self.current(resource, namespace, after);
-        let mut merged = merge(now, past).filter(|(_, o)| keep(o));
+        let mut merged = merge(now, past).filter(|(_, o)| filter.matches(o.select()));
         let mut items = Vec::new();
         let mut last = None;
+        let mut more = false;
         for (k, o) in merged.by_ref() {
             if items.len() == limit {
-                let remaining = 1 + merged.count();
-                return Ok(Page {
-                    items,
-                    rv,
-                    next: last,
-                    remaining,
-                });
+                more = true;
+                break;
             }
             last = Some(k.clone());
             items.push(o.clone());
         }
+        let Some(next) = last.filter(|_| more) else {
+            return Ok(Page {
+                items,
+                rv,
+                next: None,
+                remaining: None,
+            });
+        };
+        // What follows `after`, less this page; else the rest walked (the item that showed
+        // there is more was taken from `merged`).
+        let remaining = everything.then(|| {
+            known
+                .and_then(|before| before.checked_sub(items.len()))
+                .unwrap_or_else(|| 1 + merged.count())
+        });
+        if let Some(remaining) = remaining {
+            self.keep_tally(Tally {
+                resource,
+                namespace: filter.namespace.clone(),
+                rv,
+                after: next.clone(),
+                remaining,
+            });
+        }
         Ok(Page {
             items,
             rv,
-            next: None,
-            remaining: 0,
+            next: Some(next),
+            remaining,
         })
+    }
+
+    /// The count kept for the list continuing after `after` at `rv`, taken out.
+    fn take_tally(&mut self, filter: &Filter, rv: u64, after: &ObjKey) -> Option<usize> {
+        let tallies = &mut self.state.tallies;
+        let i = tallies.iter().position(|t| {
+            t.resource == filter.resource
+                && t.namespace == filter.namespace
+                && t.rv == rv
+                && t.after == *after
+        })?;
+        tallies.remove(i).map(|t| t.remaining)
+    }
+
+    fn keep_tally(&mut self, tally: Tally) {
+        let tallies = &mut self.state.tallies;
+        if tallies.len() == TALLIES {
+            tallies.pop_front();
+        }
+        tallies.push_back(tally);
     }
 
     /// Changes after `rv`, or `Err(oldest kept)` when `rv` is older than the history.
@@ -544,9 +808,9 @@ impl View<'_> {
 /// Today's objects with `past` (key → state then, `None` for absent) laid over them, in key
 /// order.
 fn merge<'a>(
-    now: impl Iterator<Item = (&'a ObjKey, &'a Arc<Value>)>,
-    past: BTreeMap<&'a ObjKey, Option<&'a Arc<Value>>>,
-) -> impl Iterator<Item = (&'a ObjKey, &'a Arc<Value>)> {
+    now: impl Iterator<Item = (&'a ObjKey, &'a Doc)>,
+    past: BTreeMap<&'a ObjKey, Option<&'a Doc>>,
+) -> impl Iterator<Item = (&'a ObjKey, &'a Doc)> {
     let mut now = now.peekable();
     let mut past = past.into_iter().peekable();
     std::iter::from_fn(move || loop {
@@ -616,7 +880,7 @@ mod tests {
                 && c.change == ChangeType::Modified
                 && c.previous
                     .as_ref()
-                    .is_some_and(|p| p["spec"]["replicas"] == 6)));
+                    .is_some_and(|p| p.value().unwrap()["spec"]["replicas"] == 6)));
         drop(view);
         scale(&live, 6);
         live.advance(SimDuration::from_secs(1));
@@ -632,10 +896,8 @@ mod tests {
             .filter(|c| c.change == ChangeType::Deleted && c.key.resource == Resource::Pods)
             .collect();
         assert_eq!(deleted.len(), 1);
-        assert_eq!(
-            deleted[0].object["metadata"]["name"],
-            deleted[0].key.name.as_str()
-        );
+        let last = deleted[0].object.value().unwrap();
+        assert_eq!(last["metadata"]["name"], deleted[0].key.name.as_str());
     }
 
     fn record(live: &Live, reason: &'static str) {
@@ -654,11 +916,15 @@ mod tests {
     }
 
     /// Objects without their resourceVersions, for comparing two stores.
-    fn bare(view: &View<'_>) -> BTreeMap<ObjKey, Value> {
+    fn bare(view: &View<'_>) -> BTreeMap<ObjKey, String> {
         view.state
             .objects
             .iter()
-            .map(|(k, s)| (k.clone(), with_rv(&s.object, 0)))
+            .map(|(k, d)| {
+                let mut out = Vec::new();
+                d.write_at(&mut out, 0);
+                (k.clone(), String::from_utf8(out).unwrap())
+            })
             .collect()
     }
 
@@ -699,7 +965,7 @@ mod tests {
         let repeat = view.changes_since(view.rv() - 1).unwrap();
         assert_eq!(repeat.len(), 1);
         assert_eq!(repeat[0].change, ChangeType::Modified);
-        assert_eq!(repeat[0].object["count"], 2);
+        assert_eq!(repeat[0].object.value().unwrap()["count"], 2);
         assert_eq!(repeat[0].key, changes[0].key, "a repeat keeps its name");
     }
 
@@ -712,7 +978,7 @@ mod tests {
         let reasons = |v: &View<'_>| -> Vec<String> {
             v.list(Resource::Events, None)
                 .iter()
-                .map(|e| e["reason"].as_str().unwrap_or_default().to_string())
+                .map(|e| e.value().unwrap()["reason"].as_str().unwrap().to_string())
                 .collect()
         };
         live.advance(SimDuration::from_mins(30));
@@ -734,47 +1000,44 @@ mod tests {
         assert!(deleted >= 1);
     }
 
+    fn name(d: &Doc) -> String {
+        d.value().unwrap()["metadata"]["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     #[test]
     fn pages_read_the_snapshot_of_their_first_page() {
         let live = live();
         let store = Store::default();
         scale(&live, 8);
-        let view = store.sync(&live);
+        let mut view = store.sync(&live);
         let all: Vec<String> = view
             .list(Resource::Pods, Some("default"))
             .iter()
-            .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+            .map(name)
             .collect();
         assert!(all.len() >= 8, "{all:?}");
-        let first = view
-            .page(Resource::Pods, Some("default"), view.rv(), None, 3, |_| {
-                true
-            })
-            .unwrap();
+        let pods = Filter::all(Resource::Pods, Some("default"));
+        let first = view.page(&pods, view.rv(), None, 3).unwrap();
         assert_eq!(first.items.len(), 3);
-        assert_eq!(first.remaining, all.len() - 3);
+        assert_eq!(first.remaining, Some(all.len() - 3));
         let next = first.next.clone().unwrap();
         let rv = first.rv;
         drop(view);
-        // Between the pages the deployment shrinks: the continuation still reads the old list.
+        // Between the pages the deployment shrinks: the continuation still reads the old list,
+        // and counts what is left of it.
         scale(&live, 2);
-        let view = store.sync(&live);
+        let mut view = store.sync(&live);
         assert!(view.list(Resource::Pods, Some("default")).len() < all.len());
-        let mut names: Vec<String> = first
-            .items
-            .iter()
-            .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
-            .collect();
+        let mut names: Vec<String> = first.items.iter().map(name).collect();
         let mut after = Some(next);
         while let Some(a) = after {
-            let page = view
-                .page(Resource::Pods, Some("default"), rv, Some(&a), 3, |_| true)
-                .unwrap();
-            names.extend(
-                page.items
-                    .iter()
-                    .map(|p| p["metadata"]["name"].as_str().unwrap().to_string()),
-            );
+            let page = view.page(&pods, rv, Some(&a), 3).unwrap();
+            names.extend(page.items.iter().map(name));
+            let left = all.len() - names.len();
+            assert_eq!(page.remaining, page.next.as_ref().map(|_| left));
             after = page.next;
         }
         assert_eq!(names, all);
@@ -786,10 +1049,150 @@ mod tests {
         scale(&live, 5);
         small.sync(&live);
         scale(&live, 3);
-        let view = small.sync(&live);
+        let mut view = small.sync(&live);
         assert!(matches!(
-            view.page(Resource::Pods, None, old, None, 1, |_| true),
+            view.page(&Filter::all(Resource::Pods, None), old, None, 1),
             Err(PageError::Expired { .. })
         ));
+    }
+
+    #[test]
+    fn remaining_counts_agree_with_the_rest_walked_and_need_no_selector() {
+        let live = live();
+        let store = Store::default();
+        scale(&live, 9);
+        let mut view = store.sync(&live);
+        let pods = Filter::all(Resource::Pods, None);
+        let total = view.list(Resource::Pods, None).len();
+        let first = view.page(&pods, view.rv(), None, 2).unwrap();
+        let after = first.next.unwrap();
+        let counted = view.page(&pods, first.rv, Some(&after), 2).unwrap();
+        assert_eq!(counted.remaining, Some(total - 4));
+        // Without the first page's count (another server, or one forgotten) the rest is walked.
+        view.state.tallies.clear();
+        let walked = view.page(&pods, first.rv, Some(&after), 2).unwrap();
+        assert_eq!(walked.remaining, counted.remaining);
+        assert_eq!(walked.next, counted.next);
+        // With a selector nothing is counted, as kube-apiserver does.
+        let mut selected = Filter::all(Resource::Pods, None);
+        selected.labels = crate::kube::select::LabelSelector::parse("app").unwrap();
+        let page = view.page(&selected, first.rv, None, 1).unwrap();
+        assert!(page.next.is_some());
+        assert_eq!(page.remaining, None);
+    }
+
+    #[test]
+    fn a_list_body_is_the_stored_objects_without_kind_and_api_version() {
+        let live = live();
+        let store = Store::default();
+        let mut view = store.sync(&live);
+        let rv = view.rv();
+        let page = view.page(&Filter::all(Resource::Pods, None), rv, None, usize::MAX);
+        let items = page.unwrap().items;
+        assert!(items.len() > 1);
+        let mut metadata = Map::new();
+        metadata.insert("resourceVersion".into(), rv.to_string().into());
+        let body = list_body(Resource::Pods, &metadata, &items);
+        let list: Value = serde_json::from_slice(&body).unwrap();
+        let want: Vec<Value> = items
+            .iter()
+            .map(|d| {
+                let mut v = d.value().unwrap();
+                let m = v.as_object_mut().unwrap();
+                assert_eq!(m.shift_remove("kind"), Some("Pod".into()));
+                assert_eq!(m.shift_remove("apiVersion"), Some("v1".into()));
+                v
+            })
+            .collect();
+        assert_eq!(list["kind"], "PodList");
+        assert_eq!(list["apiVersion"], "v1");
+        assert_eq!(list["metadata"]["resourceVersion"], rv.to_string());
+        assert_eq!(list["items"], Value::Array(want));
+        let empty = list_body(Resource::Nodes, &Map::new(), &[]);
+        assert_eq!(
+            std::str::from_utf8(&empty).unwrap(),
+            r#"{"kind":"NodeList","apiVersion":"v1","metadata":{},"items":[]}"#
+        );
+    }
+
+    #[test]
+    fn a_doc_embeds_its_resource_version_and_puts_kind_first() {
+        let obj = serde_json::json!({
+            "apiVersion": "v1", "data": {"a": "b"}, "kind": "ConfigMap",
+            "metadata": {"name": "c", "resourceVersion": "3", "uid": "u"},
+        });
+        let doc = Doc::new(Resource::ConfigMaps, &obj, 42);
+        let text = std::str::from_utf8(doc.json()).unwrap();
+        assert_eq!(
+            text,
+            r#"{"kind":"ConfigMap","apiVersion":"v1","data":{"a":"b"},"metadata":{"name":"c","resourceVersion":"42","uid":"u"}}"#
+        );
+        assert_eq!(doc.rv(), 42);
+        let mut item = Vec::new();
+        doc.write_item(&mut item);
+        assert_eq!(
+            std::str::from_utf8(&item).unwrap(),
+            r#"{"data":{"a":"b"},"metadata":{"name":"c","resourceVersion":"42","uid":"u"}}"#
+        );
+        let mut at = Vec::new();
+        doc.write_at(&mut at, 1234);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&at).unwrap()["metadata"]["resourceVersion"],
+            "1234"
+        );
+        assert!(doc.same_as(&Doc::new(Resource::ConfigMaps, &obj, 7)));
+        let mut other = obj.clone();
+        other["data"]["a"] = "c".into();
+        assert!(!doc.same_as(&Doc::new(Resource::ConfigMaps, &other, 42)));
+        // Metadata without a resourceVersion gets one, last; no metadata, none.
+        let bare = serde_json::json!({"kind": "Lease", "metadata": {}});
+        let d = Doc::new(Resource::Leases, &bare, 5);
+        assert_eq!(
+            std::str::from_utf8(d.json()).unwrap(),
+            r#"{"kind":"Lease","metadata":{"resourceVersion":"5"}}"#
+        );
+        let none = Doc::new(Resource::Leases, &serde_json::json!({"kind": "Lease"}), 5);
+        assert_eq!(
+            std::str::from_utf8(none.json()).unwrap(),
+            r#"{"kind":"Lease"}"#
+        );
+        let mut item = Vec::new();
+        none.write_item(&mut item);
+        assert_eq!(item, b"{}");
+    }
+
+    #[test]
+    fn a_put_of_an_equal_object_records_no_change() {
+        let live = live();
+        let store = Store::default();
+        let rv = store.sync(&live).rv();
+        let mut st = store.lock();
+        let (key, doc) = st
+            .objects
+            .iter()
+            .find(|(k, _)| k.resource == Resource::Deployments)
+            .map(|(k, d)| (k.clone(), d.clone()))
+            .unwrap();
+        let mut sync = Sync {
+            st: &mut st,
+            rv: rv + 1,
+            changes: Vec::new(),
+        };
+        // The stored object as a renderer gives it: an empty resourceVersion.
+        let mut fresh = doc.value().unwrap();
+        fresh["metadata"]["resourceVersion"] = "".into();
+        sync.put(key.clone(), fresh.clone());
+        assert!(sync.changes.is_empty());
+        fresh["spec"]["replicas"] = 99.into();
+        sync.put(key.clone(), fresh);
+        assert_eq!(sync.changes.len(), 1);
+        let change = &sync.changes[0];
+        assert_eq!(change.change, ChangeType::Modified);
+        assert_eq!(change.object.rv(), rv + 1);
+        assert_eq!(change.previous.as_ref().map(Doc::rv), Some(doc.rv()));
+        assert_eq!(
+            sync.st.objects[&key].value().unwrap()["spec"]["replicas"],
+            99
+        );
     }
 }

@@ -8,9 +8,9 @@
 //! object leave (enter) the selection is sent as `DELETED` (`ADDED`).
 
 use super::discovery::Resource;
-use super::select::{FieldSelector, LabelSelector};
+use super::select::Filter;
 use super::status::KubeError;
-use super::store::{with_rv, Change, ChangeType, Store};
+use super::store::{Change, ChangeType, Doc, Store};
 use super::table::{table, Clock, IncludeObject};
 use crate::Live;
 use axum::body::{Body, Bytes};
@@ -20,34 +20,6 @@ use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
-
-/// Which objects a list or watch covers.
-#[derive(Clone, Debug)]
-pub struct Filter {
-    pub resource: Resource,
-    pub namespace: Option<String>,
-    pub fields: FieldSelector,
-    pub labels: LabelSelector,
-}
-
-impl Filter {
-    pub fn matches(&self, obj: &Value) -> bool {
-        self.fields.matches(self.resource, obj) && self.labels.matches(obj)
-    }
-
-    /// No field or label selector: every object of the resource (and namespace) matches.
-    pub fn is_everything(&self) -> bool {
-        self.fields.is_empty() && self.labels.is_empty()
-    }
-
-    fn covers(&self, c: &Change) -> bool {
-        c.key.resource == self.resource
-            && self
-                .namespace
-                .as_deref()
-                .is_none_or(|ns| ns == c.key.namespace)
-    }
-}
 
 /// How a watch was asked for.
 #[derive(Clone, Debug)]
@@ -73,19 +45,32 @@ struct Encoder {
 }
 
 impl Encoder {
-    fn event(&self, kind: &str, obj: &Value, rv: u64, clock: &Clock) -> Bytes {
-        let obj = with_rv(obj, rv);
-        if self.table {
-            let t = table(
-                self.resource,
-                std::slice::from_ref(&obj),
-                &rv.to_string(),
-                clock,
-                self.include,
-            );
-            line(kind, t)
-        } else {
-            line(kind, obj)
+    /// One event line with `obj` at resourceVersion `rv`: the stored bytes as they are, or a
+    /// one-row Table of the object parsed.
+    fn event(&self, kind: ChangeType, obj: &Doc, rv: u64, clock: &Clock) -> Bytes {
+        if !self.table {
+            let mut out = Vec::with_capacity(obj.json().len() + 32);
+            out.extend_from_slice(b"{\"type\":\"");
+            out.extend_from_slice(kind.as_str().as_bytes());
+            out.extend_from_slice(b"\",\"object\":");
+            obj.write_at(&mut out, rv);
+            out.extend_from_slice(b"}\n");
+            return Bytes::from(out);
+        }
+        let mut at = Vec::new();
+        obj.write_at(&mut at, rv);
+        match serde_json::from_slice::<Value>(&at) {
+            Ok(v) => {
+                let t = table(
+                    self.resource,
+                    std::slice::from_ref(&v),
+                    &rv.to_string(),
+                    clock,
+                    self.include,
+                );
+                line(kind.as_str(), t)
+            }
+            Err(e) => line("ERROR", KubeError::internal(&e.to_string()).to_json()),
         }
     }
 }
@@ -93,13 +78,16 @@ impl Encoder {
 /// The events `changes` produce for `filter`.
 fn encode_changes(filter: &Filter, enc: &Encoder, changes: &[Change], clock: &Clock) -> Vec<Bytes> {
     let mut out = Vec::new();
-    for c in changes.iter().filter(|c| filter.covers(c)) {
-        let now_in = filter.matches(&c.object);
+    for c in changes.iter().filter(|c| filter.covers(&c.key)) {
+        let now_in = filter.matches(c.object.select());
         let kind = match c.change {
             ChangeType::Added if now_in => ChangeType::Added,
             ChangeType::Deleted if now_in => ChangeType::Deleted,
             ChangeType::Modified => {
-                let was_in = c.previous.as_deref().is_some_and(|p| filter.matches(p));
+                let was_in = c
+                    .previous
+                    .as_ref()
+                    .is_some_and(|p| filter.matches(p.select()));
                 match (was_in, now_in) {
                     (true, true) => ChangeType::Modified,
                     (false, true) => ChangeType::Added,
@@ -109,7 +97,7 @@ fn encode_changes(filter: &Filter, enc: &Encoder, changes: &[Change], clock: &Cl
             }
             _ => continue,
         };
-        out.push(enc.event(kind.as_str(), &c.object, c.rv, clock));
+        out.push(enc.event(kind, &c.object, c.rv, clock));
     }
     out
 }
@@ -145,12 +133,8 @@ pub fn start(
         match initial {
             None => {
                 for obj in view.list(req.filter.resource, req.filter.namespace.as_deref()) {
-                    if req.filter.matches(&obj) {
-                        let rv = obj["metadata"]["resourceVersion"]
-                            .as_str()
-                            .and_then(|s| s.parse().ok())
-                            .unwrap_or(cursor);
-                        first.push(enc.event("ADDED", &obj, rv, &clock));
+                    if req.filter.matches(obj.select()) {
+                        first.push(enc.event(ChangeType::Added, &obj, obj.rv(), &clock));
                     }
                 }
                 if req.send_initial_events {

@@ -46,8 +46,10 @@ fn key(r: Resource, namespace: &str, name: &str) -> StoredKey {
     (r.stored_name(), namespace.to_string(), name.to_string())
 }
 
-fn current(app: &Arc<App>, r: Resource, namespace: &str, name: &str) -> Option<Value> {
-    app.store.sync(&app.live).get(r, namespace, name)
+/// The object as stored now, parsed (`None`: there is none).
+fn current(app: &Arc<App>, r: Resource, namespace: &str, name: &str) -> Result<Option<Value>> {
+    let stored = app.store.sync(&app.live).get(r, namespace, name);
+    Ok(stored.map(|d| d.value()).transpose()?)
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -119,7 +121,7 @@ pub fn create(app: &Arc<App>, r: Resource, namespace: &str, body: Value) -> Resu
     let name = str_at(&m["metadata"], &["name"])
         .unwrap_or_default()
         .to_string();
-    if current(app, r, namespace, &name).is_some() {
+    if current(app, r, namespace, &name)?.is_some() {
         return Err(KubeError::already_exists(r.group(), r.plural(), &name));
     }
     let now = {
@@ -146,7 +148,7 @@ fn put(app: &Arc<App>, r: Resource, namespace: &str, name: &str, object: Value) 
         object,
     };
     app.live.mutate_narrow(|e| e.apply(op, None));
-    current(app, r, namespace, name).ok_or_else(|| not_found(r, name))
+    current(app, r, namespace, name)?.ok_or_else(|| not_found(r, name))
 }
 
 /// Rejects a write based on an older resourceVersion than the object's (optimistic
@@ -181,7 +183,7 @@ pub fn replace(
     name: &str,
     body: Value,
 ) -> Result<Value> {
-    let cur = current(app, r, namespace, name).ok_or_else(|| not_found(r, name))?;
+    let cur = current(app, r, namespace, name)?.ok_or_else(|| not_found(r, name))?;
     let written = Value::Object(checked(r, namespace, Some(name), body)?);
     fresh(r, name, &written, &cur)?;
     write_whole(app, r, namespace, name, written, &cur)
@@ -189,7 +191,7 @@ pub fn replace(
 
 /// `PATCH` of a stored kind or a MachineDeployment.
 pub fn patch(app: &Arc<App>, r: Resource, namespace: &str, name: &str, p: &Patch) -> Result<Value> {
-    let cur = current(app, r, namespace, name).ok_or_else(|| not_found(r, name))?;
+    let cur = current(app, r, namespace, name)?.ok_or_else(|| not_found(r, name))?;
     let mut next = cur.clone();
     p.apply(&mut next)?;
     let written = Value::Object(checked(r, namespace, Some(name), next)?);
@@ -264,7 +266,7 @@ fn machine_deployment(
         let resp = app.live.mutate(|e| e.apply(op, None));
         super::scale::refused(&resp, "MachineDeployment.cluster.x-k8s.io", name)?;
     }
-    current(app, r, namespace, name).ok_or_else(|| not_found(r, name))
+    current(app, r, namespace, name)?.ok_or_else(|| not_found(r, name))
 }
 
 /// What a client may change on a Machine: the delete-machine annotation (the clusterapi
@@ -285,14 +287,14 @@ fn machine(app: &Arc<App>, namespace: &str, name: &str, next: &Value) -> Result<
         mark,
     };
     app.live.mutate(|e| e.apply(op, None));
-    current(app, Resource::Machines, namespace, name)
+    current(app, Resource::Machines, namespace, name)?
         .ok_or_else(|| not_found(Resource::Machines, name))
 }
 
 /// `DELETE` of a stored kind or a ConfigMap: answers the object as it was (a `Status`
 /// would do too; client-go ignores the body).
 pub fn delete(app: &Arc<App>, r: Resource, namespace: &str, name: &str) -> Result<Value> {
-    let cur = current(app, r, namespace, name).ok_or_else(|| not_found(r, name))?;
+    let cur = current(app, r, namespace, name)?.ok_or_else(|| not_found(r, name))?;
     let op = match r {
         Resource::ConfigMaps => Operation::DeleteConfigMap {
             namespace: namespace.to_string(),
