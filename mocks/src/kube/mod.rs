@@ -151,6 +151,8 @@ impl KubeMock {
             faults: fault::Injected::default(),
             two_writers: Default::default(),
         });
+        // Render the world before the first request, so no client's first LIST pays for it.
+        drop(app.store.sync(&app.live));
         let router = axum::Router::new()
             .fallback(server::handle)
             .with_state(app.clone());
