@@ -185,6 +185,11 @@ impl World {
         self.pod_revs[id.0 as usize]
     }
 
+    /// The counter [`World::pod_rev`] reads: it moves whenever any pod changes.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     fn touch(&mut self, id: PodId) {
         self.revision += 1;
         let i = id.0 as usize;

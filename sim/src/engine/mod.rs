@@ -342,7 +342,13 @@ impl Engine {
     /// Runs the controllers until nothing changes: deployments, machines, scheduler.
     fn settle(&mut self) {
         self.reconcile_deployments();
+        let pods = self.world.revision();
         self.reconcile_machines();
+        // A machine removed with its node took the node's pods along: their ReplicaSets
+        // replace them now, not whenever the next event or API call settles the world.
+        if self.world.revision() != pods {
+            self.reconcile_deployments();
+        }
         if self.dirty {
             self.dirty = false;
             self.schedule_pending();
