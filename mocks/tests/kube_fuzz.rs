@@ -11,21 +11,8 @@ use serde_json::{json, Value};
 /// Requests per run: enough to reach every handler's error paths, few enough for CI.
 const CASES: usize = 1000;
 
-/// xorshift64*: a small fixed-seed stream, no dependency.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[(self.next() % xs.len() as u64) as usize]
-    }
-}
+/// The engine's seeded stream: fixed seeds make every run send the same cases.
+use magsim_sim::rng::SimRng as Gen;
 
 const PATHS: &[&str] = &[
     "/api/v1/pods",
@@ -106,22 +93,24 @@ fn body(g: &mut Gen) -> Vec<u8> {
         json!(null),
         json!("string"),
     ];
-    match g.next() % 6 {
+    match g.next_u64() % 6 {
         0 => g.pick(&valid).to_string().into_bytes(),
         1 | 2 => g.pick(&wrong).to_string().into_bytes(),
         3 => {
             let mut b = g.pick(&valid).to_string().into_bytes();
-            let cut = (g.next() as usize) % b.len().max(1);
+            let cut = (g.next_u64() as usize) % b.len().max(1);
             b.truncate(cut);
             b
         }
         4 => {
-            let depth = 1 + (g.next() % 3000) as usize;
+            let depth = 1 + (g.next_u64() % 3000) as usize;
             let mut b = "[".repeat(depth).into_bytes();
             b.extend("]".repeat(depth / 2).into_bytes());
             b
         }
-        _ => (0..(g.next() % 200)).map(|_| g.next() as u8).collect(),
+        _ => (0..(g.next_u64() % 200))
+            .map(|_| g.next_u64() as u8)
+            .collect(),
     }
 }
 
@@ -156,12 +145,12 @@ async fn malformed_requests_get_the_apis_errors_and_change_nothing() {
     let live = Live::new(&scenario, None);
     let kube = KubeMock::start(live.clone()).await.expect("server starts");
     let c = reqwest::Client::new();
-    let mut g = Gen(0x9E37_79B9_7F4A_7C15);
+    let mut g = Gen::new(0x9E37_79B9_7F4A_7C15);
     let mut refused_writes = 0;
     for case in 0..CASES {
         let method = *g.pick(METHODS);
         let mut path = g.pick(PATHS).to_string();
-        if g.next().is_multiple_of(5) {
+        if g.next_u64().is_multiple_of(5) {
             // A mangled segment: too long, odd characters, or empty.
             let long = "a".repeat(300);
             let junk = *g.pick(&["%00", "..", long.as_str(), "", "%ZZ", "Ünï"]);

@@ -9,24 +9,11 @@ use magsim_mocks::replay::{self, Recording, Service};
 use magsim_mocks::MockCloud;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Once;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-static PANICS: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts every panic in the process (then prints it as the default hook would).
-fn count_panics() {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            PANICS.fetch_add(1, Ordering::SeqCst);
-            default(info);
-        }));
-    });
-}
+#[path = "support/panics.rs"]
+mod panics;
 
 fn incident() -> magsim_scenario::Scenario {
     let (file, text) = magsim_scenario::builtin()[0];
@@ -124,7 +111,7 @@ async fn normal(cloud: &MockCloud, service: Service) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_400_on_every_server_and_nothing_panics() {
-    count_panics();
+    panics::count();
     let cloud = MockCloud::start(&incident(), None).await.expect("starts");
     let os = &cloud.openstack;
     let servers = [
@@ -146,7 +133,7 @@ async fn malformed_requests_get_400_on_every_server_and_nothing_panics() {
             "/api/v1/namespaces/default/configmaps",
         ),
     ];
-    let before = PANICS.load(Ordering::SeqCst);
+    let before = panics::seen();
     for (service, url, path) in &servers {
         let baseline = normal(&cloud, *service).await;
         for (what, bytes) in malformed(addr(url), path) {
@@ -167,7 +154,7 @@ async fn malformed_requests_get_400_on_every_server_and_nothing_panics() {
             );
         }
     }
-    assert_eq!(PANICS.load(Ordering::SeqCst), before, "no server panicked");
+    assert_eq!(panics::seen(), before, "no server panicked");
 }
 
 /// The error shape of `service`'s `400`, live or replayed.
@@ -183,10 +170,10 @@ fn shaped(service: Service, body: &Value) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_requests_get_400_from_the_replay_servers_too() {
-    count_panics();
+    panics::count();
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(replay::incident::FILE);
     let rp = replay::serve(Recording::load(&path).expect("recording")).await;
-    let before = PANICS.load(Ordering::SeqCst);
+    let before = panics::seen();
     let c = reqwest::Client::new();
     let normal = || async {
         let keystone = rp.url(Service::Identity).unwrap();
@@ -222,12 +209,12 @@ async fn malformed_requests_get_400_from_the_replay_servers_too() {
             assert_eq!(normal().await, baseline, "replay after {service:?} {what}");
         }
     }
-    assert_eq!(PANICS.load(Ordering::SeqCst), before, "no server panicked");
+    assert_eq!(panics::seen(), before, "no server panicked");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_sent_while_faults_are_cleared_are_all_answered() {
-    count_panics();
+    panics::count();
     let cloud = MockCloud::start(&incident(), None).await.expect("starts");
     let os = &cloud.openstack;
     // Per-request state is dropped as it goes (there is no forget point any more); the one

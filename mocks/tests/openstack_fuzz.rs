@@ -17,50 +17,15 @@ use magsim_mocks::MockCloud;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Once;
 
 /// Requests per cluster: enough to reach every handler's error paths, few enough for CI.
 const CASES: usize = 1000;
 
-static PANICS: AtomicUsize = AtomicUsize::new(0);
+#[path = "support/panics.rs"]
+mod panics;
 
-/// Counts every panic in the process, where the servers run (then prints it as the default
-/// hook would).
-fn count_panics() {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            PANICS.fetch_add(1, Ordering::SeqCst);
-            default(info);
-        }));
-    });
-}
-
-/// xorshift64*: a small fixed-seed stream, no dependency.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-
-    fn one_in(&mut self, n: u64) -> bool {
-        self.next().is_multiple_of(n)
-    }
-}
+/// The engine's seeded stream: fixed seeds make every run send the same cases.
+use magsim_sim::rng::SimRng as Gen;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Svc {
@@ -318,7 +283,7 @@ fn body(g: &mut Gen, svc: Svc, path: &str, clean: bool, cloud: &MockCloud) -> Ve
                 .into_bytes()
         }
         9 => Vec::new(),
-        _ => (0..g.below(200)).map(|_| g.next() as u8).collect(),
+        _ => (0..g.below(200)).map(|_| g.next_u64() as u8).collect(),
     }
 }
 
@@ -490,7 +455,7 @@ struct Reached {
 
 async fn fuzz(t: &Target, seed: u64) -> Reached {
     let c = client();
-    let mut g = Gen(seed);
+    let mut g = Gen::new(seed);
     let mut reached = Reached::default();
     let project = t.cloud.openstack.credentials.project_id.clone();
     let uuid = t.cluster_uuid();
@@ -724,7 +689,7 @@ async fn target(builtin: &str) -> Target {
 }
 
 async fn run(builtin: &str, seed: u64, heat_stacks: bool) {
-    count_panics();
+    panics::count();
     let t = target(builtin).await;
     assert_eq!(
         !t.stacks.is_empty(),
@@ -732,9 +697,9 @@ async fn run(builtin: &str, seed: u64, heat_stacks: bool) {
         "{builtin}: {:?}",
         t.stacks
     );
-    let before = PANICS.load(Ordering::SeqCst);
+    let before = panics::seen();
     let reached = fuzz(&t, seed).await;
-    assert_eq!(PANICS.load(Ordering::SeqCst), before, "no server panicked");
+    assert_eq!(panics::seen(), before, "no server panicked");
     still_answers(&t).await;
     assert!(
         reached.refused_writes > CASES / 4,
@@ -835,12 +800,13 @@ async fn raw_status(base: &str, head: &[u8]) -> Option<u16> {
 
 /// Request heads too large for any client library to send (a 100 KB path, a 500 KB header):
 /// the HTTP layer refuses them with a 4xx of its own (as eventlet's and Apache's do in front
-/// of the real services), never a 5xx, and every server answers normally afterwards.
+/// of the real services) or closes the connection, never a 5xx, and every server answers
+/// normally afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_request_heads_are_refused_and_the_servers_keep_answering() {
-    count_panics();
+    panics::count();
     let t = target("01-as-it-happened").await;
-    let before = PANICS.load(Ordering::SeqCst);
+    let before = panics::seen();
     let long = "a".repeat(100_000);
     let longer = "b".repeat(500_000);
     for svc in [Svc::Keystone, Svc::Magnum, Svc::Heat, Svc::Nova] {
@@ -851,14 +817,17 @@ async fn oversized_request_heads_are_refused_and_the_servers_keep_answering() {
                 "GET / HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {longer}\r\nConnection: close\r\n\r\n"
             ),
         ] {
+            // A server that stops reading may close while the client still writes; the
+            // reset can then discard its 4xx before it is read. Closing is a refusal too;
+            // any status that arrives must be a 4xx.
             let status = raw_status(&base, head.as_bytes()).await;
             assert!(
-                status.is_some_and(|s| (400..500).contains(&s)),
+                status.is_none_or(|s| (400..500).contains(&s)),
                 "{svc:?} {}: {status:?}",
                 &head[..20]
             );
         }
     }
-    assert_eq!(PANICS.load(Ordering::SeqCst), before, "no server panicked");
+    assert_eq!(panics::seen(), before, "no server panicked");
     still_answers(&t).await;
 }

@@ -16,9 +16,24 @@ impl SimRng {
         SimRng(ChaCha8Rng::seed_from_u64(seed))
     }
 
-    /// A uniform index below `n` (n > 0).
+    /// A uniform index below `n` (0 when `n` is 0).
     pub fn below(&mut self, n: usize) -> usize {
-        self.0.random_range(0..n)
+        self.0.random_range(0..n.max(1))
+    }
+
+    /// A uniform 64-bit value.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0.random()
+    }
+
+    /// One element of a non-empty slice, uniformly.
+    pub fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len())]
+    }
+
+    /// True once in `n` draws on average.
+    pub fn one_in(&mut self, n: u64) -> bool {
+        self.0.random_range(0..n.max(1)) == 0
     }
 
     /// A Kubernetes-style random suffix, e.g. `4md88`.

@@ -17,25 +17,8 @@ const MUTANTS: usize = 40;
 /// How long an accepted mutant runs on the virtual clock (a few autoscaler loops).
 const RUN_FOR: SimDuration = SimDuration::from_secs(180);
 
-/// xorshift64*: a small fixed-seed stream, no dependency.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-}
+/// The engine's seeded stream: fixed seeds make every run send the same cases.
+use magsim_sim::rng::SimRng as Gen;
 
 /// Every `.yaml` file under `dir`, sorted (so the stream of mutants is the same on every
 /// machine).
@@ -311,7 +294,7 @@ fn mutated_scenarios_are_refused_with_a_location_or_run() {
         "every shipped scenario ({})",
         files.len()
     );
-    let mut g = Gen(0x2545_F491_4F6C_DD1D);
+    let mut g = Gen::new(0x2545_F491_4F6C_DD1D);
     let (mut accepted, mut refused, mut ran) = (0, 0, 0);
     for path in &files {
         let file = path

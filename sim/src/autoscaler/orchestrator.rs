@@ -319,8 +319,10 @@ fn resources_left(inp: &Inputs) -> Result<(u64, u64), String> {
             .template
             .as_ref()
             .ok_or_else(|| reasons::no_node_info(&g.id))?;
-        cores += g.target as u64 * t.cores();
-        memory += g.target as u64 * t.capacity.memory;
+        // Saturating: a target of billions (a scenario may ask) must not wrap into headroom.
+        let n = u64::from(g.target);
+        cores = cores.saturating_add(n.saturating_mul(t.cores()));
+        memory = memory.saturating_add(n.saturating_mul(t.capacity.memory));
     }
     for (_, n) in inp.world.live_nodes() {
         let grouped = n
@@ -328,8 +330,8 @@ fn resources_left(inp: &Inputs) -> Result<(u64, u64), String> {
             .as_ref()
             .is_some_and(|ng| inp.groups.iter().any(|g| g.nodegroups.contains(ng)));
         if !grouped {
-            cores += n.capacity.milli_cpu.div_ceil(1000);
-            memory += n.capacity.memory;
+            cores = cores.saturating_add(n.capacity.milli_cpu.div_ceil(1000));
+            memory = memory.saturating_add(n.capacity.memory);
         }
     }
     let o = inp.options;
