@@ -110,10 +110,12 @@ fn own_cloud_configs(
     scenario: &magsim_scenario::Scenario,
     dir: &std::path::Path,
 ) -> Result<Vec<(String, std::path::PathBuf)>> {
-    let world = cloud.live.engine().world.clone();
+    // Read under the engine's lock: a copy of the world would cost its every pod.
+    let engine = cloud.live.engine();
     let mut written = Vec::new();
     for spec in &scenario.autoscalers {
-        let Some(text) = magsim_mocks::cloud_config::of_autoscaler(cloud, spec, &world) else {
+        let Some(text) = magsim_mocks::cloud_config::of_autoscaler(cloud, spec, &engine.world)
+        else {
             continue;
         };
         let path = dir.join(format!("cloud-config-{}", spec.name));

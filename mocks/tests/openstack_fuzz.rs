@@ -354,19 +354,23 @@ async fn state(c: &Client, t: &Target) -> (Vec<(u16, Value)>, String) {
     (out, world)
 }
 
-/// Real stack names and ids: the top-level stacks, and the nested stacks their resources
-/// link to.
-async fn stacks(c: &Client, cloud: &MockCloud, token: &str) -> Vec<String> {
-    let heat = cloud.openstack.heat_url();
-    let list: Value = c
-        .get(format!("{heat}/stacks"))
+/// A Heat GET's JSON body (the walk of real stack names must succeed).
+async fn heat_json(c: &Client, url: &str, token: &str) -> Value {
+    c.get(url)
         .header("X-Auth-Token", token)
         .send()
         .await
         .expect("heat answers")
         .json()
         .await
-        .expect("a stack list");
+        .expect("a JSON body")
+}
+
+/// Real stack names and ids: the top-level stacks, and the nested stacks their resources
+/// link to.
+async fn stacks(c: &Client, cloud: &MockCloud, token: &str) -> Vec<String> {
+    let heat = cloud.openstack.heat_url();
+    let list = heat_json(c, &format!("{heat}/stacks"), token).await;
     let mut out = Vec::new();
     for s in list["stacks"].as_array().into_iter().flatten() {
         let (name, id) = (s["stack_name"].as_str(), s["id"].as_str());
@@ -376,15 +380,7 @@ async fn stacks(c: &Client, cloud: &MockCloud, token: &str) -> Vec<String> {
         out.push(format!("{name}/{id}"));
         out.push(name.to_string());
         out.push(id.to_string());
-        let res: Value = c
-            .get(format!("{heat}/stacks/{name}/{id}/resources"))
-            .header("X-Auth-Token", token)
-            .send()
-            .await
-            .expect("heat answers")
-            .json()
-            .await
-            .expect("a resource list");
+        let res = heat_json(c, &format!("{heat}/stacks/{name}/{id}/resources"), token).await;
         for r in res["resources"].as_array().into_iter().flatten() {
             for l in r["links"].as_array().into_iter().flatten() {
                 if l["rel"] == "nested" {

@@ -144,16 +144,7 @@ impl Provider {
     /// annotations, or (a group with servers but none usable) from the flavor; the magnum
     /// provider has none before 1.33.
     fn template(&mut self, world: &World, g: &NodeGroup) -> Option<Template> {
-        let real = world
-            .live_nodes()
-            .filter(|(_, n)| n.ready && !n.unschedulable)
-            .filter(|(_, n)| {
-                n.nodegroup
-                    .as_ref()
-                    .is_some_and(|ng| g.nodegroups.contains(ng))
-            })
-            .min_by(|a, b| a.1.name.cmp(&b.1.name));
-        if let Some((_, n)) = real {
+        if let Some(n) = first_member(world, g, |n| n.ready && !n.unschedulable) {
             let mut labels = (*n.labels).clone();
             labels.remove("kubernetes.io/hostname");
             let name = format!("template-node-for-{}", g.id);
@@ -482,6 +473,24 @@ impl Provider {
     }
 }
 
+/// The group's live node that `keep` accepts, first by name (the one a template copies).
+fn first_member<'w>(
+    world: &'w World,
+    g: &NodeGroup,
+    keep: impl Fn(&crate::kube::Node) -> bool,
+) -> Option<&'w crate::kube::Node> {
+    world
+        .live_nodes()
+        .map(|(_, n)| n)
+        .filter(|n| keep(n))
+        .filter(|n| {
+            n.nodegroup
+                .as_ref()
+                .is_some_and(|ng| g.nodegroups.contains(ng))
+        })
+        .min_by(|a, b| a.name.cmp(&b.name))
+}
+
 /// The clusterapi provider's template for a deployment with no node to copy
 /// (`clusterapi_nodegroup.go::TemplateNodeInfo`): capacity = allocatable = the annotations,
 /// the generic `kubernetes.io/arch` and `os` labels, the annotation's labels and those of a
@@ -492,15 +501,7 @@ fn zero_template(world: &World, g: &NodeGroup, z: crate::cloud::capi::ZeroCapaci
     labels.insert("kubernetes.io/arch".into(), "amd64".into());
     labels.insert("kubernetes.io/os".into(), "linux".into());
     labels.extend(z.labels);
-    let member = world
-        .live_nodes()
-        .filter(|(_, n)| {
-            n.nodegroup
-                .as_ref()
-                .is_some_and(|ng| g.nodegroups.contains(ng))
-        })
-        .min_by(|a, b| a.1.name.cmp(&b.1.name));
-    if let Some((_, n)) = member {
+    if let Some(n) = first_member(world, g, |_| true) {
         labels.extend(n.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         labels.remove("kubernetes.io/hostname");
     }
