@@ -4,7 +4,8 @@
 use anyhow::{Context, Result};
 use magsim_mocks::cloud::CLOUD_NAME;
 use magsim_mocks::openstack;
-use magsim_mocks::replay::{self, Recording, Service};
+use magsim_mocks::recording::Recording;
+use magsim_mocks::{replay, Service};
 use magsim_mocks::{Listen, Live, MockCloud};
 use magsim_sim::time::{SimDuration, SimTime};
 use std::path::PathBuf;

@@ -90,7 +90,7 @@ fn record_writes_as_it_goes_and_stops_on_ctrl_c() {
 
     let path = out.join("recording.json");
     eventually("the exchange is on disk before Ctrl-C", || {
-        let r = magsim_mocks::replay::Recording::load(&path).ok()?;
+        let r = magsim_mocks::recording::Recording::load(&path).ok()?;
         (r.exchanges.len() == 1).then_some(())
     });
     assert_eq!(

@@ -8,7 +8,7 @@
 //! of a panic.
 
 use crate::openstack::{Wire, MAX_BODY_BYTES};
-use crate::replay::Service;
+use crate::Service;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;

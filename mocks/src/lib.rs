@@ -12,8 +12,8 @@
 //! - [`listen`]: bind address, fixed port layout and advertised URLs (for containers).
 //! - [`record`]: the recording proxy (`magsim record`): forwards clients to a real cloud and
 //!   writes what it answered, redacted, as a recording.
-//! - [`replay`]: recorded exchanges (`mocks/recordings/`) served exactly, and the [`replay::Journal`]
-//!   of requests both modes keep.
+//! - [`recording`]: the recording format and its redaction; [`replay`]: recordings
+//!   (`mocks/recordings/`) served exactly; [`journal`]: the requests every server received.
 //! - [`request_log`]: one log line per answered request, on every server.
 //! - [`wire`]: [`wire::WireClient`] performs an engine operation as the HTTP request(s) a real
 //!   client sends to the mocks and answers with the `ApiResponse` the engine gives in memory.
@@ -34,12 +34,15 @@
 
 pub mod cloud;
 pub mod cloud_config;
+pub(crate) mod error_shape;
 pub mod http;
+pub mod journal;
 pub mod kube;
 pub mod listen;
 pub mod live;
 pub mod openstack;
 pub mod record;
+pub mod recording;
 pub mod replay;
 pub mod request_log;
 pub mod wire;
@@ -48,6 +51,8 @@ pub use cloud::{ClientFiles, MockCloud, Serving};
 pub use kube::KubeMock;
 pub use listen::Listen;
 pub use live::Live;
+/// The services a mock cloud serves (Keystone's catalog types, and Kubernetes).
+pub use magsim_sim::cloud::faults::Service;
 
 use magsim_sim::engine::ApiResponse;
 

@@ -8,7 +8,7 @@
 //!
 //! ```
 //! use magsim_mocks::listen::{Advertise, Listen};
-//! use magsim_mocks::replay::Service;
+//! use magsim_mocks::Service;
 //! let listen = Listen {
 //!     bind: "0.0.0.0".parse().unwrap(),
 //!     port: 9500,
@@ -22,7 +22,7 @@
 //! );
 //! ```
 
-use crate::replay::Service;
+use crate::Service;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 

@@ -12,11 +12,13 @@
 //! Every answered exchange of a service the replay format knows (the catalog types `identity`,
 //! `container-infra`, `orchestration`, `compute`, plus `kubernetes`) is kept, with upstream
 //! URLs turned into `{{service}}` placeholders; after each one the whole recording is redacted
-//! ([`crate::replay::redact_with`], with the request tokens seen) and written to
+//! ([`crate::recording::redact_with`], with the request tokens seen) and written to
 //! `<out>/recording.json` (through a temporary file and a rename), so a crash loses nothing and
 //! no credential touches disk. Unredacted exchanges live only in memory.
 
-use crate::replay::{self, Exchange, RecordedResponse, Recording, RequestMatcher, Service};
+use crate::error_shape::error_text;
+use crate::recording::{self, Exchange, RecordedResponse, Recording, RequestMatcher};
+use crate::Service;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -495,7 +497,7 @@ async fn handle(State(ctx): State<Ctx>, req: axum::extract::Request) -> Response
         if hop_by_hop(k.as_str()) {
             continue;
         }
-        if replay::redact::is_secret_header(k.as_str()) {
+        if recording::redact::is_secret_header(k.as_str()) {
             if let Ok(s) = v.to_str() {
                 lock(&ctx.shared.log).secrets.insert(s.to_string());
             }
@@ -618,7 +620,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 fn error_response(service: Service, status: u16, message: &str) -> Response {
-    let mut r = Response::new(Body::from(replay::error_text(service, status, message)));
+    let mut r = Response::new(Body::from(error_text(service, status, message)));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
     r.headers_mut().insert(
         HeaderName::from_static("content-type"),
@@ -847,7 +849,7 @@ impl Shared {
             exchanges: log.exchanges.clone(),
         };
         let known: Vec<String> = log.secrets.iter().cloned().collect();
-        replay::redact_with(&mut rec, &known);
+        recording::redact_with(&mut rec, &known);
         rec
     }
 
@@ -882,7 +884,7 @@ impl Shared {
     }
 }
 
-/// The bytes [`replay::serve`] writes for a JSON body of `service`.
+/// The bytes [`crate::replay::serve`] writes for a JSON body of `service`.
 fn canonical(service: Service, v: &Value) -> String {
     if service == Service::Kubernetes {
         v.to_string()

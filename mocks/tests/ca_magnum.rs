@@ -104,7 +104,7 @@ fn heat_requests(cloud: &MockCloud) -> Vec<String> {
         .journal
         .entries()
         .iter()
-        .filter(|e| e.service == magsim_mocks::replay::Service::Orchestration)
+        .filter(|e| e.service == magsim_mocks::Service::Orchestration)
         .map(|e| format!("{} {} -> {}", e.method, e.path, e.status))
         .collect()
 }

@@ -4,8 +4,9 @@
 //! `WWW-Authenticate` header.
 
 use magsim_mocks::listen::{Advertise, Listen};
-use magsim_mocks::replay::{self, Recording, Service};
+use magsim_mocks::recording::Recording;
 use magsim_mocks::MockCloud;
+use magsim_mocks::{replay, Service};
 use serde_json::{json, Value};
 use std::net::TcpListener;
 

@@ -5,8 +5,9 @@
 //! process, where the servers run), and the next normal request is answered as usual.
 
 use magsim_mocks::openstack::{Fault, FaultKind};
-use magsim_mocks::replay::{self, Recording, Service};
+use magsim_mocks::recording::Recording;
 use magsim_mocks::MockCloud;
+use magsim_mocks::{replay, Service};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -5,9 +5,10 @@
 //!
 //! Without `.venv/bin/openstack` the tests fail when `CI` is set and are skipped otherwise.
 
+use magsim_mocks::recording::Recording;
 use magsim_mocks::replay::incident::{FILE, LABELS_REQUEST_ID};
-use magsim_mocks::replay::{self, Recording, Service};
 use magsim_mocks::Live;
+use magsim_mocks::{replay, Service};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

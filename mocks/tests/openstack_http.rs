@@ -2,9 +2,10 @@
 //! every endpoint and every error path, asserting bodies, headers and statuses.
 
 use magsim_mocks::openstack::{self, OpenStackMock};
+use magsim_mocks::recording::{self, Recording};
 use magsim_mocks::replay::incident::{FILE, LABELS_REQUEST_ID};
-use magsim_mocks::replay::{self, Recording, Service};
 use magsim_mocks::Live;
+use magsim_mocks::{replay, Service};
 use magsim_sim::time::SimDuration;
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
@@ -1569,16 +1570,16 @@ fn bad_recordings_are_reported_with_the_file() {
 async fn a_recording_built_in_code_with_a_bad_response_gets_500_not_a_panic() {
     let rec = Recording {
         description: None,
-        exchanges: vec![replay::Exchange {
+        exchanges: vec![recording::Exchange {
             service: Service::Identity,
             note: None,
-            request: replay::RequestMatcher {
+            request: recording::RequestMatcher {
                 method: "GET".into(),
                 path: "/".into(),
                 query: None,
                 body: None,
             },
-            response: replay::RecordedResponse {
+            response: recording::RecordedResponse {
                 status: 7,
                 headers: Default::default(),
                 body: None,

@@ -8,8 +8,9 @@
 //! otherwise.
 
 use magsim_mocks::record::{Options, Recorder};
-use magsim_mocks::replay::{self, Recording, Service, REDACTED};
+use magsim_mocks::recording::{self, Recording, REDACTED};
 use magsim_mocks::MockCloud;
+use magsim_mocks::{replay, Service};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -354,9 +355,9 @@ async fn recording_a_live_cloud_redacts_credentials_and_replays_the_same_output(
         "password in a value"
     );
     assert!(
-        replay::find_secrets(&loaded).is_empty(),
+        recording::find_secrets(&loaded).is_empty(),
         "{:?}",
-        replay::find_secrets(&loaded)
+        recording::find_secrets(&loaded)
     );
     // Upstream addresses became placeholders (the description names the upstream).
     let exchanges = serde_json::to_string(&loaded.exchanges).unwrap();
@@ -370,7 +371,7 @@ async fn recording_a_live_cloud_redacts_credentials_and_replays_the_same_output(
     assert!(exchanges.contains("{{container-infra}}/v1"));
 
     // The exchanges the commands made.
-    let find = |service: Service, method: &str, path: &str| -> Vec<&replay::Exchange> {
+    let find = |service: Service, method: &str, path: &str| -> Vec<&recording::Exchange> {
         loaded
             .exchanges
             .iter()
@@ -819,7 +820,7 @@ async fn credentials_in_config_maps_env_args_events_and_logs_never_reach_disk() 
     }
     let loaded = Recording::load(&out.join("recording.json")).expect("loads");
     assert_eq!(loaded, rec);
-    assert!(replay::find_secrets(&loaded).is_empty());
+    assert!(recording::find_secrets(&loaded).is_empty());
     let env = &loaded.exchanges[4].response.body.as_ref().unwrap()["spec"]["containers"][0]["env"];
     assert_eq!(
         env[2]["valueFrom"],
@@ -839,7 +840,7 @@ async fn credentials_in_config_maps_env_args_events_and_logs_never_reach_disk() 
     assert_eq!(last.request.path, log_path);
     last.response.body = None;
     last.response.body_text = Some(log.into());
-    let problems = replay::find_secrets(&raw);
+    let problems = recording::find_secrets(&raw);
     let placements = json_placements
         .iter()
         .map(|(what, p, _, _)| (*what, p.as_str()))

@@ -1,8 +1,9 @@
 //! The shipped incident recording is what the engine says happened, and it holds the
 //! incident's facts. `MAGSIM_BLESS=1 cargo test -p magsim-mocks --test recording` rewrites it.
 
+use magsim_mocks::recording::Recording;
 use magsim_mocks::replay::incident::{incident_recording, FILE, LABELS_REQUEST_ID};
-use magsim_mocks::replay::{Recording, Service};
+use magsim_mocks::Service;
 use std::path::Path;
 
 fn shipped_path() -> std::path::PathBuf {
@@ -30,7 +31,7 @@ fn shipped_recording_matches_the_engine() {
 #[test]
 fn recording_holds_the_incident_facts() {
     let r = Recording::load(&shipped_path()).expect("recording parses");
-    let find = |method: &str, path: &str| -> Vec<&magsim_mocks::replay::Exchange> {
+    let find = |method: &str, path: &str| -> Vec<&magsim_mocks::recording::Exchange> {
         r.exchanges
             .iter()
             .filter(|e| e.request.method == method && e.request.path == path)

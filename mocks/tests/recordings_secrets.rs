@@ -1,8 +1,9 @@
 //! Every file shipped in `mocks/recordings/` is scanned for credentials: recordings must be
-//! left unchanged by redaction ([`replay::find_secrets`]) and no file may hold a token-looking
-//! value ([`replay::redact::token_like`]).
+//! left unchanged by redaction ([`recording::find_secrets`]) and no file may hold a token-looking
+//! value ([`recording::redact::token_like`]).
 
-use magsim_mocks::replay::{self, redact::token_like, Recording, REDACTED};
+use magsim_mocks::recording::{self, redact::token_like, Recording, REDACTED};
+use magsim_mocks::replay;
 use std::path::Path;
 
 /// Problems in one file: recordings are checked as recordings, every file as text.
@@ -17,7 +18,7 @@ fn problems(path: &Path) -> Vec<String> {
     }
     if path.extension().is_some_and(|e| e == "json") {
         match Recording::from_json(&path.display().to_string(), &text) {
-            Ok(r) => out.extend(replay::find_secrets(&r)),
+            Ok(r) => out.extend(recording::find_secrets(&r)),
             Err(e) => out.push(format!("not a recording: {e}")),
         }
     }

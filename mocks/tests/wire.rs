@@ -2,9 +2,9 @@
 //! `ApiResponse` `Engine::apply` gives in memory on a fork of the same engine, leaves the same
 //! world behind, and (request id pinned or not) the same random stream.
 
-use magsim_mocks::replay::Service;
 use magsim_mocks::wire::{over_the_wire, WireClient};
 use magsim_mocks::MockCloud;
+use magsim_mocks::Service;
 use magsim_sim::cloud::magnum::{cluster_json, nodegroup_json};
 use magsim_sim::cloud::{PatchOp, PatchOperation};
 use magsim_sim::engine::{ApiResponse, Engine, Operation};

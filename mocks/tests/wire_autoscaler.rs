@@ -1,9 +1,9 @@
 //! The simulated autoscaler over the wire ([`AutoscalerClient`]): its loops really talk to
 //! the mock servers, as the real magnum provider does.
 
-use magsim_mocks::replay::Service;
 use magsim_mocks::wire::AutoscalerClient;
 use magsim_mocks::MockCloud;
+use magsim_mocks::Service;
 use magsim_sim::time::{SimDuration, SimTime};
 use std::path::Path;
 

@@ -68,8 +68,8 @@ pub mod watch;
 pub mod writes;
 
 use crate::listen::Listen;
-use crate::replay::Service;
 use crate::Live;
+use crate::Service;
 use magsim_sim::cloud::faults::RequestFault;
 use std::net::SocketAddr;
 use std::path::Path;

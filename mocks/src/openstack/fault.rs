@@ -7,7 +7,7 @@
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use magsim_mocks::openstack::{Fault, FaultKind};
-//! use magsim_mocks::replay::Service;
+//! use magsim_mocks::Service;
 //! let (file, text) = magsim_scenario::builtin()[0];
 //! let scenario = magsim_scenario::parse(file, text).unwrap();
 //! let mock = magsim_mocks::openstack::start(magsim_mocks::Live::new(&scenario, None)).await;
@@ -22,7 +22,7 @@
 
 use super::{heat, keystone, magnum, nova, OpenStackMock, State, Wire};
 use crate::http::{Handler, Reply};
-use crate::replay::Service;
+use crate::Service;
 use magsim_sim::cloud::faults::{keystone_error, magnum_error, reason_phrase, FaultEffect};
 use std::sync::Arc;
 use std::time::Duration;

@@ -18,7 +18,7 @@
 //! Errors use Heat's fault body (`explanation`, `code`, `error{message, traceback, type}`, `title`).
 
 use super::{json_response, segments, unauthorized, State, Wire, MAX_BODY_BYTES};
-use crate::replay::Service;
+use crate::Service;
 use magsim_sim::cloud::heat::{self as model, Stack};
 use magsim_sim::cloud::Cluster;
 use magsim_sim::engine::Engine;

@@ -4,7 +4,7 @@
 //! mock servers. Errors use Keystone's `{"error": {"code", "title", "message"}}` body.
 
 use super::{content_type, json_response, segments, State, Token, Wire, MAX_BODY_BYTES, REGION};
-use crate::replay::Service;
+use crate::Service;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use wiremock::Request;

@@ -13,7 +13,7 @@
 //! ids and the random stream of the in-memory run. Other values of the header are ignored.
 
 use super::{content_type, json_response, segments, unauthorized, State, Wire, MAX_BODY_BYTES};
-use crate::replay::Service;
+use crate::Service;
 use magsim_sim::cloud::{ApiError, Cluster, PatchOp, PatchOperation};
 use magsim_sim::engine::{ApiResponse, Operation};
 use magsim_sim::time::{Epoch, SimTime};

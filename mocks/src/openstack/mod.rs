@@ -20,9 +20,10 @@ pub mod nova;
 
 pub use fault::{Fault, FaultError, FaultKind};
 
+use crate::journal::{Journal, JournalEntry};
 use crate::listen::Listen;
 use crate::live::Live;
-use crate::replay::{Journal, JournalEntry, Service};
+use crate::Service;
 use magsim_sim::time::{SimDuration, SimTime};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -310,10 +311,10 @@ impl OpenStackMock {
         }
     }
 
-    /// Everything the servers answered so far as a [`Recording`](crate::replay::Recording):
+    /// Everything the servers answered so far as a [`Recording`](crate::recording::Recording):
     /// base URLs become placeholders and credentials are redacted
-    /// ([`crate::replay::redact()`]), so it can be saved and served by [`crate::replay::serve`].
-    pub fn recording(&self) -> crate::replay::Recording {
+    /// ([`crate::recording::redact()`]), so it can be saved and served by [`crate::replay::serve`].
+    pub fn recording(&self) -> crate::recording::Recording {
         self.journal.to_recording(&[
             (Service::Identity, self.urls.keystone.clone()),
             (Service::ContainerInfra, self.urls.magnum.clone()),
@@ -465,13 +466,13 @@ impl Wire {
     }
 
     /// The response as a recording holds it.
-    pub fn recorded(&self) -> crate::replay::RecordedResponse {
+    pub fn recorded(&self) -> crate::recording::RecordedResponse {
         let (body, body_text) = match serde_json::from_str::<Value>(&self.body) {
             Ok(v) if crate::python_json(&v) == self.body => (Some(v), None),
             _ if self.body.is_empty() => (None, None),
             _ => (None, Some(self.body.clone())),
         };
-        crate::replay::RecordedResponse {
+        crate::recording::RecordedResponse {
             status: self.status,
             headers: self.headers.iter().cloned().collect(),
             body,

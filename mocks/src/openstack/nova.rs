@@ -3,7 +3,7 @@
 //! `{"itemNotFound": {"code", "message"}}` shape.
 
 use super::{json_response, segments, unauthorized, State, Wire};
-use crate::replay::Service;
+use crate::Service;
 use serde_json::json;
 use std::sync::Arc;
 use wiremock::Request;

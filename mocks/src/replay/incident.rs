@@ -7,8 +7,9 @@
 //! `mocks/recordings/incident-2025-11-10.json` is this function's output; a test checks that
 //! they agree (`MAGSIM_BLESS=1` rewrites the file).
 
-use super::{Exchange, RecordedResponse, Recording, RequestMatcher, Service};
 use crate::openstack::{keystone, magnum, Credentials, Token, Urls};
+use crate::recording::{Exchange, RecordedResponse, Recording, RequestMatcher, REDACTED};
+use crate::Service;
 use indexmap::IndexMap;
 use magsim_sim::cloud::{PatchOp, PatchOperation};
 use magsim_sim::engine::{ApiResponse, Engine, Operation};
@@ -77,7 +78,7 @@ pub fn incident_recording() -> Result<Recording, IncidentError> {
     // Keystone: the application-credential token every command starts with.
     at(&mut engine, 60);
     let token = Token {
-        id: super::REDACTED.into(),
+        id: REDACTED.into(),
         methods: vec!["application_credential".into()],
         issued: engine.now(),
         expires: engine.now() + SimDuration::from_secs(3600),

@@ -27,7 +27,9 @@
 //! - afterwards, every occurrence of any removed value (at least [`MIN_SCRUB_LEN`] long)
 //!   anywhere else in the recording: paths, queries, headers, bodies, notes.
 
-use super::{trim, Recording, Service};
+use super::Recording;
+use crate::journal::trim;
+use crate::Service;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -627,7 +629,7 @@ pub fn find_secrets(rec: &Recording) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::replay::{Exchange, RecordedResponse, RequestMatcher};
+    use crate::recording::{Exchange, RecordedResponse, RequestMatcher};
     use serde_json::json;
 
     fn exchange(service: Service, method: &str, path: &str) -> Exchange {
