@@ -142,6 +142,14 @@ enum Cmd {
         /// clients see today's timestamps).
         #[arg(long)]
         scenario_clock: bool,
+        /// Serve the Kubernetes API over plain http and admit any request (default: https
+        /// with a certificate of the server's own CA, and only the kubeconfig's bearer token).
+        #[arg(long, conflicts_with = "kube_token")]
+        insecure_kube: bool,
+        /// The bearer token the Kubernetes API requires (default: a random one, written into
+        /// the kubeconfig).
+        #[arg(long, value_name = "TOKEN")]
+        kube_token: Option<String>,
     },
     /// Record a real cloud: proxy its Keystone (and the endpoints in its catalog, and
     /// optionally a Kubernetes API) on loopback and write every exchange, credentials redacted,
@@ -284,7 +292,17 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             advertise,
             no_autoscaler,
             scenario_clock,
+            insecure_kube,
+            kube_token,
         } => {
+            if kube_token
+                .as_deref()
+                .is_some_and(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()))
+            {
+                anyhow::bail!(
+                    "--kube-token: expected a token of printable characters without spaces"
+                );
+            }
             let listen = magsim_mocks::Listen {
                 bind,
                 port,
@@ -319,6 +337,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 listen,
                 no_autoscaler,
                 scenario_clock,
+                insecure_kube,
+                kube_token,
             })?;
             Ok(ExitCode::SUCCESS)
         }

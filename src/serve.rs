@@ -25,6 +25,10 @@ pub struct Options {
     pub no_autoscaler: bool,
     /// Keep the scenario's own start date instead of anchoring virtual time zero to now.
     pub scenario_clock: bool,
+    /// Serve the Kubernetes API over plain http to anyone (default: TLS and a token).
+    pub insecure_kube: bool,
+    /// The bearer token the Kubernetes API requires (default: a random one).
+    pub kube_token: Option<String>,
 }
 
 const TICK: std::time::Duration = std::time::Duration::from_millis(100);
@@ -52,7 +56,12 @@ async fn serve_live(o: &Options) -> Result<()> {
     let given = scenarios.first().context("no scenario")?;
     let scenario = serving.apply(given.clone());
     let scenario = &scenario;
-    let cloud = MockCloud::start_on(scenario, o.seed, &o.listen)
+    let options = magsim_mocks::CloudOptions {
+        listen: o.listen.clone(),
+        secure_kube: !o.insecure_kube,
+        kube_token: o.kube_token.clone(),
+    };
+    let cloud = MockCloud::start_with(scenario, o.seed, &options)
         .await
         .context("starting the mock servers")?;
     cloud

@@ -327,9 +327,13 @@ fn serve_binds_a_fixed_layout_and_advertises_the_given_host() {
             "localhost",
         ],
     );
+    // The API server speaks TLS with serve's own CA, for the advertised host.
     let kubeconfig = std::fs::read_to_string(s.file("kubeconfig")).unwrap();
     assert!(
-        kubeconfig.contains(&format!("server: http://localhost:{}\n", base + 4)),
+        kubeconfig.contains(&format!(
+            "server: https://localhost:{}\n    certificate-authority-data: ",
+            base + 4
+        )),
         "{kubeconfig}"
     );
     let clouds = std::fs::read_to_string(s.file("clouds.yaml")).unwrap();
@@ -344,6 +348,30 @@ fn serve_binds_a_fixed_layout_and_advertises_the_given_host() {
         5,
         "{}",
         nodes.stdout
+    );
+    // ...and admits only the kubeconfig's bearer token.
+    let token = kubeconfig
+        .lines()
+        .find(|l| l.trim_start().starts_with("token: "))
+        .expect("a token user");
+    assert!(
+        token.len() > "    token: ".len() + 30,
+        "a random token: {token}"
+    );
+    let guessed = s.file("kubeconfig-guessed");
+    std::fs::write(&guessed, kubeconfig.replace(token, "    token: guessed")).unwrap();
+    let refused = run(
+        &kc,
+        &["get", "nodes"],
+        &[("KUBECONFIG", guessed.as_os_str())],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused
+            .stderr
+            .contains("error: You must be logged in to the server (Unauthorized)"),
+        "{}",
+        refused.stderr
     );
     // The catalog is followed by a real client: Magnum at the advertised base+1.
     if let Some(os) = client(".venv/bin/openstack", "python-openstackclient") {
@@ -388,6 +416,14 @@ fn serve_refuses_impossible_listen_options() {
             "--advertise a b: advertise \"a b\": expected HOST or HOST:PORT",
         ),
         (&["--bind", "localhost"][..], "--bind"),
+        (
+            &["--kube-token", "a b"][..],
+            "--kube-token: expected a token",
+        ),
+        (
+            &["--insecure-kube", "--kube-token", "t"][..],
+            "cannot be used with",
+        ),
         (
             &[
                 "--replay",
@@ -498,8 +534,22 @@ fn serve_without_its_autoscaler_logs_requests_and_takes_kubectl_annotate() {
     let Some(kc) = client("kubectl", "kubectl") else {
         return;
     };
-    let mut s = Serve::start("no-autoscaler", &["--no-autoscaler", "--step", "10s"]);
+    let mut s = Serve::start(
+        "no-autoscaler",
+        &[
+            "--no-autoscaler",
+            "--step",
+            "10s",
+            "--kube-token",
+            "chosen-token",
+        ],
+    );
     assert!(s.file("cloud-config").is_file());
+    let kubeconfig = std::fs::read_to_string(s.file("kubeconfig")).unwrap();
+    assert!(
+        kubeconfig.contains("    token: chosen-token\n"),
+        "{kubeconfig}"
+    );
     s.step_to("30s");
     let status = kubectl(
         &s,

@@ -49,6 +49,18 @@ impl Serving {
     }
 }
 
+/// How [`MockCloud::start_with`] listens, and whom its Kubernetes API admits.
+#[derive(Clone, Debug, Default)]
+pub struct CloudOptions {
+    /// Bind address, port layout and advertised host of every server.
+    pub listen: Listen,
+    /// The Kubernetes API over TLS, admitting only its kubeconfig's bearer token
+    /// ([`KubeOptions::secure`]); what `magsim serve` runs unless `--insecure-kube`.
+    pub secure_kube: bool,
+    /// With `secure_kube`, the token to require (default: a random one).
+    pub kube_token: Option<String>,
+}
+
 /// The name of the cloud in the `clouds.yaml` magsim writes.
 pub const CLOUD_NAME: &str = "jetstream2";
 
@@ -84,17 +96,19 @@ impl MockCloud {
     /// Starts every server for `scenario` at virtual time zero (its steps are not performed:
     /// the clients talking to the servers are the steps).
     pub async fn start(scenario: &Scenario, seed: Option<u64>) -> std::io::Result<MockCloud> {
-        MockCloud::start_on(scenario, seed, &Listen::default()).await
+        MockCloud::start_with(scenario, seed, &CloudOptions::default()).await
     }
 
-    /// [`MockCloud::start`] on the addresses of `listen` (bind address, fixed port layout,
-    /// advertised host): what `magsim serve --bind --port --advertise` runs in a container.
-    /// An impossible layout is an `InvalidInput` error.
-    pub async fn start_on(
+    /// [`MockCloud::start`] as `options` say: on the addresses of `options.listen` (bind
+    /// address, fixed port layout, advertised host: what `magsim serve --bind --port
+    /// --advertise` runs in a container), the Kubernetes API secure or open. An impossible
+    /// layout is an `InvalidInput` error.
+    pub async fn start_with(
         scenario: &Scenario,
         seed: Option<u64>,
-        listen: &Listen,
+        options: &CloudOptions,
     ) -> std::io::Result<MockCloud> {
+        let listen = &options.listen;
         listen.check()?;
         let live = Live::new(scenario, seed);
         let openstack =
@@ -103,6 +117,8 @@ impl MockCloud {
             live.clone(),
             KubeOptions {
                 listen: listen.clone(),
+                secure: options.secure_kube,
+                token: options.kube_token.clone(),
                 ..KubeOptions::default()
             },
         )

@@ -45,9 +45,10 @@ pub mod record;
 pub mod recording;
 pub mod replay;
 pub mod request_log;
+mod secret;
 pub mod wire;
 
-pub use cloud::{ClientFiles, MockCloud, Serving};
+pub use cloud::{ClientFiles, CloudOptions, MockCloud, Serving};
 pub use kube::KubeMock;
 pub use listen::Listen;
 pub use live::Live;

@@ -74,10 +74,11 @@ pub enum RecordingError {
         file: String,
         source: std::io::Error,
     },
-    #[error("{file}: {source}")]
+    /// The JSON error is the message, not a `source`, so a chain prints it once.
+    #[error("{file}: {error}")]
     Parse {
         file: String,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("{file}: exchange {index}: {message}")]
     Invalid {
@@ -103,9 +104,9 @@ pub(crate) fn response_problem(r: &RecordedResponse) -> Option<String> {
 impl Recording {
     /// Parses a recording and checks every response can be sent.
     pub fn from_json(file: &str, text: &str) -> Result<Recording, RecordingError> {
-        let r: Recording = serde_json::from_str(text).map_err(|source| RecordingError::Parse {
+        let r: Recording = serde_json::from_str(text).map_err(|error| RecordingError::Parse {
             file: file.to_string(),
-            source,
+            error,
         })?;
         for (index, e) in r.exchanges.iter().enumerate() {
             if let Some(message) = response_problem(&e.response) {

@@ -601,3 +601,74 @@ async fn an_injected_fault_is_what_kubectl_prints() {
     );
     ok(&env, &["get", "pods"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_writes_are_refused_in_the_servers_words_and_change_nothing() {
+    let Some((_live, _kube, env)) = start("admission").await else {
+        return;
+    };
+    let deploy = ["get", "deploy", "high-memory-deployment", "-o", "json"];
+    let status = [
+        "-n",
+        "kube-system",
+        "get",
+        "configmap",
+        "cluster-autoscaler-status",
+        "-o",
+        "json",
+    ];
+    let before = (ok(&env, &deploy).await, ok(&env, &status).await);
+
+    let err = fails(
+        &env,
+        &["create", "configmap", "Bad_Name!", "--from-literal=a=b"],
+    )
+    .await;
+    assert!(
+        err.contains(r#"ConfigMap "Bad_Name!" is invalid: metadata.name: Invalid value: "Bad_Name!": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"#),
+        "{err}"
+    );
+    assert_eq!(
+        fails(&env, &["get", "configmap", "Bad_Name!"]).await,
+        "Error from server (NotFound): configmaps \"Bad_Name!\" not found\n"
+    );
+
+    // A Scale whose name is not the URL's, and a Secret sent to a ConfigMap's URL.
+    let scale = env.dir.join("scale.json");
+    std::fs::write(
+        &scale,
+        r#"{"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": {"name": "other", "namespace": "default"}, "spec": {"replicas": 1}}"#,
+    )
+    .unwrap();
+    let url = "/apis/apps/v1/namespaces/default/deployments/high-memory-deployment/scale";
+    let err = fails(
+        &env,
+        &["replace", "--raw", url, "-f", &scale.display().to_string()],
+    )
+    .await;
+    assert!(
+        err.contains("the name of the object (other) does not match the name on the URL (high-memory-deployment)"),
+        "{err}"
+    );
+    let secret = env.dir.join("secret.json");
+    std::fs::write(
+        &secret,
+        r#"{"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "cluster-autoscaler-status", "namespace": "kube-system"}, "data": {"status": "eA=="}}"#,
+    )
+    .unwrap();
+    let url = "/api/v1/namespaces/kube-system/configmaps/cluster-autoscaler-status";
+    let err = fails(
+        &env,
+        &["replace", "--raw", url, "-f", &secret.display().to_string()],
+    )
+    .await;
+    assert_eq!(
+        err,
+        "Error from server (BadRequest): Secret in version \"v1\" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion\n"
+    );
+    assert_eq!(
+        (ok(&env, &deploy).await, ok(&env, &status).await),
+        before,
+        "refused writes leave the objects as they were"
+    );
+}

@@ -5,8 +5,8 @@
 
 use magsim_mocks::listen::{Advertise, Listen};
 use magsim_mocks::recording::Recording;
-use magsim_mocks::MockCloud;
 use magsim_mocks::{replay, Service};
+use magsim_mocks::{CloudOptions, MockCloud};
 use serde_json::{json, Value};
 use std::net::TcpListener;
 
@@ -27,7 +27,13 @@ async fn fixed_layout_on_every_interface_advertises_the_mapped_address() {
         port: base,
         advertise: Some("localhost:19500".parse::<Advertise>().unwrap()),
     };
-    let cloud = MockCloud::start_on(&incident(), None, &listen)
+    // As `magsim serve` runs it: the Kubernetes API over TLS with a token.
+    let options = CloudOptions {
+        listen,
+        secure_kube: true,
+        kube_token: None,
+    };
+    let cloud = MockCloud::start_with(&incident(), None, &options)
         .await
         .expect("servers start");
     let os = &cloud.openstack;
@@ -39,7 +45,7 @@ async fn fixed_layout_on_every_interface_advertises_the_mapped_address() {
     assert_eq!(os.auth_url(), "http://localhost:19500/v3/");
     assert_eq!(os.magnum_url(), "http://localhost:19501/v1");
     assert_eq!(os.urls.nova, "http://localhost:19503");
-    assert_eq!(cloud.kube.url, "http://localhost:19504");
+    assert_eq!(cloud.kube.url, "https://localhost:19504");
 
     // Reached through the bound port (the "mapping"), Keystone's catalog names the advertised
     // URLs, and the other servers answer on their layout ports.
@@ -83,14 +89,42 @@ async fn fixed_layout_on_every_interface_advertises_the_mapped_address() {
         unauthorized.headers()["www-authenticate"],
         "Keystone uri=\"http://localhost:19500\""
     );
-    let api: Value = c
-        .get(format!("http://127.0.0.1:{}/api", base + 4))
+    let auth = cloud.kube.auth().expect("a secure API server");
+    let ca = reqwest::Certificate::from_pem(auth.ca_pem.as_bytes()).expect("a PEM CA");
+    let kc = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let api_url = format!("https://127.0.0.1:{}/api", base + 4);
+    let api: Value = kc
+        .get(&api_url)
+        .bearer_auth(&auth.token)
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
+    // No token, a wrong one, or plain http: no answer but kube-apiserver's 401.
+    for r in [
+        kc.get(&api_url).send().await.unwrap(),
+        kc.get(&api_url).bearer_auth("guess").send().await.unwrap(),
+    ] {
+        assert_eq!(r.status(), 401);
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                   "message": "Unauthorized", "reason": "Unauthorized", "code": 401})
+        );
+    }
+    let plain = c
+        .get(format!("http://127.0.0.1:{}/api", base + 4))
+        .send()
+        .await;
+    assert!(
+        plain.map_or(true, |r| !r.status().is_success()),
+        "plain http is not served"
+    );
     assert_eq!(
         api["serverAddressByClientCIDRs"][0]["serverAddress"],
         "localhost:19504"
@@ -105,7 +139,11 @@ async fn fixed_layout_on_every_interface_advertises_the_mapped_address() {
     );
     let kubeconfig = std::fs::read_to_string(&files.kubeconfig).unwrap();
     assert!(
-        kubeconfig.contains("server: http://localhost:19504\n"),
+        kubeconfig.contains("server: https://localhost:19504\n    certificate-authority-data: "),
+        "{kubeconfig}"
+    );
+    assert!(
+        kubeconfig.contains(&format!("    token: {}\n", auth.token)),
         "{kubeconfig}"
     );
     let _ = std::fs::remove_dir_all(&dir);
@@ -121,7 +159,16 @@ async fn a_taken_port_or_an_impossible_layout_is_an_error() {
         port,
         ..Listen::default()
     };
-    let e = match MockCloud::start_on(&incident(), None, &listen).await {
+    let e = match MockCloud::start_with(
+        &incident(),
+        None,
+        &CloudOptions {
+            listen,
+            ..Default::default()
+        },
+    )
+    .await
+    {
         Ok(_) => panic!("port {port} is taken"),
         Err(e) => e,
     };
@@ -136,7 +183,16 @@ async fn a_taken_port_or_an_impossible_layout_is_an_error() {
         port: 65535,
         ..Listen::default()
     };
-    let e = match MockCloud::start_on(&incident(), None, &bad).await {
+    let e = match MockCloud::start_with(
+        &incident(),
+        None,
+        &CloudOptions {
+            listen: bad,
+            ..Default::default()
+        },
+    )
+    .await
+    {
         Ok(_) => panic!("65535+4 is no port"),
         Err(e) => e,
     };

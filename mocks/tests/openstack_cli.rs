@@ -646,3 +646,87 @@ async fn declared_faults_print_what_the_in_memory_run_prints() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Validates tokens with python-keystoneclient (`tokens.validate`, as keystonemiddleware
+/// does), authenticated by `auth`: one line per subject, its project id or the error.
+const VALIDATE_PY: &str = r#"
+import sys
+from keystoneauth1 import session, token_endpoint
+from keystoneclient.v3 import client
+url, auth = sys.argv[1], sys.argv[2]
+ks = client.Client(session=session.Session(auth=token_endpoint.Token(url, auth)))
+for subject in sys.argv[3:]:
+    try:
+        print("valid", ks.tokens.validate(subject).project_id)
+    except Exception as e:
+        print(type(e).__name__, e)
+"#;
+
+async fn validate(url: &str, auth: &str, subjects: &[&str]) -> Vec<String> {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    let mut cmd = Command::new(python);
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .args(["-c", VALIDATE_PY, url, auth])
+        .args(subjects);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split(" (Request-ID").next().unwrap_or(l).to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_unguessable_and_validate_and_revoke() {
+    let Some(cli) = openstack_cli() else { return };
+    let (file, text) = magsim_scenario::builtin()[0];
+    let scenario = magsim_scenario::parse(file, text).expect("scenario");
+    let mock = magsim_mocks::openstack::start(Live::new(&scenario, None)).await;
+    let dir = cloud_dir("tokens", &mock.clouds_yaml("mock"));
+    let issue = ["token", "issue", "-f", "value", "-c", "id"];
+    let (a, b) = (run(&cli, &dir, &issue).await, run(&cli, &dir, &issue).await);
+    assert_eq!((a.code, b.code), (0, 0), "{}{}", a.stderr, b.stderr);
+    let (a, b) = (a.stdout.trim().to_string(), b.stdout.trim().to_string());
+    assert_ne!(a, b, "two issues, two ids");
+    for id in [&a, &b] {
+        assert_eq!(id.len(), 183, "Fernet-sized: {id}");
+        assert!(id.starts_with("gAAAAAB"), "{id}");
+    }
+    let url = format!("{}/v3", mock.urls.keystone);
+    let project = &mock.credentials.project_id;
+    assert_eq!(
+        validate(&url, &b, &[&a, "gAAAAABnot-a-token"]).await,
+        [
+            format!("valid {project}"),
+            "NotFound Could not recognize Fernet token (HTTP 404)".to_string(),
+        ]
+    );
+    // `token revoke` deletes it; validating or revoking it again is Keystone's 404.
+    let out = run(&cli, &dir, &["token", "revoke", &a]).await;
+    assert_eq!((out.code, out.stdout.as_str()), (0, ""), "{}", out.stderr);
+    assert_eq!(
+        validate(&url, &b, &[&a]).await,
+        ["NotFound Failed to validate token (HTTP 404)"]
+    );
+    let out = run(&cli, &dir, &["token", "revoke", &a]).await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("Failed to validate token (HTTP 404)"),
+        "{}",
+        out.stderr
+    );
+    // A revoked token no longer authenticates its holder.
+    assert_eq!(
+        validate(&url, &a, &[&b]).await,
+        ["Unauthorized The request you have made requires authentication. (HTTP 401)"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

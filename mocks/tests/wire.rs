@@ -176,7 +176,7 @@ fn magnum_cases() -> Vec<(Operation, u16, &'static str)> {
         (
             update_nodegroup("k8s", NG, replace("/max_node_count", json!("eight"))),
             400,
-            "Wrong type",
+            "Invalid input for field/attribute max_node_count. Value: 'eight'. '<' not supported between instances of 'str' and 'int'",
         ),
         (
             update_nodegroup("k8s", NG, replace("/max_node_count", json!(2))),

@@ -6,7 +6,8 @@
 //! The container listens on a fixed layout, [`KEYSTONE_PORT`] to [`KUBERNETES_PORT`]
 //! (9500–9504), published on random host ports; the image is ready once `magsim serve` prints
 //! its `export ...` line. [`Endpoints`] gives the host-side URLs; [`kubeconfig`] and
-//! [`clouds_yaml`] write client configuration for them.
+//! [`clouds_yaml`] write client configuration for them. The Kubernetes API is `https://`
+//! and admits only its bearer token ([`KUBE_TOKEN`] unless [`ServeArgs::with_kube_token`]).
 //!
 //! Keystone's catalog names the ports clients use only when they are known when the container
 //! starts: with random host ports it advertises the container's own (`127.0.0.1:9501` for
@@ -15,14 +16,14 @@
 //! (`openstack coe ...`) work too; [`ServeArgs::with_advertise`] covers other mappings.
 //!
 //! ```no_run
-//! use magsim_testcontainers::{kubeconfig, Endpoints, MagsimCloud, ServeArgs};
+//! use magsim_testcontainers::{kubeconfig, Endpoints, MagsimCloud, ServeArgs, KUBE_TOKEN};
 //! use testcontainers::clients::Cli;
 //!
 //! let docker = Cli::default();
 //! let cloud = docker.run((MagsimCloud, ServeArgs::default().with_speed(60.0)));
 //! let endpoints = Endpoints::of(&cloud);
 //! let path = std::env::temp_dir().join("magsim-kubeconfig");
-//! std::fs::write(&path, kubeconfig(&endpoints.kubernetes)).unwrap();
+//! std::fs::write(&path, kubeconfig(&endpoints.kubernetes, KUBE_TOKEN)).unwrap();
 //! // KUBECONFIG=$path kubectl get nodes: five Ready nodes; Magnum at endpoints.magnum.
 //! ```
 
@@ -57,16 +58,46 @@ pub const APPLICATION_CREDENTIAL_SECRET: &str = "rEaqvJka48mpv";
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MagsimCloud;
 
+/// The bearer token the container's Kubernetes API requires unless
+/// [`ServeArgs::with_kube_token`] says otherwise (like the application credential above: a
+/// throwaway container's well-known secret).
+pub const KUBE_TOKEN: &str = "magsim-container-token";
+
 /// The `magsim serve` command line the container runs.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServeArgs {
     scenario: Option<String>,
     speed: Option<f64>,
     seed: Option<u64>,
     advertise: Option<String>,
+    kube_token: String,
+}
+
+impl Default for ServeArgs {
+    fn default() -> ServeArgs {
+        ServeArgs {
+            scenario: None,
+            speed: None,
+            seed: None,
+            advertise: None,
+            kube_token: KUBE_TOKEN.to_string(),
+        }
+    }
 }
 
 impl ServeArgs {
+    /// The bearer token the Kubernetes API requires (`magsim serve --kube-token`): choose
+    /// your own when the container is reachable by others.
+    pub fn with_kube_token(mut self, token: impl Into<String>) -> Self {
+        self.kube_token = token.into();
+        self
+    }
+
+    /// The token [`kubeconfig`] must carry.
+    pub fn kube_token(&self) -> &str {
+        &self.kube_token
+    }
+
     /// Serves the scenario file at `container_path` instead of the built-in incident; mount
     /// it there, e.g. `RunnableImage::with_volume((host_path, "/scenario.yaml"))`.
     pub fn with_scenario(mut self, container_path: impl Into<String>) -> Self {
@@ -111,6 +142,7 @@ impl ImageArgs for ServeArgs {
         if let Some(h) = self.advertise {
             a.extend(["--advertise".into(), h]);
         }
+        a.extend(["--kube-token".into(), self.kube_token]);
         Box::new(a.into_iter())
     }
 }
@@ -156,13 +188,18 @@ pub struct Endpoints {
 impl Endpoints {
     /// The published ports of `container` on `127.0.0.1`.
     pub fn of(container: &Container<'_, MagsimCloud>) -> Endpoints {
-        let url = |port| format!("http://127.0.0.1:{}", container.get_host_port_ipv4(port));
+        let url = |scheme, port| {
+            format!(
+                "{scheme}://127.0.0.1:{}",
+                container.get_host_port_ipv4(port)
+            )
+        };
         Endpoints {
-            keystone: url(KEYSTONE_PORT),
-            magnum: url(MAGNUM_PORT),
-            heat: url(HEAT_PORT),
-            nova: url(NOVA_PORT),
-            kubernetes: url(KUBERNETES_PORT),
+            keystone: url("http", KEYSTONE_PORT),
+            magnum: url("http", MAGNUM_PORT),
+            heat: url("http", HEAT_PORT),
+            nova: url("http", NOVA_PORT),
+            kubernetes: url("https", KUBERNETES_PORT),
         }
     }
 
@@ -172,9 +209,11 @@ impl Endpoints {
     }
 }
 
-/// A kubeconfig for the mock API server at `server` (as `magsim serve` writes: context
-/// `k8s-admin@k8s`, namespace `default`, a token kubectl does not send over plain http).
-pub fn kubeconfig(server: &str) -> String {
+/// A kubeconfig for the mock API server at `server` (an `https://` URL) with `token` (as
+/// `magsim serve` writes: context `k8s-admin@k8s`, namespace `default`). The server's CA is
+/// made inside the container, so the certificate is not verified: the token is what the
+/// server checks.
+pub fn kubeconfig(server: &str, token: &str) -> String {
     format!(
         "apiVersion: v1
 kind: Config
@@ -182,6 +221,7 @@ clusters:
 - name: k8s
   cluster:
     server: {server}
+    insecure-skip-tls-verify: true
 contexts:
 - name: k8s-admin@k8s
   context:
@@ -193,7 +233,7 @@ preferences: {{}}
 users:
 - name: k8s-admin
   user:
-    token: magsim-token
+    token: {token}
 "
     )
 }
@@ -229,7 +269,9 @@ mod tests {
                 "--port",
                 "9500",
                 "--dir",
-                "/magsim-cloud"
+                "/magsim-cloud",
+                "--kube-token",
+                KUBE_TOKEN,
             ]
         );
     }
@@ -240,7 +282,9 @@ mod tests {
             .with_scenario("/scenario.yaml")
             .with_speed(60.0)
             .with_seed(7)
-            .with_advertise("localhost:19500");
+            .with_advertise("localhost:19500")
+            .with_kube_token("mine");
+        assert_eq!(args.kube_token(), "mine");
         let args: Vec<String> = args.into_iterator().collect();
         assert_eq!(args[..2], ["serve", "/scenario.yaml"]);
         let joined = args.join(" ");
@@ -249,6 +293,7 @@ mod tests {
             "--speed 60",
             "--seed 7",
             "--advertise localhost:19500",
+            "--kube-token mine",
         ] {
             assert!(joined.contains(flag), "{joined}");
         }

@@ -6,7 +6,7 @@
 
 use magsim_testcontainers::{
     clouds_yaml, kubeconfig, token_request, Endpoints, MagsimCloud, ServeArgs, CLOUD_NAME,
-    HEAT_PORT, KEYSTONE_PORT, KUBERNETES_PORT, MAGNUM_PORT, NAME, NOVA_PORT, TAG,
+    HEAT_PORT, KEYSTONE_PORT, KUBERNETES_PORT, KUBE_TOKEN, MAGNUM_PORT, NAME, NOVA_PORT, TAG,
 };
 use serde_json::Value;
 use std::process::{Command, Stdio};
@@ -60,20 +60,31 @@ fn the_image_serves_kubectl_and_magnum_through_published_ports() {
     let cloud = docker.run(MagsimCloud);
     let endpoints = Endpoints::of(&cloud);
     assert_ne!(
-        endpoints.kubernetes, "http://127.0.0.1:9504",
+        endpoints.kubernetes, "https://127.0.0.1:9504",
         "published on a random host port"
     );
 
     let path = std::env::temp_dir().join(format!("magsim-container-{}.kubeconfig", cloud.id()));
-    std::fs::write(&path, kubeconfig(&endpoints.kubernetes)).unwrap();
-    let nodes = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&path)
-        .args(["get", "nodes"])
-        .env_remove("KUBECONFIG")
-        .output()
-        .expect("kubectl runs");
-    let _ = std::fs::remove_file(&path);
+    let kubectl = |config: &str| {
+        std::fs::write(&path, config).unwrap();
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&path)
+            .args(["get", "nodes"])
+            .env_remove("KUBECONFIG")
+            .output()
+            .expect("kubectl runs");
+        let _ = std::fs::remove_file(&path);
+        out
+    };
+    let refused = kubectl(&kubeconfig(&endpoints.kubernetes, "guessed"));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("error: You must be logged in to the server (Unauthorized)"),
+        "only the token is admitted: {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let nodes = kubectl(&kubeconfig(&endpoints.kubernetes, KUBE_TOKEN));
     let stdout = String::from_utf8_lossy(&nodes.stdout);
     assert!(
         nodes.status.success(),

@@ -5,8 +5,17 @@ use magsim_testcontainers as tc;
 
 #[test]
 fn kubeconfig_is_the_one_serve_writes() {
-    let url = "http://127.0.0.1:39504";
-    assert_eq!(tc::kubeconfig(url), magsim_mocks::kube::kubeconfig(url));
+    // The same file but for the CA, which stays in the container.
+    let url = "https://127.0.0.1:39504";
+    let serve = magsim_mocks::kube::secure_kubeconfig(url, "CA", "t0ken");
+    let ca_line = serve
+        .lines()
+        .find(|l| l.contains("certificate-authority-data: "))
+        .expect("serve writes its CA");
+    assert_eq!(
+        tc::kubeconfig(url, "t0ken"),
+        serve.replace(ca_line, "    insecure-skip-tls-verify: true")
+    );
 }
 
 #[tokio::test]

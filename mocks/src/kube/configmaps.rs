@@ -6,6 +6,7 @@
 //!
 //! [`ConfigMapData::Plain`]: magsim_sim::world::ConfigMapData::Plain
 
+use super::admission;
 use super::body::object;
 use super::discovery::Resource;
 use super::server::App;
@@ -82,14 +83,10 @@ fn data(body: &Map<String, Value>, name: &str) -> Result<BTreeMap<String, String
     Ok(out)
 }
 
-fn check_namespace(body: &Map<String, Value>, namespace: &str) -> Result<()> {
-    let ns = meta_str(body, "namespace")?;
-    if !ns.is_empty() && ns != namespace {
-        return Err(KubeError::bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request",
-        ));
-    }
-    Ok(())
+/// A ConfigMap body's `kind` and `apiVersion`, when given, are a ConfigMap's.
+fn check_kind(body: &Map<String, Value>) -> Result<()> {
+    let field = |f: &str| body.get(f).and_then(Value::as_str);
+    admission::check_kind(field("kind"), field("apiVersion"), "ConfigMap", "v1")
 }
 
 /// Stores `data` when `allowed` says the ConfigMap's presence is right for the verb, under
@@ -139,7 +136,8 @@ fn store(
 /// `POST /api/v1/namespaces/{namespace}/configmaps`.
 pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
     let body = object(body)?;
-    check_namespace(&body, namespace)?;
+    check_kind(&body)?;
+    admission::check_create_namespace(meta_str(&body, "namespace")?, namespace)?;
     let name = meta_str(&body, "name")?.to_string();
     if name.is_empty() {
         return Err(KubeError::invalid(
@@ -148,6 +146,7 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
             "metadata.name: Required value: name or generateName is required",
         ));
     }
+    admission::check_new_name("ConfigMap", &name)?;
     let data = data(&body, &name)?;
     if app
         .store
@@ -167,13 +166,13 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
 /// update (the API server's `AllowCreateOnUpdate` is false for them).
 pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Value> {
     let body = object(body)?;
-    check_namespace(&body, namespace)?;
-    let body_name = meta_str(&body, "name")?;
-    if body_name != name {
-        return Err(KubeError::bad_request(format!(
-            "the name of the object ({body_name}) does not match the name on the URL ({name})"
-        )));
-    }
+    check_kind(&body)?;
+    admission::check_update_name(
+        meta_str(&body, "name")?,
+        meta_str(&body, "namespace")?,
+        name,
+        namespace,
+    )?;
     let data = data(&body, name)?;
     let current = app
         .store

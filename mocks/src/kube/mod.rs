@@ -48,6 +48,8 @@
 //! by the engine: a PDB or DaemonSet a client creates reaches a real autoscaler but not the
 //! simulated one.
 
+mod admission;
+pub mod auth;
 pub mod body;
 pub mod capi;
 pub mod configmaps;
@@ -87,6 +89,19 @@ pub struct KubeMock {
     app: Arc<server::App>,
 }
 
+/// The `HOST` of a URL (`http://HOST:PORT`, `https://[::1]:PORT`).
+fn url_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6).to_string(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(h, _)| h)
+            .to_string(),
+    }
+}
+
 /// Server settings; [`KubeMock::start`] uses the defaults.
 #[derive(Clone, Debug)]
 pub struct KubeOptions {
@@ -96,6 +111,11 @@ pub struct KubeOptions {
     pub watch_timeout: std::time::Duration,
     /// Where to listen and what URL to advertise (the [`Service::Kubernetes`] slot).
     pub listen: Listen,
+    /// Serve `https://` with a certificate of the server's own CA and admit only requests
+    /// bearing the kubeconfig's token ([`auth`]); off by default (plain http, anyone).
+    pub secure: bool,
+    /// With `secure`, the token to require (default: a random one).
+    pub token: Option<String>,
 }
 
 impl Default for KubeOptions {
@@ -104,6 +124,8 @@ impl Default for KubeOptions {
             watch_history: store::HISTORY,
             watch_timeout: server::DEFAULT_WATCH_TIMEOUT,
             listen: Listen::default(),
+            secure: false,
+            token: None,
         }
     }
 }
@@ -140,14 +162,24 @@ impl KubeMock {
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let addr = listener.local_addr()?;
-        let url = options.listen.url(Service::Kubernetes, addr);
+        let mut url = options.listen.url(Service::Kubernetes, addr);
+        let auth = match options.secure {
+            true => {
+                url = url.replacen("http://", "https://", 1);
+                let auth = auth::KubeAuth::generate(&[url_host(&url)], options.token.clone())
+                    .map_err(std::io::Error::other)?;
+                Some(auth)
+            }
+            false => None,
+        };
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let app = Arc::new(server::App {
             live,
             store: store::Store::with_history(options.watch_history),
             watch_timeout: options.watch_timeout,
             shutdown: shutdown_rx.clone(),
-            address: url.trim_start_matches("http://").to_string(),
+            address: url.split_once("://").map_or(&*url, |(_, a)| a).to_string(),
+            auth,
             faults: fault::Injected::default(),
             two_writers: Default::default(),
         });
@@ -157,6 +189,16 @@ impl KubeMock {
             .fallback(server::handle)
             .with_state(app.clone());
         let mut stop = shutdown_rx;
+        if let Some(a) = &app.auth {
+            let serving = auth::serve_tls(listener, router, a.acceptor.clone(), stop);
+            return Ok(KubeMock {
+                url,
+                addr,
+                shutdown,
+                server: tokio::spawn(serving),
+                app,
+            });
+        }
         let server = tokio::spawn(async move {
             let graceful = async move {
                 while !*stop.borrow() {
@@ -187,9 +229,17 @@ impl KubeMock {
     }
 
     /// The kubeconfig for this server: cluster `k8s`, a token user, context [`CONTEXT`],
-    /// namespace `default`.
+    /// namespace `default`; when secure, the server's CA and its token.
     pub fn kubeconfig(&self) -> String {
-        kubeconfig(&self.url)
+        match &self.app.auth {
+            Some(a) => secure_kubeconfig(&self.url, &a.ca_pem, &a.token),
+            None => kubeconfig(&self.url),
+        }
+    }
+
+    /// The CA and token of a secure server ([`KubeOptions::secure`]).
+    pub fn auth(&self) -> Option<&auth::KubeAuth> {
+        self.app.auth.as_ref()
     }
 
     /// Writes [`KubeMock::kubeconfig`] to `path`.
@@ -232,8 +282,26 @@ impl Drop for KubeMock {
     }
 }
 
-/// A kubeconfig pointing at `server` (an `http://` URL: kubectl sends no token over plain
-/// http, and the mock requires none).
+/// A kubeconfig pointing at a secure server: its `https://` URL, the CA that signed its
+/// certificate (PEM) and the bearer token it requires.
+pub fn secure_kubeconfig(server: &str, ca_pem: &str, token: &str) -> String {
+    use base64::Engine as _;
+    let ca = base64::engine::general_purpose::STANDARD.encode(ca_pem);
+    kubeconfig(server)
+        .replacen(
+            &format!("    server: {server}\n"),
+            &format!("    server: {server}\n    certificate-authority-data: {ca}\n"),
+            1,
+        )
+        .replacen(
+            "    token: magsim-token\n",
+            &format!("    token: {token}\n"),
+            1,
+        )
+}
+
+/// A kubeconfig pointing at `server`, an `http://` URL of a server that admits anyone
+/// (kubectl sends no token over plain http; the placeholder token is never checked).
 pub fn kubeconfig(server: &str) -> String {
     format!(
         "apiVersion: v1

@@ -92,6 +92,20 @@ pub fn write(
                     "error decoding request body: the object is not a JSON object",
                 ));
             }
+            let field = |f: &str| s.get(f).and_then(Value::as_str);
+            super::admission::check_kind(
+                field("kind"),
+                field("apiVersion"),
+                "Scale",
+                "autoscaling/v1",
+            )?;
+            let meta = |f: &str| {
+                s["metadata"]
+                    .get(f)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            };
+            super::admission::check_update_name(meta("name"), meta("namespace"), name, namespace)?;
             super::writes::fresh(resource, name, &s, &current)?;
             s
         }

@@ -46,6 +46,8 @@ pub struct App {
     pub faults: super::fault::Injected,
     /// A client wrote a status ConfigMap a simulated autoscaler writes (warned once).
     pub two_writers: std::sync::atomic::AtomicBool,
+    /// The TLS identity and token a secure server requires ([`super::auth`]).
+    pub auth: Option<super::auth::KubeAuth>,
 }
 
 type Result<T> = std::result::Result<T, KubeError>;
@@ -193,6 +195,14 @@ struct Target {
     subresource: Option<String>,
 }
 
+/// A path segment as the API server reads it: percent-decoded (`Bad_Name%21` names
+/// `Bad_Name!`, which validation then refuses or a lookup does not find).
+fn decoded(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 fn parse_target(path: &str) -> Option<Target> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, rest) = match segs.as_slice() {
@@ -214,8 +224,8 @@ fn parse_target(path: &str) -> Option<Target> {
         }
         Some(Target {
             resource,
-            namespace: ns.map(str::to_string),
-            name: name.map(str::to_string),
+            namespace: ns.map(decoded),
+            name: name.map(decoded),
             subresource: sub.map(str::to_string),
         })
     };
@@ -250,6 +260,15 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
 /// A bug that panics answers `500 InternalError` instead of dropping the connection.
 async fn answer(app: &Arc<App>, req: Request) -> Response {
     use futures_util::FutureExt;
+    if let Some(auth) = &app.auth {
+        let sent = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes());
+        if !auth.admits(sent) {
+            return KubeError::new(401, "Unauthorized", "Unauthorized").into_response();
+        }
+    }
     let now = || app.live.engine().now();
     match app.faults.hit(now, req.method().as_str(), req.uri().path()) {
         Some(FaultEffect::Error(code)) => return super::fault::error(code).into_response(),

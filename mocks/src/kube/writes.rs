@@ -3,6 +3,7 @@
 //! [`Resource::is_stored`]), ConfigMap deletion, and MachineDeployment updates and patches
 //! (`kubectl annotate`, the clusterapi provider's bounds). Each is one engine operation.
 
+use super::admission;
 use super::body::merge;
 use super::discovery::Resource;
 use super::objects::derived_uid;
@@ -56,8 +57,17 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, p| v.get(p))?.as_str()
 }
 
-/// Checks what every write of a whole object must agree with: a JSON object, its kind, the
-/// name and namespace of the URL.
+/// `Kind` or `Kind.group`, as kube-apiserver names a kind in its `Invalid` messages.
+fn kind_group(r: Resource) -> String {
+    match r.group() {
+        "" => r.kind().to_string(),
+        g => format!("{}.{g}", r.kind()),
+    }
+}
+
+/// Checks what every write of a whole object must agree with (see [`admission`]): a JSON
+/// object of the URL's kind; on update (`name` given) the URL's name and namespace, on
+/// create the URL's namespace and a valid new name.
 fn checked(
     r: Resource,
     namespace: &str,
@@ -69,17 +79,13 @@ fn checked(
             "error decoding request body: the object is not a JSON object",
         ));
     };
-    if let Some(kind) = m.get("kind").and_then(Value::as_str) {
-        if kind != r.kind() {
-            return Err(KubeError::bad_request(format!(
-                "the API version in the data ({}) does not match the expected API version ({})",
-                m.get("apiVersion")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default(),
-                r.api_version()
-            )));
-        }
-    }
+    let field = |f: &str| m.get(f).and_then(Value::as_str);
+    admission::check_kind(
+        field("kind"),
+        field("apiVersion"),
+        r.kind(),
+        &r.api_version(),
+    )?;
     let meta = m
         .entry("metadata")
         .or_insert_with(|| Value::Object(Map::new()));
@@ -89,26 +95,21 @@ fn checked(
         ));
     }
     let body_ns = str_at(meta, &["namespace"]).unwrap_or_default();
-    if r.namespaced() && !body_ns.is_empty() && body_ns != namespace {
-        return Err(KubeError::bad_request(
-            "the namespace of the provided object does not match the namespace sent on the request",
-        ));
-    }
-    let body_name = str_at(meta, &["name"]).unwrap_or_default().to_string();
+    let url_ns = if r.namespaced() { namespace } else { "" };
+    let body_name = str_at(meta, &["name"]).unwrap_or_default();
     match name {
-        Some(url) if !body_name.is_empty() && body_name != url => {
-            return Err(KubeError::bad_request(
-                "the name of the object does not match the name on the URL",
-            ))
+        Some(url) => admission::check_update_name(body_name, body_ns, url, url_ns)?,
+        None => {
+            admission::check_create_namespace(body_ns, url_ns)?;
+            if body_name.is_empty() {
+                return Err(KubeError::invalid(
+                    &kind_group(r),
+                    "",
+                    "metadata.name: Required value: name or generateName is required",
+                ));
+            }
+            admission::check_new_name(&kind_group(r), body_name)?;
         }
-        None if body_name.is_empty() => {
-            return Err(KubeError::invalid(
-                r.kind(),
-                "",
-                "metadata.name: Required value: name or generateName is required",
-            ))
-        }
-        _ => {}
     }
     m.insert("kind".into(), r.kind().into());
     m.insert("apiVersion".into(), r.api_version().into());

@@ -90,6 +90,7 @@ impl Keystone {
                 json_response(200, &json!({"version": version_object(base)})),
             ),
             ("POST", ["v3", "auth", "tokens"]) => self.authenticate(req),
+            ("GET" | "HEAD" | "DELETE", ["v3", "auth", "tokens"]) => self.subject(req, method),
             (_, [] | ["v3"] | ["v3", "auth", "tokens"]) => self.error(
                 405,
                 "Method Not Allowed",
@@ -207,7 +208,6 @@ impl Keystone {
                 None => return self.unauthorized(),
             },
         };
-        let token = self.0.issue_token(methods, app_cred);
         let trustee = match (
             str_at(identity, "/password/user/id"),
             str_at(identity, "/password/user/name"),
@@ -216,14 +216,60 @@ impl Keystone {
             (None, Some(name)) if name == c.user_name => c.user_id.as_str(),
             _ => "",
         };
-        let trust = trust.map(|id| (id, trustee));
-        let body = self.token_body(&token, scoped, trust);
-        (
-            201,
-            json_response(201, &body)
-                .insert_header("X-Subject-Token", &token.id)
-                .insert_header("Vary", "X-Auth-Token"),
-        )
+        let token = self.0.issue_token(super::Grant {
+            methods,
+            application_credential: app_cred,
+            scoped,
+            trust: trust.map(|id| (id.to_string(), trustee.to_string())),
+        });
+        (201, self.token_reply(201, &token, true))
+    }
+
+    /// A token document with the token's id in `X-Subject-Token` (issue and validate).
+    fn token_reply(&self, code: u16, token: &super::Token, catalog: bool) -> Wire {
+        json_response(code, &self.token_body(token, catalog))
+            .insert_header("X-Subject-Token", &token.id)
+            .insert_header("Vary", "X-Auth-Token")
+    }
+
+    /// `GET`, `HEAD` and `DELETE /v3/auth/tokens`: validate, check and revoke the token in
+    /// `X-Subject-Token` for a caller holding a valid `X-Auth-Token` (all tokens are the one
+    /// user's, so the owner-or-admin policy always holds).
+    fn subject(&self, req: &Request, method: &str) -> (u16, Wire) {
+        if self.0.check_token(super::auth_token(req)).is_err() {
+            return self.unauthorized();
+        }
+        let Some(id) = super::subject_token(req) else {
+            return self.error(404, "Not Found", "No token in the request");
+        };
+        let token = match self.0.check_token(Some(id)) {
+            Ok(t) => t,
+            Err(super::TokenError::Unknown | super::TokenError::Missing) => {
+                return self.error(404, "Not Found", "Could not recognize Fernet token")
+            }
+            Err(super::TokenError::Expired | super::TokenError::Revoked) => {
+                return self.error(404, "Not Found", "Failed to validate token")
+            }
+        };
+        match method {
+            "DELETE" => {
+                let _ = self.0.revoke_token(id);
+                (204, Wire::empty(204).insert_header("Vary", "X-Auth-Token"))
+            }
+            "HEAD" => (
+                200,
+                Wire::empty(200)
+                    .insert_header("X-Subject-Token", &token.id)
+                    .insert_header("Vary", "X-Auth-Token"),
+            ),
+            _ => {
+                let nocatalog = req
+                    .url
+                    .query_pairs()
+                    .any(|(k, v)| k == "nocatalog" && v != "0" && !v.eq_ignore_ascii_case("false"));
+                (200, self.token_reply(200, &token, !nocatalog))
+            }
+        }
     }
 
     /// A user and password that a cloud-config in the scenario's Secrets holds (an
@@ -291,30 +337,29 @@ impl Keystone {
                     || str_at(u, "/domain/id") == Some(&c.project_domain_id)))
     }
 
-    fn token_body(&self, token: &Token, scoped: bool, trust: Option<(&str, &str)>) -> Value {
+    fn token_body(&self, token: &Token, with_catalog: bool) -> Value {
         let epoch = self.0.live.engine().epoch;
-        let catalog = catalog(&self.0.urls, &self.0.credentials.project_id);
+        let catalog = (token.scoped && with_catalog)
+            .then(|| catalog(&self.0.urls, &self.0.credentials.project_id));
         token_body(
             &self.0.credentials,
             token,
             epoch,
-            scoped.then_some(catalog),
-            trust,
+            catalog,
             self.0.options.virtual_expires_at,
         )
     }
 }
 
-/// A token document (`{"token": {...}}`) in Keystone's key order; `catalog` makes it
-/// project-scoped; `trust` (its id and trustee) trust-scoped, impersonating the trustor as
-/// Magnum's trusts do; `expires_at` is the virtual expiry when `virtual_expiry`, else
+/// A token document (`{"token": {...}}`) in Keystone's key order: project-scoped when the
+/// token is (with `catalog` when given: `?nocatalog` leaves it out); trust-scoped,
+/// impersonating the trustor as Magnum's trusts do, when the token is; `expires_at` is the virtual expiry when `virtual_expiry`, else
 /// [`CLIENT_EXPIRES_AT`].
 pub fn token_body(
     c: &super::Credentials,
     token: &Token,
     epoch: magsim_sim::time::Epoch,
     catalog: Option<Value>,
-    trust: Option<(&str, &str)>,
     virtual_expiry: bool,
 ) -> Value {
     let issued = keystone_time(epoch, token.issued);
@@ -333,7 +378,7 @@ pub fn token_body(
     t.insert("audit_ids".into(), json!([audit_id(&token.id)]));
     t.insert("expires_at".into(), json!(expires));
     t.insert("issued_at".into(), json!(issued));
-    if let Some(catalog) = catalog {
+    if token.scoped {
         t.insert(
             "project".into(),
             json!({"domain": domain, "id": c.project_id, "name": c.project_name}),
@@ -346,9 +391,11 @@ pub fn token_body(
                 {"id": hex_id("role:reader"), "name": "reader"},
             ]),
         );
-        t.insert("catalog".into(), catalog);
+        if let Some(catalog) = catalog {
+            t.insert("catalog".into(), catalog);
+        }
     }
-    if let Some((trust, trustee)) = trust {
+    if let Some((trust, trustee)) = &token.trust {
         t.insert(
             "OS-TRUST:trust".into(),
             json!({"id": trust, "trustor_user": {"id": c.user_id}, "trustee_user": {"id": trustee}, "impersonation": true}),

@@ -116,6 +116,21 @@ pub struct Token {
     pub expires: SimTime,
     /// Set for application-credential tokens.
     pub application_credential: bool,
+    /// Project-scoped (the token carries the catalog).
+    pub scoped: bool,
+    /// Trust-scoped: the trust's id and its trustee's user id.
+    pub trust: Option<(String, String)>,
+    /// Revoked (`DELETE /v3/auth/tokens`): refused everywhere from then on.
+    pub revoked: bool,
+}
+
+/// What a successful authentication grants: the token [`State::issue_token`] makes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grant {
+    pub methods: Vec<String>,
+    pub application_credential: bool,
+    pub scoped: bool,
+    pub trust: Option<(String, String)>,
 }
 
 /// Why a token was refused.
@@ -127,6 +142,8 @@ pub enum TokenError {
     Unknown,
     #[error("token expired")]
     Expired,
+    #[error("token revoked")]
+    Revoked,
 }
 
 /// Base URLs of the running servers (no trailing slash).
@@ -160,16 +177,20 @@ impl State {
         self.tokens.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A fresh token, counter-based so runs are repeatable.
-    pub fn issue_token(&self, methods: Vec<String>, application_credential: bool) -> Token {
+    /// A fresh token. Its id is drawn from the operating system, not the engine's seeded
+    /// stream: a bearer credential must not be guessable, and no timeline shows it.
+    pub fn issue_token(&self, grant: Grant) -> Token {
         let n = self.token_counter.fetch_add(1, Ordering::Relaxed) + 1;
         let now = self.live.engine().now();
         let token = Token {
-            id: format!("gAAAAABmagsim{n:08}"),
-            methods,
+            id: fernet_like_id(),
+            methods: grant.methods,
             issued: now,
             expires: now + self.options.token_lifetime,
-            application_credential,
+            application_credential: grant.application_credential,
+            scoped: grant.scoped,
+            trust: grant.trust,
+            revoked: false,
         };
         let mut tokens = self.tokens();
         if n.is_multiple_of(PURGE_EVERY) {
@@ -182,10 +203,22 @@ impl State {
         token
     }
 
+    /// Revokes a valid token; the refusal when it is not one.
+    pub fn revoke_token(&self, id: &str) -> Result<(), TokenError> {
+        self.check_token(Some(id))?;
+        if let Some(t) = self.tokens().get_mut(id) {
+            t.revoked = true;
+        }
+        Ok(())
+    }
+
     /// Checks a token against the engine's virtual clock.
     pub fn check_token(&self, id: Option<&str>) -> Result<Token, TokenError> {
         let id = id.ok_or(TokenError::Missing)?;
         let token = self.tokens().get(id).cloned().ok_or(TokenError::Unknown)?;
+        if token.revoked {
+            return Err(TokenError::Revoked);
+        }
         let engine = self.live.engine();
         let now = engine.now();
         // A scenario's `expire_tokens` revokes every token issued before that instant.
@@ -291,8 +324,12 @@ impl OpenStackMock {
 
     /// Issues a token directly (as if `POST /v3/auth/tokens` succeeded), for tests.
     pub fn issue_token(&self) -> Token {
-        self.state
-            .issue_token(vec!["application_credential".into()], true)
+        self.state.issue_token(Grant {
+            methods: vec!["application_credential".into()],
+            application_credential: true,
+            scoped: true,
+            trust: None,
+        })
     }
 
     /// The engine behind the servers.
@@ -457,6 +494,15 @@ pub(crate) struct Wire {
 }
 
 impl Wire {
+    /// A response without a body.
+    pub fn empty(status: u16) -> Wire {
+        Wire {
+            status,
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
     /// Sets (replaces) a header. Names and values are built by the mock, never copied from a
     /// request, so they are valid HTTP.
     pub fn insert_header(mut self, name: &str, value: &str) -> Wire {
@@ -488,6 +534,19 @@ pub(crate) fn json_response(status: u16, body: &Value) -> Wire {
         headers: vec![("Content-Type".into(), "application/json".into())],
         body: crate::python_json(body),
     }
+}
+
+/// A token id shaped like a Fernet token (`gAAAAAB` and 176 URL-safe base64 characters),
+/// from the operating system's random source.
+fn fernet_like_id() -> String {
+    format!("gAAAAAB{}", crate::secret::random_text::<132>())
+}
+
+/// The `X-Subject-Token` request header (the token a Keystone call is about).
+pub(crate) fn subject_token(req: &wiremock::Request) -> Option<&str> {
+    req.headers
+        .get("x-subject-token")
+        .and_then(|v| v.to_str().ok())
 }
 
 /// The `X-Auth-Token` request header, if present and text.

@@ -83,6 +83,9 @@ pub fn incident_recording() -> Result<Recording, IncidentError> {
         issued: engine.now(),
         expires: engine.now() + SimDuration::from_secs(3600),
         application_credential: true,
+        scoped: true,
+        trust: None,
+        revoked: false,
     };
     let catalog = keystone::catalog(&placeholders(), &project);
     exchanges.push(Exchange {
@@ -110,7 +113,6 @@ pub fn incident_recording() -> Result<Recording, IncidentError> {
                 &token,
                 engine.epoch,
                 Some(catalog),
-                None,
                 false,
             )),
             body_text: None,

@@ -315,18 +315,12 @@ impl Cluster {
         if let Some(Value::String(h)) = after.get("health_status") {
             self.health_status = Some(h.clone());
         }
+        let current = self.default_worker().map_or(0, |n| n.node_count);
         let new_count = match after.get("node_count") {
-            Some(Value::Number(n)) if delta.contains(&"node_count") => n
-                .as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|&n| n <= crate::limits::MAX_NODES)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        400,
-                        format!("Invalid input for field/attribute node_count. Value: '{n}'."),
-                    )
-                })?,
-            _ => self.default_worker().map_or(0, |n| n.node_count),
+            Some(v) if delta.contains(&"node_count") => {
+                count_attribute("node_count", v)?.unwrap_or(current)
+            }
+            _ => current,
         };
         Ok(new_count)
     }
@@ -343,21 +337,8 @@ impl Cluster {
         for op in ops {
             let field = op.path.trim_start_matches('/');
             let value = match (&op.op, &op.value) {
-                (PatchOp::Remove, _) => None,
-                (_, Some(Value::Number(n))) if n.as_u64().is_some_and(|v| v <= u32::MAX as u64) => {
-                    n.as_u64().map(|v| v as u32)
-                }
-                (_, Some(other)) => {
-                    return Err(ApiError::new(
-                        400,
-                        format!(
-                            "Invalid input for field/attribute {field}. Value: '{}'. Wrong type. Expected '<class 'int'>', got '<class '{}'>'",
-                            other.as_str().map(str::to_string).unwrap_or_else(|| other.to_string()),
-                            py_type(other)
-                        ),
-                    ))
-                }
-                (_, None) => None,
+                (PatchOp::Remove, _) | (_, None) => None,
+                (_, Some(v)) => count_attribute(field, v)?,
             };
             match field {
                 "min_node_count" => min = value.unwrap_or(0),
@@ -519,15 +500,45 @@ pub fn nodegroup_json(c: &Cluster, n: &Nodegroup) -> Value {
     })
 }
 
-fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::String(_) => "str",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "float",
-        Value::Null => "NoneType",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
+/// A count attribute (`wtypes.IntegerType(minimum=0)`) set from a PATCH value, checked as
+/// wsme's `validate_value` does: Python compares the value with the minimum, so a string,
+/// list or dict fails with that comparison's `TypeError`, a negative number with the range
+/// text; a float or bool passes and is stored as its integer. `None` leaves the count unset.
+/// Past [`crate::limits::MAX_NODES`] is refused before anything is allocated.
+fn count_attribute(field: &str, v: &Value) -> Result<Option<u32>, ApiError> {
+    let invalid = |why: String| {
+        let shown = match v {
+            Value::String(s) => s.clone(),
+            other => super::patch::py_repr(other),
+        };
+        ApiError::new(
+            400,
+            format!("Invalid input for field/attribute {field}. Value: '{shown}'. {why}"),
+        )
+    };
+    let n = match v {
+        Value::Null => return Ok(None),
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::Number(n) => n.as_f64().unwrap_or(f64::MAX),
+        Value::String(_) | Value::Array(_) | Value::Object(_) => {
+            let ty = match v {
+                Value::String(_) => "str",
+                Value::Array(_) => "list",
+                _ => "dict",
+            };
+            return Err(invalid(format!(
+                "'<' not supported between instances of '{ty}' and 'int'"
+            )));
+        }
+    };
+    if n < 0.0 {
+        return Err(invalid("Value should be greater or equal to 0".into()));
     }
+    let cap = crate::limits::MAX_NODES;
+    if n.trunc() > f64::from(cap) {
+        return Err(invalid(format!("Value should be lower or equal to {cap}")));
+    }
+    Ok(Some(n.trunc() as u32))
 }
 
 /// Magnum's nodegroup count checks (`_validate_node_count`), all 409.
@@ -765,6 +776,35 @@ pub(crate) mod tests {
         assert_eq!(c.patch(&op(PatchOp::Replace, "node_count=6")), Ok(6));
         let err = c.patch(&op(PatchOp::Replace, "name=other")).unwrap_err();
         assert_eq!(err.message, "cannot change cluster property(ies) name.");
+        // wsme's IntegerType compares before it converts: Python's TypeError is the text.
+        let err = c
+            .patch(&op(PatchOp::Replace, "node_count=abc"))
+            .unwrap_err();
+        assert_eq!(
+            (err.status, err.message.as_str()),
+            (400, "Invalid input for field/attribute node_count. Value: 'abc'. '<' not supported between instances of 'str' and 'int'")
+        );
+        let err = c.patch(&op(PatchOp::Replace, "node_count=-1")).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Invalid input for field/attribute node_count. Value: '-1'. Value should be greater or equal to 0"
+        );
+        let err = c
+            .patch(&op(PatchOp::Replace, "node_count=2147483647"))
+            .unwrap_err();
+        assert!(
+            err.message.ends_with(&format!(
+                "Value should be lower or equal to {}",
+                crate::limits::MAX_NODES
+            )),
+            "{}",
+            err.message
+        );
+        assert_eq!(
+            c.default_worker().map(|n| n.node_count),
+            Some(5),
+            "unchanged"
+        );
         let err = c.patch(&op(PatchOp::Replace, "stack_id=x")).unwrap_err();
         assert_eq!(
             err.message,
@@ -786,6 +826,18 @@ pub(crate) mod tests {
             err.message,
             "'/node_count' is an internal attribute and can not be updated"
         );
+        let err = c
+            .patch_nodegroup(
+                "default-worker",
+                &op(PatchOp::Replace, "max_node_count=[8]"),
+            )
+            .unwrap_err();
+        assert_eq!(
+            (err.status, err.message.as_str()),
+            (400, "Invalid input for field/attribute max_node_count. Value: '[8]'. '<' not supported between instances of 'list' and 'int'")
+        );
+        let ng = c.nodegroup("default-worker").unwrap();
+        assert_eq!(ng.max_node_count, Some(7), "unchanged");
         let err = c
             .patch_nodegroup("default-worker", &op(PatchOp::Replace, "max_node_count=4"))
             .unwrap_err();
