@@ -14,7 +14,10 @@
 //! - [`table`]: `meta.k8s.io/v1` Tables for kubectl; [`select`]: field and label selectors;
 //! - [`watch`]: streaming watches; [`status`]: `Status` errors; [`server`]: routing;
 //! - [`body`]: request bodies (JSON, merge patches), [`json_patch`]: RFC 6902,
-//!   [`protobuf`]: client-go's protobuf bodies;
+//!   [`protobuf`]: client-go's protobuf bodies; `admission`: kube-apiserver's checks of a
+//!   written object (kind, name and namespace against the URL, RFC 1123 names);
+//! - [`auth`]: with [`KubeOptions::secure`], TLS from the server's own CA and the
+//!   kubeconfig's bearer token required (`401 Unauthorized` otherwise);
 //! - writes: [`scale`] (Deployments and MachineDeployments), [`events`], [`configmaps`],
 //!   [`writes`] (kinds kept as written, MachineDeployment annotations, deletes).
 //!
