@@ -40,6 +40,9 @@ pub fn run(o: Options) -> Result<()> {
         let recorder = Recorder::start(opts)
             .await
             .context("starting the recorder")?;
+        // Follow the file from before the first line a client could act on: an exchange
+        // written before a later subscription would be taken as already seen.
+        let mut progress = recorder.progress();
         println!(
             "magsim record: {} -> {}",
             o.upstream,
@@ -65,7 +68,6 @@ pub fn run(o: Options) -> Result<()> {
         }
         println!();
         println!("recording (written after every exchange, credentials redacted); Ctrl-C stops");
-        let mut progress = recorder.progress();
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
         loop {

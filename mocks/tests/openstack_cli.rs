@@ -730,3 +730,120 @@ async fn tokens_are_unguessable_and_validate_and_revoke() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn json_of(out: &Output) -> serde_json::Value {
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stdout))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nova_servers_and_flavors_as_an_operator_lists_them() {
+    let Some(cli) = openstack_cli() else { return };
+    let (file, text) = magsim_scenario::builtin()[0];
+    let scenario = magsim_scenario::parse(file, text).expect("scenario");
+    let live = Live::new(&scenario, None);
+    let mock = magsim_mocks::openstack::start(live.clone()).await;
+    let dir = cloud_dir("nova", &mock.clouds_yaml("mock"));
+
+    // Flavors: the Jetstream2 list, and one shown with its (empty) properties.
+    let flavor = json_of(&run(&cli, &dir, &["flavor", "show", "m3.small", "-f", "json"]).await);
+    assert_eq!(
+        (
+            &flavor["name"],
+            &flavor["vcpus"],
+            &flavor["ram"],
+            &flavor["disk"]
+        ),
+        (&"m3.small".into(), &2.into(), &6144.into(), &20.into()),
+        "{flavor}"
+    );
+    let names = run(&cli, &dir, &["flavor", "list", "-f", "value", "-c", "Name"]).await;
+    let names: Vec<&str> = names.stdout.lines().collect();
+    assert!(
+        names.contains(&"m3.small") && names.contains(&"g3.large"),
+        "{names:?}"
+    );
+    let missing = run(&cli, &dir, &["flavor", "show", "m9.huge"]).await;
+    assert_eq!(
+        (missing.code, missing.stderr.trim()),
+        (1, "No Flavor found for m9.huge")
+    );
+
+    // Servers: the incident's five nodes, ACTIVE at their InternalIPs.
+    let nodes: Vec<(String, String)> = {
+        let e = live.engine();
+        e.world
+            .machines
+            .iter()
+            .filter_map(|m| {
+                m.node
+                    .map(|id| (m.name.clone(), magsim_mocks::kube::objects::node_ip(id)))
+            })
+            .collect()
+    };
+    assert_eq!(nodes.len(), 5);
+    let list = json_of(&run(&cli, &dir, &["server", "list", "-f", "json"]).await);
+    let list = list.as_array().expect("a list");
+    assert_eq!(list.len(), 5, "{list:?}");
+    for (name, ip) in &nodes {
+        let s = list
+            .iter()
+            .find(|s| s["Name"] == name.as_str())
+            .expect("listed");
+        assert_eq!(s["Status"], "ACTIVE");
+        assert_eq!(s["Flavor"], "m3.small");
+        assert_eq!(s["Networks"], serde_json::json!({"private": [ip]}));
+    }
+
+    // The report's mitigation: a sixth server builds, then is ACTIVE once it is a node.
+    let resize = run(
+        &cli,
+        &dir,
+        &[
+            "coe",
+            "cluster",
+            "resize",
+            "--nodegroup",
+            "default-worker",
+            "k8s",
+            "6",
+        ],
+    )
+    .await;
+    assert_eq!(resize.code, 0, "{}", resize.stderr);
+    live.advance(magsim_sim::time::SimDuration::from_secs(30));
+    let list = json_of(&run(&cli, &dir, &["server", "list", "-f", "json"]).await);
+    let new = &list[0];
+    assert_eq!(list.as_array().map(Vec::len), Some(6), "{list}");
+    assert_eq!(
+        (&new["Status"], &new["Networks"]),
+        (&"BUILD".into(), &serde_json::json!({})),
+        "the newest first: {list}"
+    );
+    let name = new["Name"].as_str().unwrap().to_string();
+    live.advance(magsim_sim::time::SimDuration::from_mins(10));
+    let shown = json_of(&run(&cli, &dir, &["server", "show", &name, "-f", "json"]).await);
+    assert_eq!(shown["status"], "ACTIVE", "{shown}");
+    assert_eq!(shown["flavor"]["original_name"], "m3.small", "{shown}");
+    let ip = shown["addresses"]["private"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let node = {
+        let e = live.engine();
+        let m = e
+            .world
+            .machines
+            .iter()
+            .find(|m| m.name == name)
+            .expect("its machine");
+        m.node.map(magsim_mocks::kube::objects::node_ip)
+    };
+    assert_eq!(Some(ip), node, "the node's InternalIP");
+    let missing = run(&cli, &dir, &["server", "show", "nope"]).await;
+    assert_eq!(
+        (missing.code, missing.stderr.trim()),
+        (1, "No Server found for nope")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
