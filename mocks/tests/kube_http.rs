@@ -1472,7 +1472,7 @@ async fn machine_deployments_list_get_and_discovery() {
     );
     let (_, v) = get_json(&c, format!("{}/apis", kube.url)).await;
     assert_eq!(
-        v["groups"][5]["preferredVersion"]["groupVersion"],
+        v["groups"][6]["preferredVersion"]["groupVersion"],
         "cluster.x-k8s.io/v1beta1"
     );
     let (s, v) = get_json(&c, format!("{}/apis/cluster.x-k8s.io", kube.url)).await;

@@ -672,3 +672,171 @@ async fn bad_writes_are_refused_in_the_servers_words_and_change_nothing() {
         "refused writes leave the objects as they were"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_service_accounts_and_rbac_as_a_manifest_installs_them() {
+    let Some((live, _kube, env)) = start("rbac").await else {
+        return;
+    };
+    // The report's step 4: the cloud-config Secret, which is the engine's own.
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "create",
+                "secret",
+                "generic",
+                "cluster-autoscaler-cloud-config",
+                "--from-literal=cloud-config=[Global]\nauth-url=https://js2.jetstream-cloud.org:5000/v3/\n",
+            ]
+        )
+        .await,
+        "secret/cluster-autoscaler-cloud-config created\n"
+    );
+    {
+        let e = live.engine();
+        let s = e
+            .world
+            .secrets
+            .iter()
+            .find(|s| s.name == "cluster-autoscaler-cloud-config")
+            .expect("the engine holds it");
+        assert_eq!(
+            s.data["cloud-config"],
+            "[Global]\nauth-url=https://js2.jetstream-cloud.org:5000/v3/\n"
+        );
+    }
+    let table = ok(&env, &["-n", "kube-system", "get", "secrets"]).await;
+    assert!(table.starts_with("NAME "), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("cluster-autoscaler-cloud-config")
+                && l.split_whitespace().nth(1) == Some("Opaque")
+                && l.split_whitespace().nth(2) == Some("1")),
+        "{table}"
+    );
+
+    // Step 5: the ServiceAccount and RBAC, applied from a manifest (validation needs the
+    // OpenAPI documents magsim does not serve yet).
+    let manifest = env.dir.join("rbac.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1
+kind: ServiceAccount
+metadata: {name: cluster-autoscaler, namespace: kube-system}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: cluster-autoscaler}
+rules:
+- apiGroups: [\"\"]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: cluster-autoscaler}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-autoscaler}
+subjects:
+- {kind: ServiceAccount, name: cluster-autoscaler, namespace: kube-system}
+",
+    )
+    .unwrap();
+    let path = manifest.display().to_string();
+    assert_eq!(
+        ok(&env, &["apply", "--validate=false", "-f", &path]).await,
+        "serviceaccount/cluster-autoscaler created
+clusterrole.rbac.authorization.k8s.io/cluster-autoscaler created
+clusterrolebinding.rbac.authorization.k8s.io/cluster-autoscaler created
+"
+    );
+    assert_eq!(
+        ok(&env, &["apply", "--validate=false", "-f", &path]).await,
+        "serviceaccount/cluster-autoscaler unchanged
+clusterrole.rbac.authorization.k8s.io/cluster-autoscaler unchanged
+clusterrolebinding.rbac.authorization.k8s.io/cluster-autoscaler unchanged
+",
+        "the last-applied annotation is kept"
+    );
+    let binding = ok(
+        &env,
+        &[
+            "get",
+            "clusterrolebinding",
+            "cluster-autoscaler",
+            "-o",
+            "wide",
+        ],
+    )
+    .await;
+    let row: Vec<&str> = binding
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        (row.first(), row.get(1), row.last()),
+        (
+            Some(&"cluster-autoscaler"),
+            Some(&"ClusterRole/cluster-autoscaler"),
+            Some(&"kube-system/cluster-autoscaler")
+        ),
+        "{binding}"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "get",
+                "clusterrole",
+                "cluster-autoscaler",
+                "-o",
+                "jsonpath={.rules[0].verbs}"
+            ]
+        )
+        .await,
+        r#"["get","list","watch"]"#
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "get",
+                "sa",
+                "cluster-autoscaler",
+                "-o",
+                "name"
+            ]
+        )
+        .await,
+        "serviceaccount/cluster-autoscaler\n"
+    );
+
+    // Deleting the Secret takes it out of the engine.
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "delete",
+                "secret",
+                "cluster-autoscaler-cloud-config"
+            ]
+        )
+        .await,
+        "secret \"cluster-autoscaler-cloud-config\" deleted\n"
+    );
+    assert!(!live
+        .engine()
+        .world
+        .secrets
+        .iter()
+        .any(|s| s.name == "cluster-autoscaler-cloud-config"));
+}

@@ -20,7 +20,7 @@ use std::sync::Arc;
 type Result<T> = std::result::Result<T, KubeError>;
 
 /// A valid config key: `[-._a-zA-Z0-9]+` (apimachinery's `IsConfigMapKey`).
-fn valid_key(k: &str) -> bool {
+pub(super) fn valid_key(k: &str) -> bool {
     !k.is_empty()
         && k.len() <= 253
         && k.bytes()

@@ -36,6 +36,12 @@ pub enum Resource {
     MachineDeployments,
     MachineSets,
     Machines,
+    Secrets,
+    ServiceAccounts,
+    Roles,
+    RoleBindings,
+    ClusterRoles,
+    ClusterRoleBindings,
 }
 
 /// What discovery says of one resource type.
@@ -96,21 +102,25 @@ impl Desc {
 }
 
 /// Named API groups in the order `/apis` lists them.
-const GROUPS: [&str; 6] = [
+const GROUPS: [&str; 7] = [
     "apps",
     "batch",
     "policy",
+    RBAC_GROUP,
     "storage.k8s.io",
     "coordination.k8s.io",
     CAPI_GROUP,
 ];
+
+/// Role-based access control: the kinds a cluster-autoscaler's manifest applies.
+pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
 /// Cluster API's group (the MachineDeployment CRD).
 pub const CAPI_GROUP: &str = "cluster.x-k8s.io";
 
 /// Every resource type: what the cluster-autoscaler's informers list and watch (1.30.2's
 /// listers and its scheduler framework's), kubectl's everyday kinds, and Cluster API's.
-const DESCS: [(Resource, Desc); 24] = [
+const DESCS: [(Resource, Desc); 30] = [
     (
         Resource::Pods,
         desc("", "pods", "pod", "Pod", true, &["po"])
@@ -350,11 +360,68 @@ const DESCS: [(Resource, Desc); 24] = [
             .categories(&["cluster-api"])
             .status(),
     ),
+    // World-backed as ConfigMaps are: the engine's Secrets (a cloud-config an autoscaler mounts).
+    (
+        Resource::Secrets,
+        desc("", "secrets", "secret", "Secret", true, &[]),
+    ),
+    (
+        Resource::ServiceAccounts,
+        desc(
+            "",
+            "serviceaccounts",
+            "serviceaccount",
+            "ServiceAccount",
+            true,
+            &["sa"],
+        )
+        .stored(),
+    ),
+    (
+        Resource::Roles,
+        desc(RBAC_GROUP, "roles", "role", "Role", true, &[]).stored(),
+    ),
+    (
+        Resource::RoleBindings,
+        desc(
+            RBAC_GROUP,
+            "rolebindings",
+            "rolebinding",
+            "RoleBinding",
+            true,
+            &[],
+        )
+        .stored(),
+    ),
+    (
+        Resource::ClusterRoles,
+        desc(
+            RBAC_GROUP,
+            "clusterroles",
+            "clusterrole",
+            "ClusterRole",
+            false,
+            &[],
+        )
+        .stored(),
+    ),
+    (
+        Resource::ClusterRoleBindings,
+        desc(
+            RBAC_GROUP,
+            "clusterrolebindings",
+            "clusterrolebinding",
+            "ClusterRoleBinding",
+            false,
+            &[],
+        )
+        .stored(),
+    ),
 ];
 
 impl Resource {
-    pub const ALL: [Resource; 24] = {
-        let mut all = [Resource::Pods; 24];
+    pub const ALL: [Resource; 30] = {
+        let mut all = [Resource::Pods; 30];
         let mut i = 0;
         while i < DESCS.len() {
             all[i] = DESCS[i].0;
@@ -683,7 +750,7 @@ mod tests {
     #[test]
     fn cluster_api_is_announced_as_its_crd() {
         let apis = aggregated(false);
-        let capi = &apis["items"][5];
+        let capi = &apis["items"][6];
         assert_eq!(capi["metadata"]["name"], "cluster.x-k8s.io");
         assert_eq!(capi["versions"][0]["version"], "v1beta1");
         let md = &capi["versions"][0]["resources"][1];
@@ -718,7 +785,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            api_group_list()["groups"][5]["preferredVersion"]["groupVersion"],
+            api_group_list()["groups"][6]["preferredVersion"]["groupVersion"],
             "cluster.x-k8s.io/v1beta1"
         );
         assert_eq!(api_group(CAPI_GROUP)["kind"], "APIGroup");

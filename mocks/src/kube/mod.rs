@@ -19,7 +19,8 @@
 //! - [`auth`]: with [`KubeOptions::secure`], TLS from the server's own CA and the
 //!   kubeconfig's bearer token required (`401 Unauthorized` otherwise);
 //! - writes: [`scale`] (Deployments and MachineDeployments), [`events`], [`configmaps`],
-//!   [`writes`] (kinds kept as written, MachineDeployment annotations, deletes).
+//!   [`secrets`] (the engine's own), [`writes`] (kinds kept as written, among them
+//!   ServiceAccounts and the RBAC roles and bindings; MachineDeployment annotations; deletes).
 //!
 //! Writes, each one [`magsim_sim::engine::Engine::apply`] inside [`Live::mutate`]:
 //! `PATCH`/`PUT` of `deployments/{name}/scale` (`kubectl scale`) and of
@@ -27,9 +28,11 @@
 //! strategic-merge or JSON patch) and `PUT` of a MachineDeployment, of which its annotations
 //! and `spec.replicas` are kept (`kubectl annotate ... node-group-max-size=6` changes the
 //! bound the provider reads); `POST` of events (and `PATCH` of a stored one: one more
-//! occurrence); `POST`/`PUT`/`DELETE` of ConfigMaps; create, replace, patch and delete of the
-//! kinds nothing simulated reads (Leases, Services, PVs, PVCs, DaemonSets, StatefulSets, Jobs,
-//! PDBs, storage kinds; kept as written with optimistic concurrency); `DELETE` of a pod; and a
+//! occurrence); `POST`/`PUT`/`DELETE` of ConfigMaps; `POST`/`PUT`/`PATCH`/`DELETE` of Secrets
+//! (the engine's: what a simulated autoscaler mounts); create, replace, patch and delete of
+//! the kinds nothing simulated reads (Leases, Services, PVs, PVCs, DaemonSets, StatefulSets,
+//! Jobs, PDBs, storage kinds, ServiceAccounts, Roles, ClusterRoles and their bindings; kept as
+//! written with optimistic concurrency); `DELETE` of a pod; and a
 //! `PATCH` of a node's `spec.unschedulable` (`kubectl cordon`). Every other write is
 //! `405 MethodNotAllowed`. Server-side writes add nothing to the engine's trace (the client
 //! logs its own actions); the controllers they set off do, as for in-memory changes. Bad input
@@ -64,6 +67,7 @@ pub mod objects;
 pub mod paging;
 pub mod protobuf;
 pub mod scale;
+pub mod secrets;
 pub mod select;
 pub mod server;
 pub mod status;

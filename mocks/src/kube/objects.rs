@@ -761,6 +761,9 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     for (ns, _) in w.configmaps.keys() {
         namespaces.insert(ns);
     }
+    for s in &w.secrets {
+        namespaces.insert(&s.namespace);
+    }
     let capi = super::capi::render(engine);
     for (_, ns, _, _) in &capi {
         namespaces.insert(ns);
@@ -787,7 +790,8 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     out
 }
 
-/// The kinds that change only by a client's write: ConfigMaps and the kinds kept as written.
+/// The kinds that change only by a client's write: ConfigMaps, Secrets and the kinds kept as
+/// written.
 pub fn render_written(engine: &Engine) -> Vec<(ObjKey, Value)> {
     let w = &engine.world;
     let key = |resource, namespace: &str, name: &str| ObjKey {
@@ -800,6 +804,12 @@ pub fn render_written(engine: &Engine) -> Vec<(ObjKey, Value)> {
         out.push((
             key(Resource::ConfigMaps, ns, name),
             configmap_json(engine, ns, name, &data.data()),
+        ));
+    }
+    for s in &w.secrets {
+        out.push((
+            key(Resource::Secrets, &s.namespace, &s.name),
+            super::secrets::secret_json(engine, s),
         ));
     }
     for ((resource, ns, name), obj) in &w.stored {

@@ -126,23 +126,199 @@ fn strings(buf: &[u8], names: &[&str]) -> Result<Value> {
     Ok(Value::Object(m))
 }
 
-/// `ObjectMeta`: name, generateName, namespace and resourceVersion.
+/// `ObjectMeta`: name, generateName, namespace, resourceVersion, labels and annotations.
 fn object_meta(buf: &[u8]) -> Result<Value> {
     let mut m = Map::new();
+    let (mut labels, mut annotations) = (Map::new(), Map::new());
     each(buf, |n, w| {
+        let Wire::Bytes(b) = w else { return Ok(()) };
         let key = match n {
             1 => "name",
             2 => "generateName",
             3 => "namespace",
             6 => "resourceVersion",
+            11 => return map_entry(b, &mut labels, true),
+            12 => return map_entry(b, &mut annotations, true),
             _ => return Ok(()),
         };
-        if let Wire::Bytes(b) = w {
-            m.insert(key.into(), text(b)?);
+        m.insert(key.into(), text(b)?);
+        Ok(())
+    })?;
+    for (key, map) in [("labels", labels), ("annotations", annotations)] {
+        if !map.is_empty() {
+            m.insert(key.into(), Value::Object(map));
+        }
+    }
+    Ok(Value::Object(m))
+}
+
+/// Every string of a repeated string field `n`, in order, into `into[name]`.
+fn push_text(into: &mut Map<String, Value>, name: &str, b: &[u8]) -> Result<()> {
+    let v = text(b)?;
+    match into
+        .entry(name.to_string())
+        .or_insert_with(|| Value::Array(Vec::new()))
+    {
+        Value::Array(a) => a.push(v),
+        other => *other = Value::Array(vec![v]),
+    }
+    Ok(())
+}
+
+/// A repeated message field, each element decoded by `f`, into `into[name]`.
+fn push_message(
+    into: &mut Map<String, Value>,
+    name: &str,
+    b: &[u8],
+    f: impl Fn(&[u8]) -> Result<Value>,
+) -> Result<()> {
+    let v = f(b)?;
+    if let Value::Array(a) = into
+        .entry(name.to_string())
+        .or_insert_with(|| Value::Array(Vec::new()))
+    {
+        a.push(v);
+    }
+    Ok(())
+}
+
+/// `Secret`: data (bytes, as the JSON form's base64), type, stringData, immutable.
+fn secret(raw: &[u8]) -> Result<Value> {
+    use base64::Engine as _;
+    let mut o = Map::new();
+    let (mut data, mut string_data) = (Map::new(), Map::new());
+    each(raw, |n, w| {
+        match (n, w) {
+            (1, Wire::Bytes(b)) => {
+                o.insert("metadata".into(), object_meta(b)?);
+            }
+            (2, Wire::Bytes(b)) => {
+                let (mut key, mut value) = (String::new(), String::new());
+                each(b, |n, w| {
+                    match (n, w) {
+                        (1, Wire::Bytes(k)) => {
+                            key = std::str::from_utf8(k)
+                                .map_err(|_| ProtoError::Utf8)?
+                                .to_string()
+                        }
+                        (2, Wire::Bytes(v)) => {
+                            value = base64::engine::general_purpose::STANDARD.encode(v)
+                        }
+                        _ => {}
+                    }
+                    Ok(())
+                })?;
+                data.insert(key, Value::String(value));
+            }
+            (3, Wire::Bytes(b)) => {
+                o.insert("type".into(), text(b)?);
+            }
+            (4, Wire::Bytes(b)) => map_entry(b, &mut string_data, true)?,
+            (5, Wire::Varint(v)) => {
+                o.insert("immutable".into(), (v != 0).into());
+            }
+            _ => {}
         }
         Ok(())
     })?;
-    Ok(Value::Object(m))
+    o.insert("data".into(), Value::Object(data));
+    if !string_data.is_empty() {
+        o.insert("stringData".into(), Value::Object(string_data));
+    }
+    Ok(Value::Object(o))
+}
+
+/// `ServiceAccount`: secrets (ObjectReferences), imagePullSecrets, automountServiceAccountToken.
+fn service_account(raw: &[u8]) -> Result<Value> {
+    let mut o = Map::new();
+    each(raw, |n, w| {
+        match (n, w) {
+            (1, Wire::Bytes(b)) => {
+                o.insert("metadata".into(), object_meta(b)?);
+            }
+            (2, Wire::Bytes(b)) => push_message(&mut o, "secrets", b, |b| {
+                strings(
+                    b,
+                    &[
+                        "kind",
+                        "namespace",
+                        "name",
+                        "uid",
+                        "apiVersion",
+                        "resourceVersion",
+                        "fieldPath",
+                    ],
+                )
+            })?,
+            (3, Wire::Bytes(b)) => {
+                push_message(&mut o, "imagePullSecrets", b, |b| strings(b, &["name"]))?
+            }
+            (4, Wire::Varint(v)) => {
+                o.insert("automountServiceAccountToken".into(), (v != 0).into());
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(Value::Object(o))
+}
+
+/// `PolicyRule`: verbs, apiGroups, resources, resourceNames, nonResourceURLs.
+fn policy_rule(b: &[u8]) -> Result<Value> {
+    let mut r = Map::new();
+    each(b, |n, w| {
+        let name = match n {
+            1 => "verbs",
+            2 => "apiGroups",
+            3 => "resources",
+            4 => "resourceNames",
+            5 => "nonResourceURLs",
+            _ => return Ok(()),
+        };
+        match w {
+            Wire::Bytes(b) => push_text(&mut r, name, b),
+            _ => Ok(()),
+        }
+    })?;
+    Ok(Value::Object(r))
+}
+
+/// `Role` and `ClusterRole`: rules (a ClusterRole's aggregationRule is refused: not kept).
+fn role(raw: &[u8]) -> Result<Value> {
+    let mut o = Map::new();
+    each(raw, |n, w| {
+        match (n, w) {
+            (1, Wire::Bytes(b)) => {
+                o.insert("metadata".into(), object_meta(b)?);
+            }
+            (2, Wire::Bytes(b)) => push_message(&mut o, "rules", b, policy_rule)?,
+            (3, Wire::Bytes(_)) => return Err(ProtoError::Unsupported("aggregationRule")),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(Value::Object(o))
+}
+
+/// `RoleBinding` and `ClusterRoleBinding`: subjects and roleRef.
+fn binding(raw: &[u8]) -> Result<Value> {
+    let mut o = Map::new();
+    each(raw, |n, w| {
+        match (n, w) {
+            (1, Wire::Bytes(b)) => {
+                o.insert("metadata".into(), object_meta(b)?);
+            }
+            (2, Wire::Bytes(b)) => push_message(&mut o, "subjects", b, |b| {
+                strings(b, &["kind", "apiGroup", "name", "namespace"])
+            })?,
+            (3, Wire::Bytes(b)) => {
+                o.insert("roleRef".into(), strings(b, &["apiGroup", "kind", "name"])?);
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
+    Ok(Value::Object(o))
 }
 
 /// One `map<string, string>` entry (key 1, value 2); `bytes` values become empty strings
@@ -220,7 +396,8 @@ fn event(raw: &[u8]) -> Result<Value> {
     Ok(Value::Object(v))
 }
 
-/// Decodes an enveloped `expected` kind (`ConfigMap`, `Event` or `Lease`) into its JSON form.
+/// Decodes an enveloped `expected` kind (`ConfigMap`, `Event`, `Lease`, `Secret`,
+/// `ServiceAccount`, the RBAC roles and bindings) into its JSON form.
 pub fn decode(body: &[u8], expected: &'static str) -> Result<Value> {
     let inner = body.strip_prefix(MAGIC).ok_or(ProtoError::Magic)?;
     let (mut kind, mut raw) = (String::new(), &[][..]);
@@ -250,6 +427,10 @@ pub fn decode(body: &[u8], expected: &'static str) -> Result<Value> {
         "ConfigMap" => config_map(raw),
         "Event" => event(raw),
         "Lease" => lease(raw),
+        "Secret" => secret(raw),
+        "ServiceAccount" => service_account(raw),
+        "Role" | "ClusterRole" => role(raw),
+        "RoleBinding" | "ClusterRoleBinding" => binding(raw),
         _ => Err(ProtoError::Unsupported(expected)),
     }
 }

@@ -363,6 +363,10 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                 let v = read_object(&headers, body, "ConfigMap").await?;
                 Ok(created(&super::configmaps::create(app, ns, v)?))
             }
+            (Method::POST, Resource::Secrets, Some(ns)) => {
+                let v = read_object(&headers, body, "Secret").await?;
+                Ok(created(&super::secrets::create(app, ns, v)?))
+            }
             (Method::POST, r, ns) if r.is_stored() => {
                 let v = read_object(&headers, body, r.kind()).await?;
                 Ok(created(&writes::create(app, r, ns.unwrap_or_default(), v)?))
@@ -386,6 +390,24 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                     let v = read_object(&headers, body, "ConfigMap").await?;
                     let ns = target.namespace.as_deref().unwrap_or_default();
                     Ok(json_ok(&super::configmaps::replace(app, ns, name, v)?))
+                }
+                (Resource::Secrets, method) => {
+                    let ns = target.namespace.as_deref().unwrap_or_default();
+                    match method {
+                        Method::PUT => {
+                            let v = read_object(&headers, body, "Secret").await?;
+                            Ok(json_ok(&super::secrets::replace(app, ns, name, v)?))
+                        }
+                        Method::PATCH => {
+                            let patch = read_patch(&headers, body).await?;
+                            Ok(json_ok(&super::secrets::patch(app, ns, name, &patch)?))
+                        }
+                        Method::DELETE => {
+                            read_body(&headers, body).await?;
+                            Ok(json_ok(&super::secrets::delete(app, ns, name)?))
+                        }
+                        _ => Err(KubeError::method_not_allowed()),
+                    }
                 }
                 (Resource::Events, Method::PATCH) => {
                     let patch = read_patch(&headers, body).await?;

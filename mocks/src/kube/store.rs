@@ -416,7 +416,7 @@ impl Sync<'_> {
     /// After a narrow write: only the kinds clients write as they are kept.
     fn written(&mut self, engine: &Engine) {
         self.replace(render_written(engine), |r| {
-            r == Resource::ConfigMaps || r.is_stored()
+            matches!(r, Resource::ConfigMaps | Resource::Secrets) || r.is_stored()
         });
     }
 

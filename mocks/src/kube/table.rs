@@ -196,8 +196,56 @@ fn columns(resource: Resource) -> Vec<Value> {
             col("Age", "date", "", 0),
             col("Version", "string", "", 0),
         ],
+        Resource::Secrets => vec![
+            name(),
+            col("Type", "string", "", 0),
+            col("Data", "string", "", 0),
+            col("Age", "string", "", 0),
+        ],
+        Resource::ServiceAccounts => vec![
+            name(),
+            col("Secrets", "string", "", 0),
+            col("Age", "string", "", 0),
+        ],
+        Resource::Roles | Resource::ClusterRoles => {
+            vec![name(), col("Created At", "date", "", 0)]
+        }
+        Resource::RoleBindings | Resource::ClusterRoleBindings => vec![
+            name(),
+            col("Role", "string", "", 0),
+            col("Age", "string", "", 0),
+            col("Users", "string", "", 1),
+            col("Groups", "string", "", 1),
+            col("ServiceAccounts", "string", "", 1),
+        ],
         _ => vec![name(), col("Age", "date", "", 0)],
     }
+}
+
+/// A binding's `Kind/name` role and its subjects by kind, as kubectl's printer joins them.
+fn binding_cells(o: &Value, age: Value) -> Vec<Value> {
+    let role = &o["roleRef"];
+    let subjects = |kind: &str| {
+        let names: Vec<String> = o["subjects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|subject| subject["kind"] == kind)
+            .map(|subject| match (kind, subject["namespace"].as_str()) {
+                ("ServiceAccount", Some(ns)) => format!("{ns}/{}", s(&subject["name"])),
+                _ => s(&subject["name"]),
+            })
+            .collect();
+        Value::from(names.join(", "))
+    };
+    vec![
+        o["metadata"]["name"].clone(),
+        format!("{}/{}", s(&role["kind"]), s(&role["name"])).into(),
+        age,
+        subjects("User"),
+        subjects("Group"),
+        subjects("ServiceAccount"),
+    ]
 }
 
 fn s(v: &Value) -> String {
@@ -441,6 +489,24 @@ fn cells(resource: Resource, o: &Value, clock: &Clock) -> Vec<Value> {
                 o["spec"]["template"]["spec"]["version"].clone(),
             ]
         }
+        Resource::Secrets => {
+            let n = o["data"].as_object().map_or(0, |m| m.len());
+            vec![
+                o["metadata"]["name"].clone(),
+                o["type"].clone(),
+                n.into(),
+                age(),
+            ]
+        }
+        Resource::ServiceAccounts => {
+            let n = o["secrets"].as_array().map_or(0, Vec::len);
+            vec![o["metadata"]["name"].clone(), n.into(), age()]
+        }
+        Resource::Roles | Resource::ClusterRoles => vec![
+            o["metadata"]["name"].clone(),
+            o["metadata"]["creationTimestamp"].clone(),
+        ],
+        Resource::RoleBindings | Resource::ClusterRoleBindings => binding_cells(o, age()),
         _ => vec![o["metadata"]["name"].clone(), age()],
     }
 }

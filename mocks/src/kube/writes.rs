@@ -139,6 +139,8 @@ pub fn create(app: &Arc<App>, r: Resource, namespace: &str, body: Value) -> Resu
         );
         meta.insert("creationTimestamp".into(), now.into());
         meta.shift_remove("resourceVersion");
+        // A protobuf body carries every unset string as "": the API server omits them.
+        meta.retain(|k, v| !(v == "" && matches!(k.as_str(), "generateName" | "namespace")));
     }
     put(app, r, namespace, &name, Value::Object(m))
 }
