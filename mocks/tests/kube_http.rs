@@ -765,7 +765,7 @@ async fn bad_input_gets_a_status() {
     );
     let (code, _) = status_of(
         c.delete(format!(
-            "{}/apis/apps/v1/namespaces/default/deployments/high-memory-deployment",
+            "{}/apis/apps/v1/namespaces/default/replicasets/high-memory-deployment-844964899f",
             kube.url
         ))
         .send()

@@ -840,3 +840,144 @@ clusterrolebinding.rbac.authorization.k8s.io/cluster-autoscaler unchanged
         .iter()
         .any(|s| s.name == "cluster-autoscaler-cloud-config"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployments_applied_with_kubectl_run_in_the_engine() {
+    let Some((live, _kube, env)) = start("deployments").await else {
+        return;
+    };
+    let write = |name: &str, text: &str| {
+        let p = env.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    // A workload: its ReplicaSet and pods are the engine's, pending where nothing fits.
+    let stress = write(
+        "stress.yaml",
+        "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: stress}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: stress}}
+  template:
+    metadata: {labels: {app: stress}}
+    spec:
+      containers:
+      - {name: stress, image: polinux/stress, resources: {requests: {cpu: 500m, memory: 4Gi}}}
+",
+    );
+    assert_eq!(
+        ok(&env, &["apply", "--validate=false", "-f", &stress]).await,
+        "deployment.apps/stress created\n"
+    );
+    let pods = |e: &magsim_sim::engine::Engine| {
+        e.world
+            .pods()
+            .iter()
+            .filter(|p| !p.deleted && p.name.starts_with("stress-"))
+            .count()
+    };
+    assert_eq!(pods(&live.engine()), 3, "the engine runs its pods");
+    let listed = ok(&env, &["get", "pods", "-l", "app=stress", "--no-headers"]).await;
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert_eq!(
+        ok(&env, &["scale", "deploy", "stress", "--replicas=4"]).await,
+        "deployment.apps/stress scaled\n"
+    );
+    assert_eq!(pods(&live.engine()), 4);
+    assert_eq!(
+        ok(&env, &["delete", "-f", &stress]).await,
+        "deployment.apps \"stress\" deleted\n"
+    );
+    assert_eq!(pods(&live.engine()), 0, "its pods go with it");
+
+    // A cluster-autoscaler Deployment: the simulated in-cluster autoscaler, failing to start
+    // on this cloud-config exactly as the binary does, and read back as written.
+    let manifest = write(
+        "ca.yaml",
+        "apiVersion: v1
+kind: Secret
+metadata: {name: cluster-autoscaler-cloud-config, namespace: kube-system}
+stringData:
+  cloud-config: |
+    [Global]
+    auth-url=https://js2.jetstream-cloud.org:5000/v3/
+    application_credential_id=0f3c1d2e4b5a69788796a5b4c3d2e1f0
+    application_credential_secret=not-a-real-secret
+    region=IU
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cluster-autoscaler, namespace: kube-system}
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+      - name: cluster-autoscaler
+        image: registry.k8s.io/autoscaling/cluster-autoscaler:v1.18.3
+        command: [./cluster-autoscaler, --cloud-provider=magnum, --cluster-name=k8s, --cloud-config=/config/cloud-config, --nodes=1:6:DefaultNodeGroup]
+        volumeMounts:
+        - {name: cloud-config, mountPath: /config, readOnly: true}
+      volumes:
+      - name: cloud-config
+        secret: {secretName: cluster-autoscaler-cloud-config}
+",
+    );
+    assert_eq!(
+        ok(&env, &["apply", "--validate=false", "-f", &manifest]).await,
+        "secret/cluster-autoscaler-cloud-config created\ndeployment.apps/cluster-autoscaler created\n"
+    );
+    let phase = |e: &magsim_sim::engine::Engine| {
+        e.autoscalers
+            .iter()
+            .find(|a| a.spec.name == "cluster-autoscaler" && !a.is_stopped())
+            .map(|a| match &a.phase {
+                magsim_sim::autoscaler::Phase::CrashLoopBackOff { fatal, .. } => {
+                    fatal.message.clone()
+                }
+                other => format!("{other:?}"),
+            })
+    };
+    assert_eq!(
+        phase(&live.engine()).as_deref(),
+        Some("Failed to create magnum manager: couldn't read cloud config: 3:12: illegal character U+005F '_'"),
+        "scenario 04's first attempt, as the real binary fails"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "get",
+                "deploy",
+                "cluster-autoscaler",
+                "-o",
+                "name"
+            ]
+        )
+        .await,
+        "deployment.apps/cluster-autoscaler\n"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "delete",
+                "deploy",
+                "cluster-autoscaler"
+            ]
+        )
+        .await,
+        "deployment.apps \"cluster-autoscaler\" deleted\n"
+    );
+    assert_eq!(
+        phase(&live.engine()),
+        None,
+        "deleting it stops the autoscaler"
+    );
+}

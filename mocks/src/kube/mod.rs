@@ -19,7 +19,8 @@
 //! - [`auth`]: with [`KubeOptions::secure`], TLS from the server's own CA and the
 //!   kubeconfig's bearer token required (`401 Unauthorized` otherwise);
 //! - writes: [`scale`] (Deployments and MachineDeployments), [`events`], [`configmaps`],
-//!   [`secrets`] (the engine's own), [`writes`] (kinds kept as written, among them
+//!   [`secrets`] (the engine's own), [`deployments`] (through the engine: workloads, or a
+//!   simulated in-cluster cluster-autoscaler), [`writes`] (kinds kept as written, among them
 //!   ServiceAccounts and the RBAC roles and bindings; MachineDeployment annotations; deletes).
 //!
 //! Writes, each one [`magsim_sim::engine::Engine::apply`] inside [`Live::mutate`]:
@@ -28,7 +29,9 @@
 //! strategic-merge or JSON patch) and `PUT` of a MachineDeployment, of which its annotations
 //! and `spec.replicas` are kept (`kubectl annotate ... node-group-max-size=6` changes the
 //! bound the provider reads); `POST` of events (and `PATCH` of a stored one: one more
-//! occurrence); `POST`/`PUT`/`DELETE` of ConfigMaps; `POST`/`PUT`/`PATCH`/`DELETE` of Secrets
+//! occurrence); `POST`/`PUT`/`DELETE` of ConfigMaps; `POST`/`PUT`/`PATCH`/`DELETE` of
+//! Deployments (read as a scenario manifest is: a workload is the engine's, with its
+//! ReplicaSet and pods; a cluster-autoscaler one a simulated in-cluster autoscaler) and Secrets
 //! (the engine's: what a simulated autoscaler mounts); create, replace, patch and delete of
 //! the kinds nothing simulated reads (Leases, Services, PVs, PVCs, DaemonSets, StatefulSets,
 //! Jobs, PDBs, storage kinds, ServiceAccounts, Roles, ClusterRoles and their bindings; kept as
@@ -59,6 +62,7 @@ pub mod auth;
 pub mod body;
 pub mod capi;
 pub mod configmaps;
+pub mod deployments;
 pub mod discovery;
 pub mod events;
 pub mod fault;

@@ -363,6 +363,10 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                 let v = read_object(&headers, body, "ConfigMap").await?;
                 Ok(created(&super::configmaps::create(app, ns, v)?))
             }
+            (Method::POST, Resource::Deployments, Some(ns)) => {
+                let v = read_object(&headers, body, "Deployment").await?;
+                Ok(created(&super::deployments::create(app, ns, v)?))
+            }
             (Method::POST, Resource::Secrets, Some(ns)) => {
                 let v = read_object(&headers, body, "Secret").await?;
                 Ok(created(&super::secrets::create(app, ns, v)?))
@@ -390,6 +394,26 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                     let v = read_object(&headers, body, "ConfigMap").await?;
                     let ns = target.namespace.as_deref().unwrap_or_default();
                     Ok(json_ok(&super::configmaps::replace(app, ns, name, v)?))
+                }
+                (
+                    Resource::Deployments,
+                    method @ (Method::PUT | Method::PATCH | Method::DELETE),
+                ) => {
+                    let ns = target.namespace.as_deref().unwrap_or_default();
+                    match method {
+                        Method::PUT => {
+                            let v = read_object(&headers, body, "Deployment").await?;
+                            Ok(json_ok(&super::deployments::replace(app, ns, name, v)?))
+                        }
+                        Method::PATCH => {
+                            let patch = read_patch(&headers, body).await?;
+                            Ok(json_ok(&super::deployments::patch(app, ns, name, &patch)?))
+                        }
+                        _ => {
+                            read_body(&headers, body).await?;
+                            Ok(json_ok(&super::deployments::delete(app, ns, name)?))
+                        }
+                    }
                 }
                 (Resource::Secrets, method) => {
                     let ns = target.namespace.as_deref().unwrap_or_default();

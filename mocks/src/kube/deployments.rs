@@ -1,0 +1,173 @@
+//! Deployment writes as kubectl makes them (`create -f`, `apply -f`, `replace`, `delete`),
+//! each read as a scenario step's manifest is ([`magsim_scenario::manifest`]) and applied
+//! through the engine: a workload Deployment becomes the engine's (its ReplicaSet and pods
+//! scheduled, pending pods seen by the simulated autoscalers), one whose container is
+//! cluster-autoscaler becomes a simulated in-cluster autoscaler (starting, or failing to, as
+//! the real binary does) and is kept as written so kubectl reads it back.
+
+use super::admission;
+use super::body::{merge, object};
+use super::discovery::Resource;
+use super::server::App;
+use super::status::KubeError;
+use magsim_sim::engine::Operation;
+use serde_json::Value;
+use std::sync::Arc;
+
+type Result<T> = std::result::Result<T, KubeError>;
+
+const KIND: &str = "Deployment.apps";
+
+fn current(app: &Arc<App>, namespace: &str, name: &str) -> Option<Value> {
+    let stored = app
+        .store
+        .sync(&app.live)
+        .get(Resource::Deployments, namespace, name)?;
+    stored.value().ok()
+}
+
+/// A `pod-template-hash` drawn from the template, as the controller derives one.
+fn template_hash(namespace: &str, name: &str, body: &Value) -> String {
+    const A: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let template = body["spec"]["template"].to_string();
+    let uid = magsim_sim::ids::derived_uid(&["pod-template", namespace, name, &template]);
+    uid.bytes()
+        .filter(u8::is_ascii_hexdigit)
+        .take(10)
+        .enumerate()
+        .map(|(i, b)| A[(usize::from(b) * 7 + i) % A.len()] as char)
+        .collect()
+}
+
+fn meta<'a>(body: &'a Value, field: &str) -> &'a str {
+    body["metadata"][field].as_str().unwrap_or_default()
+}
+
+/// The engine operation `body` is, read as a manifest document.
+fn operation(namespace: &str, name: &str, body: &Value) -> Result<Operation> {
+    let mut doc = body.clone();
+    doc["metadata"]["namespace"] = Value::String(namespace.to_string());
+    let text = doc.to_string();
+    let hash = template_hash(namespace, name, body);
+    let applied = magsim_scenario::manifest::parse(&text, false, &mut || hash.clone())
+        .map_err(|e| KubeError::invalid(KIND, name, &e))?;
+    applied
+        .into_iter()
+        .next()
+        .and_then(|a| a.op)
+        .ok_or_else(|| KubeError::invalid(KIND, name, "spec: Required value"))
+}
+
+/// Applies `body` (already checked) and answers with the Deployment as now served.
+fn apply(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Value> {
+    let op = operation(namespace, name, &body)?;
+    let autoscaler = matches!(op, Operation::DeployAutoscaler(_));
+    let r = app.live.mutate(|e| e.apply(op, None));
+    super::scale::refused(&r, KIND, name)?;
+    if let Some(e) = r.error.filter(|_| r.status >= 400) {
+        return Err(KubeError::invalid(KIND, name, &e.message));
+    }
+    if autoscaler {
+        // Not one of the engine's workloads: kept as written, so kubectl reads it back.
+        let mut object = body;
+        if let Some(m) = object["metadata"].as_object_mut() {
+            m.insert("namespace".into(), namespace.into());
+            m.shift_remove("resourceVersion");
+        }
+        let op = Operation::PutStored {
+            key: (
+                Resource::Deployments.stored_name(),
+                namespace.to_string(),
+                name.to_string(),
+            ),
+            object,
+        };
+        // A full sync: Deployments are rendered with the world's, not with the written kinds.
+        app.live.mutate(|e| e.apply(op, None));
+    }
+    current(app, namespace, name).ok_or_else(|| KubeError::internal("the Deployment was not found"))
+}
+
+fn checked(body: Value) -> Result<Value> {
+    let m = object(body)?;
+    let field = |f: &str| m.get(f).and_then(Value::as_str);
+    admission::check_kind(field("kind"), field("apiVersion"), "Deployment", "apps/v1")?;
+    Ok(Value::Object(m))
+}
+
+/// `POST /apis/apps/v1/namespaces/{namespace}/deployments`.
+pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
+    let body = checked(body)?;
+    admission::check_create_namespace(meta(&body, "namespace"), namespace)?;
+    let name = meta(&body, "name").to_string();
+    if name.is_empty() {
+        return Err(KubeError::invalid(
+            KIND,
+            "",
+            "metadata.name: Required value: name or generateName is required",
+        ));
+    }
+    admission::check_new_name(KIND, &name)?;
+    if current(app, namespace, &name).is_some() {
+        return Err(KubeError::already_exists("apps", "deployments", &name));
+    }
+    apply(app, namespace, &name, body)
+}
+
+/// `PUT .../deployments/{name}`.
+pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Value> {
+    let body = checked(body)?;
+    admission::check_update_name(
+        meta(&body, "name"),
+        meta(&body, "namespace"),
+        name,
+        namespace,
+    )?;
+    let cur = current(app, namespace, name)
+        .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?;
+    super::writes::fresh(Resource::Deployments, name, &body, &cur)?;
+    apply(app, namespace, name, body)
+}
+
+/// `PATCH .../deployments/{name}` (merge or strategic merge of the served object).
+pub fn patch(app: &Arc<App>, namespace: &str, name: &str, patch: &Value) -> Result<Value> {
+    let mut next = current(app, namespace, name)
+        .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?;
+    merge(&mut next, patch);
+    if let Some(m) = next["metadata"].as_object_mut() {
+        m.shift_remove("resourceVersion");
+    }
+    replace(app, namespace, name, next)
+}
+
+/// `DELETE .../deployments/{name}`: the Deployment goes with its ReplicaSet and pods (or its
+/// autoscaler stops). Answers the Deployment as it was.
+pub fn delete(app: &Arc<App>, namespace: &str, name: &str) -> Result<Value> {
+    let cur = current(app, namespace, name)
+        .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?;
+    let stored_key = (
+        Resource::Deployments.stored_name(),
+        namespace.to_string(),
+        name.to_string(),
+    );
+    let autoscaler = app.live.engine().world.stored.contains_key(&stored_key);
+    if autoscaler {
+        app.live.mutate(|e| {
+            e.apply(
+                Operation::RemoveAutoscaler {
+                    name: name.to_string(),
+                },
+                None,
+            )
+        });
+        app.live
+            .mutate(|e| e.apply(Operation::DeleteStored { key: stored_key }, None));
+    } else {
+        let op = Operation::DeleteDeployment {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        };
+        app.live.mutate(|e| e.apply(op, None));
+    }
+    Ok(cur)
+}
