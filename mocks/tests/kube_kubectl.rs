@@ -519,7 +519,7 @@ magnum-83bd0e70b4ba4cd092c2fb82b1ce06fb   k8s-wamiv264xiet-default-worker   k8s-
     std::fs::write(&file, yaml.replace("status: first", "status: second")).unwrap();
     let path = file.to_str().unwrap();
     assert_eq!(
-        ok(&env, &["replace", "--validate=false", "-f", path]).await,
+        ok(&env, &["replace", "-f", path]).await,
         "configmap/magsim-kubectl replaced\n"
     );
     assert_eq!(
@@ -537,7 +537,7 @@ magnum-83bd0e70b4ba4cd092c2fb82b1ce06fb   k8s-wamiv264xiet-default-worker   k8s-
         "second"
     );
     // The same file again carries a stale resourceVersion.
-    assert!(fails(&env, &["replace", "--validate=false", "-f", path])
+    assert!(fails(&env, &["replace", "-f", path])
         .await
         .contains("the object has been modified"),);
 
@@ -559,7 +559,7 @@ source: {component: cluster-autoscaler}
     .unwrap();
     let event = event.to_str().unwrap();
     for _ in 0..2 {
-        ok(&env, &["create", "--validate=false", "-f", event]).await;
+        ok(&env, &["create", "-f", event]).await;
     }
     let wide = ok(
         &env,
@@ -719,8 +719,8 @@ async fn secrets_service_accounts_and_rbac_as_a_manifest_installs_them() {
         "{table}"
     );
 
-    // Step 5: the ServiceAccount and RBAC, applied from a manifest (validation needs the
-    // OpenAPI documents magsim does not serve yet).
+    // Step 5: the ServiceAccount and RBAC, applied from a manifest (kubectl validates through
+    // the server: the OpenAPI v3 documents say every kind takes `fieldValidation`).
     let manifest = env.dir.join("rbac.yaml");
     std::fs::write(
         &manifest,
@@ -747,14 +747,14 @@ subjects:
     .unwrap();
     let path = manifest.display().to_string();
     assert_eq!(
-        ok(&env, &["apply", "--validate=false", "-f", &path]).await,
+        ok(&env, &["apply", "-f", &path]).await,
         "serviceaccount/cluster-autoscaler created
 clusterrole.rbac.authorization.k8s.io/cluster-autoscaler created
 clusterrolebinding.rbac.authorization.k8s.io/cluster-autoscaler created
 "
     );
     assert_eq!(
-        ok(&env, &["apply", "--validate=false", "-f", &path]).await,
+        ok(&env, &["apply", "-f", &path]).await,
         "serviceaccount/cluster-autoscaler unchanged
 clusterrole.rbac.authorization.k8s.io/cluster-autoscaler unchanged
 clusterrolebinding.rbac.authorization.k8s.io/cluster-autoscaler unchanged
@@ -868,7 +868,7 @@ spec:
 ",
     );
     assert_eq!(
-        ok(&env, &["apply", "--validate=false", "-f", &stress]).await,
+        ok(&env, &["apply", "-f", &stress]).await,
         "deployment.apps/stress created\n"
     );
     let pods = |e: &magsim_sim::engine::Engine| {
@@ -926,7 +926,7 @@ spec:
 ",
     );
     assert_eq!(
-        ok(&env, &["apply", "--validate=false", "-f", &manifest]).await,
+        ok(&env, &["apply", "-f", &manifest]).await,
         "secret/cluster-autoscaler-cloud-config created\ndeployment.apps/cluster-autoscaler created\n"
     );
     let phase = |e: &magsim_sim::engine::Engine| {

@@ -102,7 +102,7 @@ impl Desc {
 }
 
 /// Named API groups in the order `/apis` lists them.
-const GROUPS: [&str; 7] = [
+pub(super) const GROUPS: [&str; 7] = [
     "apps",
     "batch",
     "policy",

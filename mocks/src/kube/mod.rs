@@ -49,7 +49,8 @@
 //! timestamps are not kept. ResourceVersions come from [`Live`]'s change counter (see
 //! [`store`]).
 //!
-//! Not served: OpenAPI, logs/exec/port-forward, infrastructure templates
+//! Not served: OpenAPI schemas ([`openapi`] says only which kinds take `fieldValidation`),
+//! logs/exec/port-forward, infrastructure templates
 //! (OpenStackMachineTemplate: a MachineDeployment's template names no `infrastructureRef`, so
 //! the clusterapi provider's scale from zero reads only its capacity annotations, as CAPO's
 //! templates publish no `status.capacity` anyway), MachinePools. Lists page with `limit` and
@@ -68,6 +69,7 @@ pub mod events;
 pub mod fault;
 pub mod json_patch;
 pub mod objects;
+pub mod openapi;
 pub mod paging;
 pub mod protobuf;
 pub mod scale;

@@ -333,6 +333,12 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
             };
         }
         "/api/v1" => return get_only(discovery::api_resource_list(""), "application/json"),
+        "/openapi/v3" => return get_only(super::openapi::index(), "application/json"),
+        p if p.starts_with("/openapi/v3/") => {
+            let doc = super::openapi::group_version(&p["/openapi/v3/".len()..])
+                .ok_or_else(KubeError::unknown_path)?;
+            return get_only(doc, "application/json");
+        }
         p => {
             let named = p
                 .strip_prefix("/apis/")
