@@ -55,7 +55,6 @@ pub fn perform(
     cmd: &Command,
     applied: &[magsim_scenario::Applied],
     request_id: Option<String>,
-    _line: &str,
 ) -> Outcome {
     match cmd {
         Command::Openstack { debug, call } => openstack(api, *debug, call, request_id),

@@ -16,11 +16,9 @@ pub fn explain(scenario: &Scenario, seed: Option<u64>, at: SimTime) -> String {
                 engine.apply((**op).clone(), step.request_id.clone());
             }
             magsim_scenario::StepAction::Command {
-                command,
-                applied,
-                line,
+                command, applied, ..
             } => {
-                crate::cli::perform(&mut engine, command, applied, step.request_id.clone(), line);
+                crate::cli::perform(&mut engine, command, applied, step.request_id.clone());
             }
             magsim_scenario::StepAction::Check => {}
         }

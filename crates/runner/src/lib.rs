@@ -44,16 +44,8 @@ fn drive(api: &mut dyn Api, scenario: &Scenario, seed: Option<u64>) -> ScenarioR
         let outcome = match &step.action {
             StepAction::Check => None,
             StepAction::Command {
-                line,
-                command,
-                applied,
-            } => Some(cli::perform(
-                api,
-                command,
-                applied,
-                step.request_id.clone(),
-                line,
-            )),
+                command, applied, ..
+            } => Some(cli::perform(api, command, applied, step.request_id.clone())),
             StepAction::Op { label, op } => {
                 let resp = api.apply((**op).clone(), step.request_id.clone());
                 Some(cli::Outcome::from_op(label, resp))

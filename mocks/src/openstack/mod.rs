@@ -290,7 +290,7 @@ pub struct OpenStackMock {
     pub credentials: Credentials,
     pub region: &'static str,
     pub urls: Urls,
-    /// Every request the three servers answered, in order.
+    /// Every request the four servers answered, in order.
     pub journal: Journal,
     state: Arc<State>,
 }
