@@ -8,6 +8,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::Duration;
 
+#[path = "support/kubectl.rs"]
+mod kubectl;
 #[path = "support/ports.rs"]
 mod ports;
 
@@ -366,18 +368,7 @@ fn serve_binds_a_fixed_layout_and_advertises_the_given_host() {
         &[("KUBECONFIG", guessed.as_os_str())],
     );
     assert_eq!(refused.code, 1, "{}", refused.stdout);
-    // kubectl's words for a 401: the Status's message once discovery is cached, client-go's
-    // own while discovery itself is refused.
-    let stderr = refused.stderr;
-    assert!(
-        [
-            "error: You must be logged in to the server (Unauthorized)",
-            "error: You must be logged in to the server (the server has asked for the client to provide credentials)",
-        ]
-        .iter()
-        .any(|m| stderr.lines().last() == Some(*m)),
-        "only the token is admitted: {stderr}"
-    );
+    kubectl::assert_unauthorized(&refused.stderr);
     // The catalog is followed by a real client: Magnum at the advertised base+1.
     if let Some(os) = client(".venv/bin/openstack", "python-openstackclient") {
         let show = openstack(

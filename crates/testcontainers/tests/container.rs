@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 use testcontainers::clients::Cli;
 use testcontainers::RunnableImage;
 
+#[path = "../../../tests/support/kubectl.rs"]
+mod kubectl;
 #[path = "../../../tests/support/ports.rs"]
 mod ports;
 
@@ -78,18 +80,7 @@ fn the_image_serves_kubectl_and_magnum_through_published_ports() {
         out
     };
     let refused = kubectl(&kubeconfig(&endpoints.kubernetes, "guessed"));
-    // kubectl's words for a 401: the Status's message once discovery is cached, client-go's
-    // own while discovery itself is refused.
-    let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(
-        [
-            "error: You must be logged in to the server (Unauthorized)",
-            "error: You must be logged in to the server (the server has asked for the client to provide credentials)",
-        ]
-        .iter()
-        .any(|m| stderr.lines().last() == Some(*m)),
-        "only the token is admitted: {stderr}"
-    );
+    kubectl::assert_unauthorized(&String::from_utf8_lossy(&refused.stderr));
     let nodes = kubectl(&kubeconfig(&endpoints.kubernetes, KUBE_TOKEN));
     let stdout = String::from_utf8_lossy(&nodes.stdout);
     assert!(

@@ -5,8 +5,73 @@
 //! a new object's name (`ValidateObjectMeta`: an RFC 1123 subdomain, a label for Namespaces).
 
 use super::status::KubeError;
+use serde_json::{Map, Value};
 
 type Result<T> = std::result::Result<T, KubeError>;
+
+/// A string of a body's `metadata` (`""` when absent); a `metadata` that is not an object, or
+/// a field that is not a string, cannot be decoded.
+pub fn meta_str<'a>(body: &'a Map<String, Value>, field: &str) -> Result<&'a str> {
+    let meta = match body.get("metadata") {
+        None | Some(Value::Null) => return Ok(""),
+        Some(Value::Object(m)) => m,
+        Some(_) => {
+            return Err(KubeError::bad_request(
+                "error decoding request body: metadata: expected an object",
+            ))
+        }
+    };
+    match meta.get(field) {
+        None | Some(Value::Null) => Ok(""),
+        Some(Value::String(s)) => Ok(s),
+        Some(other) => Err(KubeError::bad_request(format!(
+            "error decoding request body: metadata.{field}: expected a string, got {other}"
+        ))),
+    }
+}
+
+fn body_kind(body: &Map<String, Value>, kind: &str, api_version: &str) -> Result<()> {
+    let field = |f: &str| body.get(f).and_then(Value::as_str);
+    check_kind(field("kind"), field("apiVersion"), kind, api_version)
+}
+
+/// Everything a create checks of `body` before anything is stored: its kind, the URL's
+/// namespace (`""` for a cluster-scoped kind), a name, and a valid one. `kind_group` names
+/// the kind in `Invalid` messages (`ConfigMap`, `Deployment.apps`). Answers the name.
+pub fn admit_create(
+    body: &Map<String, Value>,
+    (kind, api_version, kind_group): (&str, &str, &str),
+    namespace: &str,
+) -> Result<String> {
+    body_kind(body, kind, api_version)?;
+    check_create_namespace(meta_str(body, "namespace")?, namespace)?;
+    let name = meta_str(body, "name")?;
+    if name.is_empty() {
+        return Err(KubeError::invalid(
+            kind_group,
+            "",
+            "metadata.name: Required value: name or generateName is required",
+        ));
+    }
+    check_new_name(kind_group, name)?;
+    Ok(name.to_string())
+}
+
+/// Everything an update checks of `body`: its kind, and the URL's name and namespace.
+pub fn admit_update(
+    body: &Map<String, Value>,
+    (kind, api_version): (&str, &str),
+    name: &str,
+    namespace: &str,
+) -> Result<()> {
+    body_kind(body, kind, api_version)?;
+    check_update_name(
+        meta_str(body, "name")?,
+        meta_str(body, "namespace")?,
+        name,
+        namespace,
+    )
+}
 
 /// Built-in kinds of kube-apiserver's scheme by `apiVersion` (the ones a client may name in a
 /// body sent to the wrong URL); a body naming another kind is not registered.

@@ -30,16 +30,6 @@ pub(super) fn valid_key(k: &str) -> bool {
         && !k.starts_with("..")
 }
 
-fn meta_str<'a>(body: &'a Map<String, Value>, field: &str) -> Result<&'a str> {
-    match body.get("metadata").and_then(|m| m.get(field)) {
-        None | Some(Value::Null) => Ok(""),
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(KubeError::bad_request(format!(
-            "error decoding request body: metadata.{field}: expected a string, got {other}"
-        ))),
-    }
-}
-
 /// `data` of a ConfigMap body, checked as the API server validates it.
 fn data(body: &Map<String, Value>, name: &str) -> Result<BTreeMap<String, String>> {
     if body
@@ -81,12 +71,6 @@ fn data(body: &Map<String, Value>, name: &str) -> Result<BTreeMap<String, String
         out.insert(k.clone(), s.clone());
     }
     Ok(out)
-}
-
-/// A ConfigMap body's `kind` and `apiVersion`, when given, are a ConfigMap's.
-fn check_kind(body: &Map<String, Value>) -> Result<()> {
-    let field = |f: &str| body.get(f).and_then(Value::as_str);
-    admission::check_kind(field("kind"), field("apiVersion"), "ConfigMap", "v1")
 }
 
 /// Stores `data` when `allowed` says the ConfigMap's presence is right for the verb, under
@@ -136,17 +120,7 @@ fn store(
 /// `POST /api/v1/namespaces/{namespace}/configmaps`.
 pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
     let body = object(body)?;
-    check_kind(&body)?;
-    admission::check_create_namespace(meta_str(&body, "namespace")?, namespace)?;
-    let name = meta_str(&body, "name")?.to_string();
-    if name.is_empty() {
-        return Err(KubeError::invalid(
-            "ConfigMap",
-            "",
-            "metadata.name: Required value: name or generateName is required",
-        ));
-    }
-    admission::check_new_name("ConfigMap", &name)?;
+    let name = admission::admit_create(&body, ("ConfigMap", "v1", "ConfigMap"), namespace)?;
     let data = data(&body, &name)?;
     if app
         .store
@@ -166,20 +140,14 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
 /// update (the API server's `AllowCreateOnUpdate` is false for them).
 pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Value> {
     let body = object(body)?;
-    check_kind(&body)?;
-    admission::check_update_name(
-        meta_str(&body, "name")?,
-        meta_str(&body, "namespace")?,
-        name,
-        namespace,
-    )?;
+    admission::admit_update(&body, ("ConfigMap", "v1"), name, namespace)?;
     let data = data(&body, name)?;
     let current = app
         .store
         .sync(&app.live)
         .get(Resource::ConfigMaps, namespace, name)
         .ok_or_else(|| KubeError::not_found("", "configmaps", name))?;
-    let rv = meta_str(&body, "resourceVersion")?;
+    let rv = admission::meta_str(&body, "resourceVersion")?;
     if !rv.is_empty() && rv != current.rv().to_string() {
         return Err(KubeError::conflict("", "configmaps", name));
     }

@@ -39,10 +39,6 @@ fn template_hash(namespace: &str, name: &str, body: &Value) -> String {
         .collect()
 }
 
-fn meta<'a>(body: &'a Value, field: &str) -> &'a str {
-    body["metadata"][field].as_str().unwrap_or_default()
-}
-
 /// The engine operation `body` is, read as a manifest document.
 fn operation(namespace: &str, name: &str, body: &Value) -> Result<Operation> {
     let mut doc = body.clone();
@@ -88,26 +84,11 @@ fn apply(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Val
     current(app, namespace, name).ok_or_else(|| KubeError::internal("the Deployment was not found"))
 }
 
-fn checked(body: Value) -> Result<Value> {
-    let m = object(body)?;
-    let field = |f: &str| m.get(f).and_then(Value::as_str);
-    admission::check_kind(field("kind"), field("apiVersion"), "Deployment", "apps/v1")?;
-    Ok(Value::Object(m))
-}
-
 /// `POST /apis/apps/v1/namespaces/{namespace}/deployments`.
 pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
-    let body = checked(body)?;
-    admission::check_create_namespace(meta(&body, "namespace"), namespace)?;
-    let name = meta(&body, "name").to_string();
-    if name.is_empty() {
-        return Err(KubeError::invalid(
-            KIND,
-            "",
-            "metadata.name: Required value: name or generateName is required",
-        ));
-    }
-    admission::check_new_name(KIND, &name)?;
+    let m = object(body)?;
+    let name = admission::admit_create(&m, ("Deployment", "apps/v1", KIND), namespace)?;
+    let body = Value::Object(m);
     if current(app, namespace, &name).is_some() {
         return Err(KubeError::already_exists("apps", "deployments", &name));
     }
@@ -116,13 +97,9 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
 
 /// `PUT .../deployments/{name}`.
 pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Value> {
-    let body = checked(body)?;
-    admission::check_update_name(
-        meta(&body, "name"),
-        meta(&body, "namespace"),
-        name,
-        namespace,
-    )?;
+    let m = object(body)?;
+    admission::admit_update(&m, ("Deployment", "apps/v1"), name, namespace)?;
+    let body = Value::Object(m);
     let cur = current(app, namespace, name)
         .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?;
     super::writes::fresh(Resource::Deployments, name, &body, &cur)?;

@@ -47,16 +47,6 @@ pub fn secret_json(engine: &Engine, s: &Secret) -> Value {
     })
 }
 
-fn meta_str<'a>(body: &'a Map<String, Value>, field: &str) -> Result<&'a str> {
-    match body.get("metadata").and_then(|m| m.get(field)) {
-        None | Some(Value::Null) => Ok(""),
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(KubeError::bad_request(format!(
-            "error decoding request body: metadata.{field}: expected a string, got {other}"
-        ))),
-    }
-}
-
 /// The keys and values of a Secret body: `data` decoded, then `stringData` over it.
 fn data(body: &Map<String, Value>, name: &str) -> Result<BTreeMap<String, String>> {
     let invalid = |detail: String| KubeError::invalid("Secret", name, &detail);
@@ -111,11 +101,6 @@ fn data(body: &Map<String, Value>, name: &str) -> Result<BTreeMap<String, String
     Ok(out)
 }
 
-fn check_kind(body: &Map<String, Value>) -> Result<()> {
-    let field = |f: &str| body.get(f).and_then(Value::as_str);
-    admission::check_kind(field("kind"), field("apiVersion"), "Secret", "v1")
-}
-
 fn current(app: &Arc<App>, namespace: &str, name: &str) -> Option<Value> {
     let stored = app
         .store
@@ -155,17 +140,7 @@ fn store(
 /// `POST /api/v1/namespaces/{namespace}/secrets`.
 pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
     let body = object(body)?;
-    check_kind(&body)?;
-    admission::check_create_namespace(meta_str(&body, "namespace")?, namespace)?;
-    let name = meta_str(&body, "name")?.to_string();
-    if name.is_empty() {
-        return Err(KubeError::invalid(
-            "Secret",
-            "",
-            "metadata.name: Required value: name or generateName is required",
-        ));
-    }
-    admission::check_new_name("Secret", &name)?;
+    let name = admission::admit_create(&body, ("Secret", "v1", "Secret"), namespace)?;
     let data = data(&body, &name)?;
     store(app, namespace, &name, data, |exists| match exists {
         true => Err(KubeError::already_exists("", "secrets", &name)),
@@ -176,13 +151,7 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
 /// `PUT .../secrets/{name}`: not created by an update.
 pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Value> {
     let body = object(body)?;
-    check_kind(&body)?;
-    admission::check_update_name(
-        meta_str(&body, "name")?,
-        meta_str(&body, "namespace")?,
-        name,
-        namespace,
-    )?;
+    admission::admit_update(&body, ("Secret", "v1"), name, namespace)?;
     let cur =
         current(app, namespace, name).ok_or_else(|| KubeError::not_found("", "secrets", name))?;
     super::writes::fresh(Resource::Secrets, name, &Value::Object(body.clone()), &cur)?;

@@ -79,40 +79,18 @@ fn checked(
             "error decoding request body: the object is not a JSON object",
         ));
     };
-    let field = |f: &str| m.get(f).and_then(Value::as_str);
-    admission::check_kind(
-        field("kind"),
-        field("apiVersion"),
-        r.kind(),
-        &r.api_version(),
-    )?;
-    let meta = m
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !meta.is_object() {
-        return Err(KubeError::bad_request(
-            "error decoding request body: metadata: expected an object",
-        ));
-    }
-    let body_ns = str_at(meta, &["namespace"]).unwrap_or_default();
     let url_ns = if r.namespaced() { namespace } else { "" };
-    let body_name = str_at(meta, &["name"]).unwrap_or_default();
+    let api_version = r.api_version();
     match name {
-        Some(url) => admission::check_update_name(body_name, body_ns, url, url_ns)?,
+        Some(url) => admission::admit_update(&m, (r.kind(), &api_version), url, url_ns)?,
         None => {
-            admission::check_create_namespace(body_ns, url_ns)?;
-            if body_name.is_empty() {
-                return Err(KubeError::invalid(
-                    &kind_group(r),
-                    "",
-                    "metadata.name: Required value: name or generateName is required",
-                ));
-            }
-            admission::check_new_name(&kind_group(r), body_name)?;
+            admission::admit_create(&m, (r.kind(), &api_version, &kind_group(r)), url_ns)?;
         }
     }
+    m.entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
     m.insert("kind".into(), r.kind().into());
-    m.insert("apiVersion".into(), r.api_version().into());
+    m.insert("apiVersion".into(), api_version.into());
     Ok(m)
 }
 
