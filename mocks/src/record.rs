@@ -41,9 +41,9 @@ const MAX_REQUEST_BYTES: usize = 16 << 20;
 pub enum RecordError {
     #[error("{url}: {reason}")]
     BadUrl { url: String, reason: String },
-    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    #[error("cannot listen on 127.0.0.1:{port}")]
     Listen { port: u16, source: std::io::Error },
-    #[error("{what}: {source}")]
+    #[error("{what}: cannot be read")]
     Tls {
         what: &'static str,
         source: reqwest::Error,
@@ -52,7 +52,7 @@ pub enum RecordError {
     NoCertificates { what: &'static str },
     #[error("building the HTTP client: {0}")]
     Client(reqwest::Error),
-    #[error("cannot write {file}: {source}")]
+    #[error("cannot write {file}")]
     Write {
         file: String,
         source: std::io::Error,
@@ -839,7 +839,9 @@ impl Shared {
         let mut log = lock(&self.log);
         log.exchanges.push(exchange);
         if let Err(e) = self.write(&log) {
-            tracing::error!("{e}");
+            // The cause is the error's source: print the chain.
+            let cause = std::error::Error::source(&e).map(|c| format!(": {c}"));
+            tracing::error!("{e}{}", cause.unwrap_or_default());
         }
     }
 
@@ -1009,6 +1011,27 @@ mod tests {
         ] {
             assert_eq!(is_loopback(&Url::parse(u).unwrap()), loopback, "{u}");
         }
+    }
+
+    #[test]
+    fn errors_keep_their_cause_as_the_source_and_print_it_once() {
+        let e = RecordError::Write {
+            file: "out/recording.json".into(),
+            source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied"),
+        };
+        assert_eq!(e.to_string(), "cannot write out/recording.json");
+        assert_eq!(chain(&e), "cannot write out/recording.json: denied");
+    }
+
+    /// What anyhow's `{:#}` prints: the error, then each source.
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut out = e.to_string();
+        let mut next = e.source();
+        while let Some(c) = next {
+            out.push_str(&format!(": {c}"));
+            next = c.source();
+        }
+        out
     }
 
     #[test]

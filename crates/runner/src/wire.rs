@@ -16,10 +16,10 @@ use std::sync::MutexGuard;
 /// Why a wire run could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum WireRunError {
-    #[error("could not start the async runtime: {0}")]
-    Runtime(#[from] std::io::Error),
-    #[error("could not start the mock servers: {0}")]
-    Servers(String),
+    #[error("could not start the async runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("could not start the mock servers")]
+    Servers(#[source] std::io::Error),
     #[error(transparent)]
     Client(#[from] WireError),
 }
@@ -29,10 +29,11 @@ pub fn run_wire(scenario: &Scenario, seed: Option<u64>) -> Result<ScenarioReport
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(WireRunError::Runtime)?;
     let cloud = rt
         .block_on(MockCloud::start(scenario, seed))
-        .map_err(|e| WireRunError::Servers(e.to_string()))?;
+        .map_err(WireRunError::Servers)?;
     let steps = {
         let _enter = rt.enter();
         WireClient::new(&cloud)?
