@@ -118,6 +118,10 @@ async fn accept(
     }
 }
 
+/// The largest request head (target and headers) served: eventlet refuses any line over
+/// 8 KiB, so no real client sends more.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
 /// Returned to hyper for [`Reply::Drop`]: hyper closes the connection unanswered.
 #[derive(Debug)]
 struct Dropped;
@@ -148,8 +152,18 @@ async fn handle(
         headers: parts.headers,
         body: Vec::new(),
     };
+    let head_bytes = target.len()
+        + request
+            .headers
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum::<usize>();
     let bad = if request.method == Method::CONNECT {
         Some("CONNECT is not served")
+    } else if head_bytes > MAX_HEAD_BYTES {
+        // hyper refuses a head past its buffer only when it arrives in pieces; one that
+        // arrives whole is parsed. Refused here either way, as eventlet refuses long lines.
+        Some("the request head is too large")
     } else if parsed.is_err() {
         Some("the request target is not a path")
     } else {
