@@ -708,6 +708,20 @@ async fn secrets_service_accounts_and_rbac_as_a_manifest_installs_them() {
             "[Global]\nauth-url=https://js2.jetstream-cloud.org:5000/v3/\n"
         );
     }
+    let err = fails(
+        &env,
+        &[
+            "-n",
+            "nowhere",
+            "create",
+            "secret",
+            "generic",
+            "x",
+            "--from-literal=a=b",
+        ],
+    )
+    .await;
+    assert!(err.contains("namespaces \"nowhere\" not found"), "{err}");
     let table = ok(&env, &["-n", "kube-system", "get", "secrets"]).await;
     assert!(table.starts_with("NAME "), "{table}");
     assert!(

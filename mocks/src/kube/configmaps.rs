@@ -122,14 +122,7 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
     let body = object(body)?;
     let name = admission::admit_create(&body, ("ConfigMap", "v1", "ConfigMap"), namespace)?;
     let data = data(&body, &name)?;
-    if app
-        .store
-        .sync(&app.live)
-        .get(Resource::Namespaces, "", namespace)
-        .is_none()
-    {
-        return Err(KubeError::not_found("", "namespaces", namespace));
-    }
+    super::writes::namespace_exists(app, namespace)?;
     store(app, namespace, &name, data, |exists| match exists {
         true => Err(KubeError::already_exists("", "configmaps", &name)),
         false => Ok(()),

@@ -89,6 +89,7 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
     let m = object(body)?;
     let name = admission::admit_create(&m, ("Deployment", "apps/v1", KIND), namespace)?;
     let body = Value::Object(m);
+    super::writes::namespace_exists(app, namespace)?;
     if current(app, namespace, &name).is_some() {
         return Err(KubeError::already_exists("apps", "deployments", &name));
     }

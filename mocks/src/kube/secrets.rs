@@ -142,6 +142,7 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
     let body = object(body)?;
     let name = admission::admit_create(&body, ("Secret", "v1", "Secret"), namespace)?;
     let data = data(&body, &name)?;
+    super::writes::namespace_exists(app, namespace)?;
     store(app, namespace, &name, data, |exists| match exists {
         true => Err(KubeError::already_exists("", "secrets", &name)),
         false => Ok(()),

@@ -132,6 +132,18 @@ fn put(app: &Arc<App>, r: Resource, namespace: &str, name: &str, object: Value) 
     current(app, r, namespace, name)?.ok_or_else(|| not_found(r, name))
 }
 
+/// A create in a namespace that does not exist is kube-apiserver's `404` for the namespace.
+pub(super) fn namespace_exists(app: &Arc<App>, namespace: &str) -> Result<()> {
+    match app
+        .store
+        .sync(&app.live)
+        .get(Resource::Namespaces, "", namespace)
+    {
+        Some(_) => Ok(()),
+        None => Err(KubeError::not_found("", "namespaces", namespace)),
+    }
+}
+
 /// Rejects a write based on an older resourceVersion than the object's (optimistic
 /// concurrency, as leader election relies on).
 pub(super) fn fresh(r: Resource, name: &str, written: &Value, current: &Value) -> Result<()> {
