@@ -24,4 +24,8 @@ cargo test --workspace --locked --no-fail-fast
 "${magsim[@]}" run --wire scenarios/ > target/run-wire.txt
 cmp target/run1.txt target/run2.txt
 cmp target/run1.txt target/run-wire.txt
+# And once with the real clients (the pinned openstack from .venv, kubectl on PATH) running
+# every `run:` step: the same expectations must hold for what they print.
+PATH="$PWD/.venv/bin:$PATH" "${magsim[@]}" run --real-clients --quiet scenarios/ > target/run-real.txt
+tail -n 1 target/run-real.txt
 tail -n 1 target/run1.txt

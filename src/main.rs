@@ -51,6 +51,10 @@ enum Cmd {
         /// Keystone, Magnum and Kubernetes servers (the timeline is the in-memory one).
         #[arg(long)]
         wire: bool,
+        /// Run every `run:` step with the real `openstack` or `kubectl` on PATH against the
+        /// mock servers (its manifest on stdin), checking what it printed.
+        #[arg(long, conflicts_with = "wire")]
+        real_clients: bool,
     },
     /// Run a real cluster-autoscaler binary against a scenario's mocks (its simulated
     /// autoscalers off) and print its events, status ConfigMap and node group sizes beside the
@@ -224,6 +228,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             quiet,
             timings,
             wire,
+            real_clients,
         } => run(
             &paths,
             seed,
@@ -232,7 +237,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 json,
                 quiet,
                 timings,
-                wire,
+                via: match (wire, real_clients) {
+                    (_, true) => Via::RealClients,
+                    (true, false) => Via::Wire,
+                    (false, false) => Via::Memory,
+                },
             },
         ),
         Cmd::Bench {
@@ -412,7 +421,18 @@ struct RunOptions {
     json: Option<PathBuf>,
     quiet: bool,
     timings: bool,
-    wire: bool,
+    via: Via,
+}
+
+/// Where a run's steps and autoscalers meet the cloud.
+#[derive(Clone, Copy)]
+enum Via {
+    /// The engine itself.
+    Memory,
+    /// The mock servers, steps sent as the clients' requests.
+    Wire,
+    /// The mock servers, steps run by the real clients.
+    RealClients,
 }
 
 fn run(paths: &[PathBuf], seed: Option<u64>, o: RunOptions) -> Result<ExitCode> {
@@ -421,7 +441,7 @@ fn run(paths: &[PathBuf], seed: Option<u64>, o: RunOptions) -> Result<ExitCode> 
         json,
         quiet,
         timings,
-        wire,
+        via,
     } = o;
     let scenarios = magsim::collect(paths)?;
     tracing::info!(count = scenarios.len(), "running scenarios");
@@ -433,10 +453,12 @@ fn run(paths: &[PathBuf], seed: Option<u64>, o: RunOptions) -> Result<ExitCode> 
             eprint!("\r\x1b[2K[{}/{}] {}", i + 1, scenarios.len(), s.file);
         }
         let started = timings.then(std::time::Instant::now);
-        let r = match wire {
-            true => magsim_runner::run_wire(s, seed)
+        let r = match via {
+            Via::Memory => magsim_runner::run(s, seed),
+            Via::Wire => magsim_runner::run_wire(s, seed)
                 .with_context(|| format!("{}: over the wire", s.file))?,
-            false => magsim_runner::run(s, seed),
+            Via::RealClients => magsim_runner::run_real_clients(s, seed)
+                .with_context(|| format!("{}: with the real clients", s.file))?,
         };
         if let Some(t) = started {
             eprintln!("{}: {:.3} ms", s.file, t.elapsed().as_secs_f64() * 1000.0);

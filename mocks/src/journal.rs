@@ -60,6 +60,23 @@ impl Journal {
         self.lock().clone()
     }
 
+    /// How many requests it holds.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// The requests after the first `n`, in arrival order.
+    pub fn entries_since(&self, n: usize) -> Vec<JournalEntry> {
+        self.lock()
+            .get(n..)
+            .map(<[JournalEntry]>::to_vec)
+            .unwrap_or_default()
+    }
+
     /// `"METHOD path"` of every request to `service`, in order (for sequence assertions).
     pub fn calls(&self, service: Service) -> Vec<String> {
         self.lock()

@@ -21,6 +21,8 @@ struct LiveInner {
     /// Events expire this long after their last write; with the virtual time of the last
     /// expiry pass.
     event_ttl: Mutex<Option<(SimDuration, SimTime)>>,
+    /// The request id Magnum answers with while it is set ([`Live::pin_request_id`]).
+    pinned_request_id: Mutex<Option<String>>,
 }
 
 /// kube-apiserver's `--event-ttl` default.
@@ -46,6 +48,7 @@ impl Live {
                 changed,
                 broad: std::sync::atomic::AtomicU64::new(0),
                 event_ttl: Mutex::new(None),
+                pinned_request_id: Mutex::new(None),
             }),
         }
     }
@@ -57,6 +60,26 @@ impl Live {
             .engine
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Makes Magnum answer every request that pins no id of its own with `id` (none drawn
+    /// from the engine) until it is unpinned: a real client's command, however many requests
+    /// it makes, then draws what the runner's model of it draws (`magsim run --real-clients`).
+    pub fn pin_request_id(&self, id: Option<String>) {
+        *self
+            .inner
+            .pinned_request_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = id;
+    }
+
+    /// The id [`Live::pin_request_id`] set, if any.
+    pub fn pinned_request_id(&self) -> Option<String> {
+        self.inner
+            .pinned_request_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Runs `f` on the engine and tells watchers something may have changed.

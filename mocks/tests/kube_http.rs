@@ -714,9 +714,21 @@ async fn bad_input_gets_a_status() {
             Some("the server could not find the requested resource")
         )
     );
-    let (code, _) = status_of(
-        c.get(format!(
+    // A pod with no node has no kubelet to ask: an empty log, as kube-apiserver streams it.
+    let r = c
+        .get(format!(
             "{}/api/v1/namespaces/default/pods/{PENDING}/log",
+            kube.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()[CONTENT_TYPE], "text/plain");
+    assert_eq!(r.text().await.unwrap(), "");
+    let (code, v) = status_of(
+        c.get(format!(
+            "{}/api/v1/namespaces/default/pods/nope/log",
             kube.url
         ))
         .send()
@@ -724,7 +736,27 @@ async fn bad_input_gets_a_status() {
         .unwrap(),
     )
     .await;
-    assert_eq!(code, 404);
+    assert_eq!(
+        (code, v["message"].as_str()),
+        (404, Some("pods \"nope\" not found"))
+    );
+    let (code, v) = status_of(
+        c.get(format!(
+            "{}/api/v1/namespaces/default/pods/{PENDING}/log?container=sidecar",
+            kube.url
+        ))
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (code, v["message"].as_str()),
+        (
+            400,
+            Some(format!("container sidecar is not valid for pod {PENDING}").as_str())
+        )
+    );
     let (code, _) = status_of(
         c.patch(format!(
             "{}/api/v1/namespaces/default/pods/{PENDING}/status",

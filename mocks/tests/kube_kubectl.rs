@@ -995,3 +995,300 @@ spec:
         "deleting it stops the autoscaler"
     );
 }
+
+/// The incident's step 5 and 6 as the operator lived them: the applied autoscaler's pod
+/// crash-loops, and `kubectl logs` shows the fatal line that named the cause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_crash_looping_autoscaler_s_pod_and_logs_are_the_kubelet_s() {
+    let Some((live, _kube, env)) = start("ca-logs").await else {
+        return;
+    };
+    let manifest = env.dir.join("ca.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1
+kind: Secret
+metadata: {name: cluster-autoscaler-cloud-config, namespace: kube-system}
+stringData:
+  cloud-config: |
+    [Global]
+    auth-url=https://js2.jetstream-cloud.org:5000/v3/
+    application_credential_id=0f3c1d2e4b5a69788796a5b4c3d2e1f0
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cluster-autoscaler, namespace: kube-system}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: cluster-autoscaler}}
+  template:
+    metadata: {labels: {app: cluster-autoscaler}}
+    spec:
+      containers:
+      - name: cluster-autoscaler
+        image: registry.k8s.io/autoscaling/cluster-autoscaler:v1.30.2
+        command: [./cluster-autoscaler, --cloud-provider=magnum, --cluster-name=k8s, --cloud-config=/config/cloud-config, --nodes=1:6:default-worker, --v=1]
+        volumeMounts:
+        - {name: cloud-config, mountPath: /config, readOnly: true}
+      volumes:
+      - name: cloud-config
+        secret: {secretName: cluster-autoscaler-cloud-config}
+",
+    )
+    .unwrap();
+    let manifest = manifest.display().to_string();
+    ok(&env, &["apply", "-f", &manifest]).await;
+    let ns = ["-n", "kube-system"];
+    let args =
+        |rest: &[&'static str]| -> Vec<&'static str> { ns.iter().chain(rest).copied().collect() };
+    let state = "jsonpath={.items[0].status.containerStatuses[0].state.waiting.reason} {.items[0].status.containerStatuses[0].restartCount} {.items[0].status.containerStatuses[0].lastState.terminated.exitCode}";
+    assert_eq!(
+        ok(
+            &env,
+            &args(&["get", "pods", "-l", "app=cluster-autoscaler", "-o", state])
+        )
+        .await,
+        "CrashLoopBackOff 0 255",
+        "the first crash: waiting in back-off, not yet restarted, klog's exit status"
+    );
+    // 14:10 is the incident's ten minutes in; the process is pid 1 in its container.
+    let crash = |time: &str| {
+        format!(
+            "I1110 {time}.000000       1 main.go:649] Cluster Autoscaler 1.30.2\n\
+             I1110 {time}.000000       1 leaderelection.go:250] attempting to acquire leader lease kube-system/cluster-autoscaler...\n\
+             I1110 {time}.000000       1 leaderelection.go:260] successfully acquired lease kube-system/cluster-autoscaler\n\
+             I1110 {time}.000000       1 cloud_provider_builder.go:30] Building magnum cloud provider.\n\
+             F1110 {time}.000000       1 magnum_cloud_provider.go:341] Failed to create magnum manager: couldn't read cloud config: 3:12: illegal character U+005F '_'\n"
+        )
+    };
+    assert_eq!(
+        ok(&env, &args(&["logs", "deploy/cluster-autoscaler"])).await,
+        crash("14:10:00"),
+        "a container in back-off shows the log of the run that crashed"
+    );
+    assert_eq!(
+        ok(&env, &args(&["logs", "deploy/cluster-autoscaler", "--tail=1", "--timestamps"])).await,
+        "2025-11-10T14:10:00.000000000Z F1110 14:10:00.000000       1 magnum_cloud_provider.go:341] Failed to create magnum manager: couldn't read cloud config: 3:12: illegal character U+005F '_'\n"
+    );
+
+    // The kubelet's back-off: 10 s, then the third run crashes.
+    live.advance(SimDuration::from_secs(10));
+    assert_eq!(
+        ok(
+            &env,
+            &args(&["get", "pods", "-l", "app=cluster-autoscaler", "-o", state])
+        )
+        .await,
+        "CrashLoopBackOff 2 255"
+    );
+    let table = ok(
+        &env,
+        &args(&["get", "pods", "-l", "app=cluster-autoscaler"]),
+    )
+    .await;
+    let row: Vec<&str> = table
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row.get(1..5),
+        Some(&["0/1", "CrashLoopBackOff", "2", "(0s"][..]),
+        "{table}"
+    );
+    assert_eq!(
+        ok(&env, &args(&["logs", "deploy/cluster-autoscaler"])).await,
+        crash("14:10:10")
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &args(&["logs", "deploy/cluster-autoscaler", "--previous"])
+        )
+        .await,
+        crash("14:10:10"),
+        "in back-off, --previous is the same last termination (validateContainerLogStatus)"
+    );
+    let describe = ok(
+        &env,
+        &args(&["describe", "pods", "-l", "app=cluster-autoscaler"]),
+    )
+    .await;
+    for line in [
+        "Restart Count:  2",
+        "Exit Code:    255",
+        "Started container cluster-autoscaler",
+        "Back-off restarting failed container cluster-autoscaler in pod cluster-autoscaler-",
+    ] {
+        assert!(describe.contains(line), "{line:?} not in\n{describe}");
+    }
+    let err = fails(
+        &env,
+        &args(&["logs", "deploy/cluster-autoscaler", "-c", "sidecar"]),
+    )
+    .await;
+    assert!(
+        err.contains("container sidecar is not valid for pod cluster-autoscaler-"),
+        "{err}"
+    );
+    // The Deployment never becomes available: `rollout status` waits, then (past the
+    // controller's 600 s progress deadline) gives up.
+    let o = env
+        .run(&args(&[
+            "rollout",
+            "status",
+            "deploy/cluster-autoscaler",
+            "--timeout=1s",
+        ]))
+        .await;
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        out.contains("Waiting for deployment \"cluster-autoscaler\" rollout to finish: 0 of 1 updated replicas are available..."),
+        "{out}{err}"
+    );
+    live.advance(SimDuration::from_mins(10));
+    assert_eq!(
+        fails(
+            &env,
+            &args(&["rollout", "status", "deploy/cluster-autoscaler"])
+        )
+        .await,
+        "error: deployment \"cluster-autoscaler\" exceeded its progress deadline\n"
+    );
+    // Deleting the Deployment takes its pod.
+    ok(&env, &args(&["delete", "deploy/cluster-autoscaler"])).await;
+    assert_eq!(
+        ok(&env, &args(&["get", "pods", "-o", "name"])).await,
+        "",
+        "the autoscaler's pod went with its Deployment"
+    );
+}
+
+/// Scenario 05's in-cluster autoscaler runs: its pod is Ready, `--previous` has nothing to
+/// show, and `logs -f` streams the scale-up line as the loop writes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_autoscaler_s_log_follows_its_loop() {
+    if !kubectl_available() {
+        return;
+    }
+    // Its autoscaler as a 1.30.2 binary (whose log lines were measured), on the nodegroup.
+    let text = include_str!("../../scenarios/incident/05-in-cluster-trust-config.yaml")
+        .replace("cluster-autoscaler:v1.18.3", "cluster-autoscaler:v1.30.2")
+        .replace("--nodes=1:6:DefaultNodeGroup", "--nodes=1:6:default-worker");
+    let scenario = magsim_scenario::parse("05-in-cluster-trust-config.yaml", &text)
+        .expect("scenario 05 parses");
+    let live = Live::new(&scenario, None);
+    let kube = KubeMock::start(live.clone()).await.expect("server starts");
+    let env = Env::new(&kube, "ca-follow");
+    let pod = ok(&env, &["-n", "kube-system", "get", "pods", "-o", "name"]).await;
+    let pod = pod.trim().to_string();
+    assert!(pod.starts_with("pod/cluster-autoscaler-"), "{pod}");
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "get",
+                &pod,
+                "-o",
+                "jsonpath={.status.containerStatuses[0].ready} {.status.containerStatuses[0].restartCount}"
+            ]
+        )
+        .await,
+        "true 0"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "rollout",
+                "status",
+                "deploy/cluster-autoscaler"
+            ]
+        )
+        .await,
+        "deployment \"cluster-autoscaler\" successfully rolled out\n"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "wait",
+                "--for=condition=Available",
+                "deploy/cluster-autoscaler",
+                "--timeout=5s"
+            ]
+        )
+        .await,
+        "deployment.apps/cluster-autoscaler condition met\n"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "wait",
+                "--for=condition=Ready",
+                &pod,
+                "--timeout=5s"
+            ]
+        )
+        .await,
+        format!("{pod} condition met\n")
+    );
+    let err = fails(&env, &["-n", "kube-system", "logs", &pod, "--previous"]).await;
+    let name = pod.trim_start_matches("pod/");
+    assert!(
+        err.contains(&format!(
+            "previous terminated container \"cluster-autoscaler\" in pod \"{name}\" not found"
+        )),
+        "{err}"
+    );
+
+    let mut follow = env.command(&["-n", "kube-system", "logs", "-f", &pod]);
+    follow.stdout(std::process::Stdio::piped());
+    let mut child = Child(follow.spawn().expect("kubectl logs -f starts"));
+    let stdout = child.0.stdout.take().expect("stdout");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    assert_eq!(
+        next(&mut rx).await,
+        "I1110 14:00:00.000000       1 leaderelection.go:250] attempting to acquire leader lease kube-system/cluster-autoscaler...",
+        "the log so far comes first"
+    );
+    // The first loop, 10 s in, scales the one group (klog V(0), executor.go).
+    live.advance(SimDuration::from_secs(10));
+    let mut seen = Vec::new();
+    loop {
+        let line = next(&mut rx).await;
+        if line.contains("Scale-up: setting group") {
+            assert!(
+                line.starts_with("I1110 14:00:10.000000       1 executor.go:162] Scale-up: setting group default-worker")
+                    && line.ends_with(" size to 6"),
+                "{line}"
+            );
+            break;
+        }
+        seen.push(line);
+        assert!(seen.len() < 20, "no scale-up line in {seen:#?}");
+    }
+    drop(child);
+}

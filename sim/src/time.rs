@@ -258,6 +258,16 @@ impl Timestamp {
         format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{}Z", frac(ms))
     }
 
+    /// RFC 3339 with nine fraction digits, always (Kubernetes' `RFC3339NanoFixed`, the
+    /// kubelet's log timestamps): `2025-11-10T14:03:20.500000000Z`.
+    pub fn rfc3339_nano_fixed(self) -> String {
+        let (y, mo, d, h, mi, s, ms) = self.parts();
+        format!(
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:09}Z",
+            ms * 1_000_000
+        )
+    }
+
     /// RFC 3339 with six fraction digits, as Kubernetes writes a `MicroTime` (Lease times).
     pub fn rfc3339_micro(self) -> String {
         let (y, mo, d, h, mi, s, ms) = self.parts();

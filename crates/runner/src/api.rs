@@ -2,6 +2,8 @@
 //! wire ([`crate::wire`]). The runner, the client renderings and the checks see one
 //! interface either way.
 
+use crate::cli::Outcome;
+use magsim_scenario::{Command, Step};
 use magsim_sim::engine::{ApiResponse, Engine, Operation};
 use magsim_sim::time::SimTime;
 
@@ -22,6 +24,18 @@ pub(crate) trait Api {
 
     /// Whether the caller asks the scenario's faults (in memory) or the servers do (wire).
     fn faults_here(&self) -> bool;
+
+    /// A `run:` step performed by a real client, when this run has them (`None`: the
+    /// runner's model of the client performs it).
+    fn command(
+        &mut self,
+        _step: &Step,
+        _line: &str,
+        _command: &Command,
+        _manifest: Option<&str>,
+    ) -> Option<Outcome> {
+        None
+    }
 }
 
 impl Api for Engine {

@@ -23,7 +23,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn ok(stdout: String) -> Outcome {
+    pub(crate) fn ok(stdout: String) -> Outcome {
         Outcome {
             stdout,
             ..Default::default()
@@ -580,6 +580,23 @@ fn kubectl(
             get_events(api.engine(), &ns, field_selector.as_deref())
         }
         KubectlCall::GetDeployment { name } => get_deployments(api.engine(), &ns, name.as_deref()),
+        KubectlCall::Logs {
+            target,
+            container,
+            previous,
+            tail,
+            timestamps,
+        } => super::logs::logs(
+            api.engine(),
+            &super::logs::LogsCall {
+                namespace: &ns,
+                target,
+                container: container.as_deref(),
+                previous: *previous,
+                tail: *tail,
+                timestamps: *timestamps,
+            },
+        ),
         KubectlCall::DescribePod { name } => match api.engine().world.find_pod(&ns, name) {
             Some(_) => Outcome::ok(describe_pod(api.engine(), &ns, name)),
             None => not_found("pods", name),
@@ -688,6 +705,13 @@ fn get_pods(
         }
         rows.push(r);
     }
+    for (i, pod) in engine.autoscaler_pods() {
+        if (!all && pod.namespace != ns) || name.is_some_and(|n| n != pod.name) {
+            continue;
+        }
+        any = true;
+        rows.push(autoscaler_pod_row(engine, i, &pod, all, wide));
+    }
     if !any {
         return match name {
             Some(n) => Outcome {
@@ -702,6 +726,50 @@ fn get_pods(
         };
     }
     Outcome::ok(columns(&rows, 3))
+}
+
+/// An in-cluster autoscaler's pod as the printer shows it: the kubelet's state and the
+/// restarts since its last termination (`1 (20s ago)`).
+fn autoscaler_pod_row(
+    engine: &Engine,
+    index: usize,
+    pod: &magsim_sim::deploy::pod::AutoscalerPod,
+    all: bool,
+    wide: bool,
+) -> Vec<String> {
+    let a = &engine.autoscalers[index];
+    let running = matches!(a.phase, magsim_sim::autoscaler::Phase::Running(_));
+    let c = &a.container;
+    let restarts = match c.last_terminated().and_then(|i| i.exited) {
+        Some((t, _)) if c.restarts > 0 => format!("{} ({} ago)", c.restarts, age(engine, t)),
+        _ => c.restarts.to_string(),
+    };
+    let mut r = Vec::new();
+    if all {
+        r.push(pod.namespace.clone());
+    }
+    r.extend([
+        pod.name.clone(),
+        if running { "1/1" } else { "0/1" }.into(),
+        if running {
+            "Running"
+        } else {
+            "CrashLoopBackOff"
+        }
+        .into(),
+        restarts,
+        age(engine, c.created),
+    ]);
+    if wide {
+        let node = pod.node(&engine.world);
+        r.extend([
+            node.map_or("<none>".into(), |_| pod.ip(index)),
+            node.map_or("<none>".into(), |n| engine.world.node(n).name.to_string()),
+            "<none>".into(),
+            "<none>".into(),
+        ]);
+    }
+    r
 }
 
 fn get_nodes(engine: &Engine, wide: bool) -> Outcome {

@@ -14,12 +14,15 @@ mod check;
 mod cli;
 mod compare;
 mod explain;
+mod logs;
+mod real;
 mod report;
 mod tables;
 mod wire;
 
 pub use compare::{compare, CompareError, CompareOptions, Comparison, Observed};
 pub use explain::explain;
+pub use real::run_real_clients;
 pub use report::{json_report, junit_xml, Check, Line, ScenarioReport};
 pub use wire::{run_wire, WireRunError};
 
@@ -44,8 +47,16 @@ fn drive(api: &mut dyn Api, scenario: &Scenario, seed: Option<u64>) -> ScenarioR
         let outcome = match &step.action {
             StepAction::Check => None,
             StepAction::Command {
-                command, applied, ..
-            } => Some(cli::perform(api, command, applied, step.request_id.clone())),
+                line,
+                command,
+                applied,
+                manifest,
+            } => Some(
+                api.command(step, line, command, manifest.as_deref())
+                    .unwrap_or_else(|| {
+                        cli::perform(api, command, applied, step.request_id.clone())
+                    }),
+            ),
             StepAction::Op { label, op } => {
                 let resp = api.apply((**op).clone(), step.request_id.clone());
                 Some(cli::Outcome::from_op(label, resp))

@@ -4,10 +4,12 @@
 //! must be the in-memory one, byte for byte.
 
 use crate::api::{Api, DROPPED};
+use crate::cli::Outcome;
+use crate::real::Clients;
 use crate::ScenarioReport;
 use magsim_mocks::wire::{over_the_wire, AutoscalerClient, WireClient, WireError};
-use magsim_mocks::MockCloud;
-use magsim_scenario::Scenario;
+use magsim_mocks::{CloudOptions, MockCloud};
+use magsim_scenario::{Command, Scenario, Step};
 use magsim_sim::cloud::ApiError;
 use magsim_sim::engine::{ApiResponse, Engine, Operation};
 use magsim_sim::time::SimTime;
@@ -26,14 +28,26 @@ pub enum WireRunError {
 
 /// Runs one scenario over the wire with `seed` (or its own) and checks its expectations.
 pub fn run_wire(scenario: &Scenario, seed: Option<u64>) -> Result<ScenarioReport, WireRunError> {
+    with_cloud(scenario, seed, &CloudOptions::default(), |_| Ok(None))
+}
+
+/// Starts the mock cloud of `scenario` and drives it, its `run:` steps performed by the
+/// real clients when `clients` gives them a place.
+pub(crate) fn with_cloud(
+    scenario: &Scenario,
+    seed: Option<u64>,
+    options: &CloudOptions,
+    clients: impl FnOnce(&MockCloud) -> Result<Option<Clients>, WireRunError>,
+) -> Result<ScenarioReport, WireRunError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .map_err(WireRunError::Runtime)?;
     let cloud = rt
-        .block_on(MockCloud::start(scenario, seed))
+        .block_on(MockCloud::start_with(scenario, seed, options))
         .map_err(WireRunError::Servers)?;
+    let clients = clients(&cloud)?;
     let steps = {
         let _enter = rt.enter();
         WireClient::new(&cloud)?
@@ -44,17 +58,28 @@ pub fn run_wire(scenario: &Scenario, seed: Option<u64>) -> Result<ScenarioReport
         steps,
         autoscalers: AutoscalerClient::new(&cloud),
         guard: None,
+        clients,
     };
     Ok(crate::drive(&mut api, scenario, seed))
 }
 
-struct Wire<'a> {
+pub(crate) struct Wire<'a> {
     rt: &'a tokio::runtime::Runtime,
     cloud: &'a MockCloud,
     steps: WireClient,
     autoscalers: AutoscalerClient,
     /// The engine, locked while the runner reads it; released before any request.
     guard: Option<MutexGuard<'a, Engine>>,
+    /// With `--real-clients`: where the clients run.
+    clients: Option<Clients>,
+}
+
+impl<'a> Wire<'a> {
+    /// The servers (the engine's lock released first).
+    pub(crate) fn cloud(&mut self) -> &'a MockCloud {
+        self.guard = None;
+        self.cloud
+    }
 }
 
 impl Api for Wire<'_> {
@@ -99,5 +124,18 @@ impl Api for Wire<'_> {
 
     fn faults_here(&self) -> bool {
         false
+    }
+
+    fn command(
+        &mut self,
+        step: &Step,
+        line: &str,
+        command: &Command,
+        manifest: Option<&str>,
+    ) -> Option<Outcome> {
+        let clients = self.clients.take()?;
+        let o = clients.perform(self, step, line, command, manifest);
+        self.clients = Some(clients);
+        Some(o)
     }
 }

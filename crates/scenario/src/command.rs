@@ -85,6 +85,21 @@ pub enum KubectlCall {
         name: String,
         data_key: Option<String>,
     },
+    /// `logs deploy/NAME|pod/NAME|NAME [-c C] [-p] [--tail=N] [--timestamps]`.
+    Logs {
+        target: LogsTarget,
+        container: Option<String>,
+        previous: bool,
+        tail: Option<u64>,
+        timestamps: bool,
+    },
+}
+
+/// What `kubectl logs` reads: a pod, or the first pod of a Deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogsTarget {
+    Deployment(String),
+    Pod(String),
 }
 
 /// Parses one command line; the error says what is supported.
@@ -191,6 +206,10 @@ fn parse_kubectl(args: &[String]) -> Result<Command, String> {
     let mut replicas: Option<String> = None;
     let mut field_selector = None;
     let mut file = false;
+    let mut container = None;
+    let mut previous = false;
+    let mut tail: Option<String> = None;
+    let mut timestamps = false;
     let mut pos: Vec<String> = Vec::new();
     let mut i = 0;
     let take = |i: &mut usize| -> Result<String, String> {
@@ -211,6 +230,12 @@ fn parse_kubectl(args: &[String]) -> Result<Command, String> {
             }
             "--replicas" => replicas = Some(take(&mut i)?),
             "--field-selector" => field_selector = Some(take(&mut i)?),
+            "-c" | "--container" => container = Some(take(&mut i)?),
+            "-p" | "--previous" => previous = true,
+            "--tail" => tail = Some(take(&mut i)?),
+            "--timestamps" => timestamps = true,
+            _ if a.starts_with("--container=") => container = Some(a[12..].to_string()),
+            _ if a.starts_with("--tail=") => tail = Some(a[7..].to_string()),
             _ if a.starts_with("--namespace=") => namespace = Some(a[12..].to_string()),
             _ if a.starts_with("-o=") => output = Some(a[3..].to_string()),
             _ if a.starts_with("--output=") => output = Some(a[9..].to_string()),
@@ -254,6 +279,19 @@ fn parse_kubectl(args: &[String]) -> Result<Command, String> {
         (Some("get"), Some("event"), None) => KubectlCall::GetEvents { field_selector },
         (Some("get"), Some("deployment"), name) => KubectlCall::GetDeployment { name },
         (Some("describe"), Some("pod"), Some(name)) => KubectlCall::DescribePod { name },
+        (Some("logs"), Some(k), name) => {
+            let target = match (k, name) {
+                ("deployment", Some(name)) => LogsTarget::Deployment(name),
+                ("pod", Some(name)) => LogsTarget::Pod(name),
+                (pod, None) => LogsTarget::Pod(pod.to_string()),
+                (k, Some(_)) => return Err(format!("kubectl logs of a {k}: magsim reads the logs of pods and deployments")),
+            };
+            let tail = match tail.as_deref() {
+                None | Some("-1") => None,
+                Some(t) => Some(t.parse().map_err(|_| format!("invalid argument \"{t}\" for \"--tail\" flag"))?),
+            };
+            KubectlCall::Logs { target, container, previous, tail, timestamps }
+        }
         (Some("get"), Some("configmap"), Some(name)) => {
             let key = output.as_deref().and_then(|o| o.strip_prefix("jsonpath=")).map(|j| {
                 j.trim_matches('\'').trim_start_matches("{.data.").trim_end_matches('}').to_string()
@@ -262,7 +300,7 @@ fn parse_kubectl(args: &[String]) -> Result<Command, String> {
         }
         _ => {
             return Err(format!(
-                "unsupported kubectl command `kubectl {}`: magsim runs scale, apply -f, delete, cordon, uncordon, get pods|nodes|events|deploy|configmap and describe pod",
+                "unsupported kubectl command `kubectl {}`: magsim runs scale, apply -f, delete, cordon, uncordon, get pods|nodes|events|deploy|configmap, describe pod and logs",
                 args.join(" ")
             ))
         }

@@ -31,7 +31,7 @@ mod prescan;
 mod testprovider;
 mod values;
 
-pub use command::{Command, KubectlCall, OsCall};
+pub use command::{Command, KubectlCall, LogsTarget, OsCall};
 pub use error::LoadError;
 pub use format::{EventExpect, Expect, NodeExpect, PodExpect, ScaleUpExpect, StatusExpect};
 pub use manifest::Applied;

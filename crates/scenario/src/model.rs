@@ -53,6 +53,8 @@ pub enum StepAction {
         line: String,
         command: Command,
         applied: Vec<Applied>,
+        /// The step's `manifest` as written (a real client reads it on stdin).
+        manifest: Option<String>,
     },
     /// A structured operation, with a label for the timeline.
     Op { label: String, op: Box<Operation> },
@@ -728,6 +730,7 @@ fn steps(cx: &Ctx, raw: &[RawStep], cluster: &str) -> Result<Vec<Step>, LoadErro
                     line: cmd.0.clone(),
                     command: cmd.1.clone(),
                     applied,
+                    manifest: s.manifest.clone(),
                 }
             }
             (None, Some(a)) => action(cx, &field, a, cluster)?,

@@ -87,8 +87,10 @@ pub async fn read_patch(headers: &HeaderMap, body: Body) -> Result<Value> {
 /// A merge, strategic-merge or JSON patch, by its Content-Type.
 pub async fn read_any_patch(headers: &HeaderMap, body: Body) -> Result<super::writes::Patch> {
     use super::writes::Patch;
-    if content_type(headers) != JSON_PATCH {
-        return read_patch(headers, body).await.map(Patch::Merge);
+    match content_type(headers).as_str() {
+        JSON_PATCH => {}
+        STRATEGIC_PATCH => return read_patch(headers, body).await.map(Patch::Strategic),
+        _ => return read_patch(headers, body).await.map(Patch::Merge),
     }
     let bytes = read_body(headers, body).await?;
     let v = parse_json(&bytes, "patch")?;
@@ -101,6 +103,7 @@ pub async fn read_any_patch(headers: &HeaderMap, body: Body) -> Result<super::wr
 }
 
 const JSON_PATCH: &str = "application/json-patch+json";
+const STRATEGIC_PATCH: &str = "application/strategic-merge-patch+json";
 
 /// A full object (PUT); kubectl sends no Content-Type.
 pub async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value> {

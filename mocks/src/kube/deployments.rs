@@ -6,7 +6,7 @@
 //! the real binary does) and is kept as written so kubectl reads it back.
 
 use super::admission;
-use super::body::{merge, object};
+use super::body::object;
 use super::discovery::Resource;
 use super::server::App;
 use super::status::KubeError;
@@ -26,25 +26,13 @@ fn current(app: &Arc<App>, namespace: &str, name: &str) -> Option<Value> {
     stored.value().ok()
 }
 
-/// A `pod-template-hash` drawn from the template, as the controller derives one.
-fn template_hash(namespace: &str, name: &str, body: &Value) -> String {
-    const A: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let template = body["spec"]["template"].to_string();
-    let uid = magsim_sim::ids::derived_uid(&["pod-template", namespace, name, &template]);
-    uid.bytes()
-        .filter(u8::is_ascii_hexdigit)
-        .take(10)
-        .enumerate()
-        .map(|(i, b)| A[(usize::from(b) * 7 + i) % A.len()] as char)
-        .collect()
-}
-
 /// The engine operation `body` is, read as a manifest document.
 fn operation(namespace: &str, name: &str, body: &Value) -> Result<Operation> {
     let mut doc = body.clone();
     doc["metadata"]["namespace"] = Value::String(namespace.to_string());
     let text = doc.to_string();
-    let hash = template_hash(namespace, name, body);
+    let template = body["spec"]["template"].to_string();
+    let hash = magsim_sim::deploy::pod::pod_template_hash(namespace, name, &template);
     let applied = magsim_scenario::manifest::parse(&text, false, &mut || hash.clone())
         .map_err(|e| KubeError::invalid(KIND, name, &e))?;
     applied
@@ -107,11 +95,17 @@ pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Resu
     apply(app, namespace, name, body)
 }
 
-/// `PATCH .../deployments/{name}` (merge or strategic merge of the served object).
-pub fn patch(app: &Arc<App>, namespace: &str, name: &str, patch: &Value) -> Result<Value> {
+/// `PATCH .../deployments/{name}` (merge, strategic merge or JSON patch of the served
+/// object).
+pub fn patch(
+    app: &Arc<App>,
+    namespace: &str,
+    name: &str,
+    patch: &super::writes::Patch,
+) -> Result<Value> {
     let mut next = current(app, namespace, name)
         .ok_or_else(|| KubeError::not_found("apps", "deployments", name))?;
-    merge(&mut next, patch);
+    patch.apply(&mut next)?;
     if let Some(m) = next["metadata"].as_object_mut() {
         m.shift_remove("resourceVersion");
     }

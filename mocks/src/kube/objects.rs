@@ -596,6 +596,8 @@ pub fn scale_json(deployment: &Value) -> Value {
 pub struct Uids<'a> {
     pods: std::collections::HashMap<(&'a str, &'a str), &'a str>,
     nodes: std::collections::HashMap<&'a str, String>,
+    /// The in-cluster autoscalers' pods (not in the world's pod table).
+    autoscaler_pods: std::collections::HashMap<(String, String), String>,
 }
 
 impl<'a> Uids<'a> {
@@ -613,6 +615,10 @@ impl<'a> Uids<'a> {
                 .iter()
                 .map(|n| (&*n.name, node_uid(n)))
                 .collect(),
+            autoscaler_pods: engine
+                .autoscaler_pods()
+                .map(|(_, p)| ((p.namespace, p.name), p.uid))
+                .collect(),
         }
     }
 
@@ -622,7 +628,12 @@ impl<'a> Uids<'a> {
             "Pod" => self
                 .pods
                 .get(&(&*o.namespace, &*o.name))
-                .map(|u| u.to_string()),
+                .map(|u| u.to_string())
+                .or_else(|| {
+                    self.autoscaler_pods
+                        .get(&(o.namespace.to_string(), o.name.to_string()))
+                        .cloned()
+                }),
             "Node" => self.nodes.get(&*o.name).cloned(),
             _ => None,
         };
@@ -785,6 +796,7 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     for (resource, ns, name, obj) in capi {
         out.push((key(resource, &ns, &name), obj));
     }
+    out.extend(super::kubelet::declared_deployments(engine));
     out.extend(render_written(engine));
     out.extend(namespaces);
     out
@@ -814,7 +826,17 @@ pub fn render_written(engine: &Engine) -> Vec<(ObjKey, Value)> {
     }
     for ((resource, ns, name), obj) in &w.stored {
         if let Some(r) = Resource::from_stored(resource) {
-            out.push((key(r, ns, name), obj.clone()));
+            let mut obj = obj.clone();
+            if r == Resource::Deployments {
+                // An in-cluster autoscaler's Deployment, as its controller keeps it.
+                if let Some(status) = super::kubelet::deployment_status(engine, ns, name, &obj) {
+                    if obj["metadata"]["generation"].is_null() {
+                        obj["metadata"]["generation"] = 1.into();
+                    }
+                    obj["status"] = status;
+                }
+            }
+            out.push((key(r, ns, name), obj));
         }
     }
     out

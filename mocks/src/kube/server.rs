@@ -412,7 +412,7 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                             Ok(json_ok(&super::deployments::replace(app, ns, name, v)?))
                         }
                         Method::PATCH => {
-                            let patch = read_patch(&headers, body).await?;
+                            let patch = read_any_patch(&headers, body).await?;
                             Ok(json_ok(&super::deployments::patch(app, ns, name, &patch)?))
                         }
                         _ => {
@@ -463,6 +463,12 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
             }
         }
         (Some(name), Some(sub)) => match (target.resource, sub.as_str()) {
+            (Resource::Pods, "log") => {
+                if method != Method::GET {
+                    return Err(KubeError::method_not_allowed());
+                }
+                pod_log(app, &target, name, &query)
+            }
             (r @ (Resource::Deployments | Resource::MachineDeployments), "scale") => {
                 let ns = target.namespace.as_deref().unwrap_or_default();
                 let write = match method {
@@ -492,6 +498,30 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
             _ => Err(KubeError::unknown_path()),
         },
     }
+}
+
+/// `GET .../pods/{name}/log`: the pod as served, then the kubelet's answer.
+fn pod_log(app: &Arc<App>, target: &Target, name: &str, query: &Query) -> Result<Response> {
+    let ns = target.namespace.as_deref().unwrap_or_default();
+    let pod = {
+        let view = app.store.sync(&app.live);
+        view.get(Resource::Pods, ns, name)
+            .ok_or_else(|| KubeError::not_found("", "pods", name))?
+            .value()?
+    };
+    let opts = super::kubelet::LogOptions {
+        container: query
+            .get("container")
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
+        previous: query.flag("previous")?,
+        follow: query.flag("follow")?,
+        tail_lines: query.uint("tailLines")?,
+        since_seconds: query.uint("sinceSeconds")?,
+        timestamps: query.flag("timestamps")?,
+        limit_bytes: query.uint("limitBytes")?,
+    };
+    super::kubelet::log(&app.live, &pod, &opts, app.shutdown.clone())
 }
 
 fn filter_of(target: &Target, query: &Query) -> Result<Filter> {

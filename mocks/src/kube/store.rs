@@ -334,6 +334,8 @@ struct State {
     pods: Vec<Option<Rendered>>,
     /// Per event id, its revision and key as last rendered.
     events: BTreeMap<u64, Rendered>,
+    /// The in-cluster autoscalers' pods as last rendered (not in the world's pod table).
+    autoscaler_pods: BTreeSet<ObjKey>,
     /// The event log's write count at the last sync ([`magsim_sim::kube::EventLog::changed_since`] from here).
     events_rev: u64,
     history: VecDeque<Change>,
@@ -451,6 +453,26 @@ impl Sync<'_> {
         }
     }
 
+    /// The in-cluster autoscalers' pods: few, rendered whole; a pod whose autoscaler went
+    /// (or whose template changed) is deleted.
+    fn autoscaler_pods(&mut self, engine: &Engine) {
+        let mut present = BTreeSet::new();
+        for (key, obj) in super::kubelet::pods(engine) {
+            present.insert(key.clone());
+            self.put(key, obj);
+        }
+        let gone: Vec<ObjKey> = self
+            .st
+            .autoscaler_pods
+            .difference(&present)
+            .cloned()
+            .collect();
+        for key in &gone {
+            self.delete(key);
+        }
+        self.st.autoscaler_pods = present;
+    }
+
     fn pods(&mut self, engine: &Engine) {
         let w = &engine.world;
         if self.st.pods.len() < w.pods().len() {
@@ -544,6 +566,7 @@ impl Store {
                 objects: BTreeMap::new(),
                 pods: Vec::new(),
                 events: BTreeMap::new(),
+                autoscaler_pods: BTreeSet::new(),
                 events_rev: 0,
                 history: VecDeque::new(),
                 compacted: 0,
@@ -579,6 +602,7 @@ impl Store {
             } else {
                 sync.cluster(&engine);
                 sync.pods(&engine);
+                sync.autoscaler_pods(&engine);
             }
             sync.events(&engine);
             sync.st.broad = Some(broad);

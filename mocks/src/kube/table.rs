@@ -306,6 +306,16 @@ fn pod_cells(o: &Value, clock: &Clock) -> Vec<Value> {
         status = "Terminating".into();
     }
     let restarts: i64 = statuses.map_or(0, |v| v.iter().map(|c| int(&c["restartCount"])).sum());
+    // The printer's `N (AGE ago)`: since the latest termination of any container.
+    let last_restart = statuses
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["lastState"]["terminated"]["finishedAt"].as_str())
+        .max();
+    let restarts = match last_restart {
+        Some(t) if restarts != 0 => format!("{restarts} ({} ago)", clock.age(&Value::from(t))),
+        _ => restarts.to_string(),
+    };
     let ip = o["status"]["podIPs"][0]["ip"]
         .as_str()
         .map_or("<none>".to_string(), str::to_string);
@@ -313,7 +323,7 @@ fn pod_cells(o: &Value, clock: &Clock) -> Vec<Value> {
         o["metadata"]["name"].clone(),
         format!("{ready}/{total}").into(),
         status.into(),
-        restarts.to_string().into(),
+        restarts.into(),
         clock.age(&o["metadata"]["creationTimestamp"]).into(),
         ip.into(),
         or_none(&o["spec"]["nodeName"]).into(),

@@ -23,10 +23,12 @@ pub enum Patch {
     Merge(Value),
     /// RFC 6902.
     Json(Value),
+    /// kubectl's strategic merge ([`super::strategic`]).
+    Strategic(Value),
 }
 
 impl Patch {
-    fn apply(&self, target: &mut Value) -> Result<()> {
+    pub(super) fn apply(&self, target: &mut Value) -> Result<()> {
         match self {
             Patch::Merge(p) => {
                 merge(target, p);
@@ -34,6 +36,10 @@ impl Patch {
             }
             Patch::Json(ops) => {
                 super::json_patch::apply(target, ops).map_err(KubeError::bad_request)
+            }
+            Patch::Strategic(p) => {
+                super::strategic::merge(target, p);
+                Ok(())
             }
         }
     }

@@ -140,7 +140,7 @@ fn error(state: &State, service: Service, status: u16, req: &Request) -> Wire {
         Service::ContainerInfra => super::json_response(status, &magnum_error(status).body())
             .insert_header(
                 "x-openstack-request-id",
-                &magnum::pinned_request_id(req).unwrap_or_else(|| state.request_id()),
+                &magnum::fixed_request_id(&state.live, req).unwrap_or_else(|| state.request_id()),
             ),
         Service::Identity => super::json_response(status, &keystone_error(status)),
         Service::Orchestration => super::json_response(

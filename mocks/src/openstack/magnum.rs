@@ -302,10 +302,16 @@ pub fn pinned_request_id(req: &Request) -> Option<String> {
     is_request_id(id).then(|| id.to_string())
 }
 
+/// The id Magnum answers `req` with, when it is not drawn: the request's own, else the one
+/// the runner pinned for a real client's command ([`crate::Live::pin_request_id`]).
+pub fn fixed_request_id(live: &crate::Live, req: &Request) -> Option<String> {
+    pinned_request_id(req).or_else(|| live.pinned_request_id())
+}
+
 impl Magnum {
     /// The service's answer to `req` (journaled).
     pub(crate) fn respond(&self, req: &Request) -> Wire {
-        let pinned = pinned_request_id(req);
+        let pinned = fixed_request_id(&self.0.live, req);
         let mut reply = self.answer(req);
         reply.request_id = reply.request_id.or_else(|| pinned.clone());
         let wire = if reply.status == 401 {
@@ -426,7 +432,7 @@ impl Magnum {
     }
 
     fn apply(&self, req: &Request, op: Operation, mutates: bool) -> ApiResponse {
-        let id = pinned_request_id(req);
+        let id = fixed_request_id(&self.0.live, req);
         if mutates {
             self.0.live.mutate(|e| e.apply(op, id))
         } else {

@@ -6,11 +6,13 @@
 //! writes events and status.
 
 pub mod clusterstate;
+pub mod container;
 pub mod equivalence;
 pub mod estimator;
 pub mod expander;
 pub mod gophercloud;
 pub mod harness;
+pub mod klog;
 pub mod options;
 pub mod orchestrator;
 pub mod outside;

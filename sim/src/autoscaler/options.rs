@@ -163,6 +163,12 @@ pub struct AutoscalerOptions {
     pub frequent_loops_enabled: bool,
     /// Non-flag arguments pflag left over (CA ignores them), e.g. `false` in `--flag false`.
     pub positional_args: Vec<String>,
+    /// klog's `--v`: the highest `V` level the process logs.
+    pub verbosity: u8,
+    /// `--leader-elect` (true): the process takes a Lease before it starts its loop.
+    pub leader_elect: bool,
+    /// `--leader-elect-resource-name`: the Lease, in `--namespace`.
+    pub leader_elect_resource_name: String,
 }
 
 impl Default for AutoscalerOptions {
@@ -203,6 +209,9 @@ impl Default for AutoscalerOptions {
             parallel_scale_up: false,
             frequent_loops_enabled: false,
             positional_args: Vec::new(),
+            verbosity: 0,
+            leader_elect: true,
+            leader_elect_resource_name: "cluster-autoscaler".to_string(),
         }
     }
 }
@@ -385,30 +394,48 @@ pub fn parse_expander_chain(value: &str) -> Result<Vec<ExpanderName>, OptionsErr
 /// failing where CA 1.30.2 fails on its flags (see the module docs for what is left to the
 /// provider and for the order).
 pub fn parse_args(args: &[String]) -> Result<AutoscalerOptions, OptionsError> {
-    let mut p = Parsed {
-        o: AutoscalerOptions::default(),
-        expander: "random".to_string(),
-        cores_total: "0:320000".to_string(),
-        memory_total: "0:6400000".to_string(),
-        gpu_total: Vec::new(),
-        max_drain_parallelism: 1,
-        parallel_drain: true,
-    };
+    let mut p = Parsed::new();
     p.parse_flags(args)?;
+    p.finish()
+}
 
-    let flags_err = |e: OptionsError| OptionsError::FailedToParseFlags(Box::new(e));
-    p.o.cores_total = parse_min_max("cores-total", &p.cores_total).map_err(flags_err)?;
-    p.o.memory_total_gib = parse_min_max("memory-total", &p.memory_total).map_err(flags_err)?;
-    for limit in &p.gpu_total {
-        parse_gpu_limit(limit).map_err(flags_err)?;
-    }
-    if p.max_drain_parallelism > 1 && !p.parallel_drain {
-        return Err(OptionsError::DrainParallelism);
-    }
-
-    p.o.expander = parse_expander_chain(&p.expander)
-        .map_err(|e| OptionsError::FailedToCreateAutoscaler(Box::new(e)))?;
+/// The flags as pflag leaves them, before `createAutoscalingOptions` checks their values:
+/// enough to know how the process logs (`--v`, leader election) even when it then exits.
+pub fn parse_flags(args: &[String]) -> Result<AutoscalerOptions, OptionsError> {
+    let mut p = Parsed::new();
+    p.parse_flags(args)?;
     Ok(p.o)
+}
+
+impl Parsed {
+    fn new() -> Parsed {
+        Parsed {
+            o: AutoscalerOptions::default(),
+            expander: "random".to_string(),
+            cores_total: "0:320000".to_string(),
+            memory_total: "0:6400000".to_string(),
+            gpu_total: Vec::new(),
+            max_drain_parallelism: 1,
+            parallel_drain: true,
+        }
+    }
+
+    fn finish(self) -> Result<AutoscalerOptions, OptionsError> {
+        let mut p = self;
+        let flags_err = |e: OptionsError| OptionsError::FailedToParseFlags(Box::new(e));
+        p.o.cores_total = parse_min_max("cores-total", &p.cores_total).map_err(flags_err)?;
+        p.o.memory_total_gib = parse_min_max("memory-total", &p.memory_total).map_err(flags_err)?;
+        for limit in &p.gpu_total {
+            parse_gpu_limit(limit).map_err(flags_err)?;
+        }
+        if p.max_drain_parallelism > 1 && !p.parallel_drain {
+            return Err(OptionsError::DrainParallelism);
+        }
+
+        p.o.expander = parse_expander_chain(&p.expander)
+            .map_err(|e| OptionsError::FailedToCreateAutoscaler(Box::new(e)))?;
+        Ok(p.o)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -757,6 +784,7 @@ impl Parsed {
                 "gpu-total" => self.gpu_total.push(s),
                 "status-config-map-name" => o.status_config_map_name = s,
                 "namespace" => o.namespace = s,
+                "leader-elect-resource-name" => o.leader_elect_resource_name = s,
                 _ => {}
             },
             Value::Bool(b) => match name {
@@ -768,6 +796,7 @@ impl Parsed {
                 "parallel-scale-up" => o.parallel_scale_up = b,
                 "frequent-loops-enabled" => o.frequent_loops_enabled = b,
                 "parallel-drain" => self.parallel_drain = b,
+                "leader-elect" => o.leader_elect = b,
                 _ => {}
             },
             Value::Int(n) => {
@@ -781,6 +810,7 @@ impl Parsed {
                             i32::try_from(n).unwrap_or(if n < 0 { i32::MIN } else { i32::MAX });
                     }
                     "max-drain-parallelism" => self.max_drain_parallelism = n,
+                    "v" => o.verbosity = u8::try_from(n.clamp(0, 255)).unwrap_or(u8::MAX),
                     _ => {}
                 }
             }

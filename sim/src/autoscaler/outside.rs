@@ -21,6 +21,10 @@ pub trait Outside {
     /// A line of the process's log, on the timeline.
     fn log(&mut self, now: SimTime, actor: &str, text: String);
 
+    /// A klog line of the process at `site`: its container's log, not the timeline (the
+    /// running autoscaler keeps these; other worlds may drop them).
+    fn klog(&mut self, _now: SimTime, _site: super::container::Site, _text: String) {}
+
     /// One gophercloud request to Magnum, with its effect when Magnum accepts it: `Ok`, or
     /// the text gophercloud returns. `token` is when the process last authenticated (`None`:
     /// not yet); a 401 makes gophercloud re-authenticate once and retry, noted in `notes`.

@@ -1,6 +1,8 @@
 //! The autoscaler process: start-up, crash-loop, and one loop at a time.
 
 use super::clusterstate::{self, Backoff, Readiness, ScaleUpRequest};
+use super::container::{Container, Site};
+use super::klog;
 use super::orchestrator::{self, Decision, GroupState, Increase, Inputs, Outcome};
 use super::outside::Outside;
 use super::provider::{Handle, NodeGroup, Provider};
@@ -22,7 +24,9 @@ const EVENT_SPAM_WINDOW: SimDuration = SimDuration::from_mins(5);
 /// Pods younger than this are left for the next loop (`unschedulablePodTimeBuffer`).
 const NEW_POD_BUFFER: SimDuration = SimDuration::from_secs(2);
 const NEW_GPU_POD_BUFFER: SimDuration = SimDuration::from_secs(30);
-/// kubelet's crash-loop back-off: 10 s doubling to 5 min.
+/// kubelet's crash-loop back-off: 10 s doubling to 5 min. The first crash is restarted at
+/// once (`doBackOff`: no back-off entry yet, so `IsInBackOffSince` is false and `Next` only
+/// starts one); each later crash waits the entry's current delay.
 const CRASH_BACKOFF_START: SimDuration = SimDuration::from_secs(10);
 const CRASH_BACKOFF_MAX: SimDuration = SimDuration::from_mins(5);
 /// The magnum provider sleeps after every `DeleteNodes` "to ensure that delete requests are
@@ -64,6 +68,8 @@ pub struct Running {
     /// much later (`time.After(scanInterval)` counts from the end of `RunOnce`).
     busy: SimDuration,
     pub status: Option<AutoscalerStatus>,
+    /// Whether a loop has run yet (its first warns that acceptable ranges are empty).
+    looped: bool,
     pub last_decision: Option<(SimTime, Decision)>,
     pub last_groups: Vec<NodeGroup>,
 }
@@ -72,6 +78,10 @@ pub struct Running {
 pub struct Autoscaler {
     pub spec: AutoscalerSpec,
     pub phase: Phase,
+    /// The container the kubelet runs it in: restarts and the process's log.
+    pub container: Container,
+    /// When the node instances cache last refreshed (every 2 minutes while it runs).
+    cache_refreshed: SimTime,
 }
 
 /// What one loop did, for callers that want more than the trace.
@@ -90,7 +100,10 @@ impl Autoscaler {
         epoch: Epoch,
         trace: &mut Trace,
     ) -> Autoscaler {
-        let phase = match spec.start(world) {
+        let result = spec.start(world);
+        let mut container = Container::new(now);
+        klog::start(&mut container, &spec, &result, now);
+        let phase = match result {
             Ok(started) => {
                 trace.push(
                     now,
@@ -120,11 +133,26 @@ impl Autoscaler {
                 Phase::CrashLoopBackOff {
                     fatal,
                     restarts: 0,
-                    next_start: now + CRASH_BACKOFF_START,
+                    next_start: now,
                 }
             }
         };
-        Autoscaler { spec, phase }
+        Autoscaler {
+            spec,
+            phase,
+            container,
+            cache_refreshed: now,
+        }
+    }
+
+    /// A stopped stand-in with the same spec, kept in its slot while the real one runs a loop.
+    pub fn placeholder(&self) -> Autoscaler {
+        Autoscaler {
+            spec: self.spec.clone(),
+            phase: Phase::Stopped,
+            container: Container::new(SimTime::ZERO),
+            cache_refreshed: SimTime::ZERO,
+        }
     }
 
     /// When the kubelet restarts a crashed container next.
@@ -145,7 +173,11 @@ impl Autoscaler {
         let Phase::CrashLoopBackOff { restarts, .. } = self.phase.clone() else {
             return;
         };
-        match self.spec.start(world) {
+        let result = self.spec.start(world);
+        self.container.restart(now);
+        klog::start(&mut self.container, &self.spec, &result, now);
+        self.cache_refreshed = now;
+        match result {
             Ok(started) => {
                 trace.push(
                     now,
@@ -163,7 +195,7 @@ impl Autoscaler {
                 let wait = SimDuration(
                     CRASH_BACKOFF_START
                         .0
-                        .saturating_mul(1 << restarts.min(10))
+                        .saturating_mul(1 << (restarts - 1).min(10))
                         .min(CRASH_BACKOFF_MAX.0),
                 );
                 trace.push(
@@ -219,7 +251,19 @@ impl Autoscaler {
         let name = self.spec.name.clone();
         let yaml = !self.spec.legacy_status;
         match &mut self.phase {
-            Phase::Running(r) => r.run_once(&name, yaml, out, now, epoch, rng),
+            Phase::Running(r) => {
+                while klog::measured(r.started.version)
+                    && now.since(self.cache_refreshed) >= klog::CACHE_REFRESH_INTERVAL
+                {
+                    self.cache_refreshed = self.cache_refreshed + klog::CACHE_REFRESH_INTERVAL;
+                    klog::cache_refresh(&mut self.container, self.cache_refreshed);
+                }
+                let mut out = Logged {
+                    inner: out,
+                    container: &mut self.container,
+                };
+                r.run_once(&name, yaml, &mut out, now, epoch, rng)
+            }
             Phase::CrashLoopBackOff { .. } | Phase::Stopped => LoopReport::default(),
         }
     }
@@ -243,9 +287,66 @@ impl Autoscaler {
             Ok(Plan::Decide {
                 groups, decision, ..
             }) => (groups, Ok(decision)),
-            Ok(Plan::Skip { groups, why, .. }) => (groups, Err(why)),
+            Ok(Plan::Skip { groups, why, .. }) => (groups, Err(why.text().to_string())),
             Err(e) => (Vec::new(), Err(e)),
         })
+    }
+}
+
+/// The outside world as a running process sees it, its klog lines going to its container.
+struct Logged<'a> {
+    inner: &'a mut dyn Outside,
+    container: &'a mut Container,
+}
+
+impl Outside for Logged<'_> {
+    fn world(&self) -> &World {
+        self.inner.world()
+    }
+
+    fn log(&mut self, now: SimTime, actor: &str, text: String) {
+        self.inner.log(now, actor, text);
+    }
+
+    fn klog(&mut self, now: SimTime, site: Site, text: String) {
+        self.container.write(now, site, text);
+    }
+
+    fn magnum(
+        &mut self,
+        now: SimTime,
+        token: &mut Option<SimTime>,
+        call: &super::outside::MagnumCall,
+        notes: &mut Vec<String>,
+    ) -> Result<(), String> {
+        self.inner.magnum(now, token, call, notes)
+    }
+
+    fn scale_machine_deployment(&mut self, index: usize, replicas: u32) -> Result<(), String> {
+        self.inner.scale_machine_deployment(index, replicas)
+    }
+
+    fn set_test_group_target(&mut self, name: &str, target: u32) -> Result<(), String> {
+        self.inner.set_test_group_target(name, target)
+    }
+
+    fn remove_unregistered(&mut self, machine: &str) -> Option<u32> {
+        self.inner.remove_unregistered(machine)
+    }
+
+    fn record_event(
+        &mut self,
+        now: SimTime,
+        obj: ObjectRef,
+        t: EventType,
+        reason: &'static str,
+        message: Arc<str>,
+    ) {
+        self.inner.record_event(now, obj, t, reason, message);
+    }
+
+    fn write_config_map(&mut self, namespace: &str, name: &str, data: crate::world::ConfigMapData) {
+        self.inner.write_config_map(namespace, name, data);
     }
 }
 
@@ -282,12 +383,41 @@ fn describe_provider(s: &Started) -> String {
     }
 }
 
+/// Why a loop ends before deciding, in upstream's log words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Skip {
+    ClusterUnhealthy,
+    NoUnschedulablePods,
+    MaxNodesTotal,
+    PodsVeryNew,
+}
+
+impl Skip {
+    fn text(self) -> &'static str {
+        match self {
+            Skip::ClusterUnhealthy => "Cluster is unhealthy",
+            Skip::NoUnschedulablePods => "No unschedulable pods",
+            Skip::MaxNodesTotal => "Max total nodes in cluster reached",
+            Skip::PodsVeryNew => "Unschedulable pods are very new, waiting one iteration for more",
+        }
+    }
+
+    /// Its klog call, where it was measured.
+    fn site(self) -> Option<Site> {
+        match self {
+            Skip::NoUnschedulablePods => Some(klog::NO_UNSCHEDULABLE_PODS),
+            Skip::PodsVeryNew => Some(klog::PODS_VERY_NEW),
+            Skip::ClusterUnhealthy | Skip::MaxNodesTotal => None,
+        }
+    }
+}
+
 /// What the loop found before acting.
 enum Plan {
     Skip {
         groups: Vec<NodeGroup>,
         readiness: Vec<Readiness>,
-        why: String,
+        why: Skip,
     },
     Decide {
         groups: Vec<NodeGroup>,
@@ -310,6 +440,7 @@ impl Running {
             scale_down_probed: None,
             busy: SimDuration::ZERO,
             status: None,
+            looped: false,
             last_decision: None,
             last_groups: Vec::new(),
         }
@@ -345,6 +476,18 @@ impl Running {
             };
         }
         self.notice_unregistered(out.world(), now);
+        if !self.looped {
+            self.looped = true;
+            self.klog(out, now, klog::ACCEPTABLE_RANGES, || {
+                "AcceptableRanges have not been populated yet. Skip checking".into()
+            });
+        }
+        if !self.unregistered_since.is_empty() {
+            let n = self.unregistered_since.len();
+            self.klog(out, now, klog::UNREGISTERED_PRESENT, || {
+                format!("{n} unregistered nodes present")
+            });
+        }
         // `static_autoscaler.go:378-382`: RunOnce ends here, before the cluster state.
         if let Some(e) = self.provider.node_infos_error(out.world()) {
             out.log(
@@ -380,7 +523,10 @@ impl Running {
                 readiness,
                 why,
             } => {
-                if why == "Cluster is unhealthy" {
+                if let Some(site) = why.site() {
+                    self.klog(out, now, site, || why.text().to_string());
+                }
+                if why == Skip::ClusterUnhealthy {
                     scale_down_runs = false;
                     self.event(
                         out,
@@ -388,7 +534,7 @@ impl Running {
                         config_map_ref(&self.started.options),
                         EventType::Warning,
                         "ClusterUnhealthy",
-                        why.clone(),
+                        why.text(),
                         name,
                     );
                 }
@@ -399,6 +545,7 @@ impl Running {
                 readiness,
                 decision,
             } => {
+                self.log_decision(out, now, &groups, &decision);
                 report = self.act(name, out, now, &groups, &decision);
                 self.last_decision = Some((now, decision));
                 scale_down_runs = !report.scaled_up;
@@ -445,11 +592,11 @@ impl Running {
                 cluster.unready += 1;
             }
         }
-        let skip = |why: &str| {
+        let skip = |why: Skip| {
             Ok(Plan::Skip {
                 groups: groups.clone(),
                 readiness: readiness.clone(),
-                why: why.to_string(),
+                why,
             })
         };
         if let Some(h) = &world.harness {
@@ -472,7 +619,7 @@ impl Running {
             });
         }
         if !clusterstate::cluster_healthy(&cluster, &opts) {
-            return skip("Cluster is unhealthy");
+            return skip(Skip::ClusterUnhealthy);
         }
         let pending = self.unschedulable_after_filter(world, &groups, &readiness, now);
         let pending: Vec<PodId> = pending
@@ -480,10 +627,10 @@ impl Running {
             .filter(|&p| now.since(world.pod(p).created) > opts.new_pod_scale_up_delay)
             .collect();
         if pending.is_empty() {
-            return skip("No unschedulable pods");
+            return skip(Skip::NoUnschedulablePods);
         }
         if opts.max_nodes_total > 0 && cluster.ready >= opts.max_nodes_total {
-            return skip("Max total nodes in cluster reached");
+            return skip(Skip::MaxNodesTotal);
         }
         let oldest = pending
             .iter()
@@ -498,7 +645,7 @@ impl Running {
         if oldest + opts.timer(NEW_POD_BUFFER) > now
             || oldest_gpu.is_some_and(|t| t + opts.timer(NEW_GPU_POD_BUFFER) > now)
         {
-            return skip("Unschedulable pods are very new, waiting one iteration for more");
+            return skip(Skip::PodsVeryNew);
         }
         let states = self.group_states(&groups, &readiness, now);
         let upcoming: u32 = groups
@@ -879,6 +1026,9 @@ impl Running {
         let mut failed = None;
         for inc in increases {
             let g = &groups[inc.group];
+            self.klog(out, now, klog::SETTING_GROUP_SIZE, || {
+                format!("Scale-up: setting group {} size to {}", g.id, inc.new)
+            });
             self.event(
                 out,
                 now,
@@ -964,6 +1114,76 @@ impl Running {
         answer?;
         self.provider.set_target(g, desired);
         Ok(())
+    }
+
+    /// A klog line of the process, formatted only when `--v` lets it through.
+    fn klog(&self, out: &mut dyn Outside, now: SimTime, site: Site, text: impl FnOnce() -> String) {
+        if site.v <= self.started.options.verbosity && klog::measured(self.started.version) {
+            out.klog(now, site, text());
+        }
+    }
+
+    /// What `ScaleUp` logs of its decision: the pods it tries to help (up to the logging
+    /// quota), then the option it picked and the plan, or that there was none.
+    fn log_decision(
+        &self,
+        out: &mut dyn Outside,
+        now: SimTime,
+        groups: &[NodeGroup],
+        d: &Decision,
+    ) {
+        if self.started.options.verbosity < 1 || !klog::measured(self.started.version) {
+            return;
+        }
+        let pods: Vec<PodId> = d
+            .pod_groups
+            .iter()
+            .flat_map(|g| g.pods.iter().copied())
+            .collect();
+        for &p in pods.iter().take(klog::PODS_LOGGING_QUOTA) {
+            let pod = out.world().pod(p);
+            let text = format!("Pod {}/{} is unschedulable", pod.namespace, pod.name);
+            out.klog(now, klog::POD_UNSCHEDULABLE, text);
+        }
+        if let Some(more) = pods
+            .len()
+            .checked_sub(klog::PODS_LOGGING_QUOTA)
+            .filter(|&n| n > 0)
+        {
+            let text = format!("{more} other pods are also unschedulable");
+            out.klog(now, klog::POD_UNSCHEDULABLE, text);
+        }
+        match &d.outcome {
+            Outcome::NoOptions => {
+                out.klog(
+                    now,
+                    klog::NO_EXPANSION_OPTIONS,
+                    "No expansion options".into(),
+                );
+            }
+            Outcome::ScaleUp(increases) => {
+                let Some(first) = increases.first() else {
+                    return;
+                };
+                let id = &groups[first.group].id;
+                out.klog(
+                    now,
+                    klog::BEST_OPTION,
+                    format!("Best option to resize: {id}"),
+                );
+                if let Some(o) = d.options.iter().find(|o| o.group == first.group) {
+                    let text = format!("Estimated {} nodes needed in {id}", o.node_count);
+                    out.klog(now, klog::ESTIMATED_NODES, text);
+                }
+                let plan: Vec<String> = increases
+                    .iter()
+                    .map(|i| reasons::scale_up_info(&groups[i.group].id, i.current, i.new, i.max))
+                    .collect();
+                let text = format!("Final scale-up plan: [{}]", plan.join(" "));
+                out.klog(now, klog::FINAL_PLAN, text);
+            }
+            Outcome::Error(_) => {}
+        }
     }
 
     /// Records an event unless the spam filter holds it back (1 per 5 min per reason and

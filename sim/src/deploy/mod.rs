@@ -7,6 +7,7 @@
 //! self-deployed one may not even start.
 
 pub mod cloud_config;
+pub mod pod;
 
 use crate::autoscaler::options::{
     fatal_node_group_spec, parse_args, parse_node_group_spec, AutoscalerOptions, NodeGroupSpec,
@@ -314,7 +315,12 @@ pub fn klog_fatal(ts: crate::time::Timestamp, fatal: &Fatal) -> String {
         return fatal.message.clone();
     }
     let loc = fatal.location.unwrap_or("main.go");
-    format!("F{} {:>7} {loc}] {}", ts.klog(), 1, fatal.message)
+    crate::autoscaler::container::klog_line(
+        ts,
+        crate::autoscaler::container::Severity::Fatal,
+        loc,
+        &fatal.message,
+    )
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Callers drive it with [`Engine::run_until`] and change the world with [`Engine::apply`].
 //! Engine events at a time run before operations applied at that same time.
 
+mod kubelet;
 mod ops;
 mod outside;
 mod reconcile;
@@ -207,6 +208,23 @@ impl Engine {
         }
     }
 
+    /// The pods of the in-cluster autoscalers that run (or crash-loop), with their index in
+    /// [`Engine::autoscalers`].
+    pub fn autoscaler_pods(
+        &self,
+    ) -> impl Iterator<Item = (usize, crate::deploy::pod::AutoscalerPod)> + '_ {
+        self.autoscalers
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.is_stopped())
+            .filter_map(|(i, a)| {
+                Some((
+                    i,
+                    crate::deploy::pod::AutoscalerPod::of(&a.spec, &self.world)?,
+                ))
+            })
+    }
+
     /// The time of the next queued event, if any.
     pub fn next_event_time(&self) -> Option<SimTime> {
         self.queue.peek().map(|Reverse((t, _, _))| *t)
@@ -229,6 +247,7 @@ impl Engine {
             Event::AutoscalerRestart(i) => {
                 let (now, epoch) = (self.now, self.epoch);
                 self.autoscalers[i].restart(&self.world, now, epoch, &mut self.trace);
+                self.kubelet_events(i, false);
                 self.schedule_autoscaler(i);
             }
             Event::MachineBooted(name) => self.machine_booted(&name),
@@ -253,10 +272,7 @@ impl Engine {
     /// outside world that reaches back into the engine (itself in memory; the mock servers
     /// over the wire). Put them back with [`Engine::put_loop`] before anything else runs.
     pub fn take_loop(&mut self, i: usize) -> LoopTask {
-        let placeholder = Autoscaler {
-            spec: self.autoscalers[i].spec.clone(),
-            phase: crate::autoscaler::Phase::Stopped,
-        };
+        let placeholder = self.autoscalers[i].placeholder();
         LoopTask {
             index: i,
             autoscaler: std::mem::replace(&mut self.autoscalers[i], placeholder),
@@ -289,6 +305,7 @@ impl Engine {
         let a = Autoscaler::start(spec, &self.world, self.now, self.epoch, &mut self.trace);
         self.write_initial_status(&a);
         self.autoscalers.push(a);
+        self.kubelet_events(self.autoscalers.len() - 1, true);
         self.schedule_autoscaler(self.autoscalers.len() - 1);
     }
 
