@@ -1292,3 +1292,89 @@ async fn a_running_autoscaler_s_log_follows_its_loop() {
     }
     drop(child);
 }
+
+/// `label`, `annotate` and `patch` of the kinds the engine renders keep what they wrote, and
+/// a deleted object takes its labels with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn labels_and_annotations_written_are_read_back() {
+    let Some((live, _kube, env)) = start("metadata").await else {
+        return;
+    };
+    let jsonpath = |p: &str| format!("jsonpath={p}");
+    let deploy = "high-memory-deployment";
+    assert_eq!(
+        ok(&env, &["label", "deploy", deploy, "team=data"]).await,
+        format!("deployment.apps/{deploy} labeled\n")
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "get",
+                "deploy",
+                deploy,
+                "-o",
+                &jsonpath("{.metadata.labels}")
+            ]
+        )
+        .await,
+        r#"{"app":"high-memory","team":"data"}"#
+    );
+    ok(&env, &["create", "configmap", "c1", "--from-literal=a=b"]).await;
+    assert_eq!(
+        ok(&env, &["label", "cm", "c1", "x=y"]).await,
+        "configmap/c1 labeled\n"
+    );
+    ok(&env, &["annotate", "cm", "c1", "note=hi"]).await;
+    assert_eq!(
+        ok(&env, &["patch", "cm", "c1", "-p", r#"{"data":{"a":"z"}}"#]).await,
+        "configmap/c1 patched\n"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "get",
+                "cm",
+                "c1",
+                "-o",
+                &jsonpath("{.metadata.labels} {.metadata.annotations} {.data}")
+            ]
+        )
+        .await,
+        r#"{"x":"y"} {"note":"hi"} {"a":"z"}"#
+    );
+    assert_eq!(
+        live.engine().world.configmaps[&("default".to_string(), "c1".to_string())]
+            .data()
+            .get("a")
+            .map(String::as_str),
+        Some("z"),
+        "the patch reached the engine"
+    );
+    ok(
+        &env,
+        &["create", "secret", "generic", "s1", "--from-literal=k=v"],
+    )
+    .await;
+    ok(&env, &["label", "secret", "s1", "tier=db"]).await;
+    assert_eq!(
+        ok(
+            &env,
+            &["get", "secret", "s1", "-o", &jsonpath("{.metadata.labels}")]
+        )
+        .await,
+        r#"{"tier":"db"}"#
+    );
+    ok(&env, &["delete", "cm", "c1"]).await;
+    ok(&env, &["create", "configmap", "c1", "--from-literal=a=b"]).await;
+    assert_eq!(
+        ok(
+            &env,
+            &["get", "cm", "c1", "-o", &jsonpath("{.metadata.labels}")]
+        )
+        .await,
+        "",
+        "a new ConfigMap of the same name starts without the old one's labels"
+    );
+}

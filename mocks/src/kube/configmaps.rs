@@ -79,6 +79,7 @@ fn store(
     app: &Arc<App>,
     namespace: &str,
     name: &str,
+    body: &serde_json::Map<String, Value>,
     data: BTreeMap<String, String>,
     allowed: impl FnOnce(bool) -> Result<()>,
 ) -> Result<Value> {
@@ -107,6 +108,8 @@ fn store(
             },
             None,
         );
+        let meta = super::metadata::keep(Resource::ConfigMaps, namespace, name, body);
+        e.apply(meta, None);
         Ok::<(), KubeError>(())
     })?;
     let stored = app
@@ -123,7 +126,7 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
     let name = admission::admit_create(&body, ("ConfigMap", "v1", "ConfigMap"), namespace)?;
     let data = data(&body, &name)?;
     super::writes::namespace_exists(app, namespace)?;
-    store(app, namespace, &name, data, |exists| match exists {
+    store(app, namespace, &name, &body, data, |exists| match exists {
         true => Err(KubeError::already_exists("", "configmaps", &name)),
         false => Ok(()),
     })
@@ -144,10 +147,31 @@ pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Resu
     if !rv.is_empty() && rv != current.rv().to_string() {
         return Err(KubeError::conflict("", "configmaps", name));
     }
-    store(app, namespace, name, data, |exists| match exists {
+    store(app, namespace, name, &body, data, |exists| match exists {
         true => Ok(()),
         false => Err(KubeError::not_found("", "configmaps", name)),
     })
+}
+
+/// `PATCH .../configmaps/{name}` (merge, strategic merge or JSON patch of the served object:
+/// `kubectl label`, `annotate`, `patch`, `apply` of a changed one).
+pub fn patch(
+    app: &Arc<App>,
+    namespace: &str,
+    name: &str,
+    patch: &super::writes::Patch,
+) -> Result<Value> {
+    let current = app
+        .store
+        .sync(&app.live)
+        .get(Resource::ConfigMaps, namespace, name)
+        .ok_or_else(|| KubeError::not_found("", "configmaps", name))?;
+    let mut next = current.value()?;
+    patch.apply(&mut next)?;
+    if let Some(m) = next.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.shift_remove("resourceVersion");
+    }
+    replace(app, namespace, name, next)
 }
 
 #[cfg(test)]

@@ -68,6 +68,9 @@ fn apply(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Val
         };
         // A full sync: Deployments are rendered with the world's, not with the written kinds.
         app.live.mutate(|e| e.apply(op, None));
+    } else if let Some(m) = body.as_object() {
+        let meta = super::metadata::keep(Resource::Deployments, namespace, name, m);
+        app.live.mutate(|e| e.apply(meta, None));
     }
     current(app, namespace, name).ok_or_else(|| KubeError::internal("the Deployment was not found"))
 }
@@ -139,7 +142,11 @@ pub fn delete(app: &Arc<App>, namespace: &str, name: &str) -> Result<Value> {
             namespace: namespace.to_string(),
             name: name.to_string(),
         };
-        app.live.mutate(|e| e.apply(op, None));
+        let meta = super::metadata::forget(Resource::Deployments, namespace, name);
+        app.live.mutate(|e| {
+            e.apply(op, None);
+            e.apply(meta, None)
+        });
     }
     Ok(cur)
 }

@@ -69,6 +69,7 @@ pub mod events;
 pub mod fault;
 pub mod json_patch;
 mod kubelet;
+mod metadata;
 pub mod objects;
 pub mod openapi;
 pub mod paging;

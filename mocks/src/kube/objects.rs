@@ -760,10 +760,15 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     let owned = OwnedPods::new(engine);
     for d in &w.deployments {
         namespaces.insert(&d.namespace);
-        out.push((
-            key(Resource::Deployments, &d.namespace, &d.name),
-            deployment_json(engine, d, &owned),
-        ));
+        let mut obj = deployment_json(engine, d, &owned);
+        super::metadata::lay_over(
+            engine,
+            Resource::Deployments,
+            &d.namespace,
+            &d.name,
+            &mut obj,
+        );
+        out.push((key(Resource::Deployments, &d.namespace, &d.name), obj));
         out.push((
             key(Resource::ReplicaSets, &d.namespace, &d.replica_set_name()),
             replica_set_json(engine, d, &owned),
@@ -813,16 +818,14 @@ pub fn render_written(engine: &Engine) -> Vec<(ObjKey, Value)> {
     };
     let mut out = Vec::new();
     for ((ns, name), data) in &w.configmaps {
-        out.push((
-            key(Resource::ConfigMaps, ns, name),
-            configmap_json(engine, ns, name, &data.data()),
-        ));
+        let mut obj = configmap_json(engine, ns, name, &data.data());
+        super::metadata::lay_over(engine, Resource::ConfigMaps, ns, name, &mut obj);
+        out.push((key(Resource::ConfigMaps, ns, name), obj));
     }
     for s in &w.secrets {
-        out.push((
-            key(Resource::Secrets, &s.namespace, &s.name),
-            super::secrets::secret_json(engine, s),
-        ));
+        let mut obj = super::secrets::secret_json(engine, s);
+        super::metadata::lay_over(engine, Resource::Secrets, &s.namespace, &s.name, &mut obj);
+        out.push((key(Resource::Secrets, &s.namespace, &s.name), obj));
     }
     for ((resource, ns, name), obj) in &w.stored {
         if let Some(r) = Resource::from_stored(resource) {

@@ -7,7 +7,7 @@
 //! UTF-8 text or a type other than `Opaque` is refused rather than changed.
 
 use super::admission;
-use super::body::{merge, object};
+use super::body::object;
 use super::configmaps::valid_key;
 use super::discovery::Resource;
 use super::objects::{ts, workload_uid};
@@ -115,6 +115,7 @@ fn store(
     app: &Arc<App>,
     namespace: &str,
     name: &str,
+    body: &Map<String, Value>,
     data: BTreeMap<String, String>,
     allowed: impl FnOnce(bool) -> Result<()>,
 ) -> Result<Value> {
@@ -131,6 +132,8 @@ fn store(
             data,
         };
         e.apply(Operation::ApplySecret(secret), None);
+        let meta = super::metadata::keep(Resource::Secrets, namespace, name, body);
+        e.apply(meta, None);
         Ok::<(), KubeError>(())
     })?;
     current(app, namespace, name)
@@ -143,7 +146,7 @@ pub fn create(app: &Arc<App>, namespace: &str, body: Value) -> Result<Value> {
     let name = admission::admit_create(&body, ("Secret", "v1", "Secret"), namespace)?;
     let data = data(&body, &name)?;
     super::writes::namespace_exists(app, namespace)?;
-    store(app, namespace, &name, data, |exists| match exists {
+    store(app, namespace, &name, &body, data, |exists| match exists {
         true => Err(KubeError::already_exists("", "secrets", &name)),
         false => Ok(()),
     })
@@ -157,17 +160,22 @@ pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Resu
         current(app, namespace, name).ok_or_else(|| KubeError::not_found("", "secrets", name))?;
     super::writes::fresh(Resource::Secrets, name, &Value::Object(body.clone()), &cur)?;
     let data = data(&body, name)?;
-    store(app, namespace, name, data, |exists| match exists {
+    store(app, namespace, name, &body, data, |exists| match exists {
         true => Ok(()),
         false => Err(KubeError::not_found("", "secrets", name)),
     })
 }
 
-/// `PATCH .../secrets/{name}` (merge or strategic merge: maps merge alike for a Secret).
-pub fn patch(app: &Arc<App>, namespace: &str, name: &str, patch: &Value) -> Result<Value> {
+/// `PATCH .../secrets/{name}` (merge, strategic merge or JSON patch of the served object).
+pub fn patch(
+    app: &Arc<App>,
+    namespace: &str,
+    name: &str,
+    patch: &super::writes::Patch,
+) -> Result<Value> {
     let mut next =
         current(app, namespace, name).ok_or_else(|| KubeError::not_found("", "secrets", name))?;
-    merge(&mut next, patch);
+    patch.apply(&mut next)?;
     if let Some(m) = next.get_mut("metadata").and_then(Value::as_object_mut) {
         m.shift_remove("resourceVersion");
     }
@@ -182,7 +190,13 @@ pub fn delete(app: &Arc<App>, namespace: &str, name: &str) -> Result<Value> {
         namespace: namespace.to_string(),
         name: name.to_string(),
     };
-    app.live.mutate_narrow(|e| e.apply(op, None));
+    app.live.mutate_narrow(|e| {
+        e.apply(op, None);
+        e.apply(
+            super::metadata::forget(Resource::Secrets, namespace, name),
+            None,
+        )
+    });
     Ok(cur)
 }
 

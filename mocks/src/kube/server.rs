@@ -396,6 +396,11 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                     let patch = read_patch(&headers, body).await?;
                     cordon(app, name, &patch)
                 }
+                (Resource::ConfigMaps, Method::PATCH) => {
+                    let patch = read_any_patch(&headers, body).await?;
+                    let ns = target.namespace.as_deref().unwrap_or_default();
+                    Ok(json_ok(&super::configmaps::patch(app, ns, name, &patch)?))
+                }
                 (Resource::ConfigMaps, Method::PUT) => {
                     let v = read_object(&headers, body, "ConfigMap").await?;
                     let ns = target.namespace.as_deref().unwrap_or_default();
@@ -429,7 +434,7 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                             Ok(json_ok(&super::secrets::replace(app, ns, name, v)?))
                         }
                         Method::PATCH => {
-                            let patch = read_patch(&headers, body).await?;
+                            let patch = read_any_patch(&headers, body).await?;
                             Ok(json_ok(&super::secrets::patch(app, ns, name, &patch)?))
                         }
                         Method::DELETE => {

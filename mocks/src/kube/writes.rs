@@ -304,6 +304,9 @@ pub fn delete(app: &Arc<App>, r: Resource, namespace: &str, name: &str) -> Resul
         },
         _ => return Err(KubeError::method_not_allowed()),
     };
-    app.live.mutate_narrow(|e| e.apply(op, None));
+    app.live.mutate_narrow(|e| {
+        e.apply(op, None);
+        e.apply(super::metadata::forget(r, namespace, name), None)
+    });
     Ok(cur)
 }
