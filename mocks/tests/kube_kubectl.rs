@@ -1378,3 +1378,89 @@ async fn labels_and_annotations_written_are_read_back() {
         "a new ConfigMap of the same name starts without the old one's labels"
     );
 }
+
+/// `kubectl drain` evicts through the `eviction` subresource: a PodDisruptionBudget with no
+/// disruption left holds the pod (429, retried until the timeout), and without it the pod
+/// goes and its ReplicaSet's replacement is scheduled elsewhere or pends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_evicts_and_honours_a_disruption_budget() {
+    let Some((live, _kube, env)) = start("drain").await else {
+        return;
+    };
+    let (node, pod) = {
+        let e = live.engine();
+        let (_, p) = e
+            .world
+            .live_pods()
+            .find(|(_, p)| p.node.is_some())
+            .expect("a running pod");
+        let node = e.world.node(p.node.unwrap()).name.to_string();
+        (node, p.name.to_string())
+    };
+    let pdb = env.dir.join("pdb.yaml");
+    std::fs::write(
+        &pdb,
+        "apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: hm}
+spec:
+  minAvailable: 5
+  selector: {matchLabels: {app: high-memory}}
+",
+    )
+    .unwrap();
+    ok(&env, &["apply", "-f", &pdb.display().to_string()]).await;
+    let o = env
+        .run(&[
+            "drain",
+            &node,
+            "--ignore-daemonsets",
+            "--force",
+            "--timeout=3s",
+        ])
+        .await;
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "error when evicting pods/\"{pod}\" -n \"default\" (will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget."
+        )),
+        "{out}{err}"
+    );
+    assert!(
+        live.engine().world.find_pod("default", &pod).is_some(),
+        "the budget kept the pod"
+    );
+    ok(&env, &["delete", "pdb", "hm"]).await;
+    let out = ok(
+        &env,
+        &[
+            "drain",
+            &node,
+            "--ignore-daemonsets",
+            "--force",
+            "--timeout=20s",
+        ],
+    )
+    .await;
+    assert_eq!(
+        out,
+        format!("node/{node} already cordoned\nevicting pod default/{pod}\npod/{pod} evicted\nnode/{node} drained\n")
+    );
+    let e = live.engine();
+    assert!(e.world.find_pod("default", &pod).is_none(), "evicted");
+    assert_eq!(
+        e.world
+            .live_pods()
+            .filter(|(_, p)| p.name.starts_with("high-memory-deployment-"))
+            .count(),
+        6,
+        "the ReplicaSet replaced it"
+    );
+    assert!(
+        e.world.live_pods().all(|(_, p)| p
+            .node
+            .is_none_or(|n| e.world.node(n).name.as_ref() as &str != node)),
+        "nothing runs on the drained node"
+    );
+}

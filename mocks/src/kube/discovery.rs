@@ -527,18 +527,57 @@ impl Resource {
             .find(|r| r.group() == group && r.plural() == plural)
     }
 
-    /// Subresources announced in discovery: `(name, group, version, kind)`.
-    fn subresources(self) -> Vec<(&'static str, &'static str, &'static str, &'static str)> {
+    /// Subresources announced in discovery.
+    fn subresources(self) -> Vec<Subresource> {
+        const UPDATE: &[&str] = &["get", "patch", "update"];
         let d = self.desc();
         let mut subs = Vec::new();
         if d.status {
-            subs.push(("status", d.group, self.version(), d.kind));
+            subs.push(Subresource {
+                name: "status",
+                group: d.group,
+                version: self.version(),
+                kind: d.kind,
+                verbs: UPDATE,
+            });
         }
         if d.scale {
-            subs.push(("scale", "autoscaling", "v1", "Scale"));
+            subs.push(Subresource {
+                name: "scale",
+                group: "autoscaling",
+                version: "v1",
+                kind: "Scale",
+                verbs: UPDATE,
+            });
+        }
+        if self == Resource::Pods {
+            // kubectl drain evicts when discovery names policy/v1 Eviction (else it deletes).
+            subs.push(Subresource {
+                name: "eviction",
+                group: "policy",
+                version: "v1",
+                kind: "Eviction",
+                verbs: &["create"],
+            });
+            subs.push(Subresource {
+                name: "log",
+                group: "",
+                version: "v1",
+                kind: "Pod",
+                verbs: &["get"],
+            });
         }
         subs
     }
+}
+
+/// A subresource as discovery announces it.
+struct Subresource {
+    name: &'static str,
+    group: &'static str,
+    version: &'static str,
+    kind: &'static str,
+    verbs: &'static [&'static str],
 }
 
 /// The version served for `group`: `v1`, or `v1beta1` for Cluster API.
@@ -571,11 +610,11 @@ fn aggregated_resource(r: Resource) -> Value {
     let subs: Vec<Value> = r
         .subresources()
         .into_iter()
-        .map(|(name, g, ver, kind)| {
+        .map(|s| {
             json!({
-                "subresource": name,
-                "responseKind": {"group": g, "version": ver, "kind": kind},
-                "verbs": ["get", "patch", "update"],
+                "subresource": s.name,
+                "responseKind": {"group": s.group, "version": s.version, "kind": s.kind},
+                "verbs": s.verbs,
             })
         })
         .collect();
@@ -673,17 +712,17 @@ pub fn api_resource_list(group: &str) -> Value {
             v["categories"] = json!(r.categories());
         }
         resources.push(v);
-        for (name, g, ver, kind) in r.subresources() {
+        for sub in r.subresources() {
             let mut s = json!({
-                "name": format!("{}/{name}", r.plural()),
+                "name": format!("{}/{}", r.plural(), sub.name),
                 "singularName": "",
                 "namespaced": r.namespaced(),
-                "kind": kind,
-                "verbs": ["get", "patch", "update"],
+                "kind": sub.kind,
+                "verbs": sub.verbs,
             });
-            if g != group {
-                s["group"] = g.into();
-                s["version"] = ver.into();
+            if sub.group != group {
+                s["group"] = sub.group.into();
+                s["version"] = sub.version.into();
             }
             resources.push(s);
         }

@@ -66,6 +66,7 @@ pub mod configmaps;
 pub mod deployments;
 pub mod discovery;
 pub mod events;
+mod eviction;
 pub mod fault;
 pub mod json_patch;
 mod kubelet;

@@ -468,6 +468,17 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
             }
         }
         (Some(name), Some(sub)) => match (target.resource, sub.as_str()) {
+            (Resource::Pods, "eviction") => {
+                if method != Method::POST {
+                    return Err(KubeError::method_not_allowed());
+                }
+                // Its name is checked when the body is JSON; client-go may send protobuf.
+                let bytes = read_body(&headers, body).await?;
+                let eviction: Option<Value> = serde_json::from_slice(&bytes).ok();
+                let ns = target.namespace.as_deref().unwrap_or_default();
+                let status = super::eviction::evict(app, ns, name, eviction.as_ref())?;
+                Ok(created(&status))
+            }
             (Resource::Pods, "log") => {
                 if method != Method::GET {
                     return Err(KubeError::method_not_allowed());

@@ -20,10 +20,17 @@ pub struct KubeError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    /// `details` (name, group, kind); omitted when empty.
-    pub name: Option<String>,
-    pub group: Option<String>,
-    pub kind: Option<String>,
+    details: Box<Details>,
+}
+
+/// `details` (name, group, kind, causes); omitted when empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Details {
+    name: Option<String>,
+    group: Option<String>,
+    kind: Option<String>,
+    /// One `causes` entry: reason and message.
+    cause: Option<(&'static str, String)>,
 }
 
 impl KubeError {
@@ -32,23 +39,31 @@ impl KubeError {
             code,
             reason,
             message: message.into(),
-            name: None,
-            group: None,
-            kind: None,
+            details: Box::default(),
         }
+    }
+
+    /// Adds a `details.causes` entry.
+    pub(crate) fn with_cause(mut self, reason: &'static str, message: String) -> KubeError {
+        self.details.cause = Some((reason, message));
+        self
+    }
+
+    fn named(mut self, group: &str, plural: &str, name: &str) -> KubeError {
+        self.details.name = Some(name.to_string());
+        self.details.group = (!group.is_empty()).then(|| group.to_string());
+        self.details.kind = Some(plural.to_string());
+        self
     }
 
     /// `pods "x" not found` / `deployments.apps "x" not found`.
     pub fn not_found(group: &str, plural: &str, name: &str) -> KubeError {
-        let mut e = KubeError::new(
+        let e = KubeError::new(
             404,
             "NotFound",
             format!("{} not found", qualified_name(group, plural, name)),
         );
-        e.name = Some(name.to_string());
-        e.group = (!group.is_empty()).then(|| group.to_string());
-        e.kind = Some(plural.to_string());
-        e
+        e.named(group, plural, name)
     }
 
     /// A path no resource lives at.
@@ -108,17 +123,14 @@ impl KubeError {
         } else {
             format!("{plural}.{group}")
         };
-        let mut e = KubeError::new(
+        let e = KubeError::new(
             409,
             "Conflict",
             format!(
                 "Operation cannot be fulfilled on {qualified} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
             ),
         );
-        e.name = Some(name.to_string());
-        e.group = (!group.is_empty()).then(|| group.to_string());
-        e.kind = Some(plural.to_string());
-        e
+        e.named(group, plural, name)
     }
 
     /// 422: `Scale.autoscaling "x" is invalid: spec.replicas: ...`.
@@ -128,7 +140,7 @@ impl KubeError {
             "Invalid",
             format!("{kind_group} \"{name}\" is invalid: {detail}"),
         );
-        e.name = Some(name.to_string());
+        e.details.name = Some(name.to_string());
         e
     }
 
@@ -156,14 +168,21 @@ impl KubeError {
     /// The `Status` object.
     pub fn to_json(&self) -> Value {
         let mut details = Map::new();
-        if let Some(n) = &self.name {
+        let d = &self.details;
+        if let Some(n) = &d.name {
             details.insert("name".into(), n.clone().into());
         }
-        if let Some(g) = &self.group {
+        if let Some(g) = &d.group {
             details.insert("group".into(), g.clone().into());
         }
-        if let Some(k) = &self.kind {
+        if let Some(k) = &d.kind {
             details.insert("kind".into(), k.clone().into());
+        }
+        if let Some((reason, message)) = &d.cause {
+            details.insert(
+                "causes".into(),
+                json!([{"reason": reason, "message": message}]),
+            );
         }
         let mut v = json!({
             "kind": "Status",
