@@ -1464,3 +1464,85 @@ spec:
         "nothing runs on the drained node"
     );
 }
+
+/// `create namespace`, `label ns` and `delete namespace` as with a real cluster: a deleted
+/// namespace takes what lives in it, and the built-in ones may not be deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespaces_are_created_labelled_and_deleted_with_their_contents() {
+    let Some((live, _kube, env)) = start("namespaces").await else {
+        return;
+    };
+    assert_eq!(
+        ok(&env, &["create", "namespace", "demo"]).await,
+        "namespace/demo created\n"
+    );
+    assert_eq!(
+        ok(&env, &["label", "ns", "demo", "team=a"]).await,
+        "namespace/demo labeled\n"
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "get",
+                "ns",
+                "demo",
+                "-o",
+                "jsonpath={.metadata.labels} {.status.phase}"
+            ]
+        )
+        .await,
+        r#"{"kubernetes.io/metadata.name":"demo","team":"a"} Active"#
+    );
+    assert_eq!(
+        fails(&env, &["create", "namespace", "demo"]).await,
+        "Error from server (AlreadyExists): namespaces \"demo\" already exists\n"
+    );
+    let err = fails(&env, &["create", "namespace", "Bad_Name"]).await;
+    assert!(
+        err.starts_with(r#"The Namespace "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 label must consist of"#),
+        "{err}"
+    );
+    ok(
+        &env,
+        &[
+            "create",
+            "configmap",
+            "c",
+            "-n",
+            "demo",
+            "--from-literal=a=b",
+        ],
+    )
+    .await;
+    ok(
+        &env,
+        &[
+            "create",
+            "secret",
+            "generic",
+            "s",
+            "-n",
+            "demo",
+            "--from-literal=a=b",
+        ],
+    )
+    .await;
+    assert_eq!(
+        ok(&env, &["delete", "namespace", "demo"]).await,
+        "namespace \"demo\" deleted\n"
+    );
+    {
+        let e = live.engine();
+        assert!(!e.world.configmaps.keys().any(|(ns, _)| ns == "demo"));
+        assert!(!e.world.secrets.iter().any(|s| s.namespace == "demo"));
+    }
+    assert_eq!(
+        fails(&env, &["get", "ns", "demo"]).await,
+        "Error from server (NotFound): namespaces \"demo\" not found\n"
+    );
+    assert_eq!(
+        fails(&env, &["delete", "namespace", "kube-system"]).await,
+        "Error from server (Forbidden): namespaces \"kube-system\" is forbidden: this namespace may not be deleted\n"
+    );
+}

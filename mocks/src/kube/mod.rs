@@ -71,6 +71,7 @@ pub mod fault;
 pub mod json_patch;
 mod kubelet;
 mod metadata;
+mod namespaces;
 pub mod objects;
 pub mod openapi;
 pub mod paging;

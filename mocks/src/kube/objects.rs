@@ -784,18 +784,24 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     for (_, ns, _, _) in &capi {
         namespaces.insert(ns);
     }
-    for (resource, ns, _) in w.stored.keys() {
-        if Resource::from_stored(resource).is_some() && !ns.is_empty() {
+    let created = Resource::Namespaces.stored_name();
+    for (resource, ns, name) in w.stored.keys() {
+        if *resource == created {
+            namespaces.insert(name);
+        } else if Resource::from_stored(resource).is_some() && !ns.is_empty() {
             namespaces.insert(ns);
         }
     }
     let namespaces: Vec<(ObjKey, Value)> = namespaces
         .into_iter()
         .map(|ns| {
-            (
-                key(Resource::Namespaces, "", ns),
-                namespace_json(engine, ns),
-            )
+            // One a client created is kept as written; the implicit ones are rendered.
+            let obj = w
+                .stored
+                .get(&(created.clone(), String::new(), ns.to_string()))
+                .cloned()
+                .unwrap_or_else(|| namespace_json(engine, ns));
+            (key(Resource::Namespaces, "", ns), obj)
         })
         .collect();
     for (resource, ns, name, obj) in capi {
@@ -828,7 +834,8 @@ pub fn render_written(engine: &Engine) -> Vec<(ObjKey, Value)> {
         out.push((key(Resource::Secrets, &s.namespace, &s.name), obj));
     }
     for ((resource, ns, name), obj) in &w.stored {
-        if let Some(r) = Resource::from_stored(resource) {
+        // Namespaces are rendered with the cluster's kinds.
+        if let Some(r) = Resource::from_stored(resource).filter(|r| *r != Resource::Namespaces) {
             let mut obj = obj.clone();
             if r == Resource::Deployments {
                 // An in-cluster autoscaler's Deployment, as its controller keeps it.

@@ -229,6 +229,18 @@ fn secret(raw: &[u8]) -> Result<Value> {
 }
 
 /// `ServiceAccount`: secrets (ObjectReferences), imagePullSecrets, automountServiceAccountToken.
+/// core/v1 `Namespace`: metadata 1 (spec and status are the server's).
+fn namespace(raw: &[u8]) -> Result<Value> {
+    let mut o = Map::new();
+    each(raw, |n, w| {
+        if let (1, Wire::Bytes(b)) = (n, w) {
+            o.insert("metadata".into(), object_meta(b)?);
+        }
+        Ok(())
+    })?;
+    Ok(Value::Object(o))
+}
+
 fn service_account(raw: &[u8]) -> Result<Value> {
     let mut o = Map::new();
     each(raw, |n, w| {
@@ -429,6 +441,7 @@ pub fn decode(body: &[u8], expected: &'static str) -> Result<Value> {
         "Lease" => lease(raw),
         "Secret" => secret(raw),
         "ServiceAccount" => service_account(raw),
+        "Namespace" => namespace(raw),
         "Role" | "ClusterRole" => role(raw),
         "RoleBinding" | "ClusterRoleBinding" => binding(raw),
         _ => Err(ProtoError::Unsupported(expected)),

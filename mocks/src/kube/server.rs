@@ -377,6 +377,10 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                 let v = read_object(&headers, body, "Secret").await?;
                 Ok(created(&super::secrets::create(app, ns, v)?))
             }
+            (Method::POST, Resource::Namespaces, None) => {
+                let v = read_object(&headers, body, "Namespace").await?;
+                Ok(created(&super::namespaces::create(app, v)?))
+            }
             (Method::POST, r, ns) if r.is_stored() => {
                 let v = read_object(&headers, body, r.kind()).await?;
                 Ok(created(&writes::create(app, r, ns.unwrap_or_default(), v)?))
@@ -388,6 +392,14 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                 return get(app, &target, name, &query, &acc);
             }
             match (target.resource, method) {
+                (Resource::Namespaces, Method::PATCH) => {
+                    let patch = read_any_patch(&headers, body).await?;
+                    Ok(json_ok(&super::namespaces::patch(app, name, &patch)?))
+                }
+                (Resource::Namespaces, Method::DELETE) => {
+                    read_body(&headers, body).await?;
+                    Ok(json_ok(&super::namespaces::delete(app, name)?))
+                }
                 (Resource::Pods, Method::DELETE) => {
                     read_body(&headers, body).await?;
                     delete_pod(app, &target, name)

@@ -29,8 +29,38 @@ struct Details {
     name: Option<String>,
     group: Option<String>,
     kind: Option<String>,
-    /// One `causes` entry: reason and message.
-    cause: Option<(&'static str, String)>,
+    causes: Vec<Cause>,
+}
+
+/// One `details.causes` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Cause {
+    reason: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+impl Cause {
+    /// A field error as the API server words it (`spec.replicas: Invalid value: 7: ...`).
+    fn of_field(text: &str) -> Cause {
+        let (field, message) = text.split_once(": ").unwrap_or(("", text));
+        let reason = [
+            ("Invalid value", "FieldValueInvalid"),
+            ("Required value", "FieldValueRequired"),
+            ("Unsupported value", "FieldValueNotSupported"),
+            ("Forbidden", "FieldValueForbidden"),
+            ("Too long", "FieldValueTooLong"),
+            ("Duplicate value", "FieldValueDuplicate"),
+        ]
+        .into_iter()
+        .find(|(p, _)| message.starts_with(p))
+        .map_or("FieldValueInvalid", |(_, r)| r);
+        Cause {
+            reason,
+            message: message.to_string(),
+            field: (!field.is_empty()).then(|| field.to_string()),
+        }
+    }
 }
 
 impl KubeError {
@@ -45,7 +75,11 @@ impl KubeError {
 
     /// Adds a `details.causes` entry.
     pub(crate) fn with_cause(mut self, reason: &'static str, message: String) -> KubeError {
-        self.details.cause = Some((reason, message));
+        self.details.causes.push(Cause {
+            reason,
+            message,
+            field: None,
+        });
         self
     }
 
@@ -140,7 +174,16 @@ impl KubeError {
             "Invalid",
             format!("{kind_group} \"{name}\" is invalid: {detail}"),
         );
+        // kubectl words a 422 from its details: `The Namespace "x" is invalid: <causes>`.
+        let (kind, group) = kind_group.split_once('.').unwrap_or((kind_group, ""));
         e.details.name = Some(name.to_string());
+        e.details.group = (!group.is_empty()).then(|| group.to_string());
+        e.details.kind = Some(kind.to_string());
+        let list = detail
+            .strip_prefix('[')
+            .and_then(|d| d.strip_suffix(']'))
+            .map_or_else(|| vec![detail], |d| d.split(", ").collect());
+        e.details.causes = list.into_iter().map(Cause::of_field).collect();
         e
     }
 
@@ -178,11 +221,19 @@ impl KubeError {
         if let Some(k) = &d.kind {
             details.insert("kind".into(), k.clone().into());
         }
-        if let Some((reason, message)) = &d.cause {
-            details.insert(
-                "causes".into(),
-                json!([{"reason": reason, "message": message}]),
-            );
+        if !d.causes.is_empty() {
+            let causes: Vec<Value> = d
+                .causes
+                .iter()
+                .map(|c| {
+                    let mut v = json!({"reason": c.reason, "message": c.message});
+                    if let Some(f) = &c.field {
+                        v["field"] = f.clone().into();
+                    }
+                    v
+                })
+                .collect();
+            details.insert("causes".into(), Value::Array(causes));
         }
         let mut v = json!({
             "kind": "Status",
