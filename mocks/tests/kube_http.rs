@@ -642,7 +642,7 @@ async fn pod_delete_and_cordon() {
         .unwrap();
     let t: Value = r.json().await.unwrap();
     assert_eq!(t["rows"][0]["cells"][1], "Ready,SchedulingDisabled");
-    // Any other node patch is not supported.
+    // A label reaches the engine's node (its scheduler reads it).
     let r = c
         .patch(format!("{}/api/v1/nodes/{node}", kube.url))
         .header(CONTENT_TYPE, "application/merge-patch+json")
@@ -650,7 +650,24 @@ async fn pod_delete_and_cordon() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 405);
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        live.engine().world.nodes[0]
+            .labels
+            .get("a")
+            .map(String::as_str),
+        Some("b")
+    );
+    // A taint effect the API does not know is refused, and changes nothing.
+    let r = c
+        .patch(format!("{}/api/v1/nodes/{node}", kube.url))
+        .header(CONTENT_TYPE, "application/merge-patch+json")
+        .body(r#"{"spec":{"taints":[{"key":"k","effect":"Sometimes"}]}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(live.engine().world.nodes[0].taints.is_empty());
 }
 
 async fn status_of(r: reqwest::Response) -> (u16, Value) {
@@ -892,16 +909,22 @@ async fn bad_input_gets_a_status() {
     let (code, _) = status_of(c.put(&scale).body("[]").send().await.unwrap()).await;
     assert_eq!(code, 400);
     let node = live.engine().world.nodes[0].name.clone();
-    let (code, _) = status_of(
+    let (code, v) = status_of(
         c.patch(format!("{}/api/v1/nodes/{node}", kube.url))
             .header(CONTENT_TYPE, "application/merge-patch+json")
-            .body("{}")
+            .body(r#"{"spec":{"unschedulable":"yes"}}"#)
             .send()
             .await
             .unwrap(),
     )
     .await;
-    assert_eq!(code, 405);
+    assert_eq!(
+        (code, v["message"].as_str()),
+        (
+            400,
+            Some("error decoding patch: spec.unschedulable: expected a boolean, got \"yes\"")
+        )
+    );
 
     let big = format!(
         r#"{{"spec":{{"replicas":1}},"pad":"{}"}}"#,

@@ -1546,3 +1546,80 @@ async fn namespaces_are_created_labelled_and_deleted_with_their_contents() {
         "Error from server (Forbidden): namespaces \"kube-system\" is forbidden: this namespace may not be deleted\n"
     );
 }
+
+/// `kubectl label node` and `taint node` reach the engine's scheduler: a pod selecting the
+/// new label runs there; a taint it does not tolerate keeps the next one pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_labels_and_taints_steer_the_scheduler() {
+    let Some((live, _kube, env)) = start("node-labels").await else {
+        return;
+    };
+    let node = live.engine().world.nodes[0].name.to_string();
+    assert_eq!(
+        ok(&env, &["label", "node", &node, "disk=ssd"]).await,
+        format!("node/{node} labeled\n")
+    );
+    let manifest = |name: &str, selector: &str| {
+        format!(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      nodeSelector: {{{selector}}}
+      containers:
+      - {{name: c, image: nginx, resources: {{requests: {{cpu: 10m, memory: 16Mi}}}}}}
+"
+        )
+    };
+    let file = env.dir.join("ssd.yaml");
+    std::fs::write(&file, manifest("ssd", "disk: ssd")).unwrap();
+    ok(&env, &["apply", "-f", &file.display().to_string()]).await;
+    let on = |prefix: &str| {
+        let e = live.engine();
+        let found = e
+            .world
+            .live_pods()
+            .find(|(_, p)| p.name.starts_with(prefix))
+            .map(|(_, p)| p.node.map(|n| e.world.node(n).name.to_string()));
+        found
+    };
+    assert_eq!(
+        on("ssd-"),
+        Some(Some(node.clone())),
+        "it runs on the labelled node"
+    );
+
+    assert_eq!(
+        ok(&env, &["taint", "node", &node, "dedicated=x:NoSchedule"]).await,
+        format!("node/{node} tainted\n")
+    );
+    let file = env.dir.join("pinned.yaml");
+    std::fs::write(
+        &file,
+        manifest("pinned", &format!("kubernetes.io/hostname: {node}")),
+    )
+    .unwrap();
+    ok(&env, &["apply", "-f", &file.display().to_string()]).await;
+    assert_eq!(on("pinned-"), Some(None), "the taint keeps it off the node");
+    let events = ok(
+        &env,
+        &[
+            "get",
+            "events",
+            "--field-selector",
+            "reason=FailedScheduling",
+        ],
+    )
+    .await;
+    assert!(
+        events.contains("untolerated taint {dedicated: x}"),
+        "{events}"
+    );
+    ok(&env, &["taint", "node", &node, "dedicated-"]).await;
+    assert_eq!(on("pinned-"), Some(Some(node)), "untainted, it runs");
+}

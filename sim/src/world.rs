@@ -298,6 +298,18 @@ impl World {
         NodeId(self.nodes.len() as u32 - 1)
     }
 
+    /// Gives node `id` new labels and configured taints, in the scheduling class they make.
+    pub fn relabel_node(&mut self, id: NodeId, labels: Labels, taints: Vec<crate::kube::Taint>) {
+        let mut key = labels.clone();
+        key.remove("kubernetes.io/hostname");
+        let next = self.classes.len() as u32;
+        let class = *self.classes.entry((key, taints.clone())).or_insert(next);
+        let node = &mut self.nodes[id.0 as usize];
+        node.labels = std::sync::Arc::new(labels);
+        node.taints = taints;
+        node.class = Some(class);
+    }
+
     /// Every namespace a pod was ever added in, in no particular order (callers sort).
     pub fn pod_namespaces(&self) -> impl Iterator<Item = &str> + '_ {
         self.pod_names.keys().map(|ns| &**ns)

@@ -72,6 +72,7 @@ pub mod json_patch;
 mod kubelet;
 mod metadata;
 mod namespaces;
+mod nodes;
 pub mod objects;
 pub mod openapi;
 pub mod paging;

@@ -405,8 +405,8 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
                     delete_pod(app, &target, name)
                 }
                 (Resource::Nodes, Method::PATCH) => {
-                    let patch = read_patch(&headers, body).await?;
-                    cordon(app, name, &patch)
+                    let patch = read_any_patch(&headers, body).await?;
+                    Ok(json_ok(&super::nodes::patch(app, name, &patch)?))
                 }
                 (Resource::ConfigMaps, Method::PATCH) => {
                     let patch = read_any_patch(&headers, body).await?;
@@ -701,43 +701,6 @@ fn delete_pod(app: &Arc<App>, target: &Target, name: &str) -> Result<Response> {
 }
 
 /// `kubectl cordon/uncordon`: a patch of `spec.unschedulable` only.
-fn cordon(app: &Arc<App>, name: &str, patch: &Value) -> Result<Response> {
-    let only_unschedulable = patch.as_object().is_some_and(|m| {
-        m.len() == 1
-            && m.get("spec")
-                .and_then(Value::as_object)
-                .is_some_and(|s| s.len() == 1 && s.contains_key("unschedulable"))
-    });
-    if !only_unschedulable {
-        return Err(KubeError::method_not_allowed());
-    }
-    let unschedulable = match &patch["spec"]["unschedulable"] {
-        Value::Bool(b) => *b,
-        Value::Null => false,
-        other => {
-            return Err(KubeError::bad_request(format!(
-                "error decoding patch: spec.unschedulable: expected a boolean, got {other}"
-            )))
-        }
-    };
-    let r = app.live.mutate(|e| {
-        e.apply(
-            Operation::Cordon {
-                node: name.to_string(),
-                unschedulable,
-            },
-            None,
-        )
-    });
-    if r.status == 404 {
-        return Err(KubeError::not_found("", "nodes", name));
-    }
-    let view = app.store.sync(&app.live);
-    let node = view
-        .get(Resource::Nodes, "", name)
-        .ok_or_else(|| KubeError::not_found("", "nodes", name))?;
-    Ok(doc_ok(&node))
-}
 
 #[cfg(test)]
 mod tests {

@@ -77,6 +77,13 @@ pub enum Operation {
         node: String,
         unschedulable: bool,
     },
+    /// A client rewrote a node's labels and configured taints (`kubectl label|taint node`):
+    /// the scheduler places pending pods against them from now on.
+    SetNodeLabelsAndTaints {
+        node: String,
+        labels: crate::kube::Labels,
+        taints: Vec<crate::kube::Taint>,
+    },
     SetPriorityExpander(Option<Priorities>),
     /// A write of a MachineDeployment's `scale` subresource (cluster-autoscaler's clusterapi
     /// provider over the wire): the same change as the in-memory provider's `IncreaseSize`
@@ -524,6 +531,18 @@ impl Engine {
                     };
                     self.trace
                         .push(self.now, "apiserver", format!("node/{node} {verb}"));
+                    self.dirty = true;
+                    ApiResponse::ok(200, Value::Null)
+                }
+                None => ApiResponse::not_found("nodes", &node),
+            },
+            Operation::SetNodeLabelsAndTaints {
+                node,
+                labels,
+                taints,
+            } => match self.world.find_node(&node) {
+                Some(id) => {
+                    self.world.relabel_node(id, labels, taints);
                     self.dirty = true;
                     ApiResponse::ok(200, Value::Null)
                 }
