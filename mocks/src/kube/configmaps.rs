@@ -1,8 +1,8 @@
 //! ConfigMap writes: `POST` creates, `PUT` replaces (with the API server's name, namespace and
 //! resourceVersion checks), both storing `data` as [`ConfigMapData::Plain`] through one
 //! [`Operation::PutConfigMap`], so a later GET (and `kubectl get -o yaml`) shows exactly what
-//! was written and watches see ADDED / MODIFIED. Other metadata (labels, annotations) is not
-//! kept.
+//! was written and watches see ADDED / MODIFIED; labels and annotations are kept beside it
+//! ([`super::metadata`]).
 //!
 //! [`ConfigMapData::Plain`]: magsim_sim::world::ConfigMapData::Plain
 
@@ -143,10 +143,9 @@ pub fn replace(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Resu
         .sync(&app.live)
         .get(Resource::ConfigMaps, namespace, name)
         .ok_or_else(|| KubeError::not_found("", "configmaps", name))?;
-    let rv = admission::meta_str(&body, "resourceVersion")?;
-    if !rv.is_empty() && rv != current.rv().to_string() {
-        return Err(KubeError::conflict("", "configmaps", name));
-    }
+    admission::meta_str(&body, "resourceVersion")?;
+    let written = Value::Object(body.clone());
+    super::writes::fresh(Resource::ConfigMaps, name, &written, &current.value()?)?;
     store(app, namespace, name, &body, data, |exists| match exists {
         true => Ok(()),
         false => Err(KubeError::not_found("", "configmaps", name)),
