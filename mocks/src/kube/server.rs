@@ -302,12 +302,47 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
     let (parts, body) = req.into_parts();
     tracing::debug!(method = %parts.method, uri = %parts.uri, "kube mock request");
     let path = parts.uri.path().to_string();
-    let query = Query::parse(parts.uri.query());
     let method = parts.method.clone();
     let headers = parts.headers;
+    if let Some(answer) = discovery_path(app, &method, &path, &headers)? {
+        return Ok(answer);
+    }
+    let target = parse_target(&path).ok_or_else(KubeError::unknown_path)?;
+    let call = Call {
+        acc: accept(&headers)?,
+        query: Query::parse(parts.uri.query()),
+        target,
+        method,
+        headers,
+        body,
+    };
+    match (call.target.name.clone(), call.target.subresource.clone()) {
+        (None, _) => collection(app, call).await,
+        (Some(name), None) => object(app, call, &name).await,
+        (Some(name), Some(sub)) => subresource(app, call, &name, &sub).await,
+    }
+}
+
+/// A resource request, taken apart.
+struct Call {
+    target: Target,
+    method: Method,
+    headers: HeaderMap,
+    query: Query,
+    acc: Accept,
+    body: axum::body::Body,
+}
+
+/// Health, version, discovery and OpenAPI: the paths that name no resource.
+fn discovery_path(
+    app: &Arc<App>,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<Option<Response>> {
     let get_only = |v: Value, ct: &'static str| {
-        if method == Method::GET {
-            Ok(json_with(StatusCode::OK, &v, ct))
+        if *method == Method::GET {
+            Ok(Some(json_with(StatusCode::OK, &v, ct)))
         } else {
             Err(KubeError::method_not_allowed())
         }
@@ -315,15 +350,15 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
     match path.trim_end_matches('/') {
         "/version" => return get_only(discovery::version(), "application/json"),
         "/healthz" | "/livez" | "/readyz" => {
-            return if method == Method::GET {
-                Ok((StatusCode::OK, "ok").into_response())
+            return if *method == Method::GET {
+                Ok(Some((StatusCode::OK, "ok").into_response()))
             } else {
                 Err(KubeError::method_not_allowed())
             }
         }
         "/api" | "/apis" => {
             let core = path.trim_end_matches('/') == "/api";
-            let acc = accept(&headers)?;
+            let acc = accept(headers)?;
             return if acc.aggregated {
                 get_only(discovery::aggregated(core), AGGREGATED_CONTENT_TYPE)
             } else if core {
@@ -356,175 +391,203 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
             }
         }
     }
-    let target = parse_target(&path).ok_or_else(KubeError::unknown_path)?;
-    let acc = accept(&headers)?;
-    match (&target.name, &target.subresource) {
-        (None, _) => match (method, target.resource, target.namespace.as_deref()) {
-            (Method::GET, ..) => list(app, &target, &query, &acc),
-            (Method::POST, Resource::Events, Some(ns)) => {
-                let v = read_object(&headers, body, "Event").await?;
-                Ok(created(&super::events::create(app, ns, v)?))
-            }
-            (Method::POST, Resource::ConfigMaps, Some(ns)) => {
-                let v = read_object(&headers, body, "ConfigMap").await?;
-                Ok(created(&super::configmaps::create(app, ns, v)?))
-            }
-            (Method::POST, Resource::Deployments, Some(ns)) => {
-                let v = read_object(&headers, body, "Deployment").await?;
-                Ok(created(&super::deployments::create(app, ns, v)?))
-            }
-            (Method::POST, Resource::Secrets, Some(ns)) => {
-                let v = read_object(&headers, body, "Secret").await?;
-                Ok(created(&super::secrets::create(app, ns, v)?))
-            }
-            (Method::POST, Resource::Namespaces, None) => {
-                let v = read_object(&headers, body, "Namespace").await?;
-                Ok(created(&super::namespaces::create(app, v)?))
-            }
-            (Method::POST, r, ns) if r.is_stored() => {
-                let v = read_object(&headers, body, r.kind()).await?;
-                Ok(created(&writes::create(app, r, ns.unwrap_or_default(), v)?))
-            }
-            _ => Err(KubeError::method_not_allowed()),
-        },
-        (Some(name), None) => {
-            if method == Method::GET {
-                return get(app, &target, name, &query, &acc);
-            }
-            match (target.resource, method) {
-                (Resource::Namespaces, Method::PATCH) => {
+    Ok(None)
+}
+
+/// A collection: list, or create.
+async fn collection(app: &Arc<App>, c: Call) -> Result<Response> {
+    let Call {
+        target,
+        method,
+        headers,
+        query,
+        acc,
+        body,
+    } = c;
+    match (method, target.resource, target.namespace.as_deref()) {
+        (Method::GET, ..) => list(app, &target, &query, &acc),
+        (Method::POST, Resource::Events, Some(ns)) => {
+            let v = read_object(&headers, body, "Event").await?;
+            Ok(created(&super::events::create(app, ns, v)?))
+        }
+        (Method::POST, Resource::ConfigMaps, Some(ns)) => {
+            let v = read_object(&headers, body, "ConfigMap").await?;
+            Ok(created(&super::configmaps::create(app, ns, v)?))
+        }
+        (Method::POST, Resource::Deployments, Some(ns)) => {
+            let v = read_object(&headers, body, "Deployment").await?;
+            Ok(created(&super::deployments::create(app, ns, v)?))
+        }
+        (Method::POST, Resource::Secrets, Some(ns)) => {
+            let v = read_object(&headers, body, "Secret").await?;
+            Ok(created(&super::secrets::create(app, ns, v)?))
+        }
+        (Method::POST, Resource::Namespaces, None) => {
+            let v = read_object(&headers, body, "Namespace").await?;
+            Ok(created(&super::namespaces::create(app, v)?))
+        }
+        (Method::POST, r, ns) if r.is_stored() => {
+            let v = read_object(&headers, body, r.kind()).await?;
+            Ok(created(&writes::create(app, r, ns.unwrap_or_default(), v)?))
+        }
+        _ => Err(KubeError::method_not_allowed()),
+    }
+}
+
+/// One object: read, replace, patch or delete.
+async fn object(app: &Arc<App>, c: Call, name: &str) -> Result<Response> {
+    let Call {
+        target,
+        method,
+        headers,
+        query,
+        acc,
+        body,
+    } = c;
+    if method == Method::GET {
+        return get(app, &target, name, &query, &acc);
+    }
+    match (target.resource, method) {
+        (Resource::Namespaces, Method::PATCH) => {
+            let patch = read_any_patch(&headers, body).await?;
+            Ok(json_ok(&super::namespaces::patch(app, name, &patch)?))
+        }
+        (Resource::Namespaces, Method::DELETE) => {
+            read_body(&headers, body).await?;
+            Ok(json_ok(&super::namespaces::delete(app, name)?))
+        }
+        (Resource::Pods, Method::DELETE) => {
+            read_body(&headers, body).await?;
+            delete_pod(app, &target, name)
+        }
+        (Resource::Nodes, Method::PATCH) => {
+            let patch = read_any_patch(&headers, body).await?;
+            Ok(json_ok(&super::nodes::patch(app, name, &patch)?))
+        }
+        (Resource::ConfigMaps, Method::PATCH) => {
+            let patch = read_any_patch(&headers, body).await?;
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            Ok(json_ok(&super::configmaps::patch(app, ns, name, &patch)?))
+        }
+        (Resource::ConfigMaps, Method::PUT) => {
+            let v = read_object(&headers, body, "ConfigMap").await?;
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            Ok(json_ok(&super::configmaps::replace(app, ns, name, v)?))
+        }
+        (Resource::Deployments, method @ (Method::PUT | Method::PATCH | Method::DELETE)) => {
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            match method {
+                Method::PUT => {
+                    let v = read_object(&headers, body, "Deployment").await?;
+                    Ok(json_ok(&super::deployments::replace(app, ns, name, v)?))
+                }
+                Method::PATCH => {
                     let patch = read_any_patch(&headers, body).await?;
-                    Ok(json_ok(&super::namespaces::patch(app, name, &patch)?))
+                    Ok(json_ok(&super::deployments::patch(app, ns, name, &patch)?))
                 }
-                (Resource::Namespaces, Method::DELETE) => {
+                _ => {
                     read_body(&headers, body).await?;
-                    Ok(json_ok(&super::namespaces::delete(app, name)?))
+                    Ok(json_ok(&super::deployments::delete(app, ns, name)?))
                 }
-                (Resource::Pods, Method::DELETE) => {
-                    read_body(&headers, body).await?;
-                    delete_pod(app, &target, name)
+            }
+        }
+        (Resource::Secrets, method) => {
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            match method {
+                Method::PUT => {
+                    let v = read_object(&headers, body, "Secret").await?;
+                    Ok(json_ok(&super::secrets::replace(app, ns, name, v)?))
                 }
-                (Resource::Nodes, Method::PATCH) => {
+                Method::PATCH => {
                     let patch = read_any_patch(&headers, body).await?;
-                    Ok(json_ok(&super::nodes::patch(app, name, &patch)?))
+                    Ok(json_ok(&super::secrets::patch(app, ns, name, &patch)?))
                 }
-                (Resource::ConfigMaps, Method::PATCH) => {
-                    let patch = read_any_patch(&headers, body).await?;
-                    let ns = target.namespace.as_deref().unwrap_or_default();
-                    Ok(json_ok(&super::configmaps::patch(app, ns, name, &patch)?))
-                }
-                (Resource::ConfigMaps, Method::PUT) => {
-                    let v = read_object(&headers, body, "ConfigMap").await?;
-                    let ns = target.namespace.as_deref().unwrap_or_default();
-                    Ok(json_ok(&super::configmaps::replace(app, ns, name, v)?))
-                }
-                (
-                    Resource::Deployments,
-                    method @ (Method::PUT | Method::PATCH | Method::DELETE),
-                ) => {
-                    let ns = target.namespace.as_deref().unwrap_or_default();
-                    match method {
-                        Method::PUT => {
-                            let v = read_object(&headers, body, "Deployment").await?;
-                            Ok(json_ok(&super::deployments::replace(app, ns, name, v)?))
-                        }
-                        Method::PATCH => {
-                            let patch = read_any_patch(&headers, body).await?;
-                            Ok(json_ok(&super::deployments::patch(app, ns, name, &patch)?))
-                        }
-                        _ => {
-                            read_body(&headers, body).await?;
-                            Ok(json_ok(&super::deployments::delete(app, ns, name)?))
-                        }
-                    }
-                }
-                (Resource::Secrets, method) => {
-                    let ns = target.namespace.as_deref().unwrap_or_default();
-                    match method {
-                        Method::PUT => {
-                            let v = read_object(&headers, body, "Secret").await?;
-                            Ok(json_ok(&super::secrets::replace(app, ns, name, v)?))
-                        }
-                        Method::PATCH => {
-                            let patch = read_any_patch(&headers, body).await?;
-                            Ok(json_ok(&super::secrets::patch(app, ns, name, &patch)?))
-                        }
-                        Method::DELETE => {
-                            read_body(&headers, body).await?;
-                            Ok(json_ok(&super::secrets::delete(app, ns, name)?))
-                        }
-                        _ => Err(KubeError::method_not_allowed()),
-                    }
-                }
-                (Resource::Events, Method::PATCH) => {
-                    let patch = read_patch(&headers, body).await?;
-                    let ns = target.namespace.as_deref().unwrap_or_default();
-                    Ok(json_ok(&super::events::patch(app, ns, name, &patch)?))
-                }
-                (r, Method::DELETE) if r.is_stored() || r == Resource::ConfigMaps => {
+                Method::DELETE => {
                     read_body(&headers, body).await?;
-                    let ns = target.namespace.as_deref().unwrap_or_default();
-                    Ok(json_ok(&writes::delete(app, r, ns, name)?))
-                }
-                (r, Method::PUT) if r.is_stored() || r.is_capi_writable() => {
-                    let v = read_object(&headers, body, r.kind()).await?;
-                    let ns = target.namespace.as_deref().unwrap_or_default();
-                    Ok(json_ok(&writes::replace(app, r, ns, name, v)?))
-                }
-                (r, Method::PATCH) if r.is_stored() || r.is_capi_writable() => {
-                    let p = read_any_patch(&headers, body).await?;
-                    let ns = target.namespace.as_deref().unwrap_or_default();
-                    Ok(json_ok(&writes::patch(app, r, ns, name, &p)?))
+                    Ok(json_ok(&super::secrets::delete(app, ns, name)?))
                 }
                 _ => Err(KubeError::method_not_allowed()),
             }
         }
-        (Some(name), Some(sub)) => match (target.resource, sub.as_str()) {
-            (Resource::Pods, "eviction") => {
-                if method != Method::POST {
-                    return Err(KubeError::method_not_allowed());
-                }
-                // Its name is checked when the body is JSON; client-go may send protobuf.
-                let bytes = read_body(&headers, body).await?;
-                let eviction: Option<Value> = serde_json::from_slice(&bytes).ok();
-                let ns = target.namespace.as_deref().unwrap_or_default();
-                let status = super::eviction::evict(app, ns, name, eviction.as_ref())?;
-                Ok(created(&status))
+        (Resource::Events, Method::PATCH) => {
+            let patch = read_patch(&headers, body).await?;
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            Ok(json_ok(&super::events::patch(app, ns, name, &patch)?))
+        }
+        (r, Method::DELETE) if r.is_stored() || r == Resource::ConfigMaps => {
+            read_body(&headers, body).await?;
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            Ok(json_ok(&writes::delete(app, r, ns, name)?))
+        }
+        (r, Method::PUT) if r.is_stored() || r.is_capi_writable() => {
+            let v = read_object(&headers, body, r.kind()).await?;
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            Ok(json_ok(&writes::replace(app, r, ns, name, v)?))
+        }
+        (r, Method::PATCH) if r.is_stored() || r.is_capi_writable() => {
+            let p = read_any_patch(&headers, body).await?;
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            Ok(json_ok(&writes::patch(app, r, ns, name, &p)?))
+        }
+        _ => Err(KubeError::method_not_allowed()),
+    }
+}
+
+/// A subresource: `log`, `eviction`, `scale`, `status`.
+async fn subresource(app: &Arc<App>, c: Call, name: &str, sub: &str) -> Result<Response> {
+    let Call {
+        target,
+        method,
+        headers,
+        query,
+        acc,
+        body,
+    } = c;
+    match (target.resource, sub) {
+        (Resource::Pods, "eviction") => {
+            if method != Method::POST {
+                return Err(KubeError::method_not_allowed());
             }
-            (Resource::Pods, "log") => {
-                if method != Method::GET {
-                    return Err(KubeError::method_not_allowed());
-                }
-                pod_log(app, &target, name, &query)
+            // Its name is checked when the body is JSON; client-go may send protobuf.
+            let bytes = read_body(&headers, body).await?;
+            let eviction: Option<Value> = serde_json::from_slice(&bytes).ok();
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            let status = super::eviction::evict(app, ns, name, eviction.as_ref())?;
+            Ok(created(&status))
+        }
+        (Resource::Pods, "log") => {
+            if method != Method::GET {
+                return Err(KubeError::method_not_allowed());
             }
-            (r @ (Resource::Deployments | Resource::MachineDeployments), "scale") => {
-                let ns = target.namespace.as_deref().unwrap_or_default();
-                let write = match method {
-                    Method::GET => return Ok(json_ok(&scale::read(app, r, ns, name)?)),
-                    Method::PATCH => ScaleWrite::Patch(read_patch(&headers, body).await?),
-                    Method::PUT => ScaleWrite::Put(read_json(&headers, body).await?),
-                    _ => return Err(KubeError::method_not_allowed()),
-                };
-                Ok(json_ok(&scale::write(app, r, ns, name, write)?))
+            pod_log(app, &target, name, &query)
+        }
+        (r @ (Resource::Deployments | Resource::MachineDeployments), "scale") => {
+            let ns = target.namespace.as_deref().unwrap_or_default();
+            let write = match method {
+                Method::GET => return Ok(json_ok(&scale::read(app, r, ns, name)?)),
+                Method::PATCH => ScaleWrite::Patch(read_patch(&headers, body).await?),
+                Method::PUT => ScaleWrite::Put(read_json(&headers, body).await?),
+                _ => return Err(KubeError::method_not_allowed()),
+            };
+            Ok(json_ok(&scale::write(app, r, ns, name, write)?))
+        }
+        // `…/status` reads as the object itself; writing status is the controllers' job.
+        (
+            Resource::Pods
+            | Resource::Nodes
+            | Resource::Deployments
+            | Resource::ReplicaSets
+            | Resource::Namespaces
+            | Resource::MachineDeployments,
+            "status",
+        ) => {
+            if method == Method::GET {
+                get(app, &target, name, &query, &acc)
+            } else {
+                Err(KubeError::method_not_allowed())
             }
-            // `…/status` reads as the object itself; writing status is the controllers' job.
-            (
-                Resource::Pods
-                | Resource::Nodes
-                | Resource::Deployments
-                | Resource::ReplicaSets
-                | Resource::Namespaces
-                | Resource::MachineDeployments,
-                "status",
-            ) => {
-                if method == Method::GET {
-                    get(app, &target, name, &query, &acc)
-                } else {
-                    Err(KubeError::method_not_allowed())
-                }
-            }
-            _ => Err(KubeError::unknown_path()),
-        },
+        }
+        _ => Err(KubeError::unknown_path()),
     }
 }
 
