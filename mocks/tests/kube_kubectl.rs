@@ -926,7 +926,9 @@ kind: Deployment
 metadata: {name: cluster-autoscaler, namespace: kube-system}
 spec:
   replicas: 1
+  selector: {matchLabels: {app: cluster-autoscaler}}
   template:
+    metadata: {labels: {app: cluster-autoscaler}}
     spec:
       containers:
       - name: cluster-autoscaler

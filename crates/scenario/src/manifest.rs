@@ -68,9 +68,13 @@ fn object(v: &Value, delete: bool, hash: &mut dyn FnMut() -> String) -> Result<A
                     Operation::DeleteDeployment { namespace, name: name.clone() }
                 }
             } else if image.contains("cluster-autoscaler") {
-                Operation::DeployAutoscaler(autoscaler(v, name.clone(), namespace)?)
+                let spec = autoscaler(v, name.clone(), namespace)?;
+                check_selector(v)?;
+                Operation::DeployAutoscaler(spec)
             } else {
-                Operation::ApplyDeployment(deployment(v, name.clone(), namespace, hash)?)
+                let d = deployment(v, name.clone(), namespace, hash)?;
+                check_selector(v)?;
+                Operation::ApplyDeployment(d)
             };
             Applied { op: Some(op), object: format!("deployment.apps/{name}") }
         }
@@ -101,6 +105,57 @@ fn object(v: &Value, delete: bool, hash: &mut dyn FnMut() -> String) -> Result<A
         "ClusterRole" | "ClusterRoleBinding" | "Role" | "RoleBinding" => Applied { op: None, object: group("rbac.authorization.k8s.io") },
         other => return Err(format!("unsupported kind {other}: magsim applies Deployment, Secret, ServiceAccount, ConfigMap and RBAC objects")),
     })
+}
+
+/// apps/v1's `ValidateDeploymentSpec` of the selector, in kube-apiserver's words: it is
+/// required (apps/v1 defaults none from the template), not empty, and it selects the
+/// template's labels.
+fn check_selector(v: &Value) -> Result<(), String> {
+    let labels = s(v, &["spec", "template", "metadata", "labels"]).filter(|l| !l.is_null());
+    let shown = match labels {
+        None => "map[string]string(nil)".to_string(),
+        Some(l) => {
+            let pairs: Vec<String> = string_map(Some(l))
+                .iter()
+                .map(|(k, v)| format!("{k:?}:{v:?}"))
+                .collect();
+            format!("map[string]string{{{}}}", pairs.join(", "))
+        }
+    };
+    let mismatch = format!(
+        "spec.template.metadata.labels: Invalid value: {shown}: `selector` does not match template `labels`"
+    );
+    let Some(selector) = s(v, &["spec", "selector"]).filter(|s| !s.is_null()) else {
+        return Err(format!("[spec.selector: Required value, {mismatch}]"));
+    };
+    let match_labels = string_map(selector.get("matchLabels"));
+    let expressions = selector
+        .get("matchExpressions")
+        .and_then(Value::as_sequence)
+        .cloned()
+        .unwrap_or_default();
+    if match_labels.is_empty() && expressions.is_empty() {
+        return Err("spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector is invalid for deployment".into());
+    }
+    let labels = string_map(labels);
+    let matches = match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+        && expressions.iter().all(|e| {
+            let key = text(e, &["key"]).unwrap_or_default();
+            let values = strings(e.get("values"));
+            let value = labels.get(&key);
+            match text(e, &["operator"]).as_deref() {
+                Some("In") => value.is_some_and(|v| values.contains(v)),
+                Some("NotIn") => value.is_none_or(|v| !values.contains(v)),
+                Some("Exists") => value.is_some(),
+                Some("DoesNotExist") => value.is_none(),
+                _ => false,
+            }
+        });
+    if matches {
+        Ok(())
+    } else {
+        Err(mismatch)
+    }
 }
 
 fn container(v: &Value) -> Result<&Value, String> {
@@ -341,13 +396,38 @@ mod tests {
     }
 
     #[test]
+    fn a_deployment_s_selector_is_checked_as_apps_v1_does() {
+        let doc = |spec: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n{spec}  template:\n    metadata: {{labels: {{app: web, tier: a}}}}\n    spec: {{containers: [{{name: c, image: nginx}}]}}\n")
+        };
+        let err = |spec: &str| parse(&doc(spec), false, &mut || "h".into()).unwrap_err();
+        assert_eq!(
+            err(""),
+            "manifest document 1: [spec.selector: Required value, spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\", \"tier\":\"a\"}: `selector` does not match template `labels`]"
+        );
+        assert_eq!(
+            err("  selector: {matchLabels: {app: db}}\n"),
+            "manifest document 1: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"web\", \"tier\":\"a\"}: `selector` does not match template `labels`"
+        );
+        assert!(err("  selector: {}\n").ends_with("empty selector is invalid for deployment"));
+        assert!(parse(
+            &doc("  selector: {matchExpressions: [{key: tier, operator: In, values: [a]}]}\n"),
+            false,
+            &mut || "h".into()
+        )
+        .is_ok());
+    }
+
+    #[test]
     fn autoscaler_manifest_becomes_a_spec() {
         let m = r#"
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: cluster-autoscaler, namespace: kube-system}
 spec:
+  selector: {matchLabels: {app: cluster-autoscaler}}
   template:
+    metadata: {labels: {app: cluster-autoscaler}}
     spec:
       containers:
       - name: cluster-autoscaler

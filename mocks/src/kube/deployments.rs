@@ -34,7 +34,11 @@ fn operation(namespace: &str, name: &str, body: &Value) -> Result<Operation> {
     let template = body["spec"]["template"].to_string();
     let hash = magsim_sim::deploy::pod::pod_template_hash(namespace, name, &template);
     let applied = magsim_scenario::manifest::parse(&text, false, &mut || hash.clone())
-        .map_err(|e| KubeError::invalid(KIND, name, &e))?;
+        .map_err(|e| {
+            // One document: the field errors alone, as kube-apiserver words them.
+            let detail = e.strip_prefix("manifest document 1: ").unwrap_or(&e);
+            KubeError::invalid(KIND, name, detail)
+        })?;
     applied
         .into_iter()
         .next()
