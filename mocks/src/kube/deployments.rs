@@ -33,8 +33,8 @@ fn operation(namespace: &str, name: &str, body: &Value) -> Result<Operation> {
     let text = doc.to_string();
     let template = body["spec"]["template"].to_string();
     let hash = magsim_sim::deploy::pod::pod_template_hash(namespace, name, &template);
-    let applied = magsim_scenario::manifest::parse(&text, false, &mut || hash.clone())
-        .map_err(|e| {
+    let applied =
+        magsim_scenario::manifest::parse(&text, false, &mut || hash.clone()).map_err(|e| {
             // One document: the field errors alone, as kube-apiserver words them.
             let detail = e.strip_prefix("manifest document 1: ").unwrap_or(&e);
             KubeError::invalid(KIND, name, detail)
@@ -58,9 +58,27 @@ fn apply(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Val
     if autoscaler {
         // Not one of the engine's workloads: kept as written, so kubectl reads it back.
         let mut object = body;
+        // The server's own fields: kept from the object it replaces, else set now.
+        let before = current(app, namespace, name);
+        let now = {
+            let e = app.live.engine();
+            e.epoch.at(e.now()).rfc3339()
+        };
         if let Some(m) = object["metadata"].as_object_mut() {
             m.insert("namespace".into(), namespace.into());
             m.shift_remove("resourceVersion");
+            for (field, fresh) in [
+                (
+                    "uid",
+                    magsim_sim::ids::derived_uid(&["deployments", namespace, name, &now]),
+                ),
+                ("creationTimestamp", now.clone()),
+            ] {
+                let kept = before
+                    .as_ref()
+                    .and_then(|b| b["metadata"][field].as_str().map(str::to_string));
+                m.insert(field.into(), kept.unwrap_or(fresh).into());
+            }
         }
         let op = Operation::PutStored {
             key: (
@@ -139,17 +157,18 @@ pub fn delete(app: &Arc<App>, namespace: &str, name: &str) -> Result<Value> {
                 None,
             )
         });
-        app.live
-            .mutate(|e| e.apply(Operation::DeleteStored { key: stored_key }, None));
+        app.live.mutate(|e| {
+            e.apply(Operation::DeleteStored { key: stored_key }, None);
+            super::metadata::forget(e, Resource::Deployments, namespace, name);
+        });
     } else {
         let op = Operation::DeleteDeployment {
             namespace: namespace.to_string(),
             name: name.to_string(),
         };
-        let meta = super::metadata::forget(Resource::Deployments, namespace, name);
         app.live.mutate(|e| {
             e.apply(op, None);
-            e.apply(meta, None)
+            super::metadata::forget(e, Resource::Deployments, namespace, name);
         });
     }
     Ok(cur)

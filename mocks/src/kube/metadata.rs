@@ -1,7 +1,8 @@
-//! The labels and annotations a client writes on the kinds the engine renders (Deployments,
-//! ConfigMaps, Secrets): the engine keeps their substance, this keeps the rest of what was
-//! written (`World::stored` under `metadata/<kind>`), laid over the rendered object so a read
-//! shows what the last write said, `kubectl apply`'s last-applied annotation included.
+//! What is kept beside an object the engine renders: the labels and annotations a client
+//! writes on Deployments, ConfigMaps and Secrets (the engine keeps their substance; this keeps
+//! the rest, `World::stored` under `metadata/<kind>`, laid over the rendered object so a read
+//! shows what the last write said, `kubectl apply`'s last-applied annotation included), and
+//! the configuration server-side apply last applied to any object (`applied/<kind>`).
 
 use super::discovery::Resource;
 use magsim_sim::engine::{Engine, Operation};
@@ -31,10 +32,20 @@ pub fn keep(r: Resource, namespace: &str, name: &str, body: &Map<String, Value>)
     }
 }
 
-/// The operation that forgets them, with the object.
-pub fn forget(r: Resource, namespace: &str, name: &str) -> Operation {
-    Operation::DeleteStored {
-        key: key(r, namespace, name),
+/// Where server-side apply keeps the configuration last applied to an object.
+pub fn applied_key(r: Resource, namespace: &str, name: &str) -> StoredKey {
+    (
+        format!("applied/{}", r.stored_name()),
+        namespace.to_string(),
+        name.to_string(),
+    )
+}
+
+/// Forgets what was kept beside a deleted object: its labels and annotations, and its last
+/// applied configuration.
+pub fn forget(e: &mut Engine, r: Resource, namespace: &str, name: &str) {
+    for key in [key(r, namespace, name), applied_key(r, namespace, name)] {
+        e.apply(Operation::DeleteStored { key }, None);
     }
 }
 

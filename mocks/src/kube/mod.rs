@@ -59,6 +59,7 @@
 //! simulated one.
 
 mod admission;
+mod apply;
 pub mod auth;
 pub mod body;
 pub mod capi;

@@ -192,10 +192,7 @@ pub fn delete(app: &Arc<App>, namespace: &str, name: &str) -> Result<Value> {
     };
     app.live.mutate_narrow(|e| {
         e.apply(op, None);
-        e.apply(
-            super::metadata::forget(Resource::Secrets, namespace, name),
-            None,
-        )
+        super::metadata::forget(e, Resource::Secrets, namespace, name);
     });
     Ok(cur)
 }

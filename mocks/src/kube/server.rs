@@ -447,6 +447,18 @@ async fn object(app: &Arc<App>, c: Call, name: &str) -> Result<Response> {
     if method == Method::GET {
         return get(app, &target, name, &query, &acc);
     }
+    if method == Method::PATCH && super::body::content_type(&headers) == super::apply::APPLY_PATCH {
+        let bytes = read_body(&headers, body).await?;
+        let config = super::body::parse_json(&bytes, "applied configuration")?;
+        let ns = target.namespace.as_deref().unwrap_or_default();
+        return Ok(json_ok(&super::apply::apply(
+            app,
+            target.resource,
+            ns,
+            name,
+            config,
+        )?));
+    }
     match (target.resource, method) {
         (Resource::Namespaces, Method::PATCH) => {
             let patch = read_any_patch(&headers, body).await?;

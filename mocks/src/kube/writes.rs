@@ -25,6 +25,12 @@ pub enum Patch {
     Json(Value),
     /// kubectl's strategic merge ([`super::strategic`]).
     Strategic(Value),
+    /// Server-side apply of `config` over an object this manager applied before: first what
+    /// it stopped applying goes (`removals`), then the configuration merges in.
+    Apply {
+        removals: Option<Value>,
+        config: Value,
+    },
 }
 
 impl Patch {
@@ -39,6 +45,13 @@ impl Patch {
             }
             Patch::Strategic(p) => {
                 super::strategic::merge(target, p);
+                Ok(())
+            }
+            Patch::Apply { removals, config } => {
+                if let Some(r) = removals {
+                    super::strategic::merge(target, r);
+                }
+                super::strategic::merge(target, config);
                 Ok(())
             }
         }
@@ -306,7 +319,7 @@ pub fn delete(app: &Arc<App>, r: Resource, namespace: &str, name: &str) -> Resul
     };
     app.live.mutate_narrow(|e| {
         e.apply(op, None);
-        e.apply(super::metadata::forget(r, namespace, name), None)
+        super::metadata::forget(e, r, namespace, name);
     });
     Ok(cur)
 }
