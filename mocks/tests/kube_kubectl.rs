@@ -1752,3 +1752,80 @@ spec:
         r#"{"c":"d"} {"keep":"me"}"#
     );
 }
+
+/// `kubectl create deployment` sends a protobuf Deployment: a workload's pods are the
+/// engine's, and a cluster-autoscaler image with its command is the engine's autoscaler.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_deployment_s_protobuf_body_runs_in_the_engine() {
+    let Some((live, _kube, env)) = start("create-deploy").await else {
+        return;
+    };
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "create",
+                "deployment",
+                "web",
+                "--image=nginx",
+                "--replicas=2"
+            ]
+        )
+        .await,
+        "deployment.apps/web created\n"
+    );
+    assert_eq!(
+        live.engine()
+            .world
+            .live_pods()
+            .filter(|(_, p)| p.name.starts_with("web-")
+                && p.labels.get("app").map(String::as_str) == Some("web"))
+            .count(),
+        2
+    );
+    ok(
+        &env,
+        &[
+            "create",
+            "deployment",
+            "ca",
+            "-n",
+            "kube-system",
+            "--image=registry.k8s.io/autoscaling/cluster-autoscaler:v1.30.2",
+            "--",
+            "./cluster-autoscaler",
+            "--cloud-provider=clusterapi",
+            "--leader-elect=false",
+        ],
+    )
+    .await;
+    let spec = live
+        .engine()
+        .autoscalers
+        .iter()
+        .find(|a| a.spec.name == "ca" && !a.is_stopped())
+        .map(|a| a.spec.args.clone());
+    assert_eq!(
+        spec,
+        Some(vec![
+            "--cloud-provider=clusterapi".to_string(),
+            "--leader-elect=false".to_string()
+        ])
+    );
+    assert_eq!(
+        ok(
+            &env,
+            &[
+                "-n",
+                "kube-system",
+                "get",
+                "deploy",
+                "ca",
+                "-o",
+                "jsonpath={.kind} {.spec.template.spec.containers[0].name}"
+            ]
+        )
+        .await,
+        "Deployment cluster-autoscaler"
+    );
+}

@@ -30,6 +30,12 @@ fn current(app: &Arc<App>, namespace: &str, name: &str) -> Option<Value> {
 fn operation(namespace: &str, name: &str, body: &Value) -> Result<Operation> {
     let mut doc = body.clone();
     doc["metadata"]["namespace"] = Value::String(namespace.to_string());
+    // A protobuf body has no TypeMeta: the URL says what it is.
+    for (field, value) in [("kind", "Deployment"), ("apiVersion", "apps/v1")] {
+        if doc[field].as_str().is_none_or(str::is_empty) {
+            doc[field] = value.into();
+        }
+    }
     let text = doc.to_string();
     let template = body["spec"]["template"].to_string();
     let hash = magsim_sim::deploy::pod::pod_template_hash(namespace, name, &template);
@@ -64,9 +70,16 @@ fn apply(app: &Arc<App>, namespace: &str, name: &str, body: Value) -> Result<Val
             let e = app.live.engine();
             e.epoch.at(e.now()).rfc3339()
         };
+        for (field, value) in [("kind", "Deployment"), ("apiVersion", "apps/v1")] {
+            if object[field].as_str().is_none_or(str::is_empty) {
+                object[field] = value.into();
+            }
+        }
         if let Some(m) = object["metadata"].as_object_mut() {
             m.insert("namespace".into(), namespace.into());
             m.shift_remove("resourceVersion");
+            // A protobuf body carries every unset string as "": the API server omits them.
+            m.retain(|k, v| !(v == "" && k == "generateName"));
             for (field, fresh) in [
                 (
                     "uid",

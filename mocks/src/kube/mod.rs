@@ -78,6 +78,7 @@ pub mod objects;
 pub mod openapi;
 pub mod paging;
 pub mod protobuf;
+mod protobuf_pod;
 pub mod scale;
 pub mod secrets;
 pub mod select;

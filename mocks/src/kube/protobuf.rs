@@ -31,11 +31,11 @@ pub enum ProtoError {
     },
 }
 
-type Result<T> = std::result::Result<T, ProtoError>;
+pub(super) type Result<T> = std::result::Result<T, ProtoError>;
 
 /// One field's payload.
 #[derive(Clone, Copy)]
-enum Wire<'a> {
+pub(super) enum Wire<'a> {
     Varint(u64),
     Bytes(&'a [u8]),
     Fixed,
@@ -95,7 +95,10 @@ impl<'a> Fields<'a> {
 }
 
 /// Calls `f` on each field of `buf`.
-fn each<'a>(buf: &'a [u8], mut f: impl FnMut(u64, Wire<'a>) -> Result<()>) -> Result<()> {
+pub(super) fn each<'a>(
+    buf: &'a [u8],
+    mut f: impl FnMut(u64, Wire<'a>) -> Result<()>,
+) -> Result<()> {
     let mut fields = Fields { buf };
     while let Some((n, w)) = fields.next_field()? {
         f(n, w)?;
@@ -103,7 +106,7 @@ fn each<'a>(buf: &'a [u8], mut f: impl FnMut(u64, Wire<'a>) -> Result<()>) -> Re
     Ok(())
 }
 
-fn text(b: &[u8]) -> Result<Value> {
+pub(super) fn text(b: &[u8]) -> Result<Value> {
     std::str::from_utf8(b)
         .map(|s| Value::String(s.to_string()))
         .map_err(|_| ProtoError::Utf8)
@@ -111,7 +114,7 @@ fn text(b: &[u8]) -> Result<Value> {
 
 /// A message whose string fields `names[i]` are field number `i + 1` (ObjectReference,
 /// EventSource); other fields are skipped.
-fn strings(buf: &[u8], names: &[&str]) -> Result<Value> {
+pub(super) fn strings(buf: &[u8], names: &[&str]) -> Result<Value> {
     let mut m = Map::new();
     each(buf, |n, w| {
         let name = usize::try_from(n)
@@ -127,7 +130,7 @@ fn strings(buf: &[u8], names: &[&str]) -> Result<Value> {
 }
 
 /// `ObjectMeta`: name, generateName, namespace, resourceVersion, labels and annotations.
-fn object_meta(buf: &[u8]) -> Result<Value> {
+pub(super) fn object_meta(buf: &[u8]) -> Result<Value> {
     let mut m = Map::new();
     let (mut labels, mut annotations) = (Map::new(), Map::new());
     each(buf, |n, w| {
@@ -141,7 +144,10 @@ fn object_meta(buf: &[u8]) -> Result<Value> {
             12 => return map_entry(b, &mut annotations, true),
             _ => return Ok(()),
         };
-        m.insert(key.into(), text(b)?);
+        // proto3 writes an unset string as "": JSON leaves it out.
+        if !b.is_empty() {
+            m.insert(key.into(), text(b)?);
+        }
         Ok(())
     })?;
     for (key, map) in [("labels", labels), ("annotations", annotations)] {
@@ -153,7 +159,7 @@ fn object_meta(buf: &[u8]) -> Result<Value> {
 }
 
 /// Every string of a repeated string field `n`, in order, into `into[name]`.
-fn push_text(into: &mut Map<String, Value>, name: &str, b: &[u8]) -> Result<()> {
+pub(super) fn push_text(into: &mut Map<String, Value>, name: &str, b: &[u8]) -> Result<()> {
     let v = text(b)?;
     match into
         .entry(name.to_string())
@@ -166,7 +172,7 @@ fn push_text(into: &mut Map<String, Value>, name: &str, b: &[u8]) -> Result<()> 
 }
 
 /// A repeated message field, each element decoded by `f`, into `into[name]`.
-fn push_message(
+pub(super) fn push_message(
     into: &mut Map<String, Value>,
     name: &str,
     b: &[u8],
@@ -335,7 +341,7 @@ fn binding(raw: &[u8]) -> Result<Value> {
 
 /// One `map<string, string>` entry (key 1, value 2); `bytes` values become empty strings
 /// (only their presence is checked).
-fn map_entry(buf: &[u8], into: &mut Map<String, Value>, utf8_value: bool) -> Result<()> {
+pub(super) fn map_entry(buf: &[u8], into: &mut Map<String, Value>, utf8_value: bool) -> Result<()> {
     let (mut key, mut value) = (String::new(), Value::String(String::new()));
     each(buf, |n, w| {
         match (n, w) {
@@ -442,6 +448,7 @@ pub fn decode(body: &[u8], expected: &'static str) -> Result<Value> {
         "Secret" => secret(raw),
         "ServiceAccount" => service_account(raw),
         "Namespace" => namespace(raw),
+        "Deployment" => super::protobuf_pod::deployment(raw),
         "Role" | "ClusterRole" => role(raw),
         "RoleBinding" | "ClusterRoleBinding" => binding(raw),
         _ => Err(ProtoError::Unsupported(expected)),
@@ -511,7 +518,7 @@ mod tests {
         let v = decode(&hex(KUBECTL_CONFIGMAP), "ConfigMap").unwrap();
         assert_eq!(
             v,
-            json!({"metadata": {"name": "x", "generateName": "", "namespace": "", "resourceVersion": ""}, "data": {"a": "b"}, "binaryData": {}})
+            json!({"metadata": {"name": "x"}, "data": {"a": "b"}, "binaryData": {}})
         );
         assert_eq!(
             decode(&hex(KUBECTL_CONFIGMAP), "Event"),
