@@ -323,6 +323,10 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
     }
 }
 
+type ReplaceFn = fn(&Arc<App>, &str, &str, Value) -> Result<Value>;
+type PatchFn = fn(&Arc<App>, &str, &str, &writes::Patch) -> Result<Value>;
+type DeleteFn = fn(&Arc<App>, &str, &str) -> Result<Value>;
+
 /// A resource request, taken apart.
 struct Call {
     target: Target,
@@ -486,37 +490,33 @@ async fn object(app: &Arc<App>, c: Call, name: &str) -> Result<Response> {
             let ns = target.namespace.as_deref().unwrap_or_default();
             Ok(json_ok(&super::configmaps::replace(app, ns, name, v)?))
         }
-        (Resource::Deployments, method @ (Method::PUT | Method::PATCH | Method::DELETE)) => {
+        (r @ (Resource::Deployments | Resource::Secrets), method) => {
+            // The engine's own kinds: each module replaces, patches and deletes alike.
             let ns = target.namespace.as_deref().unwrap_or_default();
+            let (replace, patch, delete): (ReplaceFn, PatchFn, DeleteFn) = match r {
+                Resource::Deployments => (
+                    super::deployments::replace,
+                    super::deployments::patch,
+                    super::deployments::delete,
+                ),
+                _ => (
+                    super::secrets::replace,
+                    super::secrets::patch,
+                    super::secrets::delete,
+                ),
+            };
             match method {
                 Method::PUT => {
-                    let v = read_object(&headers, body, "Deployment").await?;
-                    Ok(json_ok(&super::deployments::replace(app, ns, name, v)?))
+                    let v = read_object(&headers, body, r.kind()).await?;
+                    Ok(json_ok(&replace(app, ns, name, v)?))
                 }
                 Method::PATCH => {
-                    let patch = read_any_patch(&headers, body).await?;
-                    Ok(json_ok(&super::deployments::patch(app, ns, name, &patch)?))
-                }
-                _ => {
-                    read_body(&headers, body).await?;
-                    Ok(json_ok(&super::deployments::delete(app, ns, name)?))
-                }
-            }
-        }
-        (Resource::Secrets, method) => {
-            let ns = target.namespace.as_deref().unwrap_or_default();
-            match method {
-                Method::PUT => {
-                    let v = read_object(&headers, body, "Secret").await?;
-                    Ok(json_ok(&super::secrets::replace(app, ns, name, v)?))
-                }
-                Method::PATCH => {
-                    let patch = read_any_patch(&headers, body).await?;
-                    Ok(json_ok(&super::secrets::patch(app, ns, name, &patch)?))
+                    let p = read_any_patch(&headers, body).await?;
+                    Ok(json_ok(&patch(app, ns, name, &p)?))
                 }
                 Method::DELETE => {
                     read_body(&headers, body).await?;
-                    Ok(json_ok(&super::secrets::delete(app, ns, name)?))
+                    Ok(json_ok(&delete(app, ns, name)?))
                 }
                 _ => Err(KubeError::method_not_allowed()),
             }

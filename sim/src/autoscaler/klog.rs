@@ -178,22 +178,14 @@ fn provider_name(p: &ProviderKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deploy::Placement;
     use crate::time::Epoch;
     use crate::world::World;
-    use std::collections::BTreeMap;
 
     fn spec(args: &[&str]) -> AutoscalerSpec {
-        AutoscalerSpec {
-            name: "ca".into(),
-            placement: Placement::Managed,
-            image: "registry.k8s.io/autoscaling/cluster-autoscaler:v1.30.2".into(),
-            args: args.iter().map(|s| s.to_string()).collect(),
-            mounts: vec![],
-            files: BTreeMap::new(),
-            legacy_status: false,
-            timer_scale: 1,
-        }
+        crate::deploy::test_spec(
+            "registry.k8s.io/autoscaling/cluster-autoscaler:v1.30.2",
+            args,
+        )
     }
 
     fn log(args: &[&str]) -> (Vec<String>, Option<(SimTime, i32)>) {

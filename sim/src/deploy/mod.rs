@@ -323,21 +323,27 @@ pub fn klog_fatal(ts: crate::time::Timestamp, fatal: &Fatal) -> String {
     )
 }
 
+/// A managed autoscaler named `ca` running `image` with `args`, for tests.
+#[cfg(test)]
+pub(crate) fn test_spec(image: &str, args: &[&str]) -> AutoscalerSpec {
+    AutoscalerSpec {
+        name: "ca".into(),
+        placement: Placement::Managed,
+        image: image.into(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        mounts: vec![],
+        files: BTreeMap::new(),
+        legacy_status: false,
+        timer_scale: 1,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn spec(args: &[&str]) -> AutoscalerSpec {
-        AutoscalerSpec {
-            name: "ca".into(),
-            placement: Placement::Managed,
-            image: "x:v1.30.2".into(),
-            args: args.iter().map(|s| s.to_string()).collect(),
-            mounts: vec![],
-            files: BTreeMap::new(),
-            legacy_status: false,
-            timer_scale: 1,
-        }
+        test_spec("x:v1.30.2", args)
     }
 
     #[test]

@@ -177,18 +177,14 @@ fn pod_suffix(uid: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     fn spec(placement: Placement) -> AutoscalerSpec {
         AutoscalerSpec {
-            name: "cluster-autoscaler".into(),
             placement,
-            image: "registry.k8s.io/autoscaling/cluster-autoscaler:v1.18.3".into(),
-            args: vec!["--cloud-provider=magnum".into()],
-            mounts: vec![],
-            files: BTreeMap::new(),
-            legacy_status: false,
-            timer_scale: 1,
+            ..crate::deploy::test_spec(
+                "registry.k8s.io/autoscaling/cluster-autoscaler:v1.18.3",
+                &["--cloud-provider=magnum"],
+            )
         }
     }
 
