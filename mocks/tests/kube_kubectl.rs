@@ -1216,6 +1216,26 @@ async fn a_running_autoscaler_s_log_follows_its_loop() {
         .await,
         "deployment \"cluster-autoscaler\" successfully rolled out\n"
     );
+    let describe = ok(
+        &env,
+        &[
+            "-n",
+            "kube-system",
+            "describe",
+            "deploy",
+            "cluster-autoscaler",
+        ],
+    )
+    .await;
+    let rs = pod
+        .trim_start_matches("pod/")
+        .rsplit_once('-')
+        .map(|(rs, _)| rs)
+        .unwrap_or_default();
+    assert!(
+        describe.contains(&format!("NewReplicaSet:   {rs} (1/1 replicas created)")),
+        "its ReplicaSet is the pod's owner and the Deployment's: {describe}"
+    );
     assert_eq!(
         ok(
             &env,

@@ -508,6 +508,83 @@ pub fn deployment_status(
     Some(status)
 }
 
+/// The uid of the autoscaler's Deployment: as stored when it was applied, else derived.
+fn deployment_uid(engine: &Engine, p: &AutoscalerPod) -> String {
+    engine
+        .world
+        .stored
+        .get(&(
+            Resource::Deployments.stored_name(),
+            p.namespace.clone(),
+            p.deployment.clone(),
+        ))
+        .and_then(|d| d["metadata"]["uid"].as_str().map(str::to_string))
+        .unwrap_or_else(|| derived_uid(&["Deployment", &p.namespace, &p.deployment]))
+}
+
+/// The ReplicaSet each in-cluster autoscaler's Deployment controls (one pod).
+pub fn replica_sets(engine: &Engine) -> Vec<(ObjKey, Value)> {
+    autoscaler_pods(engine)
+        .iter()
+        .map(|r| {
+            let p = &r.pod;
+            let name = format!("{}-{}", p.deployment, p.hash);
+            let mut labels: Map<String, Value> = p.template["metadata"]["labels"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            labels.insert("pod-template-hash".into(), p.hash.clone().into());
+            let ready = usize::from(matches!(r.autoscaler.phase, Phase::Running(_)));
+            let mut status =
+                json!({"replicas": 1, "fullyLabeledReplicas": 1, "observedGeneration": 1});
+            if ready == 1 {
+                status["readyReplicas"] = 1.into();
+                status["availableReplicas"] = 1.into();
+            }
+            let mut template = p.template.clone();
+            template["metadata"]["labels"] = Value::Object(labels.clone());
+            let rs = json!({
+                "kind": "ReplicaSet",
+                "apiVersion": "apps/v1",
+                "metadata": {
+                    "name": name,
+                    "namespace": p.namespace,
+                    "uid": derived_uid(&["ReplicaSet", &p.namespace, &name]),
+                    "resourceVersion": "",
+                    "generation": 1,
+                    "creationTimestamp": ts(engine, r.autoscaler.container.created),
+                    "labels": labels,
+                    "annotations": {
+                        "deployment.kubernetes.io/desired-replicas": "1",
+                        "deployment.kubernetes.io/max-replicas": "2",
+                        "deployment.kubernetes.io/revision": "1",
+                    },
+                    "ownerReferences": [{
+                        "apiVersion": "apps/v1",
+                        "kind": "Deployment",
+                        "name": p.deployment,
+                        "uid": deployment_uid(engine, p),
+                        "controller": true,
+                        "blockOwnerDeletion": true,
+                    }],
+                },
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"matchLabels": template["metadata"]["labels"].clone()},
+                    "template": template,
+                },
+                "status": status,
+            });
+            let key = ObjKey {
+                resource: Resource::ReplicaSets,
+                namespace: p.namespace.clone(),
+                name,
+            };
+            (key, rs)
+        })
+        .collect()
+}
+
 /// The Deployments of the in-cluster autoscalers a scenario declares (an applied one is kept
 /// as written), with their controller's status.
 pub fn declared_deployments(engine: &Engine) -> Vec<(ObjKey, Value)> {
@@ -526,7 +603,7 @@ pub fn declared_deployments(engine: &Engine) -> Vec<(ObjKey, Value)> {
                 "metadata": {
                     "name": p.pod.deployment,
                     "namespace": p.pod.namespace,
-                    "uid": derived_uid(&["Deployment", &p.pod.namespace, &p.pod.deployment]),
+                    "uid": deployment_uid(engine, &p.pod),
                     "resourceVersion": "",
                     "generation": 1,
                     "creationTimestamp": ts(engine, p.autoscaler.container.created),

@@ -808,6 +808,7 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
         out.push((key(resource, &ns, &name), obj));
     }
     out.extend(super::kubelet::declared_deployments(engine));
+    out.extend(super::kubelet::replica_sets(engine));
     out.extend(render_written(engine));
     out.extend(namespaces);
     out
