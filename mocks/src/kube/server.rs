@@ -775,8 +775,6 @@ fn delete_pod(app: &Arc<App>, target: &Target, name: &str) -> Result<Response> {
     Ok(doc_ok(&before))
 }
 
-/// `kubectl cordon/uncordon`: a patch of `spec.unschedulable` only.
-
 #[cfg(test)]
 mod tests {
     use super::*;
