@@ -1,5 +1,7 @@
 //! The whole mock cloud for one scenario: Keystone, Magnum, Heat, Nova and Kubernetes on
-//! loopback over one live engine, with the files real clients need. What `magsim serve` runs
+//! loopback over one live engine and one cluster CA (Magnum shows the Kubernetes mock as the
+//! cluster's `api_address` and signs client certificates it admits), with the files real
+//! clients need. What `magsim serve` runs
 //! and what a user's test starts.
 //!
 //! ```
@@ -15,6 +17,7 @@
 //! # });
 //! ```
 
+use crate::ca::ClusterCa;
 use crate::kube::{KubeMock, KubeOptions};
 use crate::listen::Listen;
 use crate::openstack::{self, OpenStackMock};
@@ -111,18 +114,30 @@ impl MockCloud {
         let listen = &options.listen;
         listen.check()?;
         let live = Live::new(scenario, seed);
-        let openstack =
-            openstack::start_on(live.clone(), openstack::Options::default(), listen).await?;
+        // One CA for the cluster: the API server's certificate and the client certificates
+        // Magnum's certificates API signs (`openstack coe cluster config`).
+        let name = live.engine().world.cluster.as_ref().map(|c| c.name.clone());
+        let ca = ClusterCa::generate(name.as_deref().unwrap_or("kubernetes"))
+            .map_err(std::io::Error::other)?;
         let kube = KubeMock::start_with(
             live.clone(),
             KubeOptions {
                 listen: listen.clone(),
                 secure: options.secure_kube,
                 token: options.kube_token.clone(),
+                ca: Some(ca.clone()),
                 ..KubeOptions::default()
             },
         )
         .await?;
+        // Served to real clients (secure), the cluster's api_address is this API server; the
+        // in-process runs (`--wire`) keep the engine's, so their output stays the memory run's.
+        let magnum = openstack::Options {
+            api_address: options.secure_kube.then(|| kube.url.clone()),
+            cluster_ca: Some(ca),
+            ..openstack::Options::default()
+        };
+        let openstack = openstack::start_on(live.clone(), magnum, listen).await?;
         Ok(MockCloud {
             live,
             openstack,

@@ -9,6 +9,8 @@
 //!   answering from the shared [`Live`] engine; start them with [`openstack::start`].
 //! - [`http`]: the OpenStack servers' own HTTP server (nothing kept per request, `400` for
 //!   unreadable bodies and `CONNECT`).
+//! - [`ca`]: the cluster's CA, shared by Magnum's certificates API and the Kubernetes API's
+//!   TLS, so `openstack coe cluster config` writes a kubeconfig the mock admits.
 //! - [`listen`]: bind address, fixed port layout and advertised URLs (for containers).
 //! - [`record`]: the recording proxy (`magsim record`): forwards clients to a real cloud and
 //!   writes what it answered, redacted, as a recording.
@@ -32,6 +34,7 @@
 //! assert!(wire.headers.contains(&("x-openstack-request-id".into(), "req-0a1e8dc8-1d3b-459f-8539-5241f0f854f9".into())));
 //! ```
 
+pub mod ca;
 pub mod cloud;
 pub mod cloud_config;
 pub(crate) mod error_shape;
@@ -48,6 +51,7 @@ pub mod request_log;
 mod secret;
 pub mod wire;
 
+pub use ca::ClusterCa;
 pub use cloud::{ClientFiles, CloudOptions, MockCloud, Serving};
 pub use kube::KubeMock;
 pub use listen::Listen;

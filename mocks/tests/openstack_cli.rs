@@ -847,3 +847,208 @@ async fn nova_servers_and_flavors_as_an_operator_lists_them() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const KUBECTL: &str = "/usr/bin/kubectl";
+
+fn kubectl() -> Option<PathBuf> {
+    let path = PathBuf::from(KUBECTL);
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{KUBECTL} is missing and CI is set: the real-client tests must run in CI"
+    );
+    eprintln!("skipping: {KUBECTL} not found (set up kubectl 1.32 to run this test)");
+    None
+}
+
+/// Runs `kubectl --kubeconfig <config> <args>` with an empty HOME.
+async fn kubectl_with(kubectl: &Path, home: &Path, config: &Path, args: &[&str]) -> Output {
+    let mut cmd = Command::new(kubectl);
+    cmd.env_clear()
+        .env("HOME", home)
+        .arg("--kubeconfig")
+        .arg(config)
+        .args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("kubectl runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// How a user gets a kubeconfig: `coe cluster template list|show`, then `coe cluster config`
+/// (the cluster, its template, Magnum's CA and a client certificate it signs from the
+/// client's CSR), and kubectl with that file against the secure Kubernetes mock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_config_writes_a_kubeconfig_kubectl_uses() {
+    let Some(cli) = openstack_cli() else { return };
+    let Some(kubectl) = kubectl() else { return };
+    let (file, text) = magsim_scenario::builtin()[0];
+    let scenario = magsim_scenario::parse(file, text).expect("scenario");
+    let options = magsim_mocks::CloudOptions {
+        secure_kube: true,
+        ..Default::default()
+    };
+    let cloud = magsim_mocks::MockCloud::start_with(&scenario, None, &options)
+        .await
+        .expect("cloud starts");
+    let dir = cloud_dir("config", &cloud.openstack.clouds_yaml("mock"));
+    let shell = [
+        (
+            "OS_CLIENT_CONFIG_FILE",
+            dir.join("clouds.yaml").display().to_string(),
+        ),
+        ("OS_CLOUD", "mock".to_string()),
+        // magnumclient reads it to choose `export` or `setenv`.
+        ("SHELL", "/bin/bash".to_string()),
+    ];
+
+    let out = run(&cli, &dir, &["coe", "cluster", "template", "list"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let rows: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(rows.len(), 5, "{}", out.stdout);
+    assert!(
+        rows[1].starts_with("| uuid ")
+            && rows[1].contains("| name ")
+            && rows[1].contains("| tags |")
+    );
+    assert!(
+        rows[3].contains("| kubernetes-1-30-jammy | None |"),
+        "{}",
+        out.stdout
+    );
+
+    let out = run(
+        &cli,
+        &dir,
+        &[
+            "coe",
+            "cluster",
+            "template",
+            "show",
+            "kubernetes-1-30-jammy",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for row in [
+        "| coe                   | kubernetes ",
+        "| tls_disabled          | False ",
+        "| public                | True ",
+        "| server_type           | vm ",
+        "| external_network_id   | - ",
+        "| name                  | kubernetes-1-30-jammy ",
+    ] {
+        assert!(out.stdout.contains(row), "{row}\n{}", out.stdout);
+    }
+    let out = run(&cli, &dir, &["coe", "cluster", "template", "show", "nope"]).await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains("ClusterTemplate nope could not be found"),
+        "{}",
+        out.stderr
+    );
+
+    // The cluster's api_address is the API server the kubeconfig will name.
+    let out = run(
+        &cli,
+        &dir,
+        &[
+            "coe",
+            "cluster",
+            "show",
+            "k8s",
+            "-c",
+            "api_address",
+            "-f",
+            "value",
+        ],
+    )
+    .await;
+    assert_eq!(out.stdout.trim(), cloud.kube.url, "{}", out.stderr);
+
+    let conf = dir.join("conf");
+    std::fs::create_dir_all(&conf).expect("conf dir");
+    let conf_arg = conf.display().to_string();
+    let config_args = ["coe", "cluster", "config", "k8s", "--dir", &conf_arg];
+    let out = run_env(&cli, &dir, &shell, &config_args).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let config = conf.join("config");
+    assert_eq!(
+        out.stdout,
+        format!("export KUBECONFIG={}\n\n", config.display())
+    );
+    let written = std::fs::read_to_string(&config).expect("config written");
+    assert!(
+        written.contains(&format!("    server: {}\n", cloud.kube.url)),
+        "{written}"
+    );
+    assert!(
+        written.contains("    client-certificate-data: "),
+        "{written}"
+    );
+    assert!(
+        !written.contains("token"),
+        "a certificate, no token: {written}"
+    );
+
+    // kubectl authenticates with the signed client certificate alone.
+    let out = kubectl_with(&kubectl, &dir, &config, &["get", "nodes", "-o", "name"]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 5, "{}", out.stdout);
+
+    // Again without --force: magnumclient refuses to overwrite.
+    let out = run_env(&cli, &dir, &shell, &config_args).await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr
+            .contains(&format!("File {} exists, aborting.", config.display())),
+        "{}",
+        out.stderr
+    );
+
+    // A certificate another CA signed is refused in the TLS handshake.
+    let other = magsim_mocks::MockCloud::start_with(&scenario, None, &options)
+        .await
+        .expect("second cloud");
+    let other_dir = cloud_dir("config-other", &other.openstack.clouds_yaml("mock"));
+    let other_shell = [
+        (
+            "OS_CLIENT_CONFIG_FILE",
+            other_dir.join("clouds.yaml").display().to_string(),
+        ),
+        shell[1].clone(),
+        shell[2].clone(),
+    ];
+    let other_arg = other_dir.display().to_string();
+    let out = run_env(
+        &cli,
+        &other_dir,
+        &other_shell,
+        &["coe", "cluster", "config", "k8s", "--dir", &other_arg],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The first cluster's CA and server, the second one's client certificate and key.
+    let second = std::fs::read_to_string(other_dir.join("config")).expect("second config");
+    let user = |text: &str| text[text.find("- name: admin").expect("user")..].to_string();
+    let foreign = written.replace(&user(&written), &user(&second));
+    assert_ne!(foreign, written);
+    let foreign_path = other_dir.join("foreign");
+    std::fs::write(&foreign_path, foreign).expect("foreign config");
+    let out = kubectl_with(&kubectl, &other_dir, &foreign_path, &["get", "nodes"]).await;
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(
+        !out.stderr
+            .contains("certificate signed by unknown authority"),
+        "{}",
+        out.stderr
+    );
+}

@@ -324,6 +324,7 @@ fn world_with(groups: &[(&str, &str, u32, u32, u32)], extra_flavors: &[Flavor]) 
         stack_id: "bench".into(),
         stack_name: None,
         cluster_template_id: "t".into(),
+        cluster_template_name: "bench".into(),
         status: "CREATE_COMPLETE".into(),
         status_reason: None,
         labels: [("auto_scaling_enabled".to_string(), "true".to_string())]

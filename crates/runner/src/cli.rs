@@ -62,6 +62,15 @@ pub fn perform(
     }
 }
 
+/// Whether the model's rendering of `call` draws a Magnum request id (the lists render from
+/// the world without a request of their own).
+pub(crate) fn draws_request_id(call: &OsCall) -> bool {
+    !matches!(
+        call,
+        OsCall::ClusterList | OsCall::NodegroupList { .. } | OsCall::TemplateList
+    )
+}
+
 fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<String>) -> Outcome {
     let (op, method, path, body) = match call {
         OsCall::ClusterShow { cluster } => (
@@ -70,6 +79,14 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
             },
             "GET",
             format!("/clusters/{cluster}"),
+            None,
+        ),
+        OsCall::TemplateShow { template } => (
+            Operation::ShowClusterTemplate {
+                template: template.clone(),
+            },
+            "GET",
+            format!("/clustertemplates/{template}"),
             None,
         ),
         OsCall::NodegroupShow { cluster, nodegroup } => (
@@ -143,6 +160,10 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
             return faulted(api.engine(), "GET", &path, request_id)
                 .unwrap_or_else(|| nodegroup_list(api.engine(), cluster));
         }
+        OsCall::TemplateList => {
+            return faulted(api.engine(), "GET", "/clustertemplates", request_id)
+                .unwrap_or_else(|| template_list(api.engine()))
+        }
     };
     // In memory the faults are asked here; over the wire the servers ask them.
     let effect = match api.faults_here() {
@@ -194,6 +215,7 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
     o.stdout = match call {
         OsCall::ClusterShow { .. } => show_table(&r.body, CLUSTER_ROWS),
         OsCall::NodegroupShow { .. } => show_table(&r.body, NODEGROUP_ROWS),
+        OsCall::TemplateShow { .. } => show_table(&template_shown(&r.body), TEMPLATE_ROWS),
         OsCall::ClusterUpdate { cluster, .. } => {
             format!("Request to update cluster {cluster} has been accepted.\n")
         }
@@ -203,7 +225,7 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
         OsCall::ClusterResize { cluster, .. } => {
             format!("Request to resize cluster {cluster} has been accepted.\n")
         }
-        OsCall::ClusterList | OsCall::NodegroupList { .. } => String::new(),
+        OsCall::ClusterList | OsCall::NodegroupList { .. } | OsCall::TemplateList => String::new(),
     };
     o
 }
@@ -300,6 +322,54 @@ const CLUSTER_ROWS: &[&str] = &[
     "project_id",
 ];
 
+/// `coe cluster template show`'s rows (magnumclient's `CLUSTER_TEMPLATE_ATTRIBUTES`).
+const TEMPLATE_ROWS: &[&str] = &[
+    "insecure_registry",
+    "labels",
+    "updated_at",
+    "floating_ip_enabled",
+    "fixed_subnet",
+    "master_flavor_id",
+    "uuid",
+    "no_proxy",
+    "https_proxy",
+    "tls_disabled",
+    "keypair_id",
+    "public",
+    "http_proxy",
+    "docker_volume_size",
+    "server_type",
+    "external_network_id",
+    "cluster_distro",
+    "image_id",
+    "volume_driver",
+    "registry_enabled",
+    "docker_storage_driver",
+    "apiserver_port",
+    "name",
+    "created_at",
+    "network_driver",
+    "fixed_network",
+    "coe",
+    "flavor_id",
+    "master_lb_enabled",
+    "dns_nameserver",
+    "project_id",
+    "hidden",
+    "tags",
+];
+
+/// magnumclient shows a template's `None` fields as `-`.
+fn template_shown(body: &Value) -> Value {
+    let mut shown = body.clone();
+    if let Some(fields) = shown.as_object_mut() {
+        for v in fields.values_mut().filter(|v| v.is_null()) {
+            *v = Value::String("-".into());
+        }
+    }
+    shown
+}
+
 const NODEGROUP_ROWS: &[&str] = &[
     "uuid",
     "name",
@@ -369,6 +439,23 @@ fn cluster_list(engine: &Engine) -> Outcome {
         ],
         &rows,
     ))
+}
+
+/// `coe cluster template list`: the columns magnumclient asks for without `--fields`.
+fn template_list(engine: &Engine) -> Outcome {
+    let rows: Vec<Vec<String>> = engine
+        .world
+        .cluster
+        .iter()
+        .map(|c| {
+            vec![
+                c.cluster_template_id.clone(),
+                c.cluster_template_name.clone(),
+                "None".into(),
+            ]
+        })
+        .collect();
+    Outcome::ok(cliff_list(&["uuid", "name", "tags"], &rows))
 }
 
 fn nodegroup_list(engine: &Engine, cluster: &str) -> Outcome {

@@ -8,13 +8,13 @@
 //! ([`magsim_mocks::Live::pin_request_id`]), so the engine's random stream, and so every name
 //! it draws later, is the in-memory run's however many requests the client makes.
 
-use crate::cli::Outcome;
+use crate::cli::{draws_request_id, Outcome};
 use crate::wire::{Wire, WireRunError};
 use crate::ScenarioReport;
 use magsim_mocks::cloud::CLOUD_NAME;
 use magsim_mocks::journal::JournalEntry;
 use magsim_mocks::{ClientFiles, CloudOptions, Listen};
-use magsim_scenario::{Command, OsCall, Scenario, Step};
+use magsim_scenario::{Command, Scenario, Step};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -141,12 +141,6 @@ impl Clients {
         }
         child.wait_with_output()
     }
-}
-
-/// Whether the model's rendering of `call` draws a Magnum request id (the lists render from
-/// the world without a request of their own).
-fn draws_request_id(call: &OsCall) -> bool {
-    !matches!(call, OsCall::ClusterList | OsCall::NodegroupList { .. })
 }
 
 /// The `title` of a Magnum error body (`{"errors": [{"title": ...}]}`).

@@ -21,6 +21,12 @@ pub enum OsCall {
         cluster: String,
     },
     ClusterList,
+    /// `coe cluster template show <template>`.
+    TemplateShow {
+        template: String,
+    },
+    /// `coe cluster template list`.
+    TemplateList,
     NodegroupShow {
         cluster: String,
         nodegroup: String,
@@ -132,6 +138,8 @@ fn parse_openstack(args: &[String]) -> Result<Command, String> {
     let call = match r.as_slice() {
         ["coe", "cluster", "show", c] => OsCall::ClusterShow { cluster: c.to_string() },
         ["coe", "cluster", "list"] => OsCall::ClusterList,
+        ["coe", "cluster", "template", "show", t] => OsCall::TemplateShow { template: t.to_string() },
+        ["coe", "cluster", "template", "list"] => OsCall::TemplateList,
         ["coe", "nodegroup", "show", c, ng] => OsCall::NodegroupShow { cluster: c.to_string(), nodegroup: ng.to_string() },
         ["coe", "nodegroup", "list", c] => OsCall::NodegroupList { cluster: c.to_string() },
         ["coe", "cluster", "update", tail @ ..] => {
@@ -147,7 +155,7 @@ fn parse_openstack(args: &[String]) -> Result<Command, String> {
         ["coe", "cluster", "resize", tail @ ..] => parse_resize(tail)?,
         _ => {
             return Err(format!(
-                "unsupported openstack command `openstack {}`: magsim runs `coe cluster show|list|update|resize` and `coe nodegroup show|list|update`",
+                "unsupported openstack command `openstack {}`: magsim runs `coe cluster show|list|update|resize`, `coe cluster template show|list` and `coe nodegroup show|list|update`",
                 rest.join(" ")
             ))
         }

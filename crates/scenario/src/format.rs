@@ -202,6 +202,9 @@ pub struct RawCluster {
     pub labels: indexmap::IndexMap<String, Text>,
     #[serde(default = "default_coe_version")]
     pub coe_version: String,
+    /// The cluster template's name; Jetstream2's for `coe_version` by default
+    /// (`kubernetes-1-30-jammy`).
+    pub template: Option<String>,
     pub nodegroups: Vec<RawNodegroup>,
 }
 

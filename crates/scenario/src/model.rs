@@ -484,6 +484,10 @@ fn cluster(
         stack_id,
         stack_name: None,
         cluster_template_id: stable_uuid("template"),
+        cluster_template_name: c
+            .template
+            .clone()
+            .unwrap_or_else(|| magsim_sim::cloud::magnum::jetstream2_template_name(&c.coe_version)),
         status: "CREATE_COMPLETE".into(),
         status_reason: None,
         labels: c

@@ -1,20 +1,27 @@
 //! Who may talk to the API server. With [`KubeAuth`] the server speaks TLS with a certificate
-//! of its own CA and admits only requests bearing the kubeconfig's token, as a Magnum
-//! cluster's API server does: anything else is `401 Unauthorized` (the answer of
-//! kube-apiserver with anonymous auth off). Without it the server is plain http and admits
-//! everyone, for in-process tests and the tools that bring no credentials.
+//! of the cluster's CA ([`ClusterCa`]) and admits only requests bearing the kubeconfig's
+//! token or a client certificate that CA signed, as a Magnum cluster's API server does:
+//! anything else is `401 Unauthorized` (the answer of kube-apiserver with anonymous auth
+//! off). Without it the server is plain http and admits everyone, for in-process tests and
+//! the tools that bring no credentials.
 //!
 //! The CA, its key and the token are drawn from the operating system's random source at
 //! start (see [`crate::secret`]): no two servers share them, and nothing the engine prints
 //! depends on them.
 
+use crate::ca::{CaError, ClusterCa};
 use std::sync::Arc;
+
+/// Set on a request whose connection presented a client certificate the CA signed (rustls
+/// verified it in the handshake): the request is authenticated without a token.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClientCertificate;
 
 /// Errors making a server's TLS identity.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("cannot make the API server's certificate")]
-    Certificate(#[from] rcgen::Error),
+    Certificate(#[from] CaError),
     #[error("cannot set up TLS for the API server")]
     Tls(#[from] rustls::Error),
 }
@@ -36,55 +43,40 @@ impl std::fmt::Debug for KubeAuth {
 }
 
 impl KubeAuth {
-    /// A new CA and a server certificate valid for `hosts` (DNS names or IP addresses;
-    /// `localhost` and `127.0.0.1` are always included), and `token` or a random one.
-    pub fn generate(hosts: &[String], token: Option<String>) -> Result<KubeAuth, AuthError> {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-            KeyUsagePurpose,
-        };
-        let mut ca = CertificateParams::new(Vec::<String>::new())?;
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "magsim kubernetes CA");
-        ca.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_key = KeyPair::generate()?;
-        let ca_cert = ca.self_signed(&ca_key)?;
-
+    /// A server certificate valid for `hosts` (DNS names or IP addresses; `localhost` and
+    /// `127.0.0.1` are always included) signed by `ca`, and `token` or a random one. Client
+    /// certificates `ca` signed are admitted too (Magnum's `coe cluster config`).
+    pub fn new(
+        ca: &ClusterCa,
+        hosts: &[String],
+        token: Option<String>,
+    ) -> Result<KubeAuth, AuthError> {
         let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
         for h in hosts {
             if !names.contains(h) {
                 names.push(h.clone());
             }
         }
-        let mut leaf = CertificateParams::new(names)?;
-        leaf.distinguished_name
-            .push(DnType::CommonName, "kube-apiserver");
-        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        leaf.key_usages = vec![
-            KeyUsagePurpose::DigitalSignature,
-            KeyUsagePurpose::KeyEncipherment,
-        ];
-        let key = KeyPair::generate()?;
-        let cert = leaf.signed_by(&key, &ca_cert, &ca_key)?;
-
+        let (cert, key) = ca.server_identity(names)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        // A client certificate is optional (kubectl with the token sends none); one that is
+        // sent must chain to the CA.
+        let clients = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(ca.roots()),
+            provider.clone(),
+        )
+        .allow_unauthenticated()
+        .build()
+        .map_err(|e| AuthError::Tls(rustls::Error::General(e.to_string())))?;
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-            )?;
+            .with_client_cert_verifier(clients)
+            .with_single_cert(vec![cert], key)?;
         // HTTP/1.1 only: what the server speaks (watches stream as chunked responses).
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(KubeAuth {
             token: token.unwrap_or_else(crate::secret::random_text::<32>),
-            ca_pem: ca_cert.pem(),
+            ca_pem: ca.pem().to_string(),
             acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
         })
     }
@@ -134,6 +126,15 @@ pub(crate) async fn serve_tls(
                     return;
                 }
             };
+            let certified = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .is_some_and(|c| !c.is_empty());
+            let router = match certified {
+                true => router.layer(axum::Extension(ClientCertificate)),
+                false => router,
+            };
             let service = hyper_util::service::TowerToHyperService::new(router);
             if let Err(e) = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
@@ -152,8 +153,9 @@ mod tests {
 
     #[test]
     fn only_the_token_is_admitted() {
-        let a = KubeAuth::generate(&["10.0.0.1".into()], None).unwrap();
-        let b = KubeAuth::generate(&[], None).unwrap();
+        let ca = |name: &str| ClusterCa::generate(name).unwrap();
+        let a = KubeAuth::new(&ca("a"), &["10.0.0.1".into()], None).unwrap();
+        let b = KubeAuth::new(&ca("b"), &[], None).unwrap();
         assert_ne!(a.token, b.token, "each server draws its own token");
         assert_ne!(a.ca_pem, b.ca_pem, "and its own CA");
         assert!(a.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
@@ -166,7 +168,7 @@ mod tests {
         );
         assert!(!a.admits(Some(format!("Bearer {}", b.token).as_bytes())));
         assert!(!a.admits(Some(b"Bearer ")));
-        let fixed = KubeAuth::generate(&[], Some("chosen".into())).unwrap();
+        let fixed = KubeAuth::new(&ca("k8s"), &[], Some("chosen".into())).unwrap();
         assert!(fixed.admits(Some(b"Bearer chosen")));
     }
 }

@@ -90,6 +90,7 @@ pub mod table;
 pub mod watch;
 pub mod writes;
 
+use crate::ca::ClusterCa;
 use crate::listen::Listen;
 use crate::Live;
 use crate::Service;
@@ -137,6 +138,10 @@ pub struct KubeOptions {
     pub secure: bool,
     /// With `secure`, the token to require (default: a random one).
     pub token: Option<String>,
+    /// With `secure`, the CA that signs the server's certificate and the client certificates
+    /// it admits: the one Magnum's certificates API signs with ([`crate::MockCloud`] shares
+    /// it). Default: a CA of the server's own.
+    pub ca: Option<ClusterCa>,
 }
 
 impl Default for KubeOptions {
@@ -147,6 +152,7 @@ impl Default for KubeOptions {
             listen: Listen::default(),
             secure: false,
             token: None,
+            ca: None,
         }
     }
 }
@@ -187,7 +193,11 @@ impl KubeMock {
         let auth = match options.secure {
             true => {
                 url = url.replacen("http://", "https://", 1);
-                let auth = auth::KubeAuth::generate(&[url_host(&url)], options.token.clone())
+                let ca = match &options.ca {
+                    Some(ca) => ca.clone(),
+                    None => ClusterCa::generate("kubernetes").map_err(std::io::Error::other)?,
+                };
+                let auth = auth::KubeAuth::new(&ca, &[url_host(&url)], options.token.clone())
                     .map_err(std::io::Error::other)?;
                 Some(auth)
             }

@@ -143,6 +143,28 @@ pub fn nodegroup_body(c: &Cluster, raw: &Value, base: &str, created: &str) -> Va
     Value::Object(out)
 }
 
+/// The engine's template JSON plus `links` (after `cluster_distro`, where the API class
+/// declares them), `user_id` and the timestamps.
+pub fn template_body(raw: &Value, base: &str, user_id: &str, created: &str) -> Value {
+    let uuid = raw.get("uuid").and_then(Value::as_str).unwrap_or_default();
+    let mut out = Map::new();
+    for (k, val) in raw.as_object().into_iter().flatten() {
+        out.insert(k.clone(), val.clone());
+        if k == "cluster_distro" {
+            out.insert(
+                "links".into(),
+                links(base, &format!("clustertemplates/{uuid}")),
+            );
+        }
+        if k == "project_id" {
+            out.insert("user_id".into(), json!(user_id));
+        }
+    }
+    out.insert("created_at".into(), json!(created));
+    out.insert("updated_at".into(), json!(created));
+    Value::Object(out)
+}
+
 /// `GET /` of the Magnum API.
 pub fn root_document(base: &str, max: Version) -> Value {
     json!({
@@ -446,10 +468,11 @@ impl Magnum {
             let e = self.0.live.engine();
             let created = isoformat(e.epoch, SimTime::ZERO);
             match (&e.world.cluster, kind) {
-                (Some(c), Kind::Cluster) => {
-                    cluster_body(c, &r.body, base, &self.0.credentials.user_id, &created)
-                }
+                (Some(c), Kind::Cluster) => self.shown_cluster(c, &r.body, base, &created),
                 (Some(c), Kind::Nodegroup) => nodegroup_body(c, &r.body, base, &created),
+                (Some(_), Kind::Template) => {
+                    template_body(&r.body, base, &self.0.credentials.user_id, &created)
+                }
                 _ => r.body,
             }
         } else {
@@ -579,6 +602,27 @@ impl Magnum {
                     Kind::Nodegroup,
                 ))
             }
+            ("GET", ["clustertemplates"] | ["clustertemplates", "detail"]) => {
+                Ok(ok(200, self.template_list(base)))
+            }
+            ("GET", ["clustertemplates", ident]) => Ok(self.engine_reply(
+                self.apply(
+                    req,
+                    Operation::ShowClusterTemplate {
+                        template: ident.to_string(),
+                    },
+                    false,
+                ),
+                base,
+                Kind::Template,
+            )),
+            ("GET", ["certificates", ident]) => {
+                self.ca_certificate(ident, base).map(|b| ok(200, b))
+            }
+            ("POST", ["certificates"]) => {
+                let body = self.json_body(req)?;
+                self.sign_certificate(&body, base).map(|b| ok(201, b))
+            }
             (
                 _,
                 ["clusters"]
@@ -631,7 +675,7 @@ impl Magnum {
             .iter()
             .map(|c| {
                 let raw = magsim_sim::cloud::magnum::cluster_json(c);
-                let full = cluster_body(c, &raw, base, &self.0.credentials.user_id, &created);
+                let full = self.shown_cluster(c, &raw, base, &created);
                 if detail {
                     return full;
                 }
@@ -646,6 +690,81 @@ impl Magnum {
             })
             .collect();
         json!({ "clusters": items })
+    }
+
+    /// A cluster as served: [`cluster_body`], its `api_address` the Kubernetes mock's URL when
+    /// one runs beside ([`super::Options::api_address`]).
+    fn shown_cluster(&self, c: &Cluster, raw: &Value, base: &str, created: &str) -> Value {
+        let mut body = cluster_body(c, raw, base, &self.0.credentials.user_id, created);
+        if let (Some(url), Some(fields)) = (&self.0.options.api_address, body.as_object_mut()) {
+            fields.insert("api_address".into(), json!(url));
+        }
+        body
+    }
+
+    /// `GET /v1/clustertemplates[/detail]`: every item in full (the collection keeps all
+    /// fields, unlike clusters').
+    fn template_list(&self, base: &str) -> Value {
+        let e = self.0.live.engine();
+        let created = isoformat(e.epoch, SimTime::ZERO);
+        let items: Vec<Value> = e
+            .world
+            .cluster
+            .iter()
+            .map(|c| {
+                let raw = magsim_sim::cloud::magnum::cluster_template_json(c);
+                template_body(&raw, base, &self.0.credentials.user_id, &created)
+            })
+            .collect();
+        json!({ "clustertemplates": items })
+    }
+
+    /// `GET /v1/certificates/{cluster}`: the cluster's CA certificate.
+    fn ca_certificate(&self, ident: &str, base: &str) -> Result<Value, ApiError> {
+        let uuid = self.cluster_uuid(ident, 404)?;
+        Ok(json!({
+            "cluster_uuid": uuid,
+            "links": links(base, &format!("certificates/{uuid}")),
+            "pem": self.0.ca.pem().trim_end(),
+            "ca_cert_type": null,
+        }))
+    }
+
+    /// `POST /v1/certificates` `{"cluster_uuid", "csr"}`: the CSR signed by the cluster's CA
+    /// (`201`). An unknown cluster is `400` (the controller turns the lookup's 404 into a
+    /// BadRequest), an unreadable CSR Magnum's `InvalidCsr`.
+    fn sign_certificate(&self, body: &Value, base: &str) -> Result<Value, ApiError> {
+        let text = |field: &str| match body.get(field) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(invalid(field, other, "Value should be a string")),
+            None => Err(invalid(field, &Value::Null, "Mandatory field missing.")),
+        };
+        let ident = text("cluster_uuid")?;
+        let csr = text("csr")?;
+        let uuid = self.cluster_uuid(&ident, 400)?;
+        let pem = self
+            .0
+            .ca
+            .sign_client(&csr)
+            .map_err(|_| ApiError::new(400, format!("Received invalid csr {csr}.")))?;
+        Ok(json!({
+            "cluster_uuid": uuid,
+            "links": links(base, &format!("certificates/{uuid}")),
+            "csr": csr,
+            "pem": pem,
+            "ca_cert_type": null,
+        }))
+    }
+
+    /// The uuid of the cluster `ident` names, or Magnum's not-found with `status`.
+    fn cluster_uuid(&self, ident: &str, status: u16) -> Result<String, ApiError> {
+        let e = self.0.live.engine();
+        e.world
+            .cluster
+            .as_ref()
+            .filter(|c| c.matches(ident))
+            .map(|c| c.uuid.clone())
+            .ok_or_else(|| ApiError::new(status, format!("Cluster {ident} could not be found.")))
     }
 
     fn nodegroup_list(&self, ident: &str) -> Result<Value, ApiError> {
@@ -674,6 +793,7 @@ impl Magnum {
 enum Kind {
     Cluster,
     Nodegroup,
+    Template,
     Other,
 }
 

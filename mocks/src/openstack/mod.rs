@@ -20,6 +20,7 @@ pub mod nova;
 
 pub use fault::{Fault, FaultError, FaultKind};
 
+use crate::ca::ClusterCa;
 use crate::journal::{Journal, JournalEntry};
 use crate::listen::Listen;
 use crate::live::Live;
@@ -94,6 +95,13 @@ pub struct Options {
     /// instead create every node, so the mock refuses larger counts up front (wsme's "lower or
     /// equal" text).
     pub max_node_count: u32,
+    /// The cluster's API server as Magnum shows it (`api_address`): the Kubernetes mock's
+    /// URL when [`crate::MockCloud`] runs both; else the engine's placeholder address.
+    pub api_address: Option<String>,
+    /// The CA Magnum's certificates API answers with and signs with; shared with the
+    /// Kubernetes mock by [`crate::MockCloud`]. Default: a CA of Magnum's own, named after
+    /// the cluster.
+    pub cluster_ca: Option<ClusterCa>,
 }
 
 impl Default for Options {
@@ -103,6 +111,8 @@ impl Default for Options {
             token_lifetime: SimDuration::from_secs(3600),
             virtual_expires_at: false,
             max_node_count: magsim_sim::limits::MAX_NODES,
+            api_address: None,
+            cluster_ca: None,
         }
     }
 }
@@ -162,6 +172,8 @@ pub(crate) struct State {
     pub options: Options,
     pub urls: Urls,
     pub journal: Journal,
+    /// Magnum's CA for the cluster ([`Options::cluster_ca`] or its own).
+    pub ca: ClusterCa,
     tokens: Mutex<BTreeMap<String, Token>>,
     /// Faults a test injected, in injection order, each with the answers it has left.
     injected: Mutex<Vec<fault::Injected>>,
@@ -450,12 +462,21 @@ pub async fn start_on(
         nova: listen.url(Service::Compute, nova.local_addr()?),
     };
     let journal = Journal::default();
+    let ca = match &options.cluster_ca {
+        Some(ca) => ca.clone(),
+        None => {
+            let name = live.engine().world.cluster.as_ref().map(|c| c.name.clone());
+            ClusterCa::generate(name.as_deref().unwrap_or("kubernetes"))
+                .map_err(std::io::Error::other)?
+        }
+    };
     let state = Arc::new(State {
         live,
         credentials: Credentials::for_project(&project),
         options,
         urls: urls.clone(),
         journal: journal.clone(),
+        ca,
         tokens: Mutex::new(BTreeMap::new()),
         injected: Mutex::new(Vec::new()),
         token_counter: AtomicU64::new(0),

@@ -95,6 +95,8 @@ pub struct Cluster {
     /// short id its node names carry; `None` under magnum-capi-helm (no stack).
     pub stack_name: Option<String>,
     pub cluster_template_id: String,
+    /// The template's name (`openstack coe cluster template list`).
+    pub cluster_template_name: String,
     pub status: String,
     pub status_reason: Option<String>,
     pub labels: IndexMap<String, String>,
@@ -466,6 +468,69 @@ pub fn cluster_json(c: &Cluster) -> Value {
     })
 }
 
+/// Jetstream2's name for the template of a Kubernetes version: `v1.30.4` is
+/// `kubernetes-1-30-jammy` (the names users pick from, `reference/openstack-api.md` 4.4).
+pub fn jetstream2_template_name(coe_version: &str) -> String {
+    let mut parts = coe_version.trim_start_matches('v').split('.');
+    let major = parts.next().unwrap_or("1");
+    let minor = parts.next().unwrap_or("30");
+    format!("kubernetes-{major}-{minor}-jammy")
+}
+
+/// `GET /v1/clustertemplates/{ident}` as Magnum serializes it (the API class's declaration
+/// order). The template is the one the cluster was made from: its image and flavors are the
+/// default nodegroups'; fields the references do not give for Jetstream2's templates
+/// (networks, proxies, DNS, volume sizes) are `null`, as for a template created without them.
+pub fn cluster_template_json(c: &Cluster) -> Value {
+    let worker = c.default_worker();
+    let master_flavor = c
+        .nodegroups
+        .iter()
+        .find(|n| n.is_master())
+        .map(|n| n.flavor_id.clone())
+        .or_else(|| worker.map(|n| n.flavor_id.clone()));
+    serde_json::json!({
+        "uuid": c.cluster_template_id,
+        "name": c.cluster_template_name,
+        "coe": "kubernetes",
+        "image_id": worker.map(|n| n.image_id.clone()),
+        "flavor_id": worker.map(|n| n.flavor_id.clone()),
+        "master_flavor_id": master_flavor,
+        "dns_nameserver": null,
+        "keypair_id": null,
+        "external_network_id": null,
+        "fixed_network": null,
+        "fixed_subnet": null,
+        "network_driver": null,
+        "apiserver_port": null,
+        "docker_volume_size": null,
+        "cluster_distro": "ubuntu",
+        "http_proxy": null,
+        "https_proxy": null,
+        "no_proxy": null,
+        "volume_driver": null,
+        "registry_enabled": false,
+        "labels": {},
+        "tls_disabled": false,
+        "public": true,
+        "server_type": "vm",
+        "insecure_registry": null,
+        "docker_storage_driver": null,
+        "master_lb_enabled": true,
+        "floating_ip_enabled": true,
+        "project_id": c.project_id,
+        "hidden": false,
+        "tags": null,
+    })
+}
+
+impl Cluster {
+    /// Whether `ident` names the cluster's template (by uuid or name, as Magnum resolves it).
+    pub fn template_matches(&self, ident: &str) -> bool {
+        ident == self.cluster_template_id || ident == self.cluster_template_name
+    }
+}
+
 /// `GET /v1/clusters/{c}/nodegroups/{ng}` as Magnum serializes it.
 pub fn nodegroup_json(c: &Cluster, n: &Nodegroup) -> Value {
     let labels: serde_json::Map<String, Value> = n
@@ -695,6 +760,7 @@ pub(crate) mod tests {
             stack_id: "k8s-wamiv264xiet".into(),
             stack_name: None,
             cluster_template_id: "t".into(),
+            cluster_template_name: "kubernetes-1-30-jammy".into(),
             status: "CREATE_COMPLETE".into(),
             status_reason: None,
             labels: [

@@ -21,6 +21,10 @@ pub enum Operation {
         cluster: String,
         nodegroup: String,
     },
+    /// `GET /v1/clustertemplates/{template}`.
+    ShowClusterTemplate {
+        template: String,
+    },
     /// `PATCH /v1/clusters/{cluster}`.
     UpdateCluster {
         cluster: String,
@@ -145,6 +149,7 @@ impl Operation {
             self,
             Operation::ShowCluster { .. }
                 | Operation::ShowNodegroup { .. }
+                | Operation::ShowClusterTemplate { .. }
                 | Operation::UpdateCluster { .. }
                 | Operation::UpdateNodegroup { .. }
                 | Operation::Resize { .. }
@@ -204,7 +209,9 @@ impl Engine {
     pub fn apply(&mut self, op: Operation, request_id: Option<String>) -> ApiResponse {
         let read_only = matches!(
             op,
-            Operation::ShowCluster { .. } | Operation::ShowNodegroup { .. }
+            Operation::ShowCluster { .. }
+                | Operation::ShowNodegroup { .. }
+                | Operation::ShowClusterTemplate { .. }
         );
         let is_magnum = op.is_magnum();
         // No controller watches events or ConfigMaps.
@@ -243,6 +250,15 @@ impl Engine {
                 Ok(c) => ApiResponse::ok(200, crate::cloud::magnum::cluster_json(c)),
                 Err(e) => ApiResponse::err(e),
             },
+            Operation::ShowClusterTemplate { template } => {
+                match self.world.cluster.as_ref().filter(|c| c.template_matches(&template)) {
+                    Some(c) => ApiResponse::ok(200, crate::cloud::magnum::cluster_template_json(c)),
+                    None => ApiResponse::err(ApiError::new(
+                        404,
+                        format!("ClusterTemplate {template} could not be found."),
+                    )),
+                }
+            }
             Operation::ShowNodegroup { cluster, nodegroup } => {
                 match self
                     .cluster_for(&cluster)
