@@ -65,10 +65,15 @@ async fn run_env(cli: &Path, dir: &Path, env: &[(&str, String)], args: &[&str]) 
         .env("PATH", "/usr/bin:/bin")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .args(args);
+    output(cmd).await
+}
+
+/// Runs `cmd` off the runtime's threads, so the servers keep serving.
+async fn output(mut cmd: Command) -> Output {
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .expect("join")
-        .expect("openstack runs");
+        .expect("the client runs");
     Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -871,15 +876,7 @@ async fn kubectl_with(kubectl: &Path, home: &Path, config: &Path, args: &[&str])
         .arg("--kubeconfig")
         .arg(config)
         .args(args);
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("kubectl runs");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    output(cmd).await
 }
 
 /// How a user gets a kubeconfig: `coe cluster template list|show`, then `coe cluster config`

@@ -107,62 +107,50 @@ fn links(base: &str, rest: &str) -> Value {
     ])
 }
 
-/// The engine's cluster JSON with what the servers add: `links` (from the request's host),
-/// `user_id` and the timestamps.
-pub fn cluster_body(c: &Cluster, raw: &Value, base: &str, user_id: &str, created: &str) -> Value {
+/// What the servers add to an engine body: `links` after the key `links_after` (where the API
+/// class declares them), `user_id` after `project_id` when given, and the timestamps.
+fn served(
+    raw: &Value,
+    links_after: &str,
+    links: Value,
+    user_id: Option<&str>,
+    created: &str,
+) -> Value {
     let mut out = Map::new();
+    let mut links = Some(links);
     for (k, val) in raw.as_object().into_iter().flatten() {
         out.insert(k.clone(), val.clone());
-        if k == "create_timeout" {
-            out.insert("links".into(), links(base, &format!("clusters/{}", c.uuid)));
+        if k == links_after {
+            out.insert("links".into(), links.take().unwrap_or_default());
         }
-        if k == "project_id" {
-            out.insert("user_id".into(), json!(user_id));
+        if let (Some(user), "project_id") = (user_id, k.as_str()) {
+            out.insert("user_id".into(), json!(user));
         }
     }
     out.insert("created_at".into(), json!(created));
     out.insert("updated_at".into(), json!(created));
     Value::Object(out)
+}
+
+/// The engine's cluster JSON with what the servers add: `links` (from the request's host),
+/// `user_id` and the timestamps.
+pub fn cluster_body(c: &Cluster, raw: &Value, base: &str, user_id: &str, created: &str) -> Value {
+    let links = links(base, &format!("clusters/{}", c.uuid));
+    served(raw, "create_timeout", links, Some(user_id), created)
 }
 
 /// The engine's nodegroup JSON plus `links` and timestamps.
 pub fn nodegroup_body(c: &Cluster, raw: &Value, base: &str, created: &str) -> Value {
     let uuid = raw.get("uuid").and_then(Value::as_str).unwrap_or_default();
-    let mut out = Map::new();
-    for (k, val) in raw.as_object().into_iter().flatten() {
-        out.insert(k.clone(), val.clone());
-        if k == "labels" {
-            out.insert(
-                "links".into(),
-                links(base, &format!("clusters/{}/nodegroups/{uuid}", c.uuid)),
-            );
-        }
-    }
-    out.insert("created_at".into(), json!(created));
-    out.insert("updated_at".into(), json!(created));
-    Value::Object(out)
+    let links = links(base, &format!("clusters/{}/nodegroups/{uuid}", c.uuid));
+    served(raw, "labels", links, None, created)
 }
 
-/// The engine's template JSON plus `links` (after `cluster_distro`, where the API class
-/// declares them), `user_id` and the timestamps.
+/// The engine's template JSON plus `links`, `user_id` and the timestamps.
 pub fn template_body(raw: &Value, base: &str, user_id: &str, created: &str) -> Value {
     let uuid = raw.get("uuid").and_then(Value::as_str).unwrap_or_default();
-    let mut out = Map::new();
-    for (k, val) in raw.as_object().into_iter().flatten() {
-        out.insert(k.clone(), val.clone());
-        if k == "cluster_distro" {
-            out.insert(
-                "links".into(),
-                links(base, &format!("clustertemplates/{uuid}")),
-            );
-        }
-        if k == "project_id" {
-            out.insert("user_id".into(), json!(user_id));
-        }
-    }
-    out.insert("created_at".into(), json!(created));
-    out.insert("updated_at".into(), json!(created));
-    Value::Object(out)
+    let links = links(base, &format!("clustertemplates/{uuid}"));
+    served(raw, "cluster_distro", links, Some(user_id), created)
 }
 
 /// `GET /` of the Magnum API.
