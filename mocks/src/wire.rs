@@ -66,6 +66,8 @@ pub fn over_the_wire(op: &Operation) -> bool {
             | Operation::ShowNodegroup { .. }
             | Operation::UpdateCluster { .. }
             | Operation::UpdateNodegroup { .. }
+            | Operation::CreateNodegroup { .. }
+            | Operation::DeleteNodegroup { .. }
             | Operation::Resize { .. }
             | Operation::ScaleDeployment { .. }
             | Operation::DeletePod { .. }
@@ -131,6 +133,16 @@ impl WireClient {
                 Method::PATCH,
                 magnum(format!("{cluster}/nodegroups/{nodegroup}")),
                 Some(patch_list(&patch)),
+            ),
+            Operation::CreateNodegroup { cluster, body } => (
+                Method::POST,
+                magnum(format!("{cluster}/nodegroups")),
+                Some(body),
+            ),
+            Operation::DeleteNodegroup { cluster, nodegroup } => (
+                Method::DELETE,
+                magnum(format!("{cluster}/nodegroups/{nodegroup}")),
+                None,
             ),
             Operation::Resize {
                 cluster,
@@ -317,5 +329,8 @@ impl WireClient {
 async fn json_body(resp: Response) -> Result<Value, WireError> {
     let (url, status) = (resp.url().to_string(), resp.status().as_u16());
     let bytes = resp.bytes().await?;
+    if status == 204 && bytes.is_empty() {
+        return Ok(Value::Null);
+    }
     serde_json::from_slice(&bytes).map_err(|_| WireError::NotJson { url, status })
 }

@@ -564,7 +564,8 @@ impl World {
     }
 
     /// How many machines the infrastructure should run for a nodegroup: the MachineDeployment's
-    /// replicas under Cluster API, the nodegroup's `node_count` under Heat.
+    /// replicas under Cluster API (none without one), the nodegroup's `node_count` under Heat
+    /// and for control planes.
     pub fn desired_machines(&self, nodegroup: &str) -> u32 {
         if let Some(md) = self
             .machine_deployments
@@ -573,10 +574,15 @@ impl World {
         {
             return md.replicas;
         }
-        self.cluster
-            .as_ref()
-            .and_then(|c| c.nodegroup(nodegroup).ok())
-            .map_or(0, |n| n.node_count)
+        let Some(c) = self.cluster.as_ref() else {
+            return 0;
+        };
+        match c.nodegroup(nodegroup) {
+            // A worker nodegroup the driver did not render (CREATE_FAILED) has no machines.
+            Ok(n) if c.driver.is_capi() && !n.is_master() => 0,
+            Ok(n) => n.node_count,
+            Err(_) => 0,
+        }
     }
 }
 

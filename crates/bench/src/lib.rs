@@ -356,6 +356,7 @@ fn world_with(groups: &[(&str, &str, u32, u32, u32)], extra_flavors: &[Flavor]) 
                 labels: Default::default(),
                 is_default: i == 0,
                 status: "CREATE_COMPLETE".into(),
+                status_reason: None,
                 stack_id: (i == 0).then(|| "bench".into()),
             })
             .collect(),

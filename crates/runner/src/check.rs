@@ -521,12 +521,17 @@ fn autoscalers(c: &mut Checks, engine: &Engine, e: &Expect) {
 
 fn nodegroups(c: &mut Checks, engine: &Engine, e: &Expect) {
     for n in &e.nodegroups {
-        let Some(ng) = engine
+        let found = engine
             .world
             .cluster
             .as_ref()
-            .and_then(|cl| cl.nodegroup(&n.name).ok())
-        else {
+            .and_then(|cl| cl.nodegroup(&n.name).ok());
+        if n.present == Some(false) {
+            let status = found.map_or("absent".to_string(), |ng| ng.status.clone());
+            c.truth(format!("no nodegroup {}", n.name), found.is_none(), status);
+            continue;
+        }
+        let Some(ng) = found else {
             c.truth(
                 format!("nodegroup {} exists", n.name),
                 false,
@@ -553,6 +558,16 @@ fn nodegroups(c: &mut Checks, engine: &Engine, e: &Expect) {
                 format!("nodegroup {} max_node_count {v}", n.name),
                 &Some(v),
                 &ng.max_node_count,
+            );
+        }
+        if let Some(v) = &n.status {
+            c.eq(format!("nodegroup {} status {v}", n.name), v, &ng.status);
+        }
+        if let Some(v) = &n.status_reason {
+            c.eq(
+                format!("nodegroup {} status_reason", n.name),
+                &Some(v.clone()),
+                &ng.status_reason,
             );
         }
         if let Some(b) = &n.autoscaler_bounds {

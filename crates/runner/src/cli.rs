@@ -72,6 +72,15 @@ pub(crate) fn draws_request_id(call: &OsCall) -> bool {
 }
 
 fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<String>) -> Outcome {
+    if let OsCall::NodegroupDelete {
+        cluster,
+        nodegroups,
+    } = call
+    {
+        if nodegroups.len() > 1 {
+            return delete_each(api, debug, cluster, nodegroups, request_id);
+        }
+    }
     let (op, method, path, body) = match call {
         OsCall::ClusterShow { cluster } => (
             Operation::ShowCluster {
@@ -121,6 +130,30 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
             format!("/clusters/{cluster}/nodegroups/{nodegroup}"),
             Some(Value::Array(patch.iter().map(|p| p.to_json()).collect())),
         ),
+        OsCall::NodegroupCreate { cluster, body } => (
+            Operation::CreateNodegroup {
+                cluster: cluster.clone(),
+                body: body.clone(),
+            },
+            "POST",
+            format!("/clusters/{cluster}/nodegroups"),
+            Some(body.clone()),
+        ),
+        OsCall::NodegroupDelete {
+            cluster,
+            nodegroups,
+        } => {
+            let nodegroup = nodegroups.first().cloned().unwrap_or_default();
+            (
+                Operation::DeleteNodegroup {
+                    cluster: cluster.clone(),
+                    nodegroup: nodegroup.clone(),
+                },
+                "DELETE",
+                format!("/clusters/{cluster}/nodegroups/{nodegroup}"),
+                None,
+            )
+        }
         OsCall::ClusterResize {
             cluster,
             node_count,
@@ -225,9 +258,44 @@ fn openstack(api: &mut dyn Api, debug: bool, call: &OsCall, request_id: Option<S
         OsCall::ClusterResize { cluster, .. } => {
             format!("Request to resize cluster {cluster} has been accepted.\n")
         }
+        OsCall::NodegroupCreate { .. } => format!(
+            "Request to create nodegroup {} accepted\n",
+            r.body["uuid"].as_str().unwrap_or_default()
+        ),
+        OsCall::NodegroupDelete { nodegroups, .. } => format!(
+            "Request to delete nodegroup {} has been accepted.\n",
+            nodegroups.first().map_or("", String::as_str)
+        ),
         OsCall::ClusterList | OsCall::NodegroupList { .. } | OsCall::TemplateList => String::new(),
     };
     o
+}
+
+/// `coe nodegroup delete` of several nodegroups: one DELETE each, in order, stopping at the
+/// first error as magnumclient's loop does.
+fn delete_each(
+    api: &mut dyn Api,
+    debug: bool,
+    cluster: &str,
+    nodegroups: &[String],
+    mut request_id: Option<String>,
+) -> Outcome {
+    let mut all = Outcome::default();
+    for ng in nodegroups {
+        let one = OsCall::NodegroupDelete {
+            cluster: cluster.to_string(),
+            nodegroups: vec![ng.clone()],
+        };
+        let o = openstack(api, debug, &one, request_id.take());
+        all.stdout.push_str(&o.stdout);
+        all.stderr.push_str(&o.stderr);
+        (all.exit_code, all.status) = (o.exit_code, o.status);
+        (all.title, all.request_id) = (o.title, o.request_id);
+        if o.exit_code != 0 {
+            break;
+        }
+    }
+    all
 }
 
 /// The uuid of the cluster `ident` names (name or uuid), or `ident` when there is none.

@@ -34,6 +34,17 @@ pub enum OsCall {
     NodegroupList {
         cluster: String,
     },
+    /// `coe nodegroup create <cluster> <name> [...]`, with the request body magnumclient
+    /// builds from its arguments.
+    NodegroupCreate {
+        cluster: String,
+        body: serde_json::Value,
+    },
+    /// `coe nodegroup delete <cluster> <nodegroup> [<nodegroup> ...]`.
+    NodegroupDelete {
+        cluster: String,
+        nodegroups: Vec<String>,
+    },
     ClusterUpdate {
         cluster: String,
         patch: Vec<PatchOperation>,
@@ -153,9 +164,14 @@ fn parse_openstack(args: &[String]) -> Result<Command, String> {
             OsCall::NodegroupUpdate { cluster: c.to_string(), nodegroup: ng.to_string(), patch: patch(op, attrs)? }
         }
         ["coe", "cluster", "resize", tail @ ..] => parse_resize(tail)?,
+        ["coe", "nodegroup", "create", tail @ ..] => parse_nodegroup_create(tail)?,
+        ["coe", "nodegroup", "delete", c, ngs @ ..] if !ngs.is_empty() => OsCall::NodegroupDelete {
+            cluster: c.to_string(),
+            nodegroups: ngs.iter().map(|s| s.to_string()).collect(),
+        },
         _ => {
             return Err(format!(
-                "unsupported openstack command `openstack {}`: magsim runs `coe cluster show|list|update|resize`, `coe cluster template show|list` and `coe nodegroup show|list|update`",
+                "unsupported openstack command `openstack {}`: magsim runs `coe cluster show|list|update|resize`, `coe cluster template show|list` and `coe nodegroup show|list|create|update|delete`",
                 rest.join(" ")
             ))
         }
@@ -205,6 +221,135 @@ fn parse_resize(args: &[&str]) -> Result<OsCall, String> {
         nodegroup,
         nodes_to_remove: remove,
     })
+}
+
+/// magnumclient's `CreateNodeGroup`: its argparse defaults (`--node-count 1`, `--min-nodes
+/// 0`, `--role worker`) and the body it sends (`name`, `node_count`, `max_node_count`,
+/// `min_node_count`, `role`, then the optional ones).
+fn parse_nodegroup_create(args: &[&str]) -> Result<OsCall, String> {
+    let usage_line = || {
+        usage("coe nodegroup create [--node-count N] [--min-nodes N] [--max-nodes N] [--role R] [--flavor F] [--image I] [--labels K=V,...] [--docker-volume-size N] [--merge-labels] <cluster> <name>")
+    };
+    let mut flags: Vec<(&str, String)> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    let (mut pos, mut merge) = (Vec::new(), false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (*a, None),
+        };
+        match flag {
+            "--merge-labels" => merge = true,
+            "--node-count"
+            | "--min-nodes"
+            | "--max-nodes"
+            | "--role"
+            | "--flavor"
+            | "--image"
+            | "--labels"
+            | "--docker-volume-size" => {
+                let v = match inline {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .map(|s| s.to_string())
+                        .ok_or_else(|| format!("argument {flag}: expected one argument"))?,
+                };
+                match flag {
+                    "--labels" => labels.push(v),
+                    _ => flags.push((flag, v)),
+                }
+            }
+            f if f.starts_with('-') => return Err(format!("unrecognized arguments: {f}")),
+            p => pos.push(p),
+        }
+    }
+    let [cluster, name] = pos.as_slice() else {
+        return Err(usage_line());
+    };
+    let get = |f: &str| {
+        flags
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == f)
+            .map(|(_, v)| v.clone())
+    };
+    let int = |f: &str, meta: &str| -> Result<Option<i64>, String> {
+        get(f)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map_err(|_| format!("argument {f}: invalid int value: '{v}' ({meta})"))
+            })
+            .transpose()
+    };
+    let mut body = serde_json::Map::new();
+    body.insert("name".into(), name.to_string().into());
+    body.insert(
+        "node_count".into(),
+        int("--node-count", "<node-count>")?.unwrap_or(1).into(),
+    );
+    body.insert(
+        "max_node_count".into(),
+        int("--max-nodes", "<max-nodes>")?.into(),
+    );
+    body.insert(
+        "min_node_count".into(),
+        int("--min-nodes", "<min-nodes>")?.unwrap_or(0).into(),
+    );
+    body.insert(
+        "role".into(),
+        get("--role").unwrap_or_else(|| "worker".into()).into(),
+    );
+    if !labels.is_empty() {
+        body.insert("labels".into(), cli_labels(&labels)?.into());
+    }
+    if let Some(n) = int("--docker-volume-size", "<docker-volume-size>")? {
+        body.insert("docker_volume_size".into(), n.into());
+    }
+    if let Some(f) = get("--flavor") {
+        body.insert("flavor_id".into(), f.into());
+    }
+    if let Some(i) = get("--image") {
+        body.insert("image_id".into(), i.into());
+    }
+    if merge {
+        body.insert("merge_labels".into(), true.into());
+    }
+    Ok(OsCall::NodegroupCreate {
+        cluster: cluster.to_string(),
+        body: body.into(),
+    })
+}
+
+/// magnumclient's `format_labels`: `--labels` given once may hold several `K=V` split on
+/// `,` or `;`; a key given twice joins its values with `,`.
+fn cli_labels(given: &[String]) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let items: Vec<String> = if given.len() == 1 && given[0].matches('=').count() > 1 {
+        given[0]
+            .replace(';', ",")
+            .split(',')
+            .map(str::to_string)
+            .collect()
+    } else {
+        given.to_vec()
+    };
+    let mut labels = serde_json::Map::new();
+    for item in items {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| format!("labels must be a list of KEY=VALUE not {item}"))?;
+        match labels.get_mut(k) {
+            Some(serde_json::Value::String(old)) => {
+                old.push(',');
+                old.push_str(v);
+            }
+            _ => {
+                labels.insert(k.to_string(), v.to_string().into());
+            }
+        }
+    }
+    Ok(labels)
 }
 
 fn parse_kubectl(args: &[String]) -> Result<Command, String> {

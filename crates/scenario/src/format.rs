@@ -639,6 +639,12 @@ pub struct NodegroupExpect {
     pub max_node_count: Option<u32>,
     /// The MachineDeployment's autoscaler annotations, `min:max`, or `none`.
     pub autoscaler_bounds: Option<String>,
+    /// Magnum's `status` (`CREATE_COMPLETE`, `CREATE_FAILED`, ...).
+    pub status: Option<String>,
+    /// `status_reason`, exactly.
+    pub status_reason: Option<String>,
+    /// `false`: the nodegroup does not exist (deleted, or never created).
+    pub present: Option<bool>,
 }
 
 /// Parses YAML into the raw schema, turning serde's errors into `file:line:col: field: message`.

@@ -459,6 +459,7 @@ fn cluster(
                 .collect(),
             is_default,
             status: "CREATE_COMPLETE".into(),
+            status_reason: None,
             // The conductor copies the cluster's stack_id into the nodegroups that exist at
             // create time (`cluster_conductor.py:79-81`); later ones get their own Heat stack
             // (`magnum/drivers/heat/driver.py:135-139`) or, under magnum-capi-helm, none.

@@ -341,7 +341,11 @@ impl Magnum {
     }
 
     fn render(&self, r: Reply) -> Wire {
-        let mut t = json_response(r.status, &r.body);
+        // pecan's 204 has no body.
+        let mut t = match r.status {
+            204 => Wire::empty(204),
+            status => json_response(status, &r.body),
+        };
         if let Some(ver) = &r.version {
             t = t
                 .insert_header(
@@ -571,6 +575,42 @@ impl Magnum {
                     ),
                     base,
                     Kind::Nodegroup,
+                ))
+            }
+            ("POST", ["clusters", ident, "nodegroups"]) => {
+                need((1, 9), "nodegroups")?;
+                let body = self.json_body(req)?;
+                for field in ["node_count", "min_node_count", "max_node_count"] {
+                    if let Some(value) = body.get(field) {
+                        self.check_count(value)?;
+                    }
+                }
+                Ok(self.engine_reply(
+                    self.apply(
+                        req,
+                        Operation::CreateNodegroup {
+                            cluster: ident.to_string(),
+                            body,
+                        },
+                        true,
+                    ),
+                    base,
+                    Kind::Nodegroup,
+                ))
+            }
+            ("DELETE", ["clusters", ident, "nodegroups", ng]) => {
+                need((1, 9), "nodegroups")?;
+                Ok(self.engine_reply(
+                    self.apply(
+                        req,
+                        Operation::DeleteNodegroup {
+                            cluster: ident.to_string(),
+                            nodegroup: ng.to_string(),
+                        },
+                        true,
+                    ),
+                    base,
+                    Kind::Other,
                 ))
             }
             ("PATCH", ["clusters", ident, "nodegroups", ng]) => {

@@ -161,7 +161,10 @@ pub fn node_counts(cluster: &Cluster, ng: &Nodegroup) -> (u32, u32) {
     if (major, minor) >= (1, 1) {
         let mut min = ng.node_count;
         let mut max = ng.max_node_count.unwrap_or(ng.node_count);
-        if ng.min_node_count > 0 && !(ng.is_default && ng.min_node_count == 1) {
+        // Magnum stores 0 when no minimum was given (`min_node_count` is never None), so a
+        // nodegroup created later always brings its own, 0 included; magsim reads 0 on a
+        // default group as unset, as the scenarios written before nodegroup create do.
+        if !ng.is_default || ng.min_node_count > 1 {
             min = ng.min_node_count;
         }
         if ng.is_default {
@@ -221,9 +224,7 @@ pub fn scaling(cluster: &Cluster, ng: &Nodegroup) -> Result<Scaling, String> {
         .get("auto_scaling_enabled")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let (min, max) = node_counts(cluster, ng);
-    if !enabled || min == max {
-        return Ok(Scaling::Fixed(ng.node_count));
-    }
+    // `_get_autoscale_values` validates before it asks whether to autoscale.
     if min < 1 {
         return Err(
             "Min node count must be greater than or equal to 1 for all node groups.".into(),
@@ -235,7 +236,43 @@ pub fn scaling(cluster: &Cluster, ng: &Nodegroup) -> Result<Scaling, String> {
     if max < min {
         return Err("Max node count must be greater than or equal to min node count".into());
     }
+    if !enabled || min == max {
+        return Ok(Scaling::Fixed(ng.node_count));
+    }
     Ok(Scaling::Autoscaled { min, max })
+}
+
+/// The release of a cluster that already exists when the scenario starts: every worker
+/// nodegroup has its MachineDeployment at `node_count` replicas, then the driver's render
+/// annotates the ones it accepts. A nodegroup today's driver would refuse (the scenario says
+/// it exists all the same) keeps a deployment without bounds; the error is returned.
+pub fn bootstrap(cluster: &Cluster, mds: &mut Vec<MachineDeployment>) -> Result<(), String> {
+    let namespace = machine_namespace(cluster);
+    for ng in cluster.nodegroups.iter().filter(|n| !n.is_master()) {
+        if !mds.iter().any(|m| m.nodegroup == ng.name) {
+            mds.push(MachineDeployment {
+                name: format!("{}-{}", cluster.stack_id, ng.name),
+                namespace: namespace.clone(),
+                nodegroup: ng.name.clone(),
+                replicas: ng.node_count,
+                annotations: BTreeMap::new(),
+            });
+        }
+    }
+    render(cluster, mds, None)
+}
+
+/// The management cluster namespace of a project's clusters: `magnum-<project id>`.
+fn machine_namespace(cluster: &Cluster) -> String {
+    format!(
+        "magnum-{}",
+        cluster
+            .project_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
+    )
 }
 
 /// Re-renders the Helm release: updates `mds` in place (creating missing ones) and returns the
@@ -248,15 +285,7 @@ pub fn render(
     mds: &mut Vec<MachineDeployment>,
     resized: Option<&str>,
 ) -> Result<(), String> {
-    let namespace = format!(
-        "magnum-{}",
-        cluster
-            .project_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_lowercase()
-    );
+    let namespace = machine_namespace(cluster);
     for ng in cluster.nodegroups.iter().filter(|n| !n.is_master()) {
         let scaling = scaling(cluster, ng)?;
         let name = format!("{}-{}", cluster.stack_id, ng.name);

@@ -71,6 +71,8 @@ pub struct Nodegroup {
     pub labels: IndexMap<String, String>,
     pub is_default: bool,
     pub status: String,
+    /// Why the conductor failed the last operation (`CREATE_FAILED` and the like).
+    pub status_reason: Option<String>,
     /// Magnum's `stack_id`: under the Heat driver the nodegroup's Heat stack uuid (the
     /// cluster's for the default nodegroups); under magnum-capi-helm the release name for the
     /// default nodegroups (the conductor copies the cluster's, `cluster_conductor.py:79-81`)
@@ -559,7 +561,7 @@ pub fn nodegroup_json(c: &Cluster, n: &Nodegroup) -> Value {
         "is_default": n.is_default,
         "stack_id": n.stack_id,
         "status": n.status,
-        "status_reason": null,
+        "status_reason": n.status_reason,
         "version": null,
         "merge_labels": false,
     })
@@ -570,7 +572,7 @@ pub fn nodegroup_json(c: &Cluster, n: &Nodegroup) -> Value {
 /// list or dict fails with that comparison's `TypeError`, a negative number with the range
 /// text; a float or bool passes and is stored as its integer. `None` leaves the count unset.
 /// Past [`crate::limits::MAX_NODES`] is refused before anything is allocated.
-fn count_attribute(field: &str, v: &Value) -> Result<Option<u32>, ApiError> {
+pub(super) fn count_attribute(field: &str, v: &Value) -> Result<Option<u32>, ApiError> {
     let invalid = |why: String| {
         let shown = match v {
             Value::String(s) => s.clone(),
@@ -607,7 +609,12 @@ fn count_attribute(field: &str, v: &Value) -> Result<Option<u32>, ApiError> {
 }
 
 /// Magnum's nodegroup count checks (`_validate_node_count`), all 409.
-fn check_counts(name: &str, min: u32, max: Option<u32>, count: u32) -> Result<(), ApiError> {
+pub(super) fn check_counts(
+    name: &str,
+    min: u32,
+    max: Option<u32>,
+    count: u32,
+) -> Result<(), ApiError> {
     if let Some(max) = max {
         if max < min {
             return Err(ApiError::new(409, format!("max_node_count for {name} is invalid (min_node_count ({min}) should be less or equal to max_node_count ({max})).")));
@@ -794,6 +801,7 @@ pub(crate) mod tests {
                 labels: Default::default(),
                 is_default: true,
                 status: "CREATE_COMPLETE".into(),
+                status_reason: None,
                 stack_id: Some("k8s-wamiv264xiet".into()),
             }],
         }

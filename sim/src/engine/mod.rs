@@ -5,6 +5,7 @@
 //! Engine events at a time run before operations applied at that same time.
 
 mod kubelet;
+mod nodegroups;
 mod ops;
 mod outside;
 mod reconcile;
@@ -92,7 +93,7 @@ impl Engine {
         if let Some(c) = &e.world.cluster {
             if c.driver.is_capi() {
                 // The cluster exists already: render what the driver rendered at creation.
-                let _ = crate::cloud::capi::render(c, &mut e.world.machine_deployments, None);
+                let _ = crate::cloud::capi::bootstrap(c, &mut e.world.machine_deployments);
                 for md in &mut e.world.machine_deployments {
                     if let Some(a) = e.world.operator_annotations.get(&md.nodegroup) {
                         md.annotations.extend(a.clone());
@@ -370,6 +371,7 @@ impl Engine {
             self.dirty = false;
             self.schedule_pending();
         }
+        self.complete_nodegroups();
     }
 }
 

@@ -36,6 +36,16 @@ pub enum Operation {
         nodegroup: String,
         patch: Vec<PatchOperation>,
     },
+    /// `POST /v1/clusters/{cluster}/nodegroups` with its JSON body.
+    CreateNodegroup {
+        cluster: String,
+        body: Value,
+    },
+    /// `DELETE /v1/clusters/{cluster}/nodegroups/{nodegroup}`.
+    DeleteNodegroup {
+        cluster: String,
+        nodegroup: String,
+    },
     /// `POST /v1/clusters/{cluster}/actions/resize`.
     Resize {
         cluster: String,
@@ -152,6 +162,8 @@ impl Operation {
                 | Operation::ShowClusterTemplate { .. }
                 | Operation::UpdateCluster { .. }
                 | Operation::UpdateNodegroup { .. }
+                | Operation::CreateNodegroup { .. }
+                | Operation::DeleteNodegroup { .. }
                 | Operation::Resize { .. }
         )
     }
@@ -168,7 +180,7 @@ pub struct ApiResponse {
 }
 
 impl ApiResponse {
-    fn ok(status: u16, body: Value) -> ApiResponse {
+    pub(super) fn ok(status: u16, body: Value) -> ApiResponse {
         ApiResponse {
             status,
             request_id: None,
@@ -177,7 +189,7 @@ impl ApiResponse {
         }
     }
 
-    fn err(e: ApiError) -> ApiResponse {
+    pub(super) fn err(e: ApiError) -> ApiResponse {
         ApiResponse {
             status: e.status,
             request_id: None,
@@ -236,7 +248,7 @@ impl Engine {
         resp
     }
 
-    fn cluster_for(&self, ident: &str) -> Result<&crate::cloud::Cluster, ApiError> {
+    pub(super) fn cluster_for(&self, ident: &str) -> Result<&crate::cloud::Cluster, ApiError> {
         self.world
             .cluster
             .as_ref()
@@ -321,6 +333,10 @@ impl Engine {
                     }
                     Err(e) => ApiResponse::err(e),
                 }
+            }
+            Operation::CreateNodegroup { cluster, body } => self.create_nodegroup(&cluster, &body),
+            Operation::DeleteNodegroup { cluster, nodegroup } => {
+                self.delete_nodegroup(&cluster, &nodegroup)
             }
             Operation::Resize {
                 cluster,
@@ -745,7 +761,7 @@ impl Engine {
         }
     }
 
-    fn driver_rerender(&mut self, resized: Option<&str>) {
+    pub(super) fn driver_rerender(&mut self, resized: Option<&str>) {
         match self.world.rerender(resized) {
             Ok(()) => self.log_bounds(),
             Err(e) => self
@@ -755,7 +771,7 @@ impl Engine {
     }
 
     /// Shows what the driver rendered for the autoscaler, the point of the limit chain.
-    fn log_bounds(&mut self) {
+    pub(super) fn log_bounds(&mut self) {
         let lines: Vec<String> = self
             .world
             .machine_deployments

@@ -5,6 +5,8 @@
 //!
 //! Without `.venv/bin/openstack` the tests fail when `CI` is set and are skipped otherwise.
 
+mod nodegroups;
+
 use magsim_mocks::recording::Recording;
 use magsim_mocks::replay::incident::{FILE, LABELS_REQUEST_ID};
 use magsim_mocks::Live;
