@@ -94,7 +94,15 @@ type Answer = Result<(u16, Value, Option<String>), ()>;
 #[derive(Clone, Debug)]
 enum Kind {
     /// A nodegroup's stack (the cluster's for the default nodegroups): holds `kube_minions`.
-    Group { minions: Stack },
+    /// One the driver made for a nodegroup created later is born with its first server and
+    /// is `CREATE_IN_PROGRESS` while Magnum's nodegroup is.
+    Group {
+        minions: Stack,
+        creating: bool,
+        born: SimTime,
+        /// The node count of the one nodegroup the stack is for; `None` for the cluster's.
+        own: Option<u32>,
+    },
     /// The `kube_minions` ResourceGroup of `parent`.
     Minions { parent: Stack, members: Vec<Member> },
     /// One member of a `kube_minions` group.
@@ -186,9 +194,18 @@ fn stacks(e: &Engine) -> Vec<Entry> {
                 },
             },
         );
+        let own = (group.id != c.stack_id).then_some(ng.node_count);
         out.push(Entry {
             stack: group,
-            kind: Kind::Group { minions },
+            kind: Kind::Group {
+                minions,
+                creating: ng.status == "CREATE_IN_PROGRESS",
+                born: match ng.is_default {
+                    true => SimTime::ZERO,
+                    false => machines.iter().map(|m| m.created).min().unwrap_or(e.now()),
+                },
+                own,
+            },
         });
     }
     out.extend(nested);
@@ -275,12 +292,13 @@ impl Heat {
                 ),
                 None => stack_not_found(name),
             },
-            ["stacks", name, id, "resources"] => match named(&all, name, id) {
-                Some(x) => {
-                    let items = resources(&all, x, &stacks_url, &created, None);
+            ["stacks", name, id, "resources"] => match (named(&all, name, id), nested_depth(req)) {
+                (_, Err(bad)) => bad,
+                (Some(x), Ok(depth)) => {
+                    let items = resource_tree(&all, x, &stacks_url, &created, depth);
                     (200, json!({ "resources": items }))
                 }
-                None => stack_not_found(name),
+                (None, _) => stack_not_found(name),
             },
             ["stacks", name, id, "resources", res] => match named(&all, name, id) {
                 Some(x) => match resources(&all, x, &stacks_url, &created, Some(res))
@@ -342,10 +360,16 @@ impl Heat {
             .expect("stacks exist only with a cluster");
         let project = &self.0.credentials.project_id;
         let (parent, description, status, born, outs, params) = match &x.kind {
-            Kind::Group { minions } => {
+            Kind::Group {
+                minions,
+                creating,
+                born,
+                own,
+            } => {
                 let booting = booting(e, minions);
                 let mut p = Map::new();
-                p.insert("number_of_minions".into(), c.node_count().to_string().into());
+                let minions_count = own.unwrap_or_else(|| c.node_count());
+                p.insert("number_of_minions".into(), minions_count.to_string().into());
                 p.insert(
                     "number_of_masters".into(),
                     c.master_count().to_string().into(),
@@ -359,8 +383,15 @@ impl Heat {
                 (
                     Value::Null,
                     "This template will boot a Kubernetes cluster with one or more minions (as specified by the number_of_minions parameter, which defaults to 1).",
-                    group_status(c, booting),
-                    SimTime::ZERO,
+                    match (creating, own, booting) {
+                        (true, ..) => "CREATE_IN_PROGRESS",
+                        // Magnum updates a nodegroup's own stack only when that nodegroup
+                        // changes: while its new servers boot.
+                        (false, Some(_), true) => "UPDATE_IN_PROGRESS",
+                        (false, Some(_), false) => "CREATE_COMPLETE",
+                        (false, None, _) => group_status(c, booting),
+                    },
+                    *born,
                     outs,
                     p,
                 )
@@ -533,7 +564,7 @@ fn resources(
         })
     };
     let list: Vec<(String, Value)> = match &x.kind {
-        Kind::Group { minions } => {
+        Kind::Group { minions, .. } => {
             let members = all.iter().find_map(|y| match &y.kind {
                 Kind::Minions { members, .. } if y.stack.id == minions.id => Some(members),
                 _ => None,
@@ -602,6 +633,61 @@ fn resources(
         .filter(|(n, _)| only.is_none_or(|o| o == n))
         .map(|(_, v)| v)
         .collect()
+}
+
+/// `?nested_depth=N` (`heat/api/openstack/v1/resources.py`, `extract_int`), at most
+/// `max_nested_stack_depth` (5).
+fn nested_depth(req: &Request) -> Result<u32, (u16, Value)> {
+    let Some((_, v)) = req.url.query_pairs().find(|(k, _)| k == "nested_depth") else {
+        return Ok(0);
+    };
+    match v.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n.min(5) as u32),
+        Ok(_) => Err(bad_request("Value must be >= 0 for field 'nested_depth'.")),
+        Err(_) => Err(bad_request("Only integer is acceptable by 'nested_depth'.")),
+    }
+}
+
+fn bad_request(message: &str) -> (u16, Value) {
+    (
+        400,
+        fault_body(400, "Bad Request", "The server could not comply with the request since it is either malformed or otherwise incorrect.", message, "HTTPBadRequest"),
+    )
+}
+
+/// A stack's resources and, `depth` levels down, those of the stacks they own, each nested
+/// one naming its owner in `parent_resource` (Heat's `resource-list --nested-depth`).
+fn resource_tree(
+    all: &[Entry],
+    x: &Entry,
+    stacks_url: &str,
+    created: &dyn Fn(SimTime) -> String,
+    depth: u32,
+) -> Vec<Value> {
+    let mine = resources(all, x, stacks_url, created, None);
+    let mut out = mine.clone();
+    if depth == 0 {
+        return out;
+    }
+    for r in &mine {
+        let owns = r["links"]
+            .as_array()
+            .is_some_and(|l| l.iter().any(|l| l["rel"] == "nested"));
+        let child = r["physical_resource_id"]
+            .as_str()
+            .and_then(|id| find(all, id));
+        let (true, Some(child)) = (owns, child) else {
+            continue;
+        };
+        for mut nested in resource_tree(all, child, stacks_url, created, depth - 1) {
+            if let Some(o) = nested.as_object_mut() {
+                o.entry("parent_resource")
+                    .or_insert_with(|| r["resource_name"].clone());
+            }
+            out.push(nested);
+        }
+    }
+    out
 }
 
 fn with_none((status, body): (u16, Value)) -> (u16, Value, Option<String>) {

@@ -1,10 +1,12 @@
 //! The real clients against the mocks: python-openstackclient 9.0.0 with python-magnumclient
 //! 4.8.1 from `.venv` (made by `scripts/venv.sh`). Every `openstack` command of the incident's
 //! Key Commands Reference, plus `coe cluster show k8s` and `coe cluster resize`, in live mode
-//! and against the shipped recording, asserting on what the CLI prints.
+//! and against the shipped recording, asserting on what the CLI prints; nodegroup create and
+//! delete (`nodegroups`) and python-heatclient 4.3.0's `stack` commands (`heat`).
 //!
 //! Without `.venv/bin/openstack` the tests fail when `CI` is set and are skipped otherwise.
 
+mod heat;
 mod nodegroups;
 
 use magsim_mocks::recording::Recording;
