@@ -1849,3 +1849,95 @@ async fn create_deployment_s_protobuf_body_runs_in_the_engine() {
         "Deployment cluster-autoscaler"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_fields_are_refused_warned_or_ignored_as_kubectl_asks() {
+    let Some((live, _kube, env)) = start("fieldvalidation").await else {
+        return;
+    };
+    let manifest = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec:\n  replica: 2\n  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n        imagePullPolcy: Always\n        resources:\n          requests: {{cpu: 100m}}\n"
+        )
+    };
+    let file = |name: &str| {
+        let path = env.dir.join(format!("{name}.yaml"));
+        std::fs::write(&path, manifest(name)).expect("manifest");
+        path.display().to_string()
+    };
+    let exists = |name: &str| {
+        let e = live.engine();
+        e.world.deployments.iter().any(|d| d.name == name)
+    };
+
+    // kubectl's default, --validate=strict: the server refuses, naming every unknown field.
+    let typo = file("typo");
+    let err = fails(&env, &["apply", "-f", &typo]).await;
+    assert_eq!(
+        err,
+        format!("Error from server (BadRequest): error when creating \"{typo}\": Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replica\", unknown field \"spec.template.spec.containers[0].imagePullPolcy\"\n")
+    );
+    assert!(!exists("typo"), "a refused create writes nothing");
+
+    // --validate=warn: created, with the server's warnings printed.
+    let warned = file("warned");
+    let o = env.run(&["apply", "--validate=warn", "-f", &warned]).await;
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert_eq!(out, "deployment.apps/warned created\n");
+    assert!(
+        err.contains("Warning: unknown field \"spec.replica\"")
+            && err.contains(
+                "Warning: unknown field \"spec.template.spec.containers[0].imagePullPolcy\""
+            ),
+        "{err}"
+    );
+    assert!(exists("warned"));
+
+    // --validate=false: the unknown fields are dropped without a word.
+    let quiet = file("quiet");
+    let o = env.run(&["apply", "--validate=false", "-f", &quiet]).await;
+    let (out, err) = text(&o);
+    assert!(o.status.success() && err.is_empty(), "{out}{err}");
+    assert!(exists("quiet"));
+
+    // Applied again with kubectl's default, the patch carries the fields the object lacks:
+    // refused in the strict decoder's words, without the kind.
+    let err = fails(&env, &["apply", "-f", &quiet]).await;
+    assert!(
+        err.contains(&format!("for: \"{quiet}\": error when patching \"{quiet}\": strict decoding error: unknown field \"spec.replica\"")),
+        "{err}"
+    );
+    // `kubectl patch` sends no directive: the server's default warns.
+    let o = env
+        .run(&[
+            "patch",
+            "deploy",
+            "quiet",
+            "-p",
+            r#"{"spec":{"replicaz":3}}"#,
+        ])
+        .await;
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert_eq!(err, "Warning: unknown field \"spec.replicaz\"\n");
+    ok(
+        &env,
+        &[
+            "patch",
+            "deploy",
+            "quiet",
+            "-p",
+            r#"{"spec":{"replicas":2}}"#,
+        ],
+    )
+    .await;
+    let replicas = live
+        .engine()
+        .world
+        .deployments
+        .iter()
+        .find(|d| d.name == "quiet")
+        .map(|d| d.replicas);
+    assert_eq!(replicas, Some(2));
+}

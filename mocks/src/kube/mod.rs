@@ -80,6 +80,7 @@ pub mod paging;
 pub mod protobuf;
 mod protobuf_pod;
 pub mod scale;
+pub mod schema;
 pub mod secrets;
 pub mod select;
 pub mod server;

@@ -7,8 +7,9 @@
 //! and no schemas: `kubectl apply` then computes its patches from the types built into
 //! kubectl, as it does for a kind the schemas do not describe.
 //!
-//! What is not done: the server does not refuse unknown or duplicate fields as a strict
-//! kube-apiserver does (they are ignored, as with `fieldValidation=Ignore`).
+//! The server then validates as kube-apiserver does ([`super::schema`]: unknown fields
+//! refused under `Strict`, warned of under `Warn`). What is not done: the documents carry no
+//! schemas, so `kubectl explain` has nothing to explain.
 
 use super::discovery::{version_of, Resource, GROUPS};
 use serde_json::{json, Map, Value};

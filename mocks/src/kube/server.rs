@@ -6,6 +6,7 @@ use super::body::{read_any_patch, read_body, read_json, read_object, read_patch}
 use super::discovery::{self, Resource, AGGREGATED_CONTENT_TYPE};
 use super::paging;
 use super::scale::{self, ScaleWrite};
+use super::schema::{FieldValidation, Write};
 use super::select::{FieldSelector, Filter, LabelSelector};
 use super::status::KubeError;
 use super::store::{self, Doc, Store};
@@ -327,10 +328,6 @@ async fn route(app: &Arc<App>, req: Request) -> Result<Response> {
     }
 }
 
-type ReplaceFn = fn(&Arc<App>, &str, &str, Value) -> Result<Value>;
-type PatchFn = fn(&Arc<App>, &str, &str, &writes::Patch) -> Result<Value>;
-type DeleteFn = fn(&Arc<App>, &str, &str) -> Result<Value>;
-
 /// A resource request, taken apart.
 struct Call {
     target: Target,
@@ -414,29 +411,19 @@ async fn collection(app: &Arc<App>, c: Call) -> Result<Response> {
     } = c;
     match (method, target.resource, target.namespace.as_deref()) {
         (Method::GET, ..) => list(app, &target, &query, &acc),
-        (Method::POST, Resource::Events, Some(ns)) => {
-            let v = read_object(&headers, body, "Event").await?;
-            Ok(created(&super::events::create(app, ns, v)?))
-        }
-        (Method::POST, Resource::ConfigMaps, Some(ns)) => {
-            let v = read_object(&headers, body, "ConfigMap").await?;
-            Ok(created(&super::configmaps::create(app, ns, v)?))
-        }
-        (Method::POST, Resource::Deployments, Some(ns)) => {
-            let v = read_object(&headers, body, "Deployment").await?;
-            Ok(created(&super::deployments::create(app, ns, v)?))
-        }
-        (Method::POST, Resource::Secrets, Some(ns)) => {
-            let v = read_object(&headers, body, "Secret").await?;
-            Ok(created(&super::secrets::create(app, ns, v)?))
-        }
-        (Method::POST, Resource::Namespaces, None) => {
-            let v = read_object(&headers, body, "Namespace").await?;
-            Ok(created(&super::namespaces::create(app, v)?))
-        }
-        (Method::POST, r, ns) if r.is_stored() => {
+        (Method::POST, r, ns) => {
             let v = read_object(&headers, body, r.kind()).await?;
-            Ok(created(&writes::create(app, r, ns.unwrap_or_default(), v)?))
+            let warnings = validate(&query, r, &v, Write::Create)?;
+            let made = match (r, ns) {
+                (Resource::Events, Some(ns)) => super::events::create(app, ns, v),
+                (Resource::ConfigMaps, Some(ns)) => super::configmaps::create(app, ns, v),
+                (Resource::Deployments, Some(ns)) => super::deployments::create(app, ns, v),
+                (Resource::Secrets, Some(ns)) => super::secrets::create(app, ns, v),
+                (Resource::Namespaces, None) => super::namespaces::create(app, v),
+                (r, ns) if r.is_stored() => writes::create(app, r, ns.unwrap_or_default(), v),
+                _ => Err(KubeError::method_not_allowed()),
+            };
+            Ok(warned(created(&made?), &warnings))
         }
         _ => Err(KubeError::method_not_allowed()),
     }
@@ -452,101 +439,93 @@ async fn object(app: &Arc<App>, c: Call, name: &str) -> Result<Response> {
         acc,
         body,
     } = c;
-    if method == Method::GET {
-        return get(app, &target, name, &query, &acc);
-    }
-    if method == Method::PATCH && super::body::content_type(&headers) == super::apply::APPLY_PATCH {
-        let bytes = read_body(&headers, body).await?;
-        let config = super::body::parse_json(&bytes, "applied configuration")?;
-        let ns = target.namespace.as_deref().unwrap_or_default();
-        return Ok(json_ok(&super::apply::apply(
-            app,
-            target.resource,
-            ns,
-            name,
-            config,
-        )?));
-    }
-    match (target.resource, method) {
-        (Resource::Namespaces, Method::PATCH) => {
-            let patch = read_any_patch(&headers, body).await?;
-            Ok(json_ok(&super::namespaces::patch(app, name, &patch)?))
+    let ns = target.namespace.clone().unwrap_or_default();
+    let r = target.resource;
+    match method {
+        Method::GET => get(app, &target, name, &query, &acc),
+        Method::PATCH if super::body::content_type(&headers) == super::apply::APPLY_PATCH => {
+            let bytes = read_body(&headers, body).await?;
+            let config = super::body::parse_json(&bytes, "applied configuration")?;
+            Ok(json_ok(&super::apply::apply(app, r, &ns, name, config)?))
         }
-        (Resource::Namespaces, Method::DELETE) => {
-            read_body(&headers, body).await?;
-            Ok(json_ok(&super::namespaces::delete(app, name)?))
+        Method::PUT => {
+            let v = read_object(&headers, body, r.kind()).await?;
+            let warnings = validate(&query, r, &v, Write::Update)?;
+            Ok(warned(json_ok(&replace(app, r, &ns, name, v)?), &warnings))
         }
-        (Resource::Pods, Method::DELETE) => {
-            read_body(&headers, body).await?;
-            delete_pod(app, &target, name)
+        Method::PATCH if r == Resource::Events => {
+            let patch = read_patch(&headers, body).await?;
+            let warnings = validate(&query, r, &patch, Write::Patch)?;
+            let patched = super::events::patch(app, &ns, name, &patch)?;
+            Ok(warned(json_ok(&patched), &warnings))
         }
-        (Resource::Nodes, Method::PATCH) => {
-            let patch = read_any_patch(&headers, body).await?;
-            Ok(json_ok(&super::nodes::patch(app, name, &patch)?))
-        }
-        (Resource::ConfigMaps, Method::PATCH) => {
-            let patch = read_any_patch(&headers, body).await?;
-            let ns = target.namespace.as_deref().unwrap_or_default();
-            Ok(json_ok(&super::configmaps::patch(app, ns, name, &patch)?))
-        }
-        (Resource::ConfigMaps, Method::PUT) => {
-            let v = read_object(&headers, body, "ConfigMap").await?;
-            let ns = target.namespace.as_deref().unwrap_or_default();
-            Ok(json_ok(&super::configmaps::replace(app, ns, name, v)?))
-        }
-        (r @ (Resource::Deployments | Resource::Secrets), method) => {
-            // The engine's own kinds: each module replaces, patches and deletes alike.
-            let ns = target.namespace.as_deref().unwrap_or_default();
-            let (replace, patch, delete): (ReplaceFn, PatchFn, DeleteFn) = match r {
-                Resource::Deployments => (
-                    super::deployments::replace,
-                    super::deployments::patch,
-                    super::deployments::delete,
-                ),
-                _ => (
-                    super::secrets::replace,
-                    super::secrets::patch,
-                    super::secrets::delete,
-                ),
+        Method::PATCH => {
+            let p = read_any_patch(&headers, body).await?;
+            let warnings = match &p {
+                writes::Patch::Merge(v) | writes::Patch::Strategic(v) => {
+                    validate(&query, r, v, Write::Patch)?
+                }
+                _ => Vec::new(),
             };
-            match method {
-                Method::PUT => {
-                    let v = read_object(&headers, body, r.kind()).await?;
-                    Ok(json_ok(&replace(app, ns, name, v)?))
-                }
-                Method::PATCH => {
-                    let p = read_any_patch(&headers, body).await?;
-                    Ok(json_ok(&patch(app, ns, name, &p)?))
-                }
-                Method::DELETE => {
-                    read_body(&headers, body).await?;
-                    Ok(json_ok(&delete(app, ns, name)?))
+            Ok(warned(json_ok(&patch(app, r, &ns, name, &p)?), &warnings))
+        }
+        Method::DELETE => {
+            read_body(&headers, body).await?;
+            match r {
+                Resource::Pods => delete_pod(app, &target, name),
+                Resource::Namespaces => Ok(json_ok(&super::namespaces::delete(app, name)?)),
+                Resource::Deployments => Ok(json_ok(&super::deployments::delete(app, &ns, name)?)),
+                Resource::Secrets => Ok(json_ok(&super::secrets::delete(app, &ns, name)?)),
+                r if r.is_stored() || r == Resource::ConfigMaps => {
+                    Ok(json_ok(&writes::delete(app, r, &ns, name)?))
                 }
                 _ => Err(KubeError::method_not_allowed()),
             }
         }
-        (Resource::Events, Method::PATCH) => {
-            let patch = read_patch(&headers, body).await?;
-            let ns = target.namespace.as_deref().unwrap_or_default();
-            Ok(json_ok(&super::events::patch(app, ns, name, &patch)?))
-        }
-        (r, Method::DELETE) if r.is_stored() || r == Resource::ConfigMaps => {
-            read_body(&headers, body).await?;
-            let ns = target.namespace.as_deref().unwrap_or_default();
-            Ok(json_ok(&writes::delete(app, r, ns, name)?))
-        }
-        (r, Method::PUT) if r.is_stored() || r.is_capi_writable() => {
-            let v = read_object(&headers, body, r.kind()).await?;
-            let ns = target.namespace.as_deref().unwrap_or_default();
-            Ok(json_ok(&writes::replace(app, r, ns, name, v)?))
-        }
-        (r, Method::PATCH) if r.is_stored() || r.is_capi_writable() => {
-            let p = read_any_patch(&headers, body).await?;
-            let ns = target.namespace.as_deref().unwrap_or_default();
-            Ok(json_ok(&writes::patch(app, r, ns, name, &p)?))
-        }
         _ => Err(KubeError::method_not_allowed()),
     }
+}
+
+/// `PUT` of one object, by kind.
+fn replace(app: &Arc<App>, r: Resource, ns: &str, name: &str, v: Value) -> Result<Value> {
+    match r {
+        Resource::ConfigMaps => super::configmaps::replace(app, ns, name, v),
+        Resource::Deployments => super::deployments::replace(app, ns, name, v),
+        Resource::Secrets => super::secrets::replace(app, ns, name, v),
+        r if r.is_stored() || r.is_capi_writable() => writes::replace(app, r, ns, name, v),
+        _ => Err(KubeError::method_not_allowed()),
+    }
+}
+
+/// A merge, strategic-merge or JSON `PATCH` of one object, by kind.
+fn patch(app: &Arc<App>, r: Resource, ns: &str, name: &str, p: &writes::Patch) -> Result<Value> {
+    match r {
+        Resource::Namespaces => super::namespaces::patch(app, name, p),
+        Resource::Nodes => super::nodes::patch(app, name, p),
+        Resource::ConfigMaps => super::configmaps::patch(app, ns, name, p),
+        Resource::Deployments => super::deployments::patch(app, ns, name, p),
+        Resource::Secrets => super::secrets::patch(app, ns, name, p),
+        r if r.is_stored() || r.is_capi_writable() => writes::patch(app, r, ns, name, p),
+        _ => Err(KubeError::method_not_allowed()),
+    }
+}
+
+/// The write's field validation (`?fieldValidation=`): an error under `Strict`, the warning
+/// texts under `Warn`.
+fn validate(query: &Query, r: Resource, body: &Value, write: Write) -> Result<Vec<String>> {
+    let directive = FieldValidation::parse(query.get("fieldValidation"), write)?;
+    super::schema::check(r, body, directive, write)
+}
+
+/// Adds a `Warning` header per text, as kube-apiserver reports warnings (kubectl prints them
+/// as `Warning: <text>`).
+fn warned(mut resp: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&super::schema::warning_header(w)) {
+            resp.headers_mut().append("warning", v);
+        }
+    }
+    resp
 }
 
 /// A subresource: `log`, `eviction`, `scale`, `status`.

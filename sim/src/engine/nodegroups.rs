@@ -31,10 +31,14 @@ impl Engine {
             Ok(x) => x,
             Err(e) => return ApiResponse::err(e),
         };
-        ng.uuid = self.rng.uuid4();
+        // Derived, not drawn: the seeded stream stays as it was, and a client that draws its
+        // request id before the call (the wire runner) sees the same uuid.
+        let at = self.now.as_millis().to_string();
+        let cluster_uuid = self.world.cluster.as_ref().map_or("", |c| c.uuid.as_str());
+        ng.uuid = crate::ids::derived_uid(&["nodegroup", cluster_uuid, &ng.name, &at]);
         if !capi {
             // The Heat driver creates a stack of the nodegroup's own.
-            ng.stack_id = Some(self.rng.uuid4());
+            ng.stack_id = Some(crate::ids::derived_uid(&["stack", &ng.uuid]));
         }
         let name = ng.name.clone();
         let c = self.world.cluster.as_mut().expect("found above");

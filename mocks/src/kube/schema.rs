@@ -1,0 +1,276 @@
+//! Field validation as kube-apiserver does it: a write's fields are checked against its kind's
+//! schema, taken from the maintained Kubernetes types (`k8s-openapi`'s JSON Schemas, the
+//! definitions kube-apiserver publishes), and the `fieldValidation` directive decides what an
+//! unknown field does: `Strict` (what kubectl sends by default) refuses the write with the
+//! decoder's `strict decoding error: unknown field "spec.replica"`, `Warn` (the server's
+//! default when the directive is absent) accepts it with a `Warning` header kubectl prints,
+//! `Ignore` drops it silently. The Cluster API kinds have no schema here and are not checked.
+//!
+//! Not checked: duplicate fields (the JSON is parsed before this sees it), server-side
+//! apply's configurations, and value types (the kinds' own handlers refuse those).
+
+use super::discovery::Resource;
+use super::status::KubeError;
+use k8s_openapi::api::{apps, batch, coordination, core, policy, rbac, storage};
+use schemars::JsonSchema;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// What a write does with fields its kind does not declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldValidation {
+    Strict,
+    Warn,
+    Ignore,
+}
+
+/// The kind of write, for the option type named in an invalid directive's error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    Create,
+    Update,
+    Patch,
+}
+
+impl FieldValidation {
+    /// The `fieldValidation` query parameter (`ValidateFieldValidation`): absent or empty is
+    /// `Warn`; anything else but the three is a 422 on the request's options.
+    pub fn parse(directive: Option<&str>, write: Write) -> Result<FieldValidation, KubeError> {
+        match directive.unwrap_or("") {
+            "" | "Warn" => Ok(FieldValidation::Warn),
+            "Strict" => Ok(FieldValidation::Strict),
+            "Ignore" => Ok(FieldValidation::Ignore),
+            other => {
+                let options = match write {
+                    Write::Create => "CreateOptions",
+                    Write::Update => "UpdateOptions",
+                    Write::Patch => "PatchOptions",
+                };
+                Err(KubeError::invalid(
+                    &format!("{options}.meta.k8s.io"),
+                    "",
+                    &format!("fieldValidation: Unsupported value: \"{other}\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""),
+                ))
+            }
+        }
+    }
+}
+
+/// Checks `body` (an object, or a merge or strategic-merge patch of one) of kind `r`: under
+/// `Strict` an unknown field is an error, under `Warn` each is returned as a warning text.
+pub fn check(
+    r: Resource,
+    body: &Value,
+    directive: FieldValidation,
+    write: Write,
+) -> Result<Vec<String>, KubeError> {
+    if directive == FieldValidation::Ignore {
+        return Ok(Vec::new());
+    }
+    let unknown = unknown_fields(r, body);
+    if unknown.is_empty() {
+        return Ok(Vec::new());
+    }
+    let texts: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    if directive == FieldValidation::Warn {
+        return Ok(texts);
+    }
+    let strict = format!("strict decoding error: {}", texts.join(", "));
+    let message = match write {
+        // The decoder of a create or update names the kind it could not decode into.
+        Write::Create | Write::Update => format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: {strict}",
+            kind = r.kind(),
+            version = super::discovery::version_of(r.group()),
+        ),
+        Write::Patch => strict,
+    };
+    Err(KubeError::bad_request(message))
+}
+
+/// The `Warning` header value kube-apiserver sends for a warning text (code 299, agent `-`).
+pub fn warning_header(text: &str) -> String {
+    format!(
+        "299 - \"{}\"",
+        text.replace('\\', "\\\\").replace('"', "\\\"")
+    )
+}
+
+/// The paths of `body`'s fields that `r`'s schema does not declare, as the strict decoder
+/// writes them (`spec.template.spec.containers[0].imagePullPolcy`).
+pub fn unknown_fields(r: Resource, body: &Value) -> Vec<String> {
+    let Some(root) = schema_of(r) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk(body, root, root, "", &mut out);
+    out
+}
+
+fn walk(value: &Value, schema: &Value, root: &Value, path: &str, out: &mut Vec<String>) {
+    let schema = resolve(schema, root);
+    match value {
+        Value::Object(fields) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let extra = schema.get("additionalProperties");
+            if props.is_none() && extra.is_none() {
+                return; // free-form (RawExtension, FieldsV1)
+            }
+            for (key, v) in fields {
+                // Nulls delete; `$patch`, `$retainKeys`, `$setElementOrder/...` are
+                // strategic merge directives.
+                if v.is_null() || key.starts_with('$') {
+                    continue;
+                }
+                let here = match path {
+                    "" => key.clone(),
+                    p => format!("{p}.{key}"),
+                };
+                match (props.and_then(|p| p.get(key)), extra) {
+                    (Some(s), _) => walk(v, s, root, &here, out),
+                    (None, Some(Value::Bool(true))) => {}
+                    (None, Some(s @ Value::Object(_))) => walk(v, s, root, &here, out),
+                    (None, _) => out.push(here),
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(s) = schema.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, s, root, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Follows `$ref` (`#/$defs/<name>`) to the definition.
+fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
+    let mut s = schema;
+    for _ in 0..32 {
+        let Some(target) = s.get("$ref").and_then(Value::as_str) else {
+            break;
+        };
+        let name = target.rsplit('/').next().unwrap_or_default();
+        match root.get("$defs").and_then(|d| d.get(name)) {
+            Some(def) => s = def,
+            None => break,
+        }
+    }
+    s
+}
+
+fn root_for<T: JsonSchema>() -> Value {
+    let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
+    serde_json::to_value(schema).unwrap_or(Value::Null)
+}
+
+/// The JSON Schema of a served kind, generated once.
+fn schema_of(r: Resource) -> Option<&'static Value> {
+    macro_rules! cached {
+        ($t:ty) => {{
+            static S: OnceLock<Value> = OnceLock::new();
+            Some(S.get_or_init(root_for::<$t>))
+        }};
+    }
+    match r {
+        Resource::Pods => cached!(core::v1::Pod),
+        Resource::Nodes => cached!(core::v1::Node),
+        Resource::Events => cached!(core::v1::Event),
+        Resource::ConfigMaps => cached!(core::v1::ConfigMap),
+        Resource::Namespaces => cached!(core::v1::Namespace),
+        Resource::Services => cached!(core::v1::Service),
+        Resource::PersistentVolumes => cached!(core::v1::PersistentVolume),
+        Resource::PersistentVolumeClaims => cached!(core::v1::PersistentVolumeClaim),
+        Resource::ReplicationControllers => cached!(core::v1::ReplicationController),
+        Resource::Secrets => cached!(core::v1::Secret),
+        Resource::ServiceAccounts => cached!(core::v1::ServiceAccount),
+        Resource::Deployments => cached!(apps::v1::Deployment),
+        Resource::ReplicaSets => cached!(apps::v1::ReplicaSet),
+        Resource::DaemonSets => cached!(apps::v1::DaemonSet),
+        Resource::StatefulSets => cached!(apps::v1::StatefulSet),
+        Resource::Jobs => cached!(batch::v1::Job),
+        Resource::PodDisruptionBudgets => cached!(policy::v1::PodDisruptionBudget),
+        Resource::StorageClasses => cached!(storage::v1::StorageClass),
+        Resource::CsiNodes => cached!(storage::v1::CSINode),
+        Resource::CsiDrivers => cached!(storage::v1::CSIDriver),
+        Resource::CsiStorageCapacities => cached!(storage::v1::CSIStorageCapacity),
+        Resource::Leases => cached!(coordination::v1::Lease),
+        Resource::Roles => cached!(rbac::v1::Role),
+        Resource::RoleBindings => cached!(rbac::v1::RoleBinding),
+        Resource::ClusterRoles => cached!(rbac::v1::ClusterRole),
+        Resource::ClusterRoleBindings => cached!(rbac::v1::ClusterRoleBinding),
+        Resource::Clusters
+        | Resource::MachineDeployments
+        | Resource::MachineSets
+        | Resource::Machines => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_fields_are_named_by_path() {
+        let d = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "x", "labels": {"any": "thing"}, "annotations": null},
+            "spec": {"replica": 2, "selector": {"matchLabels": {"a": "b"}},
+                "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [
+                    {"name": "c", "image": "i", "resources": {"requests": {"cpu": "1"}}},
+                    {"name": "d", "image": "i", "imagePullPolcy": "Always"}]}}},
+        });
+        assert_eq!(
+            unknown_fields(Resource::Deployments, &d),
+            [
+                "spec.replica",
+                "spec.template.spec.containers[1].imagePullPolcy"
+            ]
+        );
+        let patch = json!({"$patch": "merge", "spec": {"template": {"spec": {
+            "$setElementOrder/containers": [{"name": "c"}], "containers": [{"name": "c", "imag": "j"}]}}}});
+        assert_eq!(
+            unknown_fields(Resource::Deployments, &patch),
+            ["spec.template.spec.containers[0].imag"]
+        );
+        let secret = json!({"kind": "Secret", "stringData": {"k": "v"}, "dat": {}});
+        assert_eq!(unknown_fields(Resource::Secrets, &secret), ["dat"]);
+        assert!(unknown_fields(Resource::MachineDeployments, &secret).is_empty());
+    }
+
+    #[test]
+    fn the_directive_decides() {
+        let cm = json!({"kind": "ConfigMap", "metadata": {"name": "x"}, "dta": {}});
+        let strict = FieldValidation::parse(Some("Strict"), Write::Create).unwrap();
+        let e = check(Resource::ConfigMaps, &cm, strict, Write::Create).unwrap_err();
+        assert_eq!(e.code, 400);
+        assert_eq!(
+            e.message,
+            "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"dta\""
+        );
+        let e = check(Resource::ConfigMaps, &cm, strict, Write::Patch).unwrap_err();
+        assert_eq!(e.message, "strict decoding error: unknown field \"dta\"");
+        let warn = FieldValidation::parse(None, Write::Create).unwrap();
+        assert_eq!(
+            check(Resource::ConfigMaps, &cm, warn, Write::Create).unwrap(),
+            ["unknown field \"dta\""]
+        );
+        let ignore = FieldValidation::parse(Some("Ignore"), Write::Create).unwrap();
+        assert!(check(Resource::ConfigMaps, &cm, ignore, Write::Create)
+            .unwrap()
+            .is_empty());
+        let bad = FieldValidation::parse(Some("Loose"), Write::Patch).unwrap_err();
+        assert_eq!(bad.code, 422);
+        assert!(bad.message.starts_with("PatchOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"Loose\""), "{}", bad.message);
+        assert_eq!(
+            warning_header("unknown field \"dta\""),
+            "299 - \"unknown field \\\"dta\\\"\""
+        );
+    }
+}
