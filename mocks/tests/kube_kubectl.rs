@@ -1941,3 +1941,23 @@ async fn unknown_fields_are_refused_warned_or_ignored_as_kubectl_asks() {
         .map(|d| d.replicas);
     assert_eq!(replicas, Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_reads_the_published_schemas() {
+    let Some((_live, _kube, env)) = start("explain").await else {
+        return;
+    };
+    let out = ok(&env, &["explain", "deployment.spec.replicas"]).await;
+    assert!(
+        out.starts_with("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n\nFIELD: replicas <integer>\n"),
+        "{out}"
+    );
+    assert!(out.contains("Number of desired pods."), "{out}");
+    let out = ok(&env, &["explain", "configmap"]).await;
+    assert!(
+        out.contains("KIND:       ConfigMap") && out.contains("data\t<map[string]string>"),
+        "{out}"
+    );
+    let err = fails(&env, &["explain", "deployment.spec.replica"]).await;
+    assert!(err.contains("field \"replica\" does not exist"), "{err}");
+}

@@ -3,13 +3,12 @@
 //! `fieldValidation` query parameter; where it does, kubectl leaves validation to the server
 //! (`--validate=strict` sends `fieldValidation=Strict`) instead of validating against
 //! schemas it downloads. So each group version's document lists, for every served kind, its
-//! `PATCH` operation with that parameter and the kind's `x-kubernetes-group-version-kind`,
-//! and no schemas: `kubectl apply` then computes its patches from the types built into
-//! kubectl, as it does for a kind the schemas do not describe.
+//! `PATCH` operation with that parameter and the kind's `x-kubernetes-group-version-kind`;
+//! `kubectl apply` computes its patches from the types built into kubectl.
 //!
 //! The server then validates as kube-apiserver does ([`super::schema`]: unknown fields
-//! refused under `Strict`, warned of under `Warn`). What is not done: the documents carry no
-//! schemas, so `kubectl explain` has nothing to explain.
+//! refused under `Strict`, warned of under `Warn`). The documents also carry the kinds'
+//! schemas (`components.schemas`, from the maintained types), which `kubectl explain` reads.
 
 use super::discovery::{version_of, Resource, GROUPS};
 use serde_json::{json, Map, Value};
@@ -31,24 +30,38 @@ fn hash(doc: &Value) -> String {
     uid.replace('-', "").to_uppercase()
 }
 
+/// Every group version's document and its hash, made once (the schemas are large).
+fn documents() -> &'static [(String, String, Value)] {
+    static DOCS: std::sync::OnceLock<Vec<(String, String, Value)>> = std::sync::OnceLock::new();
+    DOCS.get_or_init(|| {
+        group_versions()
+            .into_iter()
+            .map(|(gv, group)| {
+                let doc = document(group);
+                (gv, hash(&doc), doc)
+            })
+            .collect()
+    })
+}
+
 /// `GET /openapi/v3`: the index of group version documents.
 pub fn index() -> Value {
-    let paths: Map<String, Value> = group_versions()
-        .into_iter()
-        .map(|(gv, group)| {
-            let url = format!("/openapi/v3/{gv}?hash={}", hash(&document(group)));
-            (gv, json!({ "serverRelativeURL": url }))
+    let paths: Map<String, Value> = documents()
+        .iter()
+        .map(|(gv, hash, _)| {
+            let url = format!("/openapi/v3/{gv}?hash={hash}");
+            (gv.clone(), json!({ "serverRelativeURL": url }))
         })
         .collect();
     json!({ "paths": paths })
 }
 
 /// `GET /openapi/v3/<group version>`, or `None` for one not served.
-pub fn group_version(path: &str) -> Option<Value> {
-    group_versions()
-        .into_iter()
-        .find(|(gv, _)| gv == path)
-        .map(|(_, group)| document(group))
+pub fn group_version(path: &str) -> Option<&'static Value> {
+    documents()
+        .iter()
+        .find(|(gv, _, _)| gv == path)
+        .map(|(_, _, doc)| doc)
 }
 
 fn document(group: &str) -> Value {
@@ -89,8 +102,59 @@ fn document(group: &str) -> Value {
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": super::discovery::version()["gitVersion"]},
         "paths": paths,
-        "components": {"schemas": {}},
+        "components": {"schemas": schemas(group, version)},
     })
+}
+
+/// The schemas of a group version's kinds as `components.schemas`: the definitions of the
+/// maintained types under their OpenAPI names, `$ref`s pointing into the components, each
+/// kind tagged with its `x-kubernetes-group-version-kind` (what `kubectl explain` looks up).
+fn schemas(group: &str, version: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    for r in Resource::ALL.into_iter().filter(|r| r.group() == group) {
+        let Some(kind) = super::schema::schema_of(r) else {
+            continue;
+        };
+        let mut root = kind.root.clone();
+        if let Some(o) = root.as_object_mut() {
+            if let Some(Value::Object(defs)) = o.shift_remove("$defs") {
+                for (name, def) in defs {
+                    out.entry(name).or_insert(def);
+                }
+            }
+            o.shift_remove("$schema");
+            o.shift_remove("title");
+            o.insert(
+                "x-kubernetes-group-version-kind".into(),
+                json!([{"group": group, "kind": r.kind(), "version": version}]),
+            );
+        }
+        out.insert(kind.name.clone(), root);
+    }
+    let mut doc = Value::Object(out);
+    rebase_refs(&mut doc);
+    match doc {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// `#/$defs/X` → `#/components/schemas/X`, everywhere.
+fn rebase_refs(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                match (k.as_str(), &*x) {
+                    ("$ref", Value::String(r)) if r.starts_with("#/$defs/") => {
+                        *x = Value::String(r.replacen("#/$defs/", "#/components/schemas/", 1));
+                    }
+                    _ => rebase_refs(x),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(rebase_refs),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -118,5 +182,23 @@ mod tests {
             "cluster-scoped"
         );
         assert!(group_version("apis/nope/v1").is_none());
+    }
+
+    #[test]
+    fn kinds_carry_their_schemas_for_explain() {
+        let doc = group_version("apis/apps/v1").unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let d = &schemas["io.k8s.api.apps.v1.Deployment"];
+        assert_eq!(
+            d["x-kubernetes-group-version-kind"][0],
+            json!({"group": "apps", "kind": "Deployment", "version": "v1"})
+        );
+        assert_eq!(
+            d["properties"]["spec"]["$ref"],
+            "#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec"
+        );
+        let spec = &schemas["io.k8s.api.apps.v1.DeploymentSpec"];
+        assert_eq!(spec["properties"]["replicas"]["type"], "integer");
+        assert!(!doc.to_string().contains("#/$defs/"));
     }
 }

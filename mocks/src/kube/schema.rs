@@ -102,7 +102,7 @@ pub fn warning_header(text: &str) -> String {
 /// The paths of `body`'s fields that `r`'s schema does not declare, as the strict decoder
 /// writes them (`spec.template.spec.containers[0].imagePullPolcy`).
 pub fn unknown_fields(r: Resource, body: &Value) -> Vec<String> {
-    let Some(root) = schema_of(r) else {
+    let Some(KindSchema { root, .. }) = schema_of(r) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -164,16 +164,26 @@ fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
     s
 }
 
-fn root_for<T: JsonSchema>() -> Value {
-    let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
-    serde_json::to_value(schema).unwrap_or(Value::Null)
+/// A kind's schema: its OpenAPI definition name (`io.k8s.api.apps.v1.Deployment`) and the
+/// root JSON Schema, the definitions it refers to under `$defs`.
+pub struct KindSchema {
+    pub name: String,
+    pub root: Value,
 }
 
-/// The JSON Schema of a served kind, generated once.
-fn schema_of(r: Resource) -> Option<&'static Value> {
+fn root_for<T: JsonSchema>() -> KindSchema {
+    let schema = schemars::SchemaGenerator::default().into_root_schema_for::<T>();
+    KindSchema {
+        name: T::schema_name().into_owned(),
+        root: serde_json::to_value(schema).unwrap_or(Value::Null),
+    }
+}
+
+/// The JSON Schema of a served kind, generated once; `None` for the Cluster API kinds.
+pub fn schema_of(r: Resource) -> Option<&'static KindSchema> {
     macro_rules! cached {
         ($t:ty) => {{
-            static S: OnceLock<Value> = OnceLock::new();
+            static S: OnceLock<KindSchema> = OnceLock::new();
             Some(S.get_or_init(root_for::<$t>))
         }};
     }

@@ -377,7 +377,7 @@ fn discovery_path(
         p if p.starts_with("/openapi/v3/") => {
             let doc = super::openapi::group_version(&p["/openapi/v3/".len()..])
                 .ok_or_else(KubeError::unknown_path)?;
-            return get_only(doc, "application/json");
+            return get_only(doc.clone(), "application/json");
         }
         p => {
             let named = p
