@@ -117,3 +117,16 @@ fn faults_magnum_never_registers() {
         15.0,
     );
 }
+
+/// The nodegroup the operator creates becomes a node group the real clusterapi provider
+/// discovers. Slower: the autoscaler's cloud-provider instance cache refreshes every two
+/// wall-clock minutes (`CloudProviderNodeInstancesCacheRefreshInterval`), and until it does the
+/// new group's first machine, seen while it had no providerID, counts as unregistered.
+#[test]
+fn nodegroups_add_a_nodegroup() {
+    agree(
+        "scenarios/nodegroups/add-a-nodegroup.yaml",
+        "clusterapi",
+        4.0,
+    );
+}

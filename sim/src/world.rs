@@ -237,6 +237,12 @@ impl World {
             .map(|(id, _)| id)
     }
 
+    /// The Magnum cluster `ident` names (its name or uuid), as every API that takes one
+    /// looks it up.
+    pub fn magnum_cluster(&self, ident: &str) -> Option<&crate::cloud::Cluster> {
+        self.cluster.as_ref().filter(|c| c.matches(ident))
+    }
+
     /// The flavor a Magnum nodegroup's machines boot with.
     pub fn nodegroup_flavor(&self, nodegroup: &str) -> Option<&Flavor> {
         let ng = self.cluster.as_ref()?.nodegroup(nodegroup).ok()?;

@@ -300,7 +300,7 @@ fn delete_each(
 
 /// The uuid of the cluster `ident` names (name or uuid), or `ident` when there is none.
 fn uuid_of(engine: &Engine, ident: &str) -> String {
-    let cluster = engine.world.cluster.as_ref().filter(|c| c.matches(ident));
+    let cluster = engine.world.magnum_cluster(ident);
     cluster.map_or_else(|| ident.to_string(), |c| c.uuid.clone())
 }
 
@@ -527,7 +527,7 @@ fn template_list(engine: &Engine) -> Outcome {
 }
 
 fn nodegroup_list(engine: &Engine, cluster: &str) -> Outcome {
-    let Some(c) = engine.world.cluster.as_ref().filter(|c| c.matches(cluster)) else {
+    let Some(c) = engine.world.magnum_cluster(cluster) else {
         return Outcome {
             stderr: format!("Cluster {cluster} could not be found (HTTP 404)\n"),
             exit_code: 1,

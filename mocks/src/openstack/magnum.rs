@@ -788,9 +788,7 @@ impl Magnum {
     fn cluster_uuid(&self, ident: &str, status: u16) -> Result<String, ApiError> {
         let e = self.0.live.engine();
         e.world
-            .cluster
-            .as_ref()
-            .filter(|c| c.matches(ident))
+            .magnum_cluster(ident)
             .map(|c| c.uuid.clone())
             .ok_or_else(|| ApiError::new(status, format!("Cluster {ident} could not be found.")))
     }
@@ -799,9 +797,7 @@ impl Magnum {
         let e = self.0.live.engine();
         let c = e
             .world
-            .cluster
-            .as_ref()
-            .filter(|c| c.matches(ident))
+            .magnum_cluster(ident)
             .ok_or_else(|| ApiError::new(404, format!("Cluster {ident} could not be found.")))?;
         let items: Vec<Value> = c
             .nodegroups

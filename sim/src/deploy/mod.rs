@@ -250,9 +250,7 @@ impl AutoscalerSpec {
             return Err(manager_err("the cluster-name parameter must be set".into()));
         }
         let cluster = world
-            .cluster
-            .as_ref()
-            .filter(|c| c.matches(&cluster_name))
+            .magnum_cluster(&cluster_name)
             .ok_or_else(|| manager_err(format!("could not check cluster UUID: unable to access cluster \"{cluster_name}\": Resource not found")))?;
         let mut specs = Vec::new();
         for raw in &options.nodes {

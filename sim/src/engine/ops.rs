@@ -250,9 +250,7 @@ impl Engine {
 
     pub(super) fn cluster_for(&self, ident: &str) -> Result<&crate::cloud::Cluster, ApiError> {
         self.world
-            .cluster
-            .as_ref()
-            .filter(|c| c.matches(ident))
+            .magnum_cluster(ident)
             .ok_or_else(|| ApiError::new(404, format!("Cluster {ident} could not be found.")))
     }
 
