@@ -1921,6 +1921,17 @@ async fn unknown_fields_are_refused_warned_or_ignored_as_kubectl_asks() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}{err}");
     assert_eq!(err, "Warning: unknown field \"spec.replicaz\"\n");
+    // A JSON patch is checked as the object it makes: only what its operations write.
+    let add = r#"[{"op":"add","path":"/spec/template/spec/containers/0/imag","value":"x"}]"#;
+    let o = env
+        .run(&["patch", "deploy", "quiet", "--type=json", "-p", add])
+        .await;
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert_eq!(
+        err,
+        "Warning: unknown field \"spec.template.spec.containers[0].imag\"\n"
+    );
     ok(
         &env,
         &[

@@ -6,8 +6,9 @@
 //! default when the directive is absent) accepts it with a `Warning` header kubectl prints,
 //! `Ignore` drops it silently. The Cluster API kinds have no schema here and are not checked.
 //!
-//! Not checked: duplicate fields (the JSON is parsed before this sees it), server-side
-//! apply's configurations, and value types (the kinds' own handlers refuse those).
+//! A JSON patch is checked as the object it makes, for the fields its operations write. Not
+//! checked: duplicate fields (the JSON is parsed before this sees it), server-side apply's
+//! configurations, and value types (the kinds' own handlers refuse some).
 
 use super::discovery::Resource;
 use super::status::KubeError;
@@ -64,10 +65,31 @@ pub fn check(
     directive: FieldValidation,
     write: Write,
 ) -> Result<Vec<String>, KubeError> {
+    check_fields(r, body, directive, write, Subject::All)
+}
+
+/// Which unknown fields count: all of them, or those under the paths a JSON patch wrote.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject<'a> {
+    All,
+    Only(&'a [String]),
+}
+
+/// As [`check`], counting only the unknown fields `subject` names.
+pub fn check_fields(
+    r: Resource,
+    body: &Value,
+    directive: FieldValidation,
+    write: Write,
+    subject: Subject<'_>,
+) -> Result<Vec<String>, KubeError> {
     if directive == FieldValidation::Ignore {
         return Ok(Vec::new());
     }
-    let unknown = unknown_fields(r, body);
+    let mut unknown = unknown_fields(r, body);
+    if let Subject::Only(paths) = subject {
+        unknown.retain(|f| paths.iter().any(|p| under(f, p)));
+    }
     if unknown.is_empty() {
         return Ok(Vec::new());
     }
@@ -89,6 +111,34 @@ pub fn check(
         Write::Patch => strict,
     };
     Err(KubeError::bad_request(message))
+}
+
+/// Whether field path `f` is `p` or inside it (`spec.a` is under `spec`, `spec.ab` is not).
+fn under(f: &str, p: &str) -> bool {
+    f == p
+        || (f.starts_with(p) && matches!(f.as_bytes().get(p.len()), Some(b'.') | Some(b'[')))
+        || p.is_empty()
+}
+
+/// A JSON pointer (`/spec/template/spec/containers/0/image`) as a field path
+/// (`spec.template.spec.containers[0].image`), up to an append (`-`).
+pub fn pointer_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').skip(1) {
+        if seg == "-" {
+            break;
+        }
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    out
 }
 
 /// The `Warning` header value kube-apiserver sends for a warning text (code 299, agent `-`).
@@ -275,6 +325,25 @@ mod tests {
         assert!(check(Resource::ConfigMaps, &cm, ignore, Write::Create)
             .unwrap()
             .is_empty());
+        assert_eq!(
+            pointer_path("/spec/template/spec/containers/0/imag"),
+            "spec.template.spec.containers[0].imag"
+        );
+        assert_eq!(pointer_path("/metadata/labels/a~1b"), "metadata.labels.a/b");
+        assert_eq!(pointer_path("/spec/containers/-"), "spec.containers");
+        let only = ["spec".to_string()];
+        let both = json!({"kind": "ConfigMap", "dta": {}, "spec": {"x": 1}});
+        let some = check_fields(
+            Resource::ConfigMaps,
+            &both,
+            strict,
+            Write::Patch,
+            Subject::Only(&only),
+        );
+        assert_eq!(
+            some.unwrap_err().message,
+            "strict decoding error: unknown field \"spec\""
+        );
         let bad = FieldValidation::parse(Some("Loose"), Write::Patch).unwrap_err();
         assert_eq!(bad.code, 422);
         assert!(bad.message.starts_with("PatchOptions.meta.k8s.io \"\" is invalid: fieldValidation: Unsupported value: \"Loose\""), "{}", bad.message);

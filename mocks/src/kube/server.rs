@@ -465,7 +465,8 @@ async fn object(app: &Arc<App>, c: Call, name: &str) -> Result<Response> {
                 writes::Patch::Merge(v) | writes::Patch::Strategic(v) => {
                     validate(&query, r, v, Write::Patch)?
                 }
-                _ => Vec::new(),
+                writes::Patch::Json(ops) => validate_json_patch(app, &query, r, &ns, name, ops)?,
+                writes::Patch::Apply { .. } => Vec::new(),
             };
             Ok(warned(json_ok(&patch(app, r, &ns, name, &p)?), &warnings))
         }
@@ -515,6 +516,34 @@ fn patch(app: &Arc<App>, r: Resource, ns: &str, name: &str, p: &writes::Patch) -
 fn validate(query: &Query, r: Resource, body: &Value, write: Write) -> Result<Vec<String>> {
     let directive = FieldValidation::parse(query.get("fieldValidation"), write)?;
     super::schema::check(r, body, directive, write)
+}
+
+/// A JSON patch is decoded as the object it makes: the fields its operations write (and only
+/// those: the rest is the stored object) are checked.
+fn validate_json_patch(
+    app: &Arc<App>,
+    query: &Query,
+    r: Resource,
+    ns: &str,
+    name: &str,
+    ops: &Value,
+) -> Result<Vec<String>> {
+    let directive = FieldValidation::parse(query.get("fieldValidation"), Write::Patch)?;
+    let Some(mut patched) = writes::current(app, r, ns, name)? else {
+        return Ok(Vec::new()); // the kind's handler answers the missing object
+    };
+    if super::json_patch::apply(&mut patched, ops).is_err() {
+        return Ok(Vec::new()); // and the failed operation
+    }
+    let written: Vec<String> = ops
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|op| op["path"].as_str())
+        .map(super::schema::pointer_path)
+        .collect();
+    let subject = super::schema::Subject::Only(&written);
+    super::schema::check_fields(r, &patched, directive, Write::Patch, subject)
 }
 
 /// Adds a `Warning` header per text, as kube-apiserver reports warnings (kubectl prints them

@@ -67,7 +67,12 @@ fn key(r: Resource, namespace: &str, name: &str) -> StoredKey {
 }
 
 /// The object as stored now, parsed (`None`: there is none).
-fn current(app: &Arc<App>, r: Resource, namespace: &str, name: &str) -> Result<Option<Value>> {
+pub(super) fn current(
+    app: &Arc<App>,
+    r: Resource,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<Value>> {
     let stored = app.store.sync(&app.live).get(r, namespace, name);
     Ok(stored.map(|d| d.value()).transpose()?)
 }
