@@ -24,21 +24,26 @@ fn group_versions() -> Vec<(String, &'static str)> {
         .collect()
 }
 
-/// A stable tag of a document's content (the `hash` clients cache it under).
-fn hash(doc: &Value) -> String {
-    let uid = magsim_sim::ids::derived_uid(&["openapi", &doc.to_string()]);
-    uid.replace('-', "").to_uppercase()
+/// A group version's document, as served: its bytes and their hash (the tag clients
+/// cache it under).
+struct Served {
+    path: String,
+    text: String,
+    hash: String,
 }
 
-/// Every group version's document and its hash, made once (the schemas are large).
-fn documents() -> &'static [(String, String, Value)] {
-    static DOCS: std::sync::OnceLock<Vec<(String, String, Value)>> = std::sync::OnceLock::new();
+/// Every group version's document, made and serialized once (the schemas are large).
+fn documents() -> &'static [Served] {
+    static DOCS: std::sync::OnceLock<Vec<Served>> = std::sync::OnceLock::new();
     DOCS.get_or_init(|| {
         group_versions()
             .into_iter()
-            .map(|(gv, group)| {
+            .map(|(path, group)| {
                 let doc = document(group);
-                (gv, hash(&doc), doc)
+                let text = doc.to_string();
+                let uid = magsim_sim::ids::derived_uid(&["openapi", &text]);
+                let hash = uid.replace('-', "").to_uppercase();
+                Served { path, text, hash }
             })
             .collect()
     })
@@ -48,20 +53,21 @@ fn documents() -> &'static [(String, String, Value)] {
 pub fn index() -> Value {
     let paths: Map<String, Value> = documents()
         .iter()
-        .map(|(gv, hash, _)| {
-            let url = format!("/openapi/v3/{gv}?hash={hash}");
-            (gv.clone(), json!({ "serverRelativeURL": url }))
+        .map(|d| {
+            let url = format!("/openapi/v3/{}?hash={}", d.path, d.hash);
+            (d.path.clone(), json!({ "serverRelativeURL": url }))
         })
         .collect();
     json!({ "paths": paths })
 }
 
-/// `GET /openapi/v3/<group version>`, or `None` for one not served.
-pub fn group_version(path: &str) -> Option<&'static Value> {
+/// `GET /openapi/v3/<group version>`: the document's bytes, serialized once; `None` for one
+/// not served.
+pub fn group_version_text(path: &str) -> Option<&'static str> {
     documents()
         .iter()
-        .find(|(gv, _, _)| gv == path)
-        .map(|(_, _, doc)| doc)
+        .find(|d| d.path == path)
+        .map(|d| d.text.as_str())
 }
 
 fn document(group: &str) -> Value {
@@ -160,6 +166,10 @@ fn rebase_refs(v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn group_version(path: &str) -> Option<Value> {
+        group_version_text(path).map(|t| serde_json::from_str(t).expect("JSON"))
+    }
 
     #[test]
     fn every_kind_declares_field_validation() {

@@ -375,9 +375,13 @@ fn discovery_path(
         "/api/v1" => return get_only(discovery::api_resource_list(""), "application/json"),
         "/openapi/v3" => return get_only(super::openapi::index(), "application/json"),
         p if p.starts_with("/openapi/v3/") => {
-            let doc = super::openapi::group_version(&p["/openapi/v3/".len()..])
+            let text = super::openapi::group_version_text(&p["/openapi/v3/".len()..])
                 .ok_or_else(KubeError::unknown_path)?;
-            return get_only(doc.clone(), "application/json");
+            return if *method == Method::GET {
+                Ok(Some(bytes_ok(text.as_bytes().to_vec())))
+            } else {
+                Err(KubeError::method_not_allowed())
+            };
         }
         p => {
             let named = p

@@ -247,32 +247,29 @@ pub fn scaling(cluster: &Cluster, ng: &Nodegroup) -> Result<Scaling, String> {
 /// annotates the ones it accepts. A nodegroup today's driver would refuse (the scenario says
 /// it exists all the same) keeps a deployment without bounds; the error is returned.
 pub fn bootstrap(cluster: &Cluster, mds: &mut Vec<MachineDeployment>) -> Result<(), String> {
-    let namespace = machine_namespace(cluster);
     for ng in cluster.nodegroups.iter().filter(|n| !n.is_master()) {
         if !mds.iter().any(|m| m.nodegroup == ng.name) {
-            mds.push(MachineDeployment {
-                name: format!("{}-{}", cluster.stack_id, ng.name),
-                namespace: namespace.clone(),
-                nodegroup: ng.name.clone(),
-                replicas: ng.node_count,
-                annotations: BTreeMap::new(),
-            });
+            mds.push(deployment_of(cluster, ng));
         }
     }
     render(cluster, mds, None)
 }
 
-/// The management cluster namespace of a project's clusters: `magnum-<project id>`.
-fn machine_namespace(cluster: &Cluster) -> String {
-    format!(
-        "magnum-{}",
-        cluster
-            .project_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_lowercase()
-    )
+/// A nodegroup's MachineDeployment as the chart first makes it: `<stack_id>-<name>` in the
+/// project's `magnum-<project id>` namespace, at `node_count` replicas, no annotations yet.
+fn deployment_of(cluster: &Cluster, ng: &Nodegroup) -> MachineDeployment {
+    let project: String = cluster
+        .project_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    MachineDeployment {
+        name: format!("{}-{}", cluster.stack_id, ng.name),
+        namespace: format!("magnum-{}", project.to_lowercase()),
+        nodegroup: ng.name.clone(),
+        replicas: ng.node_count,
+        annotations: BTreeMap::new(),
+    }
 }
 
 /// Re-renders the Helm release: updates `mds` in place (creating missing ones) and returns the
@@ -285,20 +282,12 @@ pub fn render(
     mds: &mut Vec<MachineDeployment>,
     resized: Option<&str>,
 ) -> Result<(), String> {
-    let namespace = machine_namespace(cluster);
     for ng in cluster.nodegroups.iter().filter(|n| !n.is_master()) {
         let scaling = scaling(cluster, ng)?;
-        let name = format!("{}-{}", cluster.stack_id, ng.name);
         let idx = match mds.iter().position(|m| m.nodegroup == ng.name) {
             Some(i) => i,
             None => {
-                mds.push(MachineDeployment {
-                    name,
-                    namespace: namespace.clone(),
-                    nodegroup: ng.name.clone(),
-                    replicas: ng.node_count,
-                    annotations: BTreeMap::new(),
-                });
+                mds.push(deployment_of(cluster, ng));
                 mds.len() - 1
             }
         };

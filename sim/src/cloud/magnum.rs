@@ -588,13 +588,9 @@ pub(super) fn count_attribute(field: &str, v: &Value) -> Result<Option<u32>, Api
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Number(n) => n.as_f64().unwrap_or(f64::MAX),
         Value::String(_) | Value::Array(_) | Value::Object(_) => {
-            let ty = match v {
-                Value::String(_) => "str",
-                Value::Array(_) => "list",
-                _ => "dict",
-            };
             return Err(invalid(format!(
-                "'<' not supported between instances of '{ty}' and 'int'"
+                "'<' not supported between instances of '{}' and 'int'",
+                super::patch::py_type(v)
             )));
         }
     };

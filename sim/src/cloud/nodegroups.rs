@@ -4,6 +4,7 @@
 //! the driver then do is the engine's part.
 
 use super::magnum::{check_counts, count_attribute};
+use super::patch::{py_repr, py_type};
 use super::{ApiError, Cluster, Nodegroup};
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -99,18 +100,29 @@ impl NewNodegroup {
 
 /// A `StringType(min_length=1, max_length=255)` attribute; `null` is unset.
 fn text(v: Option<&Value>, field: &str) -> Result<Option<String>, ApiError> {
+    let invalid = |shown: &str, why: String| {
+        ApiError::new(
+            400,
+            format!("Invalid input for field/attribute {field}. Value: '{shown}'. {why}"),
+        )
+    };
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if (1..=255).contains(&s.chars().count()) => Ok(Some(s.clone())),
-        Some(Value::String(s)) => Err(ApiError::new(
-            400,
-            format!("Invalid input for field/attribute {field}. Value: '{s}'. Value should have a minimum character requirement of 1"),
-        )),
-        Some(other) => Err(ApiError::new(
-            400,
+        Some(Value::String(s)) => match s.chars().count() {
+            0 => Err(invalid(
+                s,
+                "Value should have a minimum character requirement of 1".into(),
+            )),
+            256.. => Err(invalid(
+                s,
+                "Value should have a maximum character requirement of 255".into(),
+            )),
+            _ => Ok(Some(s.clone())),
+        },
+        Some(other) => Err(invalid(
+            &py_repr(other),
             format!(
-                "Invalid input for field/attribute {field}. Value: '{}'. Wrong type. Expected '<class 'str'>', got '{}'",
-                super::patch::py_repr(other),
+                "Wrong type. Expected '<class 'str'>', got '{}'",
                 py_type(other)
             ),
         )),
@@ -119,33 +131,27 @@ fn text(v: Option<&Value>, field: &str) -> Result<Option<String>, ApiError> {
 
 /// `labels`: a dict of text, int, bool or float values, kept as Magnum stores them (text).
 fn labels(v: Option<&Value>) -> Result<Option<IndexMap<String, String>>, ApiError> {
+    let wrong = |other: &Value| {
+        ApiError::new(
+            400,
+            format!(
+                "Invalid input for field/attribute labels. Value: '{}'. Wrong type. Expected '{{<class 'str'>: <class 'str'>}}', got '{}'",
+                py_repr(other),
+                py_type(other)
+            ),
+        )
+    };
     let m = match v {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Object(m)) => m,
-        Some(other) => {
-            return Err(ApiError::new(
-                400,
-                format!(
-                    "Invalid input for field/attribute labels. Value: '{}'. Wrong type. Expected '{{<class 'str'>: <class 'str'>}}', got '{}'",
-                    super::patch::py_repr(other),
-                    py_type(other)
-                ),
-            ))
-        }
+        Some(other) => return Err(wrong(other)),
     };
     m.iter()
         .map(|(k, v)| match v {
             Value::String(s) => Ok((k.clone(), s.clone())),
             Value::Number(n) => Ok((k.clone(), n.to_string())),
             Value::Bool(b) => Ok((k.clone(), if *b { "True" } else { "False" }.to_string())),
-            other => Err(ApiError::new(
-                400,
-                format!(
-                    "Invalid input for field/attribute labels. Value: '{}'. Wrong type. Expected '{{<class 'str'>: <class 'str'>}}', got '{}'",
-                    super::patch::py_repr(other),
-                    py_type(other)
-                ),
-            )),
+            other => Err(wrong(other)),
         })
         .collect::<Result<_, _>>()
         .map(Some)
@@ -157,18 +163,6 @@ fn truthy(v: &Value) -> bool {
         Value::String(s) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"),
         Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
         _ => false,
-    }
-}
-
-fn py_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
 

@@ -90,6 +90,20 @@ pub fn py_repr_list(ops: &[PatchOperation]) -> String {
 }
 
 /// Python's `repr` of a JSON value.
+/// The name of the Python type a JSON value decodes to (`str`, `dict`, ...), as Python's
+/// error texts name it.
+pub fn py_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
 pub fn py_repr(v: &Value) -> String {
     match v {
         Value::Null => "None".into(),

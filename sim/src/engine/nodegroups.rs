@@ -105,11 +105,7 @@ impl Engine {
             .retain(|m| m.nodegroup != name);
         while let Some(i) = self.world.machines.iter().position(|m| m.nodegroup == name) {
             let m = self.world.remove_machine(i);
-            self.trace
-                .push(self.now, "cloud", format!("server {} deleted", m.name));
-            if let Some(id) = m.node {
-                self.remove_node(id);
-            }
+            self.server_deleted(&m);
         }
         self.trace
             .push(self.now, "magnum", format!("nodegroup {name} deleted"));

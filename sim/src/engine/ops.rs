@@ -751,11 +751,7 @@ impl Engine {
                 .entry(m.nodegroup.clone())
                 .or_default()
                 .insert(m.index);
-            self.trace
-                .push(self.now, "cloud", format!("server {} deleted", m.name));
-            if let Some(id) = m.node {
-                self.remove_node(id);
-            }
+            self.server_deleted(&m);
         }
     }
 

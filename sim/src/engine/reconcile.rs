@@ -218,12 +218,17 @@ impl Engine {
                     break;
                 };
                 let m = self.world.remove_machine(i);
-                self.trace
-                    .push(self.now, "cloud", format!("server {} deleted", m.name));
-                if let Some(id) = m.node {
-                    self.remove_node(id);
-                }
+                self.server_deleted(&m);
             }
+        }
+    }
+
+    /// A removed machine's server is gone: the timeline says so and its node goes with it.
+    pub(super) fn server_deleted(&mut self, m: &Machine) {
+        self.trace
+            .push(self.now, "cloud", format!("server {} deleted", m.name));
+        if let Some(id) = m.node {
+            self.remove_node(id);
         }
     }
 
