@@ -2,9 +2,16 @@
 //! server is what the next GET on any server (and the simulated autoscaler) reads.
 
 use magsim_scenario::Scenario;
-use magsim_sim::engine::Engine;
+use magsim_sim::engine::{Engine, Operation};
 use magsim_sim::time::{SimDuration, SimTime};
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+thread_local! {
+    /// Operations a request staged to go with its write ([`Live::stage`]). A request's
+    /// handler runs from staging to its write without yielding, so on one thread.
+    static STAGED: RefCell<Vec<Operation>> = const { RefCell::new(Vec::new()) };
+}
 
 /// The engine behind the live servers. Cheap to clone (an `Arc`).
 #[derive(Clone)]
@@ -84,7 +91,7 @@ impl Live {
 
     /// Runs `f` on the engine and tells watchers something may have changed.
     pub fn mutate<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
-        let out = f(&mut self.engine());
+        let out = f(&mut self.staged_applied());
         self.changed_broadly();
         out
     }
@@ -93,9 +100,30 @@ impl Live {
     /// written (`World::stored`): readers may then skip re-rendering everything else (a Lease
     /// renewal at 1,000 nodes must not re-render every node).
     pub fn mutate_narrow<T>(&self, f: impl FnOnce(&mut Engine) -> T) -> T {
-        let out = f(&mut self.engine());
+        let out = f(&mut self.staged_applied());
         self.inner.changed.send_modify(|v| *v += 1);
         out
+    }
+
+    /// Stages `op` to be applied by this thread's next [`Live::mutate`], under the same lock:
+    /// what the API server records beside a write (who owns which fields) lands with the
+    /// write, never before it (a lease renewal's resourceVersion check must not see it).
+    pub fn stage(&self, op: Operation) {
+        STAGED.with(|s| s.borrow_mut().push(op));
+    }
+
+    /// Takes back what this thread staged and no mutation applied.
+    pub fn unstage(&self) -> Vec<Operation> {
+        STAGED.with(|s| std::mem::take(&mut *s.borrow_mut()))
+    }
+
+    /// The locked engine, with what this thread staged applied.
+    fn staged_applied(&self) -> MutexGuard<'_, Engine> {
+        let mut e = self.engine();
+        for op in self.unstage() {
+            e.apply(op, None);
+        }
+        e
     }
 
     /// The change counter at the last change that may have touched any object.

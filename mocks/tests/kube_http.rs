@@ -2116,3 +2116,57 @@ async fn a_huge_watch_timeout_is_clamped_not_a_panic() {
     let (s, _) = get_json(&c, format!("{}/api/v1/nodes", kube.url)).await;
     assert_eq!(s, 200, "the server still answers");
 }
+
+/// Leader election's renewal: each PUT carries the resourceVersion the last answer gave, and
+/// must not be refused because recording who wrote it changed the Lease first. Each write's
+/// answer is what a read then shows, its managers included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_renewed_with_the_answered_version_is_never_a_conflict() {
+    let (_live, kube, c) = setup().await;
+    let url = format!(
+        "{}/apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
+        kube.url
+    );
+    let lease = json!({
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "cluster-autoscaler", "namespace": "kube-system"},
+        "spec": {"holderIdentity": "ca-1", "leaseDurationSeconds": 15},
+    });
+    let agent = "cluster-autoscaler/v1.30.2 (linux/amd64) kubernetes/$Format/leader-election";
+    let r = c
+        .post(&url)
+        .header("user-agent", agent)
+        .json(&lease)
+        .send()
+        .await
+        .unwrap();
+    let answer = |r: reqwest::Response| async move {
+        let code = r.status().as_u16();
+        (code, r.json::<Value>().await.expect("a JSON answer"))
+    };
+    let (code, mut held) = answer(r).await;
+    assert_eq!(code, 201, "{held}");
+    for renewal in 0..5 {
+        held["spec"]["renewTime"] = format!("2025-11-10T14:10:0{renewal}.000000Z").into();
+        let r = c
+            .put(format!("{url}/cluster-autoscaler"))
+            .header("user-agent", agent)
+            .json(&held)
+            .send()
+            .await
+            .unwrap();
+        let (code, renewed) = answer(r).await;
+        assert_eq!(code, 200, "renewal {renewal}: {renewed}");
+        let (_, read) = get_json(&c, format!("{url}/cluster-autoscaler")).await;
+        assert_eq!(read, renewed, "the answer is the object as stored");
+        held = renewed;
+    }
+    let managers = held["metadata"]["managedFields"].as_array().unwrap();
+    assert_eq!(managers.len(), 1, "{managers:?}");
+    assert_eq!(managers[0]["manager"], "cluster-autoscaler");
+    assert_eq!(managers[0]["operation"], "Update");
+    assert_eq!(
+        managers[0]["fieldsV1"]["f:spec"],
+        json!({"f:holderIdentity": {}, "f:leaseDurationSeconds": {}, "f:renewTime": {}})
+    );
+}

@@ -434,6 +434,7 @@ fn run_once(nodes: u64, per_node: u64, pending: u64) -> Kind {
                 ]
                 .into_iter()
                 .collect(),
+                autoscaled_at: None,
             });
         Engine::new(world, vec![managed()], 1, Epoch::default())
     } else {

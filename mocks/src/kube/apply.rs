@@ -1,16 +1,16 @@
 //! Server-side apply (`kubectl apply --server-side`: `PATCH` with
 //! `application/apply-patch+yaml`): the applied configuration creates the object when there
-//! is none; when there is, what the previous apply set and this one does not is taken away,
+//! is none; when there is, what the previous apply set and this one does not is taken away
+//! (unless another manager owns it too),
 //! and the configuration merges in (lists on their merge keys), so fields other writers set
-//! (`scale`, `label`) stay. magsim keeps one applier: applies never conflict, and
-//! `managedFields` are not written (the last applied configuration is kept in
-//! `World::stored` under `applied/<kind>`).
+//! (`scale`, `label`) stay. Who owns what (what an applier set before is its record of
+//! fields), and the conflicts between appliers and other writers, are [`super::managed`]'s.
 
 use super::discovery::Resource;
+use super::managed::{self, Change, Writer};
 use super::server::App;
 use super::status::KubeError;
 use super::writes::Patch;
-use magsim_sim::engine::Operation;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -19,33 +19,46 @@ type Result<T> = std::result::Result<T, KubeError>;
 /// The content type kubectl sends an applied configuration with.
 pub const APPLY_PATCH: &str = "application/apply-patch+yaml";
 
-/// Applies `config` to `r`'s object `name` in `namespace`.
+/// `writer` applies `config` to `r`'s object `name` in `namespace` (`force`: taking the
+/// fields other managers own).
 pub fn apply(
     app: &Arc<App>,
-    r: Resource,
-    namespace: &str,
-    name: &str,
+    (r, namespace, name): (Resource, &str, &str),
     config: Value,
+    writer: &Writer,
+    force: bool,
 ) -> Result<Value> {
     if config["metadata"]["name"].as_str() != Some(name) {
         return Err(KubeError::bad_request(
             "metadata.name: Invalid value: the name of the object does not match the name on the URL",
         ));
     }
-    let exists = app.store.sync(&app.live).get(r, namespace, name).is_some();
-    let key = super::metadata::applied_key(r, namespace, name);
-    let previous = app.live.engine().world.stored.get(&key).cloned();
+    super::schema::check_applied(r, &config)?;
+    let before = super::writes::current(app, r, namespace, name)?;
+    let at = (r, namespace, name);
     let patch = Patch::Apply {
-        removals: previous.and_then(|p| super::strategic::removals(&p, &config)),
+        removals: managed::removals(app, at, writer, &config, before.as_ref()),
         config: config.clone(),
     };
-    let applied = write(app, r, namespace, name, exists, config.clone(), &patch)?;
-    let keep = Operation::PutStored {
-        key,
-        object: config,
+    let after = match &before {
+        Some(b) => {
+            let mut after = b.clone();
+            patch.apply(&mut after)?;
+            after
+        }
+        None => config.clone(),
     };
-    app.live.mutate_narrow(|e| e.apply(keep, None));
-    Ok(applied)
+    let change = Change::Apply {
+        writer,
+        force,
+        before: before.as_ref(),
+        config: &config,
+        after: &after,
+    };
+    let exists = before.is_some();
+    managed::track(app, at, change, || {
+        write(app, r, namespace, name, exists, config.clone(), &patch)
+    })
 }
 
 /// The create or patch the apply is, by kind.

@@ -335,6 +335,7 @@ mod tests {
             nodegroup: "default-worker".into(),
             replicas: 5,
             annotations: Default::default(),
+            autoscaled_at: None,
         };
         assert_eq!(cluster_name(&md), "k8s-wamiv264xiet");
     }

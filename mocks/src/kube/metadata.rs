@@ -1,8 +1,7 @@
 //! What is kept beside an object the engine renders: the labels and annotations a client
 //! writes on Deployments, ConfigMaps and Secrets (the engine keeps their substance; this keeps
 //! the rest, `World::stored` under `metadata/<kind>`, laid over the rendered object so a read
-//! shows what the last write said, `kubectl apply`'s last-applied annotation included), and
-//! the configuration server-side apply last applied to any object (`applied/<kind>`).
+//! shows what the last write said, `kubectl apply`'s last-applied annotation included).
 
 use super::discovery::Resource;
 use magsim_sim::engine::{Engine, Operation};
@@ -32,19 +31,13 @@ pub fn keep(r: Resource, namespace: &str, name: &str, body: &Map<String, Value>)
     }
 }
 
-/// Where server-side apply keeps the configuration last applied to an object.
-pub fn applied_key(r: Resource, namespace: &str, name: &str) -> StoredKey {
-    (
-        format!("applied/{}", r.stored_name()),
-        namespace.to_string(),
-        name.to_string(),
-    )
-}
-
-/// Forgets what was kept beside a deleted object: its labels and annotations, and its last
-/// applied configuration.
+/// Forgets what was kept beside a deleted object: its labels and annotations and its
+/// managers.
 pub fn forget(e: &mut Engine, r: Resource, namespace: &str, name: &str) {
-    for key in [key(r, namespace, name), applied_key(r, namespace, name)] {
+    for key in [
+        key(r, namespace, name),
+        super::managed::key(r, namespace, name),
+    ] {
         e.apply(Operation::DeleteStored { key }, None);
     }
 }

@@ -71,6 +71,7 @@ mod eviction;
 pub mod fault;
 pub mod json_patch;
 mod kubelet;
+mod managed;
 mod metadata;
 mod namespaces;
 mod nodes;

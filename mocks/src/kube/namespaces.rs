@@ -103,6 +103,7 @@ pub fn delete(app: &Arc<App>, name: &str) -> Result<Value> {
         for op in contents(e, name) {
             e.apply(op, None);
         }
+        super::metadata::forget(e, Resource::Namespaces, "", name);
         e.apply(Operation::DeleteStored { key: key(name) }, None)
     });
     cur["status"]["phase"] = "Terminating".into();

@@ -792,7 +792,7 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
             namespaces.insert(ns);
         }
     }
-    let namespaces: Vec<(ObjKey, Value)> = namespaces
+    let mut namespaces: Vec<(ObjKey, Value)> = namespaces
         .into_iter()
         .map(|ns| {
             // One a client created is kept as written; the implicit ones are rendered.
@@ -809,6 +809,8 @@ pub fn render_cluster(engine: &Engine) -> Vec<(ObjKey, Value)> {
     }
     out.extend(super::kubelet::declared_deployments(engine));
     out.extend(super::kubelet::replica_sets(engine));
+    super::managed::lay_over(engine, &mut out);
+    super::managed::lay_over(engine, &mut namespaces);
     out.extend(render_written(engine));
     out.extend(namespaces);
     out
@@ -850,6 +852,7 @@ pub fn render_written(engine: &Engine) -> Vec<(ObjKey, Value)> {
             out.push((key(r, ns, name), obj));
         }
     }
+    super::managed::lay_over(engine, &mut out);
     out
 }
 

@@ -5,6 +5,7 @@
 
 use super::body::merge;
 use super::discovery::Resource;
+use super::managed::{self, Change, Writer};
 use super::objects::scale_json;
 use super::server::App;
 use super::status::KubeError;
@@ -74,10 +75,9 @@ pub(super) fn replicas(object: &Value, kind_group: &str, name: &str) -> Result<u
 /// Applies a PUT or PATCH of the Scale and answers with the Scale after the controllers ran.
 pub fn write(
     app: &Arc<App>,
-    resource: Resource,
-    namespace: &str,
-    name: &str,
+    (resource, namespace, name): (Resource, &str, &str),
     write: ScaleWrite,
+    writer: &Writer,
 ) -> Result<Value> {
     let current = read(app, resource, namespace, name)?;
     let desired = match write {
@@ -111,13 +111,23 @@ pub fn write(
         }
     };
     let replicas = replicas(&desired, "Scale.autoscaling", name)?;
-    let op = operation(resource, namespace.to_string(), name.to_string(), replicas);
-    let r = app.live.mutate(|e| e.apply(op, None));
-    if r.status == 404 {
-        return Err(not_found(resource, name));
-    }
-    refused(&r, "Scale.autoscaling", name)?;
-    read(app, resource, namespace, name)
+    let before = super::writes::current(app, resource, namespace, name)?;
+    let mut after = before.clone().unwrap_or_default();
+    after["spec"]["replicas"] = replicas.into();
+    let change = Change::Update {
+        writer,
+        before: before.as_ref(),
+        after: &after,
+    };
+    managed::track(app, (resource, namespace, name), change, || {
+        let op = operation(resource, namespace.to_string(), name.to_string(), replicas);
+        let r = app.live.mutate(|e| e.apply(op, None));
+        if r.status == 404 {
+            return Err(not_found(resource, name));
+        }
+        refused(&r, "Scale.autoscaling", name)?;
+        read(app, resource, namespace, name)
+    })
 }
 
 /// The engine's refusal of a write past [`magsim_sim::limits`] as the API server's 422

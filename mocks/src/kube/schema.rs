@@ -25,12 +25,23 @@ pub enum FieldValidation {
     Ignore,
 }
 
-/// The kind of write, for the option type named in an invalid directive's error.
+/// The kind of write, for the options type named in an invalid parameter's error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Write {
     Create,
     Update,
     Patch,
+}
+
+impl Write {
+    /// The options type a write's query parameters are validated as.
+    pub fn options(self) -> &'static str {
+        match self {
+            Write::Create => "CreateOptions.meta.k8s.io",
+            Write::Update => "UpdateOptions.meta.k8s.io",
+            Write::Patch => "PatchOptions.meta.k8s.io",
+        }
+    }
 }
 
 impl FieldValidation {
@@ -42,13 +53,8 @@ impl FieldValidation {
             "Strict" => Ok(FieldValidation::Strict),
             "Ignore" => Ok(FieldValidation::Ignore),
             other => {
-                let options = match write {
-                    Write::Create => "CreateOptions",
-                    Write::Update => "UpdateOptions",
-                    Write::Patch => "PatchOptions",
-                };
                 Err(KubeError::invalid(
-                    &format!("{options}.meta.k8s.io"),
+                    write.options(),
                     "",
                     &format!("fieldValidation: Unsupported value: \"{other}\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""),
                 ))
@@ -152,49 +158,118 @@ pub fn warning_header(text: &str) -> String {
 /// The paths of `body`'s fields that `r`'s schema does not declare, as the strict decoder
 /// writes them (`spec.template.spec.containers[0].imagePullPolcy`).
 pub fn unknown_fields(r: Resource, body: &Value) -> Vec<String> {
+    unknown_in(r, body, Style::Decoder)
+}
+
+/// How a field path is written.
+#[derive(Clone, Copy)]
+enum Style {
+    /// The strict JSON decoder's: `spec.containers[0].image`.
+    Decoder,
+    /// structured-merge-diff's: `.spec.containers[name="nginx"].image`.
+    Typed,
+}
+
+fn unknown_in(r: Resource, body: &Value, style: Style) -> Vec<String> {
     let Some(KindSchema { root, .. }) = schema_of(r) else {
         return Vec::new();
     };
     let mut out = Vec::new();
-    walk(body, root, root, "", &mut out);
+    let at = Walk { root, style };
+    at.walk(body, root, ("", ""), &mut out);
     out
 }
 
-fn walk(value: &Value, schema: &Value, root: &Value, path: &str, out: &mut Vec<String>) {
-    let schema = resolve(schema, root);
-    match value {
-        Value::Object(fields) => {
-            let props = schema.get("properties").and_then(Value::as_object);
-            let extra = schema.get("additionalProperties");
-            if props.is_none() && extra.is_none() {
-                return; // free-form (RawExtension, FieldsV1)
-            }
-            for (key, v) in fields {
-                // Nulls delete; `$patch`, `$retainKeys`, `$setElementOrder/...` are
-                // strategic merge directives.
-                if v.is_null() || key.starts_with('$') {
-                    continue;
+/// A server-side apply configuration is made a typed object before anything is applied
+/// (kube-apiserver's `failed to create typed patch object`): a field `r`'s schema does not
+/// declare, or two items of a keyed list with one key, refuse it, with a 500 and no reason,
+/// as upstream answers an error the decoder did not make a Status of.
+pub fn check_applied(r: Resource, config: &Value) -> Result<(), KubeError> {
+    let mut errors: Vec<String> = unknown_in(r, config, Style::Typed)
+        .into_iter()
+        .map(|p| format!("{p}: field not declared in schema"))
+        .collect();
+    if let Some(m) = config.as_object() {
+        errors.extend(super::managed::duplicates(m));
+    }
+    let text = match errors.as_slice() {
+        [] => return Ok(()),
+        [one] => one.clone(),
+        many => format!("errors:\n  {}", many.join("\n  ")),
+    };
+    let meta = |f: &str| {
+        config["metadata"][f]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (group, version) = (r.group(), super::discovery::version_of(r.group()));
+    Err(KubeError::without_reason(
+        500,
+        format!(
+            "failed to create typed patch object ({}/{}; {group}/{version}, Kind={}): {text}",
+            meta("namespace"),
+            meta("name"),
+            r.kind()
+        ),
+    ))
+}
+
+struct Walk<'a> {
+    root: &'a Value,
+    style: Style,
+}
+
+impl Walk<'_> {
+    /// Walks `value` against `schema`; `(path, field)`: where it is, and the field it is under.
+    fn walk(
+        &self,
+        value: &Value,
+        schema: &Value,
+        (path, field): (&str, &str),
+        out: &mut Vec<String>,
+    ) {
+        let schema = resolve(schema, self.root);
+        match value {
+            Value::Object(fields) => {
+                let props = schema.get("properties").and_then(Value::as_object);
+                let extra = schema.get("additionalProperties");
+                if props.is_none() && extra.is_none() {
+                    return; // free-form (RawExtension, FieldsV1)
                 }
-                let here = match path {
-                    "" => key.clone(),
-                    p => format!("{p}.{key}"),
-                };
-                match (props.and_then(|p| p.get(key)), extra) {
-                    (Some(s), _) => walk(v, s, root, &here, out),
-                    (None, Some(Value::Bool(true))) => {}
-                    (None, Some(s @ Value::Object(_))) => walk(v, s, root, &here, out),
-                    (None, _) => out.push(here),
+                for (key, v) in fields {
+                    // Nulls delete; `$patch`, `$retainKeys`, `$setElementOrder/...` are
+                    // strategic merge directives.
+                    if v.is_null() || key.starts_with('$') {
+                        continue;
+                    }
+                    let here = match (self.style, path) {
+                        (Style::Decoder, "") => key.clone(),
+                        _ => format!("{path}.{key}"),
+                    };
+                    match (props.and_then(|p| p.get(key)), extra) {
+                        (Some(s), _) => self.walk(v, s, (&here, key), out),
+                        (None, Some(Value::Bool(true))) => {}
+                        (None, Some(s @ Value::Object(_))) => self.walk(v, s, (&here, key), out),
+                        (None, _) => out.push(here),
+                    }
                 }
             }
+            Value::Array(items) => {
+                if let Some(s) = schema.get("items") {
+                    for (i, v) in items.iter().enumerate() {
+                        let here = match self.style {
+                            Style::Decoder => format!("{path}[{i}]"),
+                            Style::Typed => {
+                                format!("{path}{}", super::managed::item_text(field, v, i))
+                            }
+                        };
+                        self.walk(v, s, (&here, ""), out);
+                    }
+                }
+            }
+            _ => {}
         }
-        Value::Array(items) => {
-            if let Some(s) = schema.get("items") {
-                for (i, v) in items.iter().enumerate() {
-                    walk(v, s, root, &format!("{path}[{i}]"), out);
-                }
-            }
-        }
-        _ => {}
     }
 }
 
@@ -275,6 +350,36 @@ pub fn schema_of(r: Resource) -> Option<&'static KindSchema> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_applied_configuration_is_refused_as_the_typed_converter_words_it() {
+        let one = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": "default"}, "dta": {"a": "b"},
+        });
+        let e = check_applied(Resource::ConfigMaps, &one).unwrap_err();
+        assert_eq!(e.code, 500);
+        assert_eq!(
+            e.message,
+            "failed to create typed patch object (default/c; /v1, Kind=ConfigMap): .dta: field not declared in schema"
+        );
+        assert!(
+            e.to_json().get("reason").is_none(),
+            "no reason: {}",
+            e.to_json()
+        );
+        let env = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+            "spec": {"template": {"spec": {"containers": [{"name": "app", "imagePullPolcy": "x",
+                "env": [{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]}]}}},
+        });
+        assert_eq!(
+            check_applied(Resource::Deployments, &env).unwrap_err().message,
+            "failed to create typed patch object (/d; apps/v1, Kind=Deployment): errors:\n  .spec.template.spec.containers[name=\"app\"].imagePullPolcy: field not declared in schema\n  .spec.template.spec.containers[name=\"app\"].env: duplicate entries for key [name=\"A\"]"
+        );
+        let fine = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "b"}});
+        assert!(check_applied(Resource::ConfigMaps, &fine).is_ok());
+    }
 
     #[test]
     fn unknown_fields_are_named_by_path() {

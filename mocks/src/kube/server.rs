@@ -4,6 +4,7 @@
 
 use super::body::{read_any_patch, read_body, read_json, read_object, read_patch};
 use super::discovery::{self, Resource, AGGREGATED_CONTENT_TYPE};
+use super::managed;
 use super::paging;
 use super::scale::{self, ScaleWrite};
 use super::schema::{FieldValidation, Write};
@@ -418,7 +419,13 @@ async fn collection(app: &Arc<App>, c: Call) -> Result<Response> {
         (Method::POST, r, ns) => {
             let v = read_object(&headers, body, r.kind()).await?;
             let warnings = validate(&query, r, &v, Write::Create)?;
-            let made = match (r, ns) {
+            let writer = writer(&query, &headers, Write::Create)?;
+            let name = v["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let ns = ns.map(str::to_string);
+            let create = |v: Value| match (r, ns.as_deref()) {
                 (Resource::Events, Some(ns)) => super::events::create(app, ns, v),
                 (Resource::ConfigMaps, Some(ns)) => super::configmaps::create(app, ns, v),
                 (Resource::Deployments, Some(ns)) => super::deployments::create(app, ns, v),
@@ -426,6 +433,17 @@ async fn collection(app: &Arc<App>, c: Call) -> Result<Response> {
                 (Resource::Namespaces, None) => super::namespaces::create(app, v),
                 (r, ns) if r.is_stored() => writes::create(app, r, ns.unwrap_or_default(), v),
                 _ => Err(KubeError::method_not_allowed()),
+            };
+            let made = if name.is_empty() {
+                create(v) // generateName: the name is made by the write
+            } else {
+                let at = (r, ns.as_deref().unwrap_or_default(), name.as_str());
+                let write = managed::Change::Update {
+                    writer: &writer,
+                    before: None,
+                    after: &v,
+                };
+                managed::track(app, at, write, || create(v.clone()))
             };
             Ok(warned(created(&made?), &warnings))
         }
@@ -448,14 +466,27 @@ async fn object(app: &Arc<App>, c: Call, name: &str) -> Result<Response> {
     match method {
         Method::GET => get(app, &target, name, &query, &acc),
         Method::PATCH if super::body::content_type(&headers) == super::apply::APPLY_PATCH => {
+            let writer = applier(&query, &headers)?;
+            let force = managed::force(query.get("force"), true)?;
             let bytes = read_body(&headers, body).await?;
             let config = super::body::parse_json(&bytes, "applied configuration")?;
-            Ok(json_ok(&super::apply::apply(app, r, &ns, name, config)?))
+            let applied = super::apply::apply(app, (r, &ns, name), config, &writer, force)?;
+            Ok(json_ok(&applied))
         }
         Method::PUT => {
             let v = read_object(&headers, body, r.kind()).await?;
             let warnings = validate(&query, r, &v, Write::Update)?;
-            Ok(warned(json_ok(&replace(app, r, &ns, name, v)?), &warnings))
+            let writer = writer(&query, &headers, Write::Update)?;
+            let before = writes::current(app, r, &ns, name)?;
+            let write = managed::Change::Update {
+                writer: &writer,
+                before: before.as_ref(),
+                after: &v,
+            };
+            let replaced = managed::track(app, (r, &ns, name), write, || {
+                replace(app, r, &ns, name, v.clone())
+            })?;
+            Ok(warned(json_ok(&replaced), &warnings))
         }
         Method::PATCH if r == Resource::Events => {
             let patch = read_patch(&headers, body).await?;
@@ -472,7 +503,10 @@ async fn object(app: &Arc<App>, c: Call, name: &str) -> Result<Response> {
                 writes::Patch::Json(ops) => validate_json_patch(app, &query, r, &ns, name, ops)?,
                 writes::Patch::Apply { .. } => Vec::new(),
             };
-            Ok(warned(json_ok(&patch(app, r, &ns, name, &p)?), &warnings))
+            managed::force(query.get("force"), false)?;
+            let writer = writer(&query, &headers, Write::Patch)?;
+            let patched = patch_tracked(app, (r, &ns, name), &p, &writer)?;
+            Ok(warned(json_ok(&patched), &warnings))
         }
         Method::DELETE => {
             read_body(&headers, body).await?;
@@ -513,6 +547,44 @@ fn patch(app: &Arc<App>, r: Resource, ns: &str, name: &str, p: &writes::Patch) -
         r if r.is_stored() || r.is_capi_writable() => writes::patch(app, r, ns, name, p),
         _ => Err(KubeError::method_not_allowed()),
     }
+}
+
+/// A patch, its managers recorded: the object it makes is known before the write.
+fn patch_tracked(
+    app: &Arc<App>,
+    (r, ns, name): (Resource, &str, &str),
+    p: &writes::Patch,
+    writer: &managed::Writer,
+) -> Result<Value> {
+    let Some(before) = writes::current(app, r, ns, name)? else {
+        return patch(app, r, ns, name, p); // the kind's handler answers the missing object
+    };
+    let mut after = before.clone();
+    if p.apply(&mut after).is_err() {
+        return patch(app, r, ns, name, p); // and the patch that does not apply
+    }
+    let write = managed::Change::Update {
+        writer,
+        before: Some(&before),
+        after: &after,
+    };
+    managed::track(app, (r, ns, name), write, || patch(app, r, ns, name, p))
+}
+
+/// The manager a write names (`fieldManager`, else the User-Agent's product).
+fn writer(query: &Query, headers: &HeaderMap, write: Write) -> Result<managed::Writer> {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    managed::Writer::of_request(query.get("fieldManager"), agent, write, false)
+}
+
+/// The manager a server-side apply names (it must name one).
+fn applier(query: &Query, headers: &HeaderMap) -> Result<managed::Writer> {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    managed::Writer::of_request(query.get("fieldManager"), agent, Write::Patch, true)
 }
 
 /// The write's field validation (`?fieldValidation=`): an error under `Strict`, the warning
@@ -597,7 +669,12 @@ async fn subresource(app: &Arc<App>, c: Call, name: &str, sub: &str) -> Result<R
                 Method::PUT => ScaleWrite::Put(read_json(&headers, body).await?),
                 _ => return Err(KubeError::method_not_allowed()),
             };
-            Ok(json_ok(&scale::write(app, r, ns, name, write)?))
+            let options = match write {
+                ScaleWrite::Patch(_) => Write::Patch,
+                ScaleWrite::Put(_) => Write::Update,
+            };
+            let writer = writer(&query, &headers, options)?.on("scale");
+            Ok(json_ok(&scale::write(app, (r, ns, name), write, &writer)?))
         }
         // `…/status` reads as the object itself; writing status is the controllers' job.
         (

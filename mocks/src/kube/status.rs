@@ -83,6 +83,26 @@ impl KubeError {
         self
     }
 
+    /// An error kube-apiserver answers with no reason: one no handler made a Status of.
+    pub(crate) fn without_reason(code: u16, message: impl Into<String>) -> KubeError {
+        KubeError::new(code, "", message)
+    }
+
+    /// Adds a `details.causes` entry about `field`.
+    pub(crate) fn with_field_cause(
+        mut self,
+        reason: &'static str,
+        message: String,
+        field: String,
+    ) -> KubeError {
+        self.details.causes.push(Cause {
+            reason,
+            message,
+            field: Some(field),
+        });
+        self
+    }
+
     fn named(mut self, group: &str, plural: &str, name: &str) -> KubeError {
         self.details.name = Some(name.to_string());
         self.details.group = (!group.is_empty()).then(|| group.to_string());
@@ -243,6 +263,11 @@ impl KubeError {
             "message": self.message,
             "reason": self.reason,
         });
+        if self.reason.is_empty() {
+            if let Some(m) = v.as_object_mut() {
+                m.shift_remove("reason");
+            }
+        }
         if !details.is_empty() {
             v["details"] = Value::Object(details);
         }

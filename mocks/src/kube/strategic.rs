@@ -86,52 +86,6 @@ fn merge_map(t: &mut Map<String, Value>, p: &Map<String, Value>) {
     }
 }
 
-/// The strategic patch that takes away what `prev` set and `next` no longer does: keys set
-/// to `null`, merge-keyed list elements marked `$patch: delete` (server-side apply's removal
-/// of a manager's fields it stopped applying). `None`: nothing to take away.
-pub fn removals(prev: &Value, next: &Value) -> Option<Value> {
-    removals_at(prev, next, "")
-}
-
-fn removals_at(prev: &Value, next: &Value, field: &str) -> Option<Value> {
-    match (prev, next) {
-        (Value::Object(p), Value::Object(n)) => {
-            let mut out = Map::new();
-            for (k, pv) in p {
-                match n.get(k) {
-                    None => {
-                        out.insert(k.clone(), Value::Null);
-                    }
-                    Some(nv) => {
-                        if let Some(r) = removals_at(pv, nv, k) {
-                            out.insert(k.clone(), r);
-                        }
-                    }
-                }
-            }
-            (!out.is_empty()).then_some(Value::Object(out))
-        }
-        (Value::Array(p), Value::Array(n)) => {
-            let key = merge_key(field)?;
-            let mut out = Vec::new();
-            for pe in p {
-                let id = pe.get(key)?;
-                match n.iter().find(|ne| ne.get(key) == Some(id)) {
-                    None => out.push(serde_json::json!({key: id, "$patch": "delete"})),
-                    Some(ne) => {
-                        if let Some(Value::Object(mut r)) = removals_at(pe, ne, "") {
-                            r.insert(key.to_string(), id.clone());
-                            out.push(Value::Object(r));
-                        }
-                    }
-                }
-            }
-            (!out.is_empty()).then_some(Value::Array(out))
-        }
-        _ => None,
-    }
-}
-
 fn is_delete(e: &Value) -> bool {
     e.get("$patch").and_then(Value::as_str) == Some("delete")
 }
@@ -209,22 +163,6 @@ mod tests {
                     "volumeMounts": [{"mountPath": "/etc/config", "name": "cfg"}]}],
                 "volumes": [{"name": "cfg", "secret": {"secretName": "s"}}]}}}})
         );
-    }
-
-    #[test]
-    fn removals_take_away_what_an_apply_stopped_setting() {
-        let prev = json!({"metadata": {"labels": {"a": "1", "b": "2"}}, "spec": {"containers": [
-            {"name": "ca", "volumeMounts": [{"mountPath": "/config", "readOnly": true}]}]}});
-        let next = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"containers": [
-            {"name": "ca", "volumeMounts": [{"mountPath": "/etc/config"}]}]}});
-        assert_eq!(
-            removals(&prev, &next),
-            Some(
-                json!({"metadata": {"labels": {"b": null}}, "spec": {"containers": [
-                {"name": "ca", "volumeMounts": [{"mountPath": "/config", "$patch": "delete"}]}]}})
-            )
-        );
-        assert_eq!(removals(&next, &next), None);
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub enum Patch {
     /// Server-side apply of `config` over an object this manager applied before: first what
     /// it stopped applying goes (`removals`), then the configuration merges in.
     Apply {
-        removals: Option<Value>,
+        removals: Vec<super::managed::FieldPath>,
         config: Value,
     },
 }
@@ -48,9 +48,7 @@ impl Patch {
                 Ok(())
             }
             Patch::Apply { removals, config } => {
-                if let Some(r) = removals {
-                    super::strategic::merge(target, r);
-                }
+                super::managed::remove(target, removals);
                 super::strategic::merge(target, config);
                 Ok(())
             }

@@ -4,6 +4,7 @@
 use super::magnum::{Cluster, Driver, Nodegroup};
 use crate::kube::{Labels, Taint, TaintEffect};
 use crate::resources::{parse_bytes, parse_cpu, Resources};
+use crate::time::SimTime;
 use std::collections::BTreeMap;
 
 pub const MIN_SIZE_ANNOTATION: &str = "cluster.x-k8s.io/cluster-api-autoscaler-node-group-min-size";
@@ -37,6 +38,9 @@ pub struct MachineDeployment {
     pub nodegroup: String,
     pub replicas: u32,
     pub annotations: BTreeMap<String, String>,
+    /// When the simulated autoscaler last resized it in memory (its `SetSize`, which no API
+    /// request carries): the time the API server's record of who owns `replicas` gives it.
+    pub autoscaled_at: Option<SimTime>,
 }
 
 impl MachineDeployment {
@@ -269,6 +273,7 @@ fn deployment_of(cluster: &Cluster, ng: &Nodegroup) -> MachineDeployment {
         nodegroup: ng.name.clone(),
         replicas: ng.node_count,
         annotations: BTreeMap::new(),
+        autoscaled_at: None,
     }
 }
 
@@ -365,6 +370,7 @@ mod tests {
             nodegroup: "gpu".into(),
             replicas: 0,
             annotations: BTreeMap::new(),
+            autoscaled_at: None,
         };
         let mut set = |k: &str, v: &str| {
             md.annotations
@@ -401,6 +407,7 @@ mod tests {
             nodegroup: "g".into(),
             replicas: 1,
             annotations: BTreeMap::new(),
+            autoscaled_at: None,
         };
         md.annotations
             .insert(MAX_SIZE_ANNOTATION.into(), "six".into());

@@ -38,6 +38,7 @@ impl Outside for Engine {
             .get_mut(index)
             .ok_or("MachineDeployment gone")?;
         md.replicas = replicas;
+        md.autoscaled_at = Some(self.now);
         Ok(())
     }
 

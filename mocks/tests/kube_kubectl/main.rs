@@ -2,7 +2,11 @@
 //! API server serving the incident scenario: the commands of the incident's Key Commands
 //! Reference and the brief, asserted on what kubectl prints.
 //!
+//! Server-side apply and field ownership are in `ownership`.
+//!
 //! Without kubectl the tests print why and pass, unless `CI` is set: then they fail.
+
+mod ownership;
 
 use magsim_mocks::kube::KubeMock;
 use magsim_mocks::Live;
@@ -1176,7 +1180,7 @@ async fn a_running_autoscaler_s_log_follows_its_loop() {
         return;
     }
     // Its autoscaler as a 1.30.2 binary (whose log lines were measured), on the nodegroup.
-    let text = include_str!("../../scenarios/incident/05-in-cluster-trust-config.yaml")
+    let text = include_str!("../../../scenarios/incident/05-in-cluster-trust-config.yaml")
         .replace("cluster-autoscaler:v1.18.3", "cluster-autoscaler:v1.30.2")
         .replace("--nodes=1:6:DefaultNodeGroup", "--nodes=1:6:default-worker");
     let scenario = magsim_scenario::parse("05-in-cluster-trust-config.yaml", &text)
@@ -1644,133 +1648,6 @@ spec:
     );
     ok(&env, &["taint", "node", &node, "dedicated-"]).await;
     assert_eq!(on("pinned-"), Some(Some(node)), "untainted, it runs");
-}
-
-/// `kubectl apply --server-side`: an applied configuration creates the object, and a later
-/// one takes away what it stopped setting (a mount, a key) while what another writer set (a
-/// label) stays; a cluster-autoscaler Deployment so applied is the engine's autoscaler.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_side_apply_creates_and_takes_away_what_it_stopped_setting() {
-    let Some((live, _kube, env)) = start("ssa").await else {
-        return;
-    };
-    let write = |name: &str, text: &str| {
-        let p = env.dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    };
-    let deployment = |mount: &str| {
-        format!(
-            "apiVersion: v1
-kind: Secret
-metadata: {{name: cluster-autoscaler-cloud-config, namespace: kube-system}}
-stringData:
-  cloud-config: |
-    [Global]
-    use-clouds=true
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: cluster-autoscaler, namespace: kube-system}}
-spec:
-  selector: {{matchLabels: {{app: cluster-autoscaler}}}}
-  template:
-    metadata: {{labels: {{app: cluster-autoscaler}}}}
-    spec:
-      containers:
-      - name: cluster-autoscaler
-        image: registry.k8s.io/autoscaling/cluster-autoscaler:v1.18.3
-        command: [./cluster-autoscaler, --cloud-provider=magnum, --cluster-name=k8s, --cloud-config=/config/cloud-config, --nodes=1:6:DefaultNodeGroup]
-        volumeMounts:
-        - {{name: cloud-config, mountPath: {mount}}}
-      volumes:
-      - name: cloud-config
-        secret: {{secretName: cluster-autoscaler-cloud-config}}
-"
-        )
-    };
-    let first = write("ca1.yaml", &deployment("/config"));
-    assert_eq!(
-        ok(&env, &["apply", "--server-side", "-f", &first]).await,
-        "secret/cluster-autoscaler-cloud-config serverside-applied\ndeployment.apps/cluster-autoscaler serverside-applied\n"
-    );
-    let fatal = |e: &magsim_sim::engine::Engine| {
-        e.autoscalers
-            .iter()
-            .find(|a| a.spec.name == "cluster-autoscaler" && !a.is_stopped())
-            .and_then(|a| match &a.phase {
-                magsim_sim::autoscaler::Phase::CrashLoopBackOff { fatal, .. } => {
-                    Some(fatal.message.clone())
-                }
-                _ => None,
-            })
-    };
-    assert!(
-        fatal(&live.engine()).is_some_and(|m| m.contains("use-clouds")),
-        "the applied Deployment is the engine's autoscaler, reading the applied Secret"
-    );
-    let second = write("ca2.yaml", &deployment("/etc/config"));
-    ok(&env, &["apply", "--server-side", "-f", &second]).await;
-    assert_eq!(
-        ok(
-            &env,
-            &[
-                "-n",
-                "kube-system",
-                "get",
-                "deploy",
-                "cluster-autoscaler",
-                "-o",
-                "jsonpath={.spec.template.spec.containers[0].volumeMounts[*].mountPath}"
-            ]
-        )
-        .await,
-        "/etc/config",
-        "the mount it no longer applies is gone"
-    );
-    assert_eq!(
-        fatal(&live.engine()).as_deref(),
-        Some("Couldn't open cloud provider configuration from /config/cloud-config: &fs.PathError{Op:\"open\", Path:\"/config/cloud-config\", Err:0x2}")
-    );
-
-    let cm = |data: &str| {
-        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\ndata: {{{data}}}\n")
-    };
-    ok(
-        &env,
-        &[
-            "apply",
-            "--server-side",
-            "-f",
-            &write("cm1.yaml", &cm("a: b")),
-        ],
-    )
-    .await;
-    ok(&env, &["label", "cm", "x", "keep=me"]).await;
-    ok(
-        &env,
-        &[
-            "apply",
-            "--server-side",
-            "-f",
-            &write("cm2.yaml", &cm("c: d")),
-        ],
-    )
-    .await;
-    assert_eq!(
-        ok(
-            &env,
-            &[
-                "get",
-                "cm",
-                "x",
-                "-o",
-                "jsonpath={.data} {.metadata.labels}"
-            ]
-        )
-        .await,
-        r#"{"c":"d"} {"keep":"me"}"#
-    );
 }
 
 /// `kubectl create deployment` sends a protobuf Deployment: a workload's pods are the
