@@ -273,6 +273,213 @@ impl Walk<'_> {
     }
 }
 
+/// A create or update whose body has a value of the wrong JSON type for its field is refused
+/// as the decoder refuses it, before field validation (`Deployment in version "v1" cannot be
+/// handled as a Deployment: json: cannot unmarshal string into Go struct field
+/// DeploymentSpec.spec.replicas of type int32`).
+pub fn check_types(r: Resource, body: &Value) -> Result<(), KubeError> {
+    match type_error(r, body) {
+        Some(e) => Err(KubeError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
+            kind = r.kind(),
+            version = super::discovery::version_of(r.group()),
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The first value of `body` of a JSON type its field does not take, as Go's decoder words it
+/// (`json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type
+/// int32`); a create or update so typed is refused before anything else is looked at.
+pub fn type_error(r: Resource, body: &Value) -> Option<String> {
+    let KindSchema { name, root } = schema_of(r)?;
+    let types = Types { root };
+    types.object(body, root, go_struct(name), "")
+}
+
+/// A strategic merge patch that makes an integer or boolean field a string, a list or a map
+/// is refused as the unstructured converter refuses the patched object: a 422 quoting the
+/// patch as Go prints a map (`patch: Invalid value: "map[spec:map[replicas:two]]":
+/// unrecognized type: int32`).
+pub fn check_patched_types(r: Resource, patch: &Value, patched: &Value) -> Result<(), KubeError> {
+    let Some(e) = type_error(r, patched) else {
+        return Ok(());
+    };
+    let go = e.rsplit(" of type ").next().unwrap_or_default();
+    if !matches!(go, "int32" | "int64" | "bool") || e.starts_with("json: cannot unmarshal number ")
+    {
+        return Ok(()); // what the converter makes of other mismatches is not modelled
+    }
+    let quoted = go_value(patch).replace('\\', "\\\\").replace('"', "\\\"");
+    Err(KubeError::invalid(
+        "",
+        "",
+        &format!("patch: Invalid value: \"{quoted}\": unrecognized type: {go}"),
+    ))
+}
+
+/// A JSON value as Go's `%+v` prints the map it decodes to (keys sorted).
+fn go_value(v: &Value) -> String {
+    match v {
+        Value::Null => "<nil>".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(go_value).collect();
+            format!("[{}]", items.join(" "))
+        }
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let items: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{k}:{}", go_value(&m[*k])))
+                .collect();
+            format!("map[{}]", items.join(" "))
+        }
+    }
+}
+
+/// `io.k8s.api.apps.v1.DeploymentSpec` → `DeploymentSpec`.
+fn go_struct(definition: &str) -> &str {
+    definition.rsplit('.').next().unwrap_or(definition)
+}
+
+/// `io.k8s.api.apps.v1.DeploymentSpec` → `v1.DeploymentSpec`, as Go prints a type.
+fn go_type(definition: &str) -> String {
+    let mut parts = definition.rsplit('.');
+    let name = parts.next().unwrap_or(definition);
+    match parts.next() {
+        Some(package) => format!("{package}.{name}"),
+        None => name.to_string(),
+    }
+}
+
+struct Types<'a> {
+    root: &'a Value,
+}
+
+impl<'a> Types<'a> {
+    /// Follows `$ref`s, with the name of the definition reached, if any.
+    fn resolve(&self, schema: &'a Value) -> (&'a Value, Option<&'a str>) {
+        let mut s = schema;
+        let mut name = None;
+        for _ in 0..32 {
+            let Some(target) = s.get("$ref").and_then(Value::as_str) else {
+                break;
+            };
+            let n = target.rsplit('/').next().unwrap_or_default();
+            match self.root.get("$defs").and_then(|d| d.get(n)) {
+                Some(def) => {
+                    s = def;
+                    name = Some(n);
+                }
+                None => break,
+            }
+        }
+        (s, name)
+    }
+
+    /// The fields of `value`, an object of Go struct `strukt` at `path`.
+    fn object(&self, value: &Value, schema: &'a Value, strukt: &str, path: &str) -> Option<String> {
+        let (schema, _) = self.resolve(schema);
+        let props = schema.get("properties")?.as_object()?;
+        for (key, v) in value.as_object()? {
+            let Some(s) = props.get(key) else { continue };
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if let Some(e) = self.field(v, s, strukt, &here) {
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    /// `value` for a field of `strukt` at `path` whose schema is `schema`.
+    fn field(&self, value: &Value, schema: &'a Value, strukt: &str, path: &str) -> Option<String> {
+        let (s, def) = self.resolve(schema);
+        let got = match value {
+            Value::Null => return None,
+            Value::String(_) => "string",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let want = match (s.get("type").and_then(Value::as_str), def) {
+            (Some("object"), Some(d)) if s.get("properties").is_some() => ("object", go_type(d)),
+            (Some("object"), _) => return None, // a map: its values are not checked
+            (Some("array"), _) => {
+                let item = s.get("items")?;
+                let (is, idef) = self.resolve(item);
+                let elem = match (is.get("type").and_then(Value::as_str), idef) {
+                    (_, Some(d)) => go_type(d),
+                    (Some(t), None) => scalar_go_type(t, is)?.to_string(),
+                    _ => return None,
+                };
+                if let Value::Array(items) = value {
+                    return items.iter().find_map(|v| self.item(v, item, path));
+                }
+                ("array", format!("[]{elem}"))
+            }
+            (Some(t), _) => match scalar_go_type(t, s) {
+                Some(go) => (json_kind(t), go.to_string()),
+                None => return None,
+            },
+            (None, _) => return None, // int-or-string, quantities, free-form
+        };
+        if got == want.0 {
+            return match value {
+                Value::Object(_) => self.object(value, s, def.map_or(strukt, go_struct), path),
+                Value::Number(n) if want.1.starts_with("int") && n.as_i64().is_none() => Some(
+                    format!("json: cannot unmarshal number {n} into Go struct field {strukt}.{path} of type {}", want.1),
+                ),
+                _ => None,
+            };
+        }
+        Some(format!(
+            "json: cannot unmarshal {got} into Go struct field {strukt}.{path} of type {}",
+            want.1
+        ))
+    }
+
+    /// An array's item: the struct it decodes into names its fields' errors (Go leaves the
+    /// index out of the path).
+    fn item(&self, value: &Value, schema: &'a Value, path: &str) -> Option<String> {
+        let (s, def) = self.resolve(schema);
+        match (value, def) {
+            (Value::Object(_), Some(d)) => self.object(value, s, go_struct(d), path),
+            _ => None,
+        }
+    }
+}
+
+/// The JSON kind a schema type takes.
+fn json_kind(t: &str) -> &'static str {
+    match t {
+        "integer" | "number" => "number",
+        "boolean" => "bool",
+        _ => "string",
+    }
+}
+
+/// The Go type of a scalar schema (`None`: one the decoder reads its own way, such as times).
+fn scalar_go_type(t: &str, s: &Value) -> Option<&'static str> {
+    let format = s.get("format").and_then(Value::as_str);
+    match (t, format) {
+        ("integer", Some("int32")) => Some("int32"),
+        ("integer", _) => Some("int64"),
+        ("number", _) => Some("float64"),
+        ("boolean", _) => Some("bool"),
+        ("string", None) => Some("string"),
+        _ => None,
+    }
+}
+
 /// Follows `$ref` (`#/$defs/<name>`) to the definition.
 fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
     let mut s = schema;
@@ -379,6 +586,52 @@ mod tests {
         );
         let fine = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "b"}});
         assert!(check_applied(Resource::ConfigMaps, &fine).is_ok());
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_refused_in_the_decoder_s_words() {
+        let d = |spec: Value| json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "x"}, "spec": spec});
+        let e = check_types(Resource::Deployments, &d(json!({"replicas": "two"}))).unwrap_err();
+        assert_eq!((e.code, e.reason), (400, "BadRequest"));
+        assert_eq!(
+            e.message,
+            "Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32"
+        );
+        let cases = [
+            (json!({"replicas": 2.5}), "json: cannot unmarshal number 2.5 into Go struct field DeploymentSpec.spec.replicas of type int32"),
+            (json!({"paused": "yes"}), "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool"),
+            (json!({"template": {"spec": {"containers": [{"name": 7}]}}}), "json: cannot unmarshal number into Go struct field Container.spec.template.spec.containers.name of type string"),
+            (json!({"template": {"spec": {"containers": {"name": "x"}}}}), "json: cannot unmarshal object into Go struct field PodSpec.spec.template.spec.containers of type []v1.Container"),
+            (json!({"strategy": "Recreate"}), "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.strategy of type v1.DeploymentStrategy"),
+        ];
+        for (spec, want) in cases {
+            assert_eq!(
+                type_error(Resource::Deployments, &d(spec)).as_deref(),
+                Some(want)
+            );
+        }
+        let fine = d(json!({"replicas": 3, "template": {"spec": {"containers": [
+            {"name": "c", "resources": {"requests": {"cpu": 1, "memory": "1Gi"}}, "ports": [{"containerPort": 80}]},
+        ]}}}));
+        assert_eq!(
+            type_error(Resource::Deployments, &fine),
+            None,
+            "quantities take numbers"
+        );
+    }
+
+    #[test]
+    fn a_strategic_patch_of_the_wrong_type_is_refused_as_the_converter_words_it() {
+        let patch = json!({"spec": {"replicas": "two", "paused": null}});
+        let patched = json!({"spec": {"replicas": "two"}});
+        let e = check_patched_types(Resource::Deployments, &patch, &patched).unwrap_err();
+        assert_eq!(e.code, 422);
+        assert_eq!(
+            e.message,
+            " \"\" is invalid: patch: Invalid value: \"map[spec:map[paused:<nil> replicas:two]]\": unrecognized type: int32"
+        );
+        let fine = json!({"spec": {"replicas": 2}});
+        assert!(check_patched_types(Resource::Deployments, &fine, &fine).is_ok());
     }
 
     #[test]

@@ -563,6 +563,9 @@ fn patch_tracked(
     if p.apply(&mut after).is_err() {
         return patch(app, r, ns, name, p); // and the patch that does not apply
     }
+    if let writes::Patch::Strategic(body) = p {
+        super::schema::check_patched_types(r, body, &after)?;
+    }
     let write = managed::Change::Update {
         writer,
         before: Some(&before),
@@ -591,6 +594,9 @@ fn applier(query: &Query, headers: &HeaderMap) -> Result<managed::Writer> {
 /// texts under `Warn`.
 fn validate(query: &Query, r: Resource, body: &Value, write: Write) -> Result<Vec<String>> {
     let directive = FieldValidation::parse(query.get("fieldValidation"), write)?;
+    if write != Write::Patch {
+        super::schema::check_types(r, body)?;
+    }
     super::schema::check(r, body, directive, write)
 }
 

@@ -670,10 +670,48 @@ async fn bad_writes_are_refused_in_the_servers_words_and_change_nothing() {
         err,
         "Error from server (BadRequest): Secret in version \"v1\" cannot be handled as a ConfigMap: converting (v1.Secret) to (core.ConfigMap): unknown conversion\n"
     );
+    let typed = env.dir.join("typed.yaml");
+    std::fs::write(
+        &typed,
+        "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: typed, namespace: default}
+spec:
+  replicas: two
+  selector: {matchLabels: {app: typed}}
+  template:
+    metadata: {labels: {app: typed}}
+    spec: {containers: [{name: app, image: nginx}]}
+",
+    )
+    .unwrap();
+    let err = fails(&env, &["create", "-f", &typed.display().to_string()]).await;
+    assert!(
+        err.contains("Error from server (BadRequest): error when creating \"")
+            && err.ends_with(": Deployment in version \"v1\" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32\n"),
+        "{err}"
+    );
     assert_eq!(
         (ok(&env, &deploy).await, ok(&env, &status).await),
         before,
         "refused writes leave the objects as they were"
+    );
+    let gone = fails(&env, &["get", "deploy", "typed"]).await;
+    assert!(gone.contains("not found"), "{gone}");
+    let patch = r#"{"spec":{"replicas":"two"}}"#;
+    let err = fails(
+        &env,
+        &["patch", "deploy", "high-memory-deployment", "-p", patch],
+    )
+    .await;
+    assert_eq!(
+        err,
+        "The request is invalid: patch: Invalid value: \"map[spec:map[replicas:two]]\": unrecognized type: int32\n"
+    );
+    assert_eq!(
+        ok(&env, &deploy).await,
+        before.0,
+        "the refused patch wrote nothing"
     );
 }
 
