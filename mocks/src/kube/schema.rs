@@ -310,12 +310,36 @@ pub fn check_patched_types(r: Resource, patch: &Value, patched: &Value) -> Resul
     {
         return Ok(()); // what the converter makes of other mismatches is not modelled
     }
-    let quoted = go_value(patch).replace('\\', "\\\\").replace('"', "\\\"");
     Err(KubeError::invalid(
         "",
         "",
-        &format!("patch: Invalid value: \"{quoted}\": unrecognized type: {go}"),
+        &format!(
+            "patch: Invalid value: {}: unrecognized type: {go}",
+            go_quoted(&go_value(patch))
+        ),
     ))
+}
+
+/// A merge or JSON patch whose patched object has a value of the wrong type is refused as the
+/// decoder refuses that object: a 422 quoting the object (`patch: Invalid value: "{...}":
+/// json: cannot unmarshal string into Go struct field ...`).
+pub fn check_merged_types(r: Resource, patched: &Value) -> Result<(), KubeError> {
+    let Some(e) = type_error(r, patched) else {
+        return Ok(());
+    };
+    Err(KubeError::invalid(
+        "",
+        "",
+        &format!(
+            "patch: Invalid value: {}: {e}",
+            go_quoted(&patched.to_string())
+        ),
+    ))
+}
+
+/// `s` as Go's `%q` writes it.
+fn go_quoted(s: &str) -> String {
+    Value::from(s).to_string()
 }
 
 /// A JSON value as Go's `%+v` prints the map it decodes to (keys sorted).
@@ -632,6 +656,11 @@ mod tests {
         );
         let fine = json!({"spec": {"replicas": 2}});
         assert!(check_patched_types(Resource::Deployments, &fine, &fine).is_ok());
+        let merged = json!({"kind": "Deployment", "spec": {"paused": "yes"}});
+        assert_eq!(
+            check_merged_types(Resource::Deployments, &merged).unwrap_err().message,
+            " \"\" is invalid: patch: Invalid value: \"{\\\"kind\\\":\\\"Deployment\\\",\\\"spec\\\":{\\\"paused\\\":\\\"yes\\\"}}\": json: cannot unmarshal string into Go struct field DeploymentSpec.spec.paused of type bool"
+        );
     }
 
     #[test]

@@ -563,8 +563,12 @@ fn patch_tracked(
     if p.apply(&mut after).is_err() {
         return patch(app, r, ns, name, p); // and the patch that does not apply
     }
-    if let writes::Patch::Strategic(body) = p {
-        super::schema::check_patched_types(r, body, &after)?;
+    match p {
+        writes::Patch::Strategic(body) => super::schema::check_patched_types(r, body, &after)?,
+        writes::Patch::Merge(_) | writes::Patch::Json(_) => {
+            super::schema::check_merged_types(r, &after)?;
+        }
+        writes::Patch::Apply { .. } => {}
     }
     let write = managed::Change::Update {
         writer,
