@@ -189,6 +189,10 @@ pub fn check_applied(r: Resource, config: &Value) -> Result<(), KubeError> {
         .into_iter()
         .map(|p| format!("{p}: field not declared in schema"))
         .collect();
+    if let Some(KindSchema { root, .. }) = schema_of(r) {
+        let types = Types { root };
+        types.not_numeric(config, root, "", &mut errors);
+    }
     if let Some(m) = config.as_object() {
         errors.extend(super::managed::duplicates(m));
     }
@@ -471,6 +475,45 @@ impl<'a> Types<'a> {
         ))
     }
 
+    /// structured-merge-diff's refusal of a number field given something else, at `path`
+    /// (`.spec.replicas: expected numeric (int or float), got string`).
+    fn not_numeric(&self, value: &Value, schema: &'a Value, path: &str, out: &mut Vec<String>) {
+        let (schema, _) = self.resolve(schema);
+        let (Value::Object(fields), Some(props)) =
+            (value, schema.get("properties").and_then(Value::as_object))
+        else {
+            return;
+        };
+        for (key, v) in fields {
+            let Some(s) = props.get(key) else { continue };
+            let here = format!("{path}.{key}");
+            let (rs, _) = self.resolve(s);
+            let numeric = matches!(
+                rs.get("type").and_then(Value::as_str),
+                Some("integer" | "number")
+            );
+            let got = match v {
+                Value::String(_) => "string",
+                Value::Bool(_) => "bool",
+                Value::Array(_) => "[]interface {}",
+                Value::Object(_) => "map[string]interface {}",
+                Value::Null | Value::Number(_) => "",
+            };
+            if numeric && !got.is_empty() {
+                out.push(format!(
+                    "{here}: expected numeric (int or float), got {got}"
+                ));
+            } else if let (Value::Array(items), Some(is)) = (v, rs.get("items")) {
+                for (i, item) in items.iter().enumerate() {
+                    let at = format!("{here}{}", super::managed::item_text(key, item, i));
+                    self.not_numeric(item, is, &at, out);
+                }
+            } else {
+                self.not_numeric(v, s, &here, out);
+            }
+        }
+    }
+
     /// An array's item: the struct it decodes into names its fields' errors (Go leaves the
     /// index out of the path).
     fn item(&self, value: &Value, schema: &'a Value, path: &str) -> Option<String> {
@@ -607,6 +650,15 @@ mod tests {
         assert_eq!(
             check_applied(Resource::Deployments, &env).unwrap_err().message,
             "failed to create typed patch object (/d; apps/v1, Kind=Deployment): errors:\n  .spec.template.spec.containers[name=\"app\"].imagePullPolcy: field not declared in schema\n  .spec.template.spec.containers[name=\"app\"].env: duplicate entries for key [name=\"A\"]"
+        );
+        let typed = json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d", "namespace": "n"},
+            "spec": {"replicas": "two", "template": {"spec": {"containers": [
+                {"name": "app", "ports": [{"containerPort": "80"}]}]}}},
+        });
+        assert_eq!(
+            check_applied(Resource::Deployments, &typed).unwrap_err().message,
+            "failed to create typed patch object (n/d; apps/v1, Kind=Deployment): errors:\n  .spec.replicas: expected numeric (int or float), got string\n  .spec.template.spec.containers[name=\"app\"].ports[containerPort=\"80\",protocol=\"TCP\"].containerPort: expected numeric (int or float), got string"
         );
         let fine = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "b"}});
         assert!(check_applied(Resource::ConfigMaps, &fine).is_ok());

@@ -410,9 +410,9 @@ spec: {{replicas: {n}}}
     );
 }
 
-/// An applied configuration is made a typed object first: a field the kind does not declare
-/// and two containers of one name refuse it in structured-merge-diff's words, and nothing is
-/// created.
+/// An applied configuration is made a typed object first: a field the kind does not declare,
+/// two containers of one name, a count that is not a number refuse it in
+/// structured-merge-diff's words, and nothing is created.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_apply_of_undeclared_fields_or_duplicate_keys_is_refused_whole() {
     let Some((_live, _kube, env)) = start("typed").await else {
@@ -451,6 +451,20 @@ spec:
     assert!(
         gone.contains("deployments.apps \"bad\" not found"),
         "{gone}"
+    );
+    let text = std::fs::read_to_string(&p).unwrap();
+    let text = text
+        .replace("replica: 2", "replicas: two")
+        .replace("      - {name: app, image: nginx:1.28}\n", "");
+    std::fs::write(&p, text).unwrap();
+    let err = fails(
+        &env,
+        &["apply", "--server-side", "-f", &p.display().to_string()],
+    )
+    .await;
+    assert!(
+        err.contains("failed to create typed patch object (default/bad; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string"),
+        "{err}"
     );
 }
 
