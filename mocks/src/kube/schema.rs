@@ -319,7 +319,7 @@ pub fn check_patched_types(r: Resource, patch: &Value, patched: &Value) -> Resul
         "",
         &format!(
             "patch: Invalid value: {}: unrecognized type: {go}",
-            go_quoted(&go_value(patch))
+            magsim_sim::gostd::go_quote(&go_value(patch))
         ),
     ))
 }
@@ -336,14 +336,9 @@ pub fn check_merged_types(r: Resource, patched: &Value) -> Result<(), KubeError>
         "",
         &format!(
             "patch: Invalid value: {}: {e}",
-            go_quoted(&patched.to_string())
+            magsim_sim::gostd::go_quote(&patched.to_string())
         ),
     ))
-}
-
-/// `s` as Go's `%q` writes it.
-fn go_quoted(s: &str) -> String {
-    Value::from(s).to_string()
 }
 
 /// A JSON value as Go's `%+v` prints the map it decodes to (keys sorted).
