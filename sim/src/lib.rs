@@ -16,7 +16,6 @@ pub mod engine;
 pub mod flavor;
 pub mod fxhash;
 pub mod gostd;
-mod goyaml;
 pub mod ids;
 pub mod kube;
 pub mod limits;

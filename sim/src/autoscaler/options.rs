@@ -31,6 +31,7 @@
 //! with [`SimDuration`] (milliseconds, unsigned): a negative duration is stored as zero and one
 //! written in `ns`/`us` units is reported as a parse error here.
 
+use crate::gostd::strconv;
 use crate::gostd::{go_duration, go_quote};
 use crate::time::SimDuration;
 use std::fmt;
@@ -341,9 +342,9 @@ pub fn parse_node_group_spec(spec: &str, min_zero_ok: bool) -> Result<NodeGroupS
     let (Some(min), Some(max), Some(name)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(OptionsError::WrongNodesConfiguration(spec.to_string()));
     };
-    let min_size = go_parse_int(min, 10, true, 64)
+    let min_size = strconv::parse_int(min, 10, true, 64)
         .map_err(|_| OptionsError::MinSizeNotInteger(min.to_string()))?;
-    let max_size = go_parse_int(max, 10, true, 64)
+    let max_size = strconv::parse_int(max, 10, true, 64)
         .map_err(|_| OptionsError::MaxSizeNotInteger(max.to_string()))?;
     let invalid = |why: &str| Err(OptionsError::InvalidNodeGroupSpec(why.to_string()));
     if min_zero_ok && min_size < 0 {
@@ -732,33 +733,33 @@ impl Parsed {
         };
         let parse_error = || invalid("parse error".to_string());
         let checked = match kind {
-            Kind::GoBool => Value::Bool(go_parse_bool(value).ok_or_else(parse_error)?),
-            Kind::PBool => Value::Bool(go_parse_bool(value).ok_or_else(|| {
+            Kind::GoBool => Value::Bool(strconv::parse_bool(value).ok_or_else(parse_error)?),
+            Kind::PBool => Value::Bool(strconv::parse_bool(value).ok_or_else(|| {
                 invalid(format!(
                     "strconv.ParseBool: parsing {}: invalid syntax",
                     go_quote(value)
                 ))
             })?),
-            Kind::GoInt => {
-                Value::Int(go_parse_int(value, 0, true, 64).map_err(|e| invalid(e.flag_reason()))?)
-            }
-            Kind::GoUint64 => {
-                Value::Int(go_parse_int(value, 0, false, 64).map_err(|e| invalid(e.flag_reason()))?)
-            }
+            Kind::GoInt => Value::Int(
+                strconv::parse_int(value, 0, true, 64).map_err(|e| invalid(e.flag_reason()))?,
+            ),
+            Kind::GoUint64 => Value::Int(
+                strconv::parse_int(value, 0, false, 64).map_err(|e| invalid(e.flag_reason()))?,
+            ),
             Kind::Verbosity => Value::Int(
-                go_parse_int(value, 10, false, 31)
+                strconv::parse_int(value, 10, false, 31)
                     .map_err(|e| invalid(e.strconv("ParseUint", value)))?,
             ),
             Kind::Severity => {
                 let known = ["INFO", "WARNING", "ERROR", "FATAL"];
                 if !known.contains(&value.to_uppercase().as_str()) {
-                    go_parse_int(value, 10, true, 32)
+                    strconv::parse_int(value, 10, true, 32)
                         .map_err(|e| invalid(e.strconv("ParseInt", value)))?;
                 }
                 Value::Str(value.to_string())
             }
             Kind::GoFloat => {
-                Value::Float(go_parse_float(value).map_err(|e| invalid(e.flag_reason()))?)
+                Value::Float(strconv::parse_float(value).map_err(|e| invalid(e.flag_reason()))?)
             }
             Kind::GoDuration => Value::Dur(go_duration(value).map_err(|_| parse_error())?),
             Kind::PDuration => Value::Dur(go_duration(value).map_err(invalid)?),
@@ -843,12 +844,12 @@ fn parse_min_max(flag: &'static str, value: &str) -> Result<(u64, u64), OptionsE
             value: value.to_string(),
         });
     };
-    let min_v = go_parse_int(min, 10, true, 64).map_err(|e| OptionsError::MinMaxMin {
+    let min_v = strconv::parse_int(min, 10, true, 64).map_err(|e| OptionsError::MinMaxMin {
         flag,
         value: min.to_string(),
         reason: e.strconv("ParseInt", min),
     })?;
-    let max_v = go_parse_int(max, 10, true, 64).map_err(|e| OptionsError::MinMaxMax {
+    let max_v = strconv::parse_int(max, 10, true, 64).map_err(|e| OptionsError::MinMaxMax {
         flag,
         value: max.to_string(),
         reason: e.strconv("ParseInt", max),
@@ -870,10 +871,10 @@ fn parse_gpu_limit(limit: &str) -> Result<(), OptionsError> {
     let [_, min, max] = parts.as_slice() else {
         return err("incorrect gpu limit specification: ");
     };
-    let Ok(min) = go_parse_int(min, 10, true, 64) else {
+    let Ok(min) = strconv::parse_int(min, 10, true, 64) else {
         return err("incorrect gpu limit - min is not integer: ");
     };
-    let Ok(max) = go_parse_int(max, 10, true, 64) else {
+    let Ok(max) = strconv::parse_int(max, 10, true, 64) else {
         return err("incorrect gpu limit - max is not integer: ");
     };
     if min < 0 {
@@ -888,164 +889,9 @@ fn parse_gpu_limit(limit: &str) -> Result<(), OptionsError> {
     Ok(())
 }
 
-// ---------------------------------------------------------------------------------------------
-// Go parsing and quoting helpers
-
-/// strconv's two failure kinds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum NumError {
-    Syntax,
-    Range,
-}
-
-impl NumError {
-    /// What Go's `flag` package reports for it (`numError`).
-    fn flag_reason(self) -> String {
-        match self {
-            NumError::Syntax => "parse error".to_string(),
-            NumError::Range => "value out of range".to_string(),
-        }
-    }
-
-    /// strconv's own text, e.g. `strconv.ParseInt: parsing "x": invalid syntax`.
-    fn strconv(self, func: &str, input: &str) -> String {
-        let why = match self {
-            NumError::Syntax => "invalid syntax",
-            NumError::Range => "value out of range",
-        };
-        format!("strconv.{func}: parsing {}: {why}", go_quote(input))
-    }
-}
-
-/// Go's `strconv.ParseBool`.
-fn go_parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
-}
-
-/// Go's `strconv.ParseInt`/`ParseUint` for base 10 or 0 (prefix-detected, `_` separators
-/// allowed) and the given bit size.
-fn go_parse_int(s: &str, base: u32, signed: bool, bits: u32) -> Result<i128, NumError> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'+') if signed => (false, s.get(1..).unwrap_or("")),
-        Some(b'-') if signed => (true, s.get(1..).unwrap_or("")),
-        _ => (false, s),
-    };
-    if body.is_empty() {
-        return Err(NumError::Syntax);
-    }
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits, prefixed) = if base == 0 {
-        if let Some(r) = lower.strip_prefix("0x") {
-            (16, r, true)
-        } else if let Some(r) = lower.strip_prefix("0b") {
-            (2, r, true)
-        } else if let Some(r) = lower.strip_prefix("0o") {
-            (8, r, true)
-        } else if lower.len() > 1 && lower.starts_with('0') {
-            (8, lower.get(1..).unwrap_or(""), true)
-        } else {
-            (10, lower.as_str(), false)
-        }
-    } else {
-        (10, lower.as_str(), false)
-    };
-    if digits.contains('_') && (base != 0 || !underscore_ok(&lower, prefixed)) {
-        return Err(NumError::Syntax);
-    }
-    let mut value: u128 = 0;
-    let mut any = false;
-    for c in digits.chars().filter(|&c| c != '_') {
-        let d = c.to_digit(radix).ok_or(NumError::Syntax)?;
-        any = true;
-        value = (value * u128::from(radix) + u128::from(d)).min(u128::from(u64::MAX) + 2);
-    }
-    if !any {
-        return Err(NumError::Syntax);
-    }
-    let limit: u128 = match (signed, neg) {
-        (false, _) => (1u128 << bits) - 1,
-        (true, false) => (1u128 << (bits - 1)) - 1,
-        (true, true) => 1u128 << (bits - 1),
-    };
-    if value > limit {
-        return Err(NumError::Range);
-    }
-    let v = value as i128;
-    Ok(if neg { -v } else { v })
-}
-
-/// Go's `underscoreOK` on an unsigned, lower-cased number.
-fn underscore_ok(s: &str, prefixed: bool) -> bool {
-    let b = s.as_bytes();
-    let mut saw = b'^';
-    let mut i = 0;
-    let mut hex = false;
-    if prefixed && b.len() >= 2 && b[0] == b'0' && matches!(b[1], b'b' | b'o' | b'x') {
-        i = 2;
-        saw = b'0';
-        hex = b[1] == b'x';
-    }
-    for &c in b.iter().skip(i) {
-        if c.is_ascii_digit() || (hex && (b'a'..=b'f').contains(&c)) {
-            saw = b'0';
-        } else if c == b'_' {
-            if saw != b'0' {
-                return false;
-            }
-            saw = b'_';
-        } else {
-            if saw == b'_' {
-                return false;
-            }
-            saw = b'!';
-        }
-    }
-    saw != b'_'
-}
-
-/// Go's `strconv.ParseFloat(s, 64)` for decimal forms, `inf`/`infinity`/`nan` (any case) and
-/// `_` separators; hexadecimal floats are not supported.
-fn go_parse_float(s: &str) -> Result<f64, NumError> {
-    let lower = s.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if unsigned.len() + 1 < lower.len() {
-        return Err(NumError::Syntax);
-    }
-    let special = matches!(unsigned, "inf" | "infinity");
-    if unsigned == "nan" && unsigned.len() != lower.len() {
-        return Err(NumError::Syntax);
-    }
-    let body = if lower.contains('_') {
-        if !underscore_ok(unsigned, false) {
-            return Err(NumError::Syntax);
-        }
-        lower.replace('_', "")
-    } else {
-        lower.clone()
-    };
-    if !special
-        && unsigned != "nan"
-        && !body
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
-    {
-        return Err(NumError::Syntax);
-    }
-    let x: f64 = body.parse().map_err(|_| NumError::Syntax)?;
-    if x.is_infinite() && !special {
-        return Err(NumError::Range);
-    }
-    Ok(x)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gostd::time_quote;
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
@@ -1463,58 +1309,6 @@ mod tests {
         .unwrap();
         assert_eq!(o.max_node_provision_time, SimDuration::from_mins(20));
         assert!(o.positional_args.is_empty());
-    }
-
-    #[test]
-    fn go_number_helpers() {
-        assert_eq!(go_parse_int("0x1_f", 0, true, 64), Ok(31));
-        assert_eq!(go_parse_int("0b101", 0, true, 64), Ok(5));
-        assert_eq!(go_parse_int("017", 0, true, 64), Ok(15));
-        assert_eq!(go_parse_int("08", 0, true, 64), Err(NumError::Syntax));
-        assert_eq!(go_parse_int("1_0", 10, true, 64), Err(NumError::Syntax));
-        assert_eq!(go_parse_int("_1", 0, true, 64), Err(NumError::Syntax));
-        assert_eq!(
-            go_parse_int("2147483648", 10, false, 31),
-            Err(NumError::Range)
-        );
-        assert_eq!(
-            go_parse_int("-9223372036854775808", 10, true, 64),
-            Ok(i64::MIN as i128)
-        );
-        assert_eq!(go_parse_int("+", 10, true, 64), Err(NumError::Syntax));
-        assert_eq!(go_parse_float("1_000.5"), Ok(1000.5));
-        assert_eq!(go_parse_float(".5"), Ok(0.5));
-        assert_eq!(go_parse_float("-Inf"), Ok(f64::NEG_INFINITY));
-        assert!(go_parse_float("NaN").is_ok_and(f64::is_nan));
-        assert_eq!(go_parse_float("+nan"), Err(NumError::Syntax));
-        assert_eq!(go_parse_float("1e"), Err(NumError::Syntax));
-        assert_eq!(go_parse_float("--1"), Err(NumError::Syntax));
-        assert_eq!(go_quote("a\"\u{1}é\n"), "\"a\\\"\\x01é\\n\"");
-        assert_eq!(time_quote("é"), "\"\\xc3\\xa9\"");
-        assert_eq!(go_duration("+1m30s"), Ok(SimDuration::from_secs(90)));
-        assert_eq!(go_duration("-5s"), Ok(SimDuration::ZERO));
-        assert_eq!(go_duration("-0"), Ok(SimDuration::ZERO));
-        assert_eq!(go_duration(".5s"), Ok(SimDuration::from_millis(500)));
-        assert_eq!(
-            go_duration("1.5"),
-            Err("time: missing unit in duration \"1.5\"".into())
-        );
-        assert_eq!(
-            go_duration("1x"),
-            Err("time: unknown unit \"x\" in duration \"1x\"".into())
-        );
-        assert_eq!(
-            go_duration(".s"),
-            Err("time: invalid duration \".s\"".into())
-        );
-        assert_eq!(
-            go_duration("99999999999999999999s"),
-            Err("time: invalid duration \"99999999999999999999s\"".into())
-        );
-        assert_eq!(
-            go_duration("5us"),
-            Err("time: invalid duration \"5us\"".into())
-        );
     }
 
     #[test]

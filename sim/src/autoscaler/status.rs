@@ -15,7 +15,7 @@
 //! Times are millisecond-precise [`Timestamp`]s, so fractions print with at most three digits
 //! where the real binary prints up to nine.
 
-use crate::goyaml::{self, go_str, go_string, int, Node};
+use crate::gostd::yaml::{self as goyaml, go_str, go_string, int, Node};
 use crate::time::Timestamp;
 use std::fmt;
 
@@ -370,7 +370,7 @@ fn present(t: Option<Timestamp>) -> Option<Timestamp> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Struct -> YAML node tree (crate::goyaml), applying upstream's `omitempty` tags (yaml.v2
+// Struct -> YAML node tree (crate::gostd::yaml), applying upstream's `omitempty` tags (yaml.v2
 // `isZero`).
 
 fn top_fields(

@@ -851,103 +851,10 @@ fn sscan_int(s: &str, verb_v: bool, signed: bool) -> Result<(i128, &str), String
     let tok = s.get(..i).unwrap_or("");
     let rest = s.get(i..).unwrap_or("");
     let func = if signed { "ParseInt" } else { "ParseUint" };
-    match go_parse_int(tok, base, signed) {
+    match crate::gostd::strconv::parse_int(tok, base, signed, 64) {
         Ok(v) => Ok((v, rest)),
-        Err(kind) => Err(format!("strconv.{func}: parsing {}: {kind}", go_quote(tok))),
+        Err(e) => Err(e.strconv(func, tok)),
     }
-}
-
-/// Go's `strconv.ParseInt`/`ParseUint` with bit size 64 and base 10 or 0 (prefix-detected,
-/// underscores allowed between digits). Errors are `invalid syntax` / `value out of range`.
-fn go_parse_int(s: &str, base: u32, signed: bool) -> Result<i128, &'static str> {
-    const SYNTAX: &str = "invalid syntax";
-    const RANGE: &str = "value out of range";
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'+') if signed => (false, &s[1..]),
-        Some(b'-') if signed => (true, &s[1..]),
-        _ => (false, s),
-    };
-    if body.is_empty() {
-        return Err(SYNTAX);
-    }
-    let lower = body.to_ascii_lowercase();
-    let (radix, digits, prefixed) = if base == 0 {
-        if let Some(r) = lower.strip_prefix("0x") {
-            (16, r, true)
-        } else if let Some(r) = lower.strip_prefix("0b") {
-            (2, r, true)
-        } else if let Some(r) = lower.strip_prefix("0o") {
-            (8, r, true)
-        } else if lower.len() > 1 && lower.starts_with('0') {
-            (8, &lower[1..], true)
-        } else {
-            (10, lower.as_str(), false)
-        }
-    } else {
-        (10, lower.as_str(), false)
-    };
-    if digits.contains('_') && (base != 0 || !underscore_ok(&lower, prefixed)) {
-        return Err(SYNTAX);
-    }
-    let mut value: u128 = 0;
-    let mut any = false;
-    for c in digits.chars() {
-        if c == '_' {
-            continue;
-        }
-        let d = c.to_digit(radix).ok_or(SYNTAX)?;
-        any = true;
-        value = value * u128::from(radix) + u128::from(d);
-        if value > u128::from(u64::MAX) + 1 {
-            value = u128::from(u64::MAX) + 2;
-        }
-    }
-    if !any {
-        return Err(SYNTAX);
-    }
-    let limit: u128 = match (signed, neg) {
-        (false, _) => u128::from(u64::MAX),
-        (true, false) => i64::MAX as u128,
-        (true, true) => i64::MAX as u128 + 1,
-    };
-    if value > limit {
-        return Err(RANGE);
-    }
-    let v = value as i128;
-    Ok(if neg { -v } else { v })
-}
-
-/// Go's `underscoreOK` on an unsigned, lower-cased number (sign already removed).
-fn underscore_ok(s: &str, prefixed: bool) -> bool {
-    let b = s.as_bytes();
-    let mut saw = b'^';
-    let mut i = 0;
-    let mut hex = false;
-    if prefixed && b.len() >= 2 && b[0] == b'0' && matches!(b[1], b'b' | b'o' | b'x') {
-        i = 2;
-        saw = b'0';
-        hex = b[1] == b'x';
-    }
-    while i < b.len() {
-        let c = b[i];
-        i += 1;
-        if c.is_ascii_digit() || (hex && (b'a'..=b'f').contains(&c)) {
-            saw = b'0';
-            continue;
-        }
-        if c == b'_' {
-            if saw != b'0' {
-                return false;
-            }
-            saw = b'_';
-            continue;
-        }
-        if saw == b'_' {
-            return false;
-        }
-        saw = b'!';
-    }
-    saw != b'_'
 }
 
 /// `MyDuration.UnmarshalText` = `time.ParseDuration`.
@@ -1512,22 +1419,7 @@ mod tests {
     }
 
     #[test]
-    fn go_number_helpers() {
-        assert_eq!(go_parse_int("0x1_f", 0, true), Ok(31));
-        assert_eq!(go_parse_int("1_0", 10, true), Err("invalid syntax"));
-        assert_eq!(go_parse_int("010", 0, true), Ok(8));
-        assert_eq!(
-            go_parse_int("-9223372036854775808", 10, true),
-            Ok(i64::MIN as i128)
-        );
-        assert_eq!(
-            go_parse_int("9223372036854775808", 10, true),
-            Err("value out of range")
-        );
-        assert_eq!(
-            go_parse_int("18446744073709551615", 10, false),
-            Ok(u64::MAX as i128)
-        );
+    fn gcfg_number_values() {
         assert_eq!(
             int_value(false, "", true),
             Err("failed to parse \"\" as int: EOF".into())

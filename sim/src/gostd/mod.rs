@@ -1,5 +1,9 @@
-//! Go standard-library behaviours that cluster-autoscaler's texts depend on: `strconv.Quote`
-//! and `IsPrint`, and `time.ParseDuration`, shared by the flag and cloud-config readers.
+//! Go behaviours that cluster-autoscaler's texts depend on, ported: `strconv.Quote` and
+//! `IsPrint` and `time.ParseDuration` (here), `strconv`'s number parsing ([`strconv`]), and
+//! the parts of `gopkg.in/yaml.v2` its status ConfigMap is written with (`yaml`).
+
+pub mod strconv;
+pub(crate) mod yaml;
 
 use crate::time::SimDuration;
 
@@ -132,4 +136,39 @@ pub fn is_go_print(c: char) -> bool {
         | 0x110BD | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F
         | 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD);
     !format_or_private
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_and_durations() {
+        assert_eq!(go_quote("a\"\u{1}é\n"), "\"a\\\"\\x01é\\n\"");
+        assert_eq!(time_quote("é"), "\"\\xc3\\xa9\"");
+        assert_eq!(go_duration("+1m30s"), Ok(SimDuration::from_secs(90)));
+        assert_eq!(go_duration("-5s"), Ok(SimDuration::ZERO));
+        assert_eq!(go_duration("-0"), Ok(SimDuration::ZERO));
+        assert_eq!(go_duration(".5s"), Ok(SimDuration::from_millis(500)));
+        assert_eq!(
+            go_duration("1.5"),
+            Err("time: missing unit in duration \"1.5\"".into())
+        );
+        assert_eq!(
+            go_duration("1x"),
+            Err("time: unknown unit \"x\" in duration \"1x\"".into())
+        );
+        assert_eq!(
+            go_duration(".s"),
+            Err("time: invalid duration \".s\"".into())
+        );
+        assert_eq!(
+            go_duration("99999999999999999999s"),
+            Err("time: invalid duration \"99999999999999999999s\"".into())
+        );
+        assert_eq!(
+            go_duration("5us"),
+            Err("time: invalid duration \"5us\"".into())
+        );
+    }
 }

@@ -5,6 +5,8 @@
 //! (`emitterc.go`), line folding at column 80 included. [`crate::autoscaler::status`] builds
 //! the [`Node`] tree; [`document`] writes it.
 
+use super::strconv::parse_int;
+
 /// The YAML document `root` is, as yaml.v2's `Marshal` writes it.
 pub(crate) fn document(root: &Node) -> String {
     Emitter::document(root)
@@ -146,18 +148,18 @@ fn resolves_to_str(s: &str) -> bool {
                 return false;
             }
             let plain: String = s.chars().filter(|&c| c != '_').collect();
-            if go_parse_int_base0(&plain) {
+            if parse_int(&plain, 0, true, 64).is_ok() || parse_int(&plain, 0, false, 64).is_ok() {
                 return false;
             }
             if is_yaml_style_float(&plain) && plain.parse::<f64>().is_ok_and(f64::is_finite) {
                 return false;
             }
             if let Some(rest) = plain.strip_prefix("0b") {
-                if go_parse_int_base(rest, 2, true) || go_parse_int_base(rest, 2, false) {
+                if parse_int(rest, 2, true, 64).is_ok() || parse_int(rest, 2, false, 64).is_ok() {
                     return false;
                 }
             } else if let Some(rest) = plain.strip_prefix("-0b") {
-                if go_parse_int_base(&format!("-{rest}"), 2, true) {
+                if parse_int(&format!("-{rest}"), 2, true, 64).is_ok() {
                     return false;
                 }
             }
@@ -224,67 +226,6 @@ fn is_yaml_style_float(s: &str) -> bool {
         i += n;
     }
     i == b.len()
-}
-
-/// `strconv.ParseInt(s, 0, 64)` or `strconv.ParseUint(s, 0, 64)` succeeds (no underscores).
-fn go_parse_int_base0(s: &str) -> bool {
-    let (signed, body) = match s.strip_prefix(['+', '-']) {
-        Some(body) => (true, body),
-        None => (false, s),
-    };
-    let b = body.as_bytes();
-    let (base, digits) = if b.first() == Some(&b'0') {
-        match b.get(1).map(u8::to_ascii_lowercase) {
-            Some(b'b') if b.len() >= 3 => (2, &body[2..]),
-            Some(b'o') if b.len() >= 3 => (8, &body[2..]),
-            Some(b'x') if b.len() >= 3 => (16, &body[2..]),
-            _ => (8, &body[1..]),
-        }
-    } else {
-        (10, body)
-    };
-    if body.is_empty() {
-        return false;
-    }
-    let Some(value) = go_parse_digits(digits, base) else {
-        return false;
-    };
-    if !signed {
-        return true;
-    }
-    let negative = s.starts_with('-');
-    if negative {
-        value <= 1 << 63
-    } else {
-        value < 1 << 63
-    }
-}
-
-/// `strconv.ParseInt(s, base, 64)` (`signed`) or `ParseUint` succeeds.
-fn go_parse_int_base(s: &str, base: u32, signed: bool) -> bool {
-    if !signed {
-        return !s.is_empty() && go_parse_digits(s, base).is_some();
-    }
-    let negative = s.starts_with('-');
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if body.is_empty() {
-        return false;
-    }
-    match go_parse_digits(body, base) {
-        Some(v) if negative => v <= 1 << 63,
-        Some(v) => v < 1 << 63,
-        None => false,
-    }
-}
-
-/// Digits in `base` that fit a u64 (an empty string is 0, as after Go's `0` octal prefix).
-fn go_parse_digits(digits: &str, base: u32) -> Option<u64> {
-    let mut n: u64 = 0;
-    for c in digits.chars() {
-        let d = c.to_digit(base)?;
-        n = n.checked_mul(u64::from(base))?.checked_add(u64::from(d))?;
-    }
-    Some(n)
 }
 
 /// yaml.v2 `isBase60Float`: `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`.
