@@ -74,9 +74,7 @@ impl Scenario {
 
 /// FNV-1a, to derive stable ids from names.
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
+    magsim_sim::ids::fnv1a(text.as_bytes())
 }
 
 fn stable_uuid(seed: &str) -> String {

@@ -425,11 +425,10 @@ pub fn keystone_time(epoch: magsim_sim::time::Epoch, t: magsim_sim::time::SimTim
 /// A stable 32-hex id for a name (endpoint, service and role ids).
 pub fn hex_id(name: &str) -> String {
     let h = |salt: u8| {
-        name.bytes()
-            .chain([salt])
-            .fold(0xcbf29ce484222325u64, |h, b| {
-                (h ^ b as u64).wrapping_mul(0x100000001b3)
-            })
+        magsim_sim::ids::Fnv::new()
+            .bytes(name.as_bytes())
+            .byte(salt)
+            .finish()
     };
     format!("{:016x}{:016x}", h(1), h(2))
 }

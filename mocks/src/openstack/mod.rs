@@ -273,12 +273,10 @@ impl State {
 /// engine's random stream.
 pub fn pseudo_uuid4(n: u64) -> String {
     let h = |salt: u64| {
-        n.to_le_bytes()
-            .iter()
-            .chain(salt.to_le_bytes().iter())
-            .fold(0xcbf29ce484222325u64, |h, b| {
-                (h ^ *b as u64).wrapping_mul(0x100000001b3)
-            })
+        magsim_sim::ids::Fnv::new()
+            .bytes(&n.to_le_bytes())
+            .bytes(&salt.to_le_bytes())
+            .finish()
     };
     let hex = format!("{:016x}{:016x}", h(1), h(2));
     format!(

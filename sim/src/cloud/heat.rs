@@ -20,11 +20,7 @@ pub fn server_id(n: &Node) -> String {
 /// from a hash of `seed`.
 pub fn short_id(seed: &str) -> String {
     const A: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut h = derived_uid(&["short", seed])
-        .bytes()
-        .fold(0xcbf29ce484222325u64, |h, b| {
-            (h ^ b as u64).wrapping_mul(0x100000001b3)
-        });
+    let mut h = crate::ids::fnv1a(derived_uid(&["short", seed]).as_bytes());
     (0..12)
         .map(|_| {
             let c = A[(h % 32) as usize] as char;

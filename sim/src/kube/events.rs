@@ -111,21 +111,20 @@ pub struct EventLog {
 
 /// FNV-1a over the fields that identify a repeated event (each field ends with 0xff).
 pub fn key_hash(object: &ObjectRef, reason: &str, message: &str, source: &str) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for part in [
+    let parts = [
         object.kind,
         &object.namespace,
         &object.name,
         reason,
         message,
         source,
-    ] {
-        for &b in part.as_bytes() {
-            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
-        }
-        h = (h ^ 0xff).wrapping_mul(0x100000001b3);
-    }
-    h
+    ];
+    parts
+        .iter()
+        .fold(crate::ids::Fnv::new(), |h, p| {
+            h.bytes(p.as_bytes()).byte(0xff)
+        })
+        .finish()
 }
 
 /// The aggregation index's hash (the value never leaves the index, so it need not be FNV).
