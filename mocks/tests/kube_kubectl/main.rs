@@ -67,6 +67,13 @@ impl Env {
         c
     }
 
+    /// Writes `text` to `name` in the test's directory; its path, for `-f`.
+    fn file(&self, name: &str, text: &str) -> String {
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).expect("write a manifest");
+        p.display().to_string()
+    }
+
     /// Runs kubectl off the runtime's threads so the server keeps serving.
     async fn run(&self, args: &[&str]) -> Output {
         let mut cmd = self.command(args);

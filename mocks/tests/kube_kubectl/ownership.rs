@@ -53,11 +53,7 @@ async fn an_apply_conflicts_with_the_manager_that_owns_a_field() {
     let Some((_live, _kube, env)) = start("owners").await else {
         return;
     };
-    let file = |name: &str, text: &str| {
-        let p = env.dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    };
+    let file = |name: &str, text: &str| env.file(name, text);
     let two = file("web.yaml", &web(2, "nginx:1.27"));
     ok(&env, &["apply", "--server-side", "-f", &two]).await;
     let owners = managers(&env, &["deploy", "web"]).await;
@@ -208,11 +204,7 @@ async fn server_side_apply_creates_and_takes_away_what_it_stopped_setting() {
     let Some((live, _kube, env)) = start("ssa").await else {
         return;
     };
-    let write = |name: &str, text: &str| {
-        let p = env.dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    };
+    let write = |name: &str, text: &str| env.file(name, text);
     let deployment = |mount: &str| {
         format!(
             "apiVersion: v1
@@ -478,11 +470,7 @@ async fn a_client_side_applied_object_moves_to_server_side_apply() {
     let Some((_live, _kube, env)) = start("csa-upgrade").await else {
         return;
     };
-    let file = |name: &str, text: &str| {
-        let p = env.dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.display().to_string()
-    };
+    let file = |name: &str, text: &str| env.file(name, text);
     let two = file("two.yaml", &web(2, "nginx:1.27"));
     ok(&env, &["apply", "-f", &two]).await;
     let owners = managers(&env, &["deploy", "web"]).await;
