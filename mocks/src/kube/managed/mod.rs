@@ -240,8 +240,8 @@ pub enum Change<'a> {
     },
 }
 
-/// Kinds whose ownership is recorded: every kind a client writes but pods and events, which
-/// are rendered one by one from the engine.
+/// Kinds whose ownership is recorded: every kind a client writes but pods, events and
+/// ReplicaSets, which only the engine makes.
 fn tracked(r: Resource) -> bool {
     !matches!(r, Resource::Pods | Resource::Events | Resource::ReplicaSets)
 }
@@ -319,6 +319,7 @@ pub fn track(
     }
 }
 
+/// Applies `op`, a record of `r`'s, on its own.
 fn mutation(app: &Arc<App>, r: Resource, op: Operation) {
     // The kinds the engine renders are re-rendered only by a broad change.
     if r.is_stored() || matches!(r, Resource::ConfigMaps | Resource::Secrets) {
